@@ -1,0 +1,218 @@
+"""Staggered adoption: group-time average treatment effects (Callaway & Sant'Anna 2021).
+
+IPS (individual placement and support; *individuell jobbstøtte*) spread from Bodø to other
+municipalities in different years, so municipalities are treated at different times and
+plain two-way fixed effects regressions compare newly treated units with already treated
+ones (see :mod:`ips_study.designs.bacon`). Callaway & Sant'Anna (2021, "Difference-in-
+differences with multiple time periods", *Journal of Econometrics* 225(2)) instead estimate
+one clean two-group comparison per first-treatment group ``g`` and period ``t``, ATT(g,t),
+with never-treated or not-yet-treated comparison units, and aggregate them
+(:mod:`ips_study.designs.staggered_aggregate`). The 2x2 estimators are in
+:mod:`ips_study.designs.staggered_estimators`.
+
+Conventions follow the R package ``did`` (version 2.x): balanced panel, ``group = 0`` for
+never treated, groups treated after the last period are treated as never treated, units
+treated in the first period are dropped, ``base_period="varying"`` (pre-periods compare with
+the previous period, post-periods with ``g - 1 - anticipation``), doubly robust by default.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from ips_study.designs.staggered import att_gt
+>>> df = pd.read_csv("tests/data/mpdta.csv")                    # doctest: +SKIP
+>>> gt = att_gt(df, outcome="lemp", unit="countyreal", time="year",
+...             group="first.treat")                              # doctest: +SKIP
+>>> gt.aggregate("simple").estimate                               # doctest: +SKIP
+-0.0399513...
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ips_study.designs.staggered_estimators import att_2x2
+from ips_study.results import Results
+
+CONTROL_GROUPS = ("never_treated", "not_yet_treated")
+
+
+class GroupTimeResults(Results):
+    """ATT(g,t) table with the influence functions needed to aggregate it.
+
+    Rows of :meth:`tidy` are named ``"ATT(g,t)"`` and carry ``group`` and ``time`` columns.
+    Use :meth:`aggregate` for the simple, group, dynamic (event-time) and calendar summaries.
+    """
+
+    def __init__(self, tidy, *, influence, groups, unit_groups, unit_weights, times,
+                 **kwargs):
+        super().__init__(tidy, **kwargs)
+        self._influence = influence
+        self._groups = groups
+        self._unit_groups = unit_groups
+        self._unit_weights = unit_weights
+        self._times = times
+
+    @property
+    def influence(self) -> np.ndarray:
+        """Influence functions (units x cells), scaled to the whole sample."""
+        return self._influence.copy()
+
+    def aggregate(self, kind: str = "simple", *, bootstrap: bool = False,
+                  n_boot: int = 999, seed: int = 20130101, level: float = 0.95,
+                  balance_e: int | None = None):
+        """Aggregate ATT(g,t): ``"simple"``, ``"group"``, ``"dynamic"`` or ``"calendar"``.
+
+        See :func:`ips_study.designs.staggered_aggregate.aggregate`.
+        """
+        from ips_study.designs.staggered_aggregate import aggregate
+        return aggregate(self, kind, bootstrap=bootstrap, n_boot=n_boot, seed=seed,
+                         level=level, balance_e=balance_e)
+
+    def plot(self, ax=None, **kwargs):
+        """ATT(g,t) by period, one line per group, with pointwise intervals; returns Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        t = self._tidy
+        for g, sub in t.groupby("group"):
+            ax.errorbar(sub["time"], sub["estimate"],
+                        yerr=[sub["estimate"] - sub["conf_low"], sub["conf_high"] - sub["estimate"]],
+                        fmt="o-", capsize=2, label=f"group {g}", **kwargs)
+            ax.axvline(g - 0.5, color="0.7", lw=0.6, ls=":")
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set_xlabel("Period")
+        ax.set_ylabel("ATT(g,t)")
+        ax.legend(fontsize="small")
+        ax.set_title(f"Group-time effects: {self.outcome}")
+        return ax
+
+
+def _wide(data: pd.DataFrame, outcome: str, unit: str, time: str, group: str,
+          covariates: Sequence[str], weights: str | None):
+    """Balanced unit x period arrays; drops (with a warning) units not seen every period."""
+    cols = [unit, time, group, outcome, *covariates] + ([weights] if weights else [])
+    df = data[cols].dropna(subset=[outcome])
+    times = np.sort(df[time].unique())
+    counts = df.groupby(unit)[time].nunique()
+    keep = counts.index[counts == len(times)]
+    if len(keep) < len(counts):
+        warnings.warn(f"dropped {len(counts) - len(keep)} units not observed in every period "
+                      "(the estimator needs a balanced panel)", stacklevel=3)
+        df = df[df[unit].isin(keep)]
+    df = df.sort_values([unit, time])
+    units = df[unit].to_numpy()[:: len(times)]
+    n, nt = len(units), len(times)
+    y = df[outcome].to_numpy(float).reshape(n, nt)
+    g = df[group].to_numpy(float).reshape(n, nt)
+    if np.any(g != g[:, :1]):
+        raise ValueError(f"{group!r} must be constant within each unit")
+    x = (df[list(covariates)].to_numpy(float).reshape(n, nt, len(covariates))
+         if covariates else np.zeros((n, nt, 0)))
+    w = df[weights].to_numpy(float).reshape(n, nt)[:, 0] if weights else np.ones(n)
+    return units, times, y, g[:, 0], x, w
+
+
+def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str,
+           covariates: Sequence[str] = (), control_group: str = "never_treated",
+           method: str = "dr", base_period: str = "varying", anticipation: int = 0,
+           weights: str | None = None, level: float = 0.95) -> GroupTimeResults:
+    """Group-time average treatment effects ATT(g,t) on a long balanced panel.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per unit and period.
+    outcome, unit, time, group : str
+        Column names; ``group`` is the first treated period (0 or NaN = never treated).
+        Periods must be consecutive integers (years, or month counters).
+    covariates : sequence of str
+        Covariates, taken at the base period of each comparison.
+    control_group : {"never_treated", "not_yet_treated"}
+    method : {"dr", "ipw", "reg"}
+        Doubly robust (Sant'Anna & Zhao 2020), inverse probability weighting or outcome
+        regression.
+    base_period : {"varying", "universal"}
+    anticipation : int
+        Periods of anticipation before treatment.
+    weights : str, optional
+        Column of unit sampling weights (constant within unit).
+
+    Returns
+    -------
+    GroupTimeResults
+        Analytic standard errors from the influence functions; aggregate with
+        :meth:`GroupTimeResults.aggregate`.
+    """
+    if control_group not in CONTROL_GROUPS:
+        raise ValueError(f"control_group must be one of {CONTROL_GROUPS}")
+    if base_period not in ("varying", "universal"):
+        raise ValueError("base_period must be 'varying' or 'universal'")
+    units, times, y, g, x, w = _wide(data, outcome, unit, time, group, covariates, weights)
+    g = np.nan_to_num(g, nan=0.0)
+    # did convention: treated after the panel ends = never treated within the panel
+    g[g > times.max() + anticipation] = 0
+    first = g > 0
+    early = first & (g <= times.min() + anticipation)
+    if early.any():
+        warnings.warn(f"dropped {int(early.sum())} units already treated in the first period",
+                      stacklevel=2)
+        keep = ~early
+        units, y, g, x, w = units[keep], y[keep], g[keep], x[keep], w[keep]
+    if control_group == "never_treated" and not (g == 0).any():
+        raise ValueError("no never-treated units; use control_group='not_yet_treated'")
+    w = w / w.mean()
+    n = len(g)
+    glist = np.sort(np.unique(g[g > 0]))
+    rows, infs = [], []
+    for gg in glist:
+        base_univ = np.flatnonzero(times + anticipation < gg)
+        if len(base_univ) == 0:
+            continue
+        base_univ = base_univ[-1]
+        t_range = range(len(times)) if base_period == "universal" else range(1, len(times))
+        for ti in t_range:
+            post = times[ti] >= gg - anticipation
+            pre_i = base_univ if (post or base_period == "universal") else ti - 1
+            if ti == pre_i:
+                rows.append((gg, times[ti], 0.0, np.nan))
+                infs.append(np.zeros(n))
+                continue
+            if control_group == "never_treated":
+                ctrl = g == 0
+            else:
+                horizon = max(times[ti], times[pre_i]) + anticipation
+                ctrl = ((g == 0) | (g > horizon)) & (g != gg)
+            sel = (g == gg) | ctrl
+            if not ctrl.any():
+                continue
+            dy = y[sel, ti] - y[sel, pre_i]
+            xs = np.column_stack([np.ones(sel.sum()), x[sel, pre_i, :]])
+            d = (g[sel] == gg).astype(float)
+            att, psi = att_2x2(dy, d, xs, w[sel], method=method)
+            inf = np.zeros(n)
+            inf[sel] = psi * (n / sel.sum())
+            rows.append((gg, times[ti], att, np.nan))
+            infs.append(inf)
+    infl = np.column_stack(infs)
+    se = np.sqrt(np.mean(infl ** 2, axis=0) / n)
+    tidy = pd.DataFrame(rows, columns=["group", "time", "estimate", "std_error"])
+    tidy["std_error"] = np.where(se > 0, se, np.nan)
+    tidy.index = [f"ATT({_fmt(a)},{_fmt(b)})" for a, b in zip(tidy["group"], tidy["time"])]
+    tidy = tidy[["estimate", "std_error", "group", "time"]]
+    return GroupTimeResults(
+        tidy, influence=infl, groups=glist, unit_groups=g, unit_weights=w, times=times,
+        design="staggered", outcome=outcome, inference="analytic (influence function)",
+        n_obs=n * len(times), n_units=n, level=level,
+        extras={"control_group": control_group, "method": method,
+                "base_period": base_period, "anticipation": anticipation},
+        notes=(f"Callaway-Sant'Anna ATT(g,t), {method} estimator, {control_group} comparison "
+               f"units, {base_period} base period.",))
+
+
+def _fmt(v) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
