@@ -1,0 +1,283 @@
+"""Two-way fixed-effects least squares by within transformation, in numpy.
+
+The workhorse behind :mod:`ips_study.designs.did` and :mod:`ips_study.designs.event`.
+Fixed effects are removed by the within transformation (Frisch-Waugh-Lovell), so the
+slope coefficients and residuals equal those of the regression with every dummy included:
+
+* balanced panel, two fixed effects, no weights: one pass of group sums,
+  ``x - mean_i(x) - mean_t(x) + mean(x)``;
+* otherwise (unbalanced, weights, more fixed effects): the method of alternating
+  projections (MAP; Guimarães & Portugal 2010, Gaure 2013), sweeping weighted group means
+  until the largest change is below ``tol``.
+
+Cluster-robust covariance (CRV1) is computed from the demeaned regressors; its
+small-sample factor follows a named convention (see :func:`small_sample_factor`).
+
+Examples
+--------
+>>> import numpy as np
+>>> unit = np.repeat(np.arange(4), 3); time = np.tile(np.arange(3), 4)
+>>> d = ((unit == 0) & (time == 2)).astype(float)
+>>> y = unit + time + 2.0 * d
+>>> dm = Demeaner([unit, time])
+>>> beta, resid, bread = wls(dm(y), dm(d))
+>>> round(float(beta[0]), 6)
+2.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SMALL_SAMPLE = ("fixest", "stata", "none")
+
+
+class Demeaner:
+    """Within transformation for one or more sets of fixed effects.
+
+    Parameters
+    ----------
+    fe : list of int arrays
+        Integer codes (0..L-1) of each fixed effect, one array per effect, all of length n.
+    weights : array, optional
+        Observation weights; demeaning then uses weighted group means.
+    tol : float
+        MAP stops when the largest absolute change of a sweep is below ``tol`` times the
+        scale of the column.
+    maxiter : int
+        Maximum MAP sweeps (an error is raised if not converged).
+    """
+
+    def __init__(self, fe, weights=None, *, tol: float = 1e-13, maxiter: int = 100_000) -> None:
+        self.fe = [np.asarray(f, dtype=np.intp) for f in fe]
+        self.n = len(self.fe[0]) if self.fe else 0
+        self.levels = [int(f.max()) + 1 if len(f) else 0 for f in self.fe]
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        self.tol = tol
+        self.maxiter = maxiter
+        w = np.ones(self.n) if self.weights is None else self.weights
+        self._wsum = [np.bincount(f, weights=w, minlength=L) for f, L in zip(self.fe, self.levels)]
+        self.balanced = (
+            self.weights is None and len(self.fe) == 2
+            and self.n == self.levels[0] * self.levels[1]
+            and np.unique(self.fe[0] * self.levels[1] + self.fe[1]).size == self.n
+        )
+        self.iterations = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Demean a vector or the columns of a matrix (returns a new float64 array)."""
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 1:
+            return self._demean_col(x)
+        out = np.empty_like(x, dtype=float)
+        for j in range(x.shape[1]):
+            out[:, j] = self._demean_col(x[:, j])
+        return out
+
+    def _group_mean(self, k: int, x: np.ndarray) -> np.ndarray:
+        f = self.fe[k]
+        xw = x if self.weights is None else x * self.weights
+        return np.bincount(f, weights=xw, minlength=self.levels[k]) / self._wsum[k]
+
+    def _demean_col(self, x: np.ndarray) -> np.ndarray:
+        if not self.fe:
+            return x.copy()
+        if self.balanced:
+            a = self._group_mean(0, x)
+            b = self._group_mean(1, x)
+            out = x - a[self.fe[0]]
+            out -= b[self.fe[1]]
+            out += x.mean()
+            return out
+        out = x.copy()
+        scale = max(float(np.abs(x).max()), 1.0)
+        for it in range(1, self.maxiter + 1):
+            change = 0.0
+            for k in range(len(self.fe)):
+                m = self._group_mean(k, out)
+                change = max(change, float(np.abs(m).max()))
+                out -= m[self.fe[k]]
+            if change < self.tol * scale:
+                self.iterations = max(self.iterations, it)
+                return out
+        raise RuntimeError(f"alternating projections did not converge in {self.maxiter} sweeps")
+
+    def subset(self, rows: np.ndarray) -> "Demeaner":
+        """A demeaner for a subset of rows (fixed-effect codes re-factorised)."""
+        fe = [np.unique(f[rows], return_inverse=True)[1] for f in self.fe]
+        w = None if self.weights is None else self.weights[rows]
+        return Demeaner(fe, w, tol=self.tol, maxiter=self.maxiter)
+
+
+def wls(yt: np.ndarray, Xt: np.ndarray, weights=None):
+    """Least squares on demeaned data.
+
+    Returns
+    -------
+    beta : (k,) array
+    resid : (n,) array
+    bread : (k, k) array, the inverse of ``X' W X``
+    """
+    X = Xt.reshape(len(Xt), -1)
+    Xw = X if weights is None else X * weights[:, None]
+    bread = np.linalg.inv(Xw.T @ X)
+    beta = bread @ (Xw.T @ yt)
+    resid = yt - X @ beta
+    return beta, resid, bread
+
+
+def cluster_scores(Xt: np.ndarray, resid: np.ndarray, cluster: np.ndarray, n_clusters: int,
+                   weights=None) -> np.ndarray:
+    """Per-cluster score sums ``sum_{r in g} w_r x_r e_r`` as a (G, k) array."""
+    X = Xt.reshape(len(Xt), -1)
+    we = resid if weights is None else resid * weights
+    return np.column_stack([np.bincount(cluster, weights=X[:, j] * we, minlength=n_clusters)
+                            for j in range(X.shape[1])])
+
+
+def fixed_effect_dof(fe, cluster) -> tuple[int, int]:
+    """Fixed-effect parameters counted by fixest/pyfixest's default ``k_fixef='nonnested'``.
+
+    Returns ``(all, nonnested)``: all levels minus one per extra fixed effect, and that count
+    with every fixed effect fully nested in the clusters replaced by one parameter.
+    """
+    if not fe:
+        return 0, 0
+    levels = [int(np.unique(f).size) for f in fe]
+    k_all = sum(levels) - (len(fe) - 1)
+    nested = []
+    for f, L in zip(fe, levels):
+        # a fixed effect is nested when each of its levels sits in exactly one cluster
+        pairs = np.unique(np.asarray(f, dtype=np.int64) * (int(cluster.max()) + 1) + cluster)
+        nested.append(pairs.size == L)
+    k_nonnested = k_all - sum(L for L, n in zip(levels, nested) if n) + sum(nested)
+    return k_all, k_nonnested
+
+
+def small_sample_factor(convention: str, *, n: int, k: int, n_clusters: int,
+                        k_fe_nonnested: int = 0) -> float:
+    """Small-sample factor ``c`` of the CRV1 covariance ``c * bread * meat * bread``.
+
+    ``"fixest"`` (pyfixest / R fixest defaults): ``G/(G-1) * (n-1)/(n-k-k_fe)`` with fixed
+    effects nested in the clusters not counted. ``"stata"`` (Stata ``areg/xtreg, vce(cluster)``,
+    R ``plm`` ``vcovHC(type="sss")``): ``G/(G-1) * (n-1)/(n-k)`` with ``k`` the slope
+    coefficients only. ``"none"``: 1.
+    """
+    if convention not in SMALL_SAMPLE:
+        raise ValueError(f"small_sample must be one of {SMALL_SAMPLE}")
+    if convention == "none":
+        return 1.0
+    g = n_clusters / (n_clusters - 1)
+    if convention == "stata":
+        return g * (n - 1) / (n - k)
+    return g * (n - 1) / (n - k - k_fe_nonnested)
+
+
+def crv1(Xt, resid, cluster, n_clusters, bread, weights=None, factor: float = 1.0):
+    """Cluster-robust (CRV1) covariance ``factor * B (sum_g s_g s_g') B``."""
+    s = cluster_scores(Xt, resid, cluster, n_clusters, weights)
+    return factor * bread @ (s.T @ s) @ bread
+
+
+class TwfeFit:
+    """Fitted pieces of a two-way fixed-effects regression that inference methods reuse.
+
+    Treatment columns are ``D_u = 1[unit == u] * B`` for a timing matrix ``B`` (``post`` for
+    DiD, event-time bins for an event study), so a placebo that moves treatment to another
+    unit only swaps the unit indicator. Read-only after construction.
+
+    Parameters
+    ----------
+    y : (n,) outcome; B : (n, p) timing matrix; Z : (n, q) covariates (may be q = 0)
+    unit : (n,) int codes of the municipality (also the cluster), ``unit_labels`` their names
+    treated : int code of the treated unit
+    period : (n,) int codes of the period; post : (n,) 0/1 post indicator
+    fe : list of int arrays (fixed effects to absorb)
+    weights : (n,) or None
+    terms, covariates : names of the columns of B and Z
+    small_sample : CRV1 convention (see :func:`small_sample_factor`)
+    """
+
+    def __init__(self, *, y, B, Z, unit, unit_labels, treated, period, period_labels, post,
+                 fe, weights=None, terms, covariates=(), small_sample="fixest",
+                 tol: float = 1e-13) -> None:
+        self.y = np.asarray(y, dtype=float)
+        self.B = np.asarray(B, dtype=float).reshape(len(self.y), -1)
+        self.Z = np.asarray(Z, dtype=float).reshape(len(self.y), -1)
+        self.unit = np.asarray(unit, dtype=np.intp)
+        self.unit_labels = np.asarray(unit_labels)
+        self.treated = int(treated)
+        self.period = np.asarray(period, dtype=np.intp)
+        self.period_labels = np.asarray(period_labels)
+        self.post = np.asarray(post, dtype=np.int8)
+        self.fe = [np.asarray(f, dtype=np.intp) for f in fe]
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        self.terms = list(terms)
+        self.covariates = list(covariates)
+        self.small_sample = small_sample
+        self.n_units = len(self.unit_labels)
+        self.demeaner = Demeaner(self.fe, self.weights, tol=tol)
+        self.yt = self.demeaner(self.y)
+        X = np.column_stack([self.treatment(self.treated), self.Z])
+        self.Xt = self.demeaner(X)
+        self.beta, self.resid, self.bread = wls(self.yt, self.Xt, self.weights)
+        _, self.k_fe_nonnested = fixed_effect_dof(self.fe, self.unit)
+
+    # -- shapes -----------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    @property
+    def p(self) -> int:
+        return self.B.shape[1]
+
+    @property
+    def k(self) -> int:
+        return self.Xt.shape[1]
+
+    @property
+    def names(self) -> list[str]:
+        return self.terms + self.covariates
+
+    def treatment(self, u: int) -> np.ndarray:
+        """Treatment columns ``1[unit == u] * B`` for unit code ``u``."""
+        return (self.unit == u)[:, None] * self.B
+
+    def crv_factor(self, convention: str | None = None) -> float:
+        return small_sample_factor(convention or self.small_sample, n=self.n, k=self.k,
+                                   n_clusters=self.n_units, k_fe_nonnested=self.k_fe_nonnested)
+
+    def vcov_cluster(self, convention: str | None = None) -> np.ndarray:
+        """CRV1 covariance of all coefficients, clustered by unit."""
+        return crv1(self.Xt, self.resid, self.unit, self.n_units, self.bread, self.weights,
+                    self.crv_factor(convention))
+
+    # -- unit-period aggregates ---------------------------------------------------------------
+    def cell_means(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted unit-by-period means of ``values`` (U x T) and cell weights (U x T)."""
+        U, T = self.n_units, len(self.period_labels)
+        cell = self.unit * T + self.period
+        w = np.ones(self.n) if self.weights is None else self.weights
+        wsum = np.bincount(cell, weights=w, minlength=U * T).reshape(U, T)
+        tot = np.bincount(cell, weights=w * values, minlength=U * T).reshape(U, T)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return tot / wsum, wsum
+
+    def period_post(self) -> np.ndarray:
+        """0/1 post indicator per period (T,)."""
+        return np.bincount(self.period, weights=self.post,
+                           minlength=len(self.period_labels)) > 0
+
+    def period_timing(self) -> np.ndarray:
+        """Timing matrix ``B`` per period (T x p); B depends on the period only."""
+        T = len(self.period_labels)
+        out = np.zeros((T, self.p))
+        out[self.period] = self.B
+        return out
+
+    def unit_sizes(self) -> np.ndarray:
+        """Average weight (persons) per observed period, per unit."""
+        _, wsum = self.cell_means(np.zeros(self.n))
+        obs = (wsum > 0).sum(axis=1)
+        return wsum.sum(axis=1) / np.maximum(obs, 1)
