@@ -22,8 +22,8 @@ class RegisterSet:
 
     Conventions of the typed tables: ids and codes are ``str`` (municipality codes keep
     their leading zero), dates are ``datetime64[ns]`` with ``NaT`` for an empty (open) end,
-    numeric columns are float64 (``employer_meetings`` int64). Optional tables that were not
-    delivered are absent from ``tables``.
+    numeric columns are float64, integer columns (``employer_meetings``, ``centrality``)
+    int64. Optional tables that were not delivered are absent from ``tables``.
 
     >>> rs = RegisterSet({"persons": pd.DataFrame({"person_id": ["a"]})})
     >>> rs["persons"].shape, "benefits" in rs
@@ -54,6 +54,12 @@ class RegisterSet:
         raise AttributeError(name)
 
 
+from .report import REASONS, RegisterError, TableReport, ValidationReport  # noqa: E402
+from .spells import merge_spells  # noqa: E402
+from .validate import DEFAULT_AS_OF, read_registers, validate_directory  # noqa: E402
+
 __all__ = [
     "BENEFITS", "HEALTH_BENEFITS", "REQUIRED_TABLES", "TABLES", "Column", "Table", "RegisterSet",
+    "read_registers", "validate_directory", "merge_spells", "ValidationReport", "TableReport",
+    "RegisterError", "REASONS", "DEFAULT_AS_OF",
 ]

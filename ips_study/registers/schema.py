@@ -70,6 +70,8 @@ class Column:
     low: float | None = None
     high: float | None = None
     description: str = ""
+    #: dates that may lie after the delivery's as-of date (planned ends, announced reforms)
+    future_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ TABLES: dict[str, Table] = {
                 _pid,
                 Column("municipality", "municipality", description="municipality of residence (bostedskommune)"),
                 Column("start_date", "date"),
-                Column("end_date", "date", nullable=True),
+                Column("end_date", "date", nullable=True, future_ok=True),
             ),
             spell=("start_date", "end_date"),
             merge_keys=("municipality",),
@@ -136,7 +138,7 @@ TABLES: dict[str, Table] = {
                 _pid,
                 Column("benefit", "code", allowed=BENEFITS),
                 Column("start_date", "date"),
-                Column("end_date", "date", nullable=True),
+                Column("end_date", "date", nullable=True, future_ok=True),
                 Column("grade", "float", nullable=True, low=0, high=100,
                        description="benefit grade in percent (ytelsesgrad / uføregrad)"),
             ),
@@ -150,7 +152,7 @@ TABLES: dict[str, Table] = {
                 _pid,
                 Column("employer_id", "str"),
                 Column("start_date", "date"),
-                Column("end_date", "date", nullable=True),
+                Column("end_date", "date", nullable=True, future_ok=True),
                 Column("fte", "float", low=0, high=100, description="position percentage (stillingsprosent)"),
                 Column("monthly_wage", "float", low=0, description="monthly wage, NOK (månedslønn)"),
             ),
@@ -180,7 +182,7 @@ TABLES: dict[str, Table] = {
                 Column("start_date", "date", nullable=True, description="first meeting with the job specialist"),
                 Column("first_employer_contact_date", "date", nullable=True),
                 Column("job_start_date", "date", nullable=True),
-                Column("end_date", "date", nullable=True),
+                Column("end_date", "date", nullable=True, future_ok=True),
                 Column("end_reason", "str", nullable=True),
             ),
             required=False,
@@ -207,7 +209,7 @@ TABLES: dict[str, Table] = {
                 Column("name", "str"),
                 Column("county", "str"),
                 Column("centrality", "int", low=1, high=6),
-                Column("ips_start", "date", nullable=True),
+                Column("ips_start", "date", nullable=True, future_ok=True),
             ),
             unique=("municipality",),
             person_linked=False,
@@ -218,7 +220,7 @@ TABLES: dict[str, Table] = {
             (
                 Column("old_code", "municipality"),
                 Column("new_code", "municipality"),
-                Column("valid_from", "date"),
+                Column("valid_from", "date", future_ok=True),
             ),
             required=False,
             person_linked=False,

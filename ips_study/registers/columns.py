@@ -1,0 +1,265 @@
+"""Parse one register column (Arrow array, any delivered type) into its schema type.
+
+Every parser is vectorised. Columns with few distinct values (codes, dates, grades) are
+dictionary-encoded by Arrow and only the distinct values are parsed, then gathered back by
+index, so a 20-million-row column costs one hash pass plus a parse of a few thousand strings.
+
+Each parser returns the typed values and a per-row reason array (``0`` = fine, otherwise
+``1 + position`` in :data:`~ips_study.registers.report.REASONS`), plus counts of repairs.
+
+Rules (documented in ``docs/registers.md``):
+
+* empty strings and nulls are missing; missing is ``missing_value`` unless the column is
+  nullable;
+* dates: ISO ``YYYY-MM-DD`` (an ISO timestamp at midnight is accepted) or FD-Trygd ``YYYYMM``
+  (first day of the month; last day in a spell's end column), as strings, integers or typed
+  date/timestamp columns; a year outside 1880-2100 is ``out_of_range``;
+* numbers: typed numbers or text; a decimal comma is accepted in semicolon- or tab-delimited
+  CSV files; text that is no number is ``unparseable_number``;
+* codes are matched case-insensitively against the allowed values and aliases (SSB sex
+  ``2``/``1`` -> ``F``/``M``);
+* municipality codes must be four digits with a valid county number; a three-digit number is
+  a lost leading zero and is padded (``301`` -> ``0301``) and counted as a repair.
+
+Example
+-------
+>>> import pyarrow as pa
+>>> from ips_study.registers.schema import TABLES
+>>> p = parse_column(pa.chunked_array([["201301", "2013-02-15", "x"]]), TABLES["benefits"].column("end_date"), end=True)
+>>> from_days_str(p.values), p.reason.tolist()
+(['2013-01-31', '2013-02-15', 'NaT'], [0, 0, 3])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .report import REASONS
+from .schema import Column
+from .spells import _NAT
+
+R = {name: i + 1 for i, name in enumerate(REASONS)}  # reason code -> small int
+MIN_DAY = int(np.datetime64("1880-01-01", "D").astype(np.int64))
+MAX_DAY = int(np.datetime64("2100-12-31", "D").astype(np.int64))
+
+#: County numbers (fylkesnummer) that have existed, incl. Svalbard/Jan Mayen and the reforms
+#: of 2018, 2020 and 2024; the first two digits of a municipality code must be one of them.
+COUNTIES = frozenset([f"{i:02d}" for i in range(1, 13)] + [f"{i:02d}" for i in range(14, 24)]
+                     + ["30", "31", "32", "33", "34", "38", "39", "40", "42", "46", "50", "54", "55", "56"])
+
+
+@dataclass
+class Parsed:
+    """Typed values of one column, the per-row reason codes and repair counts."""
+
+    values: object  # pa.Array for text kinds, int64 day numbers for dates, float64 for numbers
+    reason: np.ndarray
+    notes: dict[str, int] = field(default_factory=dict)
+    n_present: int = 0  # non-empty values
+    n_bad: int = 0  # non-empty values that failed to parse or are not allowed
+
+
+def from_days_str(days: np.ndarray) -> list[str]:
+    return [str(d) for d in np.asarray(days, np.int64).view("datetime64[D]")]
+
+
+def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Any delivered type -> trimmed string array, empty strings as null."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.cast(t.value_type)
+        t = arr.type
+    if pa.types.is_floating(t):
+        vals = arr.to_numpy(zero_copy_only=False)
+        finite = vals[~np.isnan(vals)]
+        if np.all(finite == np.round(finite)) and (np.abs(finite) < 2**62).all():
+            # SAS and Stata store numeric ids and codes as doubles: 301.0 means "301"
+            arr = pc.cast(arr, pa.int64(), safe=False)
+    if pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+
+
+def _dict(arr: pa.Array) -> tuple[np.ndarray, list]:
+    """Dictionary-encode: (indices with -1 for null, list of distinct values)."""
+    enc = pc.dictionary_encode(arr)
+    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return idx, enc.dictionary.to_pylist()
+
+
+def _missing_reason(n: int, missing: np.ndarray, col: Column) -> np.ndarray:
+    reason = np.zeros(n, dtype=np.int8)
+    if not col.nullable:
+        reason[missing] = R["missing_value"]
+    return reason
+
+
+def parse_column(arr, col: Column, *, end: bool = False, decimal_comma: bool = False) -> Parsed:
+    """Parse ``arr`` as the schema column ``col`` (``end``: the spell end column)."""
+    kind = col.kind
+    if kind == "date" and (pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type)):
+        return _typed_date(arr, col)
+    if kind in ("float", "int") and (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        vals = np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        return _check_number(vals, np.zeros(len(vals), bool), col, {})
+    text = _text(arr)
+    missing = pc.is_null(text).to_numpy(zero_copy_only=False)
+    n = len(text)
+    if kind in ("id", "str"):
+        return Parsed(text, _missing_reason(n, missing, col), n_present=int(n - missing.sum()))
+    if kind == "code":
+        return _code(text, missing, col)
+    if kind == "municipality":
+        return _municipality(text, missing, col)
+    if kind == "date":
+        return _string_date(text, missing, col, end)
+    if kind in ("float", "int"):
+        return _string_number(text, missing, col, decimal_comma)
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _code(text: pa.Array, missing: np.ndarray, col: Column) -> Parsed:
+    idx, uniq = _dict(text)
+    canon = {a.lower(): a for a in col.allowed}
+    alias = {k.lower(): v for k, v in col.aliases.items()}
+    mapped, is_alias = [], []
+    for u in uniq:
+        key = u.lower()
+        mapped.append(canon.get(key, alias.get(key)))
+        is_alias.append(key not in canon and key in alias or (key in canon and u != canon[key]))
+    ok_u = np.array([m is not None for m in mapped] + [True])  # last slot: null index -1
+    reason = _missing_reason(len(text), missing, col)
+    bad = ~ok_u[idx]
+    reason[bad & (reason == 0)] = R["unknown_code"]
+    notes = {}
+    n_alias = int(np.bincount(idx[idx >= 0], minlength=len(uniq))[np.array(is_alias, bool)].sum()) if uniq else 0
+    if n_alias:
+        notes["sex_code_recoded" if col.name == "sex" else "code_alias"] = n_alias
+    values = pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0).cast(pa.int32()),
+                                            pa.array(mapped, pa.string())).cast(pa.string())
+    return Parsed(values, reason, notes, int((~missing).sum()), int(bad.sum()))
+
+
+def _fix_municipality(code: str) -> tuple[str | None, bool]:
+    if code.endswith(".0"):
+        code = code[:-2]
+    if not code.isdigit() or len(code) not in (3, 4):
+        return None, False
+    padded = code.zfill(4)
+    if padded[:2] not in COUNTIES or padded[2:] == "00":
+        return None, False
+    return padded, len(code) == 3
+
+
+def _municipality(text: pa.Array, missing: np.ndarray, col: Column) -> Parsed:
+    idx, uniq = _dict(text)
+    fixed = [_fix_municipality(u) for u in uniq]
+    ok_u = np.array([f is not None for f, _ in fixed] + [True])
+    pad_u = np.array([p for _, p in fixed] + [False])
+    reason = _missing_reason(len(text), missing, col)
+    bad = ~ok_u[idx]
+    reason[bad & (reason == 0)] = R["unknown_code"]
+    notes = {}
+    n_pad = int(pad_u[idx].sum())
+    if n_pad:
+        notes["municipality_zero_padded"] = n_pad
+    values = pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0).cast(pa.int32()),
+                                            pa.array([f for f, _ in fixed], pa.string())).cast(pa.string())
+    return Parsed(values, reason, notes, int((~missing).sum()), int(bad.sum()))
+
+
+def _typed_date(arr, col: Column) -> Parsed:
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
+        arr = arr.cast(pa.timestamp(arr.type.unit))
+    d = pc.cast(arr, pa.date32(), safe=False)
+    missing = pc.is_null(d).to_numpy(zero_copy_only=False)
+    days = pc.fill_null(d.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    days[missing] = _NAT
+    return _check_days(days, missing, np.zeros(len(days), bool), col, {})
+
+
+def _string_date(text: pa.Array, missing: np.ndarray, col: Column, end: bool) -> Parsed:
+    idx, uniq = _dict(text)
+    s = pd.Series(uniq, dtype=object)
+    iso = s.str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?)?")
+    ym = s.str.fullmatch(r"\d{6}")
+    parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    if iso.any():
+        parsed[iso] = pd.to_datetime(s[iso].str[:10], format="%Y-%m-%d", errors="coerce")
+    if ym.any():
+        months = pd.to_datetime(s[ym], format="%Y%m", errors="coerce")
+        parsed[ym] = months + pd.offsets.MonthEnd(0) if end else months
+    udays = np.r_[to_day_numbers(parsed.to_numpy()), _NAT]
+    days = udays[idx]
+    bad_u = np.r_[parsed.isna().to_numpy(), False]
+    notes = {}
+    if ym.any():
+        n_ym = int(np.bincount(idx[idx >= 0], minlength=len(uniq))[ym.to_numpy()].sum())
+        notes["yyyymm_dates"] = n_ym
+    return _check_days(days, missing, bad_u[idx], col, notes)
+
+
+def to_day_numbers(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[D]").view(np.int64)
+
+
+def _check_days(days, missing, bad, col, notes) -> Parsed:
+    reason = _missing_reason(len(days), missing, col)
+    reason[bad & (reason == 0)] = R["unparseable_date"]
+    ok = ~missing & ~bad
+    out = ok & ((days < MIN_DAY) | (days > MAX_DAY))
+    reason[out & (reason == 0)] = R["out_of_range"]
+    days = days.copy()
+    days[bad] = _NAT
+    return Parsed(days, reason, notes, int((~missing).sum()), int(bad.sum()))
+
+
+def _string_number(text: pa.Array, missing: np.ndarray, col: Column, decimal_comma: bool) -> Parsed:
+    notes: dict[str, int] = {}
+    try:
+        vals = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        bad = np.zeros(len(vals), bool)
+    except pa.ArrowInvalid:
+        idx, uniq = _dict(text)
+        s = pd.Series(uniq, dtype=object)
+        comma = s.str.fullmatch(r"[-+]?\d*,\d+") if decimal_comma else pd.Series(False, index=s.index)
+        s2 = s.where(~comma, s.str.replace(",", ".", regex=False))
+        num = pd.to_numeric(s2, errors="coerce").to_numpy(dtype=np.float64)
+        vals = np.r_[num, np.nan][idx]
+        bad = np.r_[np.isnan(num), False][idx]
+        if comma.any():
+            notes["decimal_comma"] = int(np.bincount(idx[idx >= 0], minlength=len(uniq))[comma.to_numpy()].sum())
+    vals = np.where(missing, np.nan, vals)
+    return _check_number(vals, bad & ~missing, col, notes, missing=missing)
+
+
+def _check_number(vals, bad, col, notes, missing=None) -> Parsed:
+    if missing is None:
+        missing = np.isnan(vals) & ~bad
+    reason = _missing_reason(len(vals), missing, col)
+    if col.kind == "int":
+        frac = ~missing & ~bad & (vals != np.round(vals))
+        bad = bad | frac
+    reason[bad & (reason == 0)] = R["unparseable_number"]
+    ok = ~missing & ~bad
+    out = np.zeros(len(vals), bool)
+    if col.low is not None:
+        out |= ok & (vals < col.low)
+    if col.high is not None:
+        out |= ok & (vals > col.high)
+    out |= ok & ~np.isfinite(vals)
+    reason[out & (reason == 0)] = R["out_of_range"]
+    return Parsed(vals, reason, notes, int((~missing).sum()), int(bad.sum()))

@@ -1,0 +1,189 @@
+"""Read one register file (CSV, Parquet, SAS ``.sas7bdat``, Stata ``.dta``) into Arrow.
+
+Readers do no validation: they return every column as delivered (CSV: all strings) together
+with the source line of each row, so that later checks can name the line of a bad row.
+Line numbers are physical CSV lines (the header is line 1); for Parquet, SAS and Stata files
+they are 1-based row numbers. CSV specifics handled here: UTF-8 with or without byte order
+mark, Windows-1252 files (Norwegian Excel), semicolon- or tab-delimited files, blank lines
+(skipped and counted) and lines with the wrong number of fields (returned separately, to be
+quarantined as ``malformed_row``). Quoted fields spanning several lines are not supported
+(line numbers would shift).
+
+Example
+-------
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "persons.csv").write_text("person_id;sex\\np1;2\\n")
+>>> raw = read_file(d / "persons.csv")
+>>> raw.data.column_names, raw.line.tolist(), raw.delimiter
+(['person_id', 'sex'], [2], ';')
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .report import RegisterError
+
+#: File suffixes recognised, in order of preference.
+SUFFIXES = (".parquet", ".csv", ".sas7bdat", ".dta")
+
+
+@dataclass
+class RawTable:
+    """A file as delivered: ``data`` (Arrow table), ``line`` (source line of each row),
+    ``malformed`` ((line, text) of CSV lines with the wrong field count) and reading notes."""
+
+    file: Path
+    data: pa.Table
+    line: np.ndarray
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)
+    delimiter: str | None = None
+    typed: bool = False  # True when columns carry their own types (Parquet, SAS, Stata)
+
+
+def find_table_files(path: Path, tables) -> dict[str, Path]:
+    """Map table name to its file in ``path``; two files for one table is fatal."""
+    found: dict[str, Path] = {}
+    for name in tables:
+        hits = [path / f"{name}{s}" for s in SUFFIXES if (path / f"{name}{s}").is_file()]
+        if len(hits) > 1:
+            raise RegisterError(f"{path}: table {name!r} is delivered twice ({', '.join(h.name for h in hits)});"
+                                " keep one file per table")
+        if hits:
+            found[name] = hits[0]
+    return found
+
+
+def read_file(file: Path) -> RawTable:
+    """Read one register file; raise :class:`RegisterError` if it cannot be parsed at all."""
+    file = Path(file)
+    suffix = file.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return _read_csv(file)
+        if suffix == ".parquet":
+            data = pq.read_table(file)
+        elif suffix == ".dta":
+            data = _from_pandas(pd.read_stata(file, convert_categoricals=False))
+        elif suffix == ".sas7bdat":
+            data = _from_pandas(pd.read_sas(file, format="sas7bdat", encoding="infer"))
+        else:
+            raise RegisterError(f"{file.name}: unsupported file type {suffix!r} (use {', '.join(SUFFIXES)})")
+    except RegisterError:
+        raise
+    except Exception as exc:  # any reader failure means the file is unreadable: fatal
+        raise RegisterError(f"{file.name}, line 1: cannot read file: {type(exc).__name__}: {exc}") from exc
+    data = data.rename_columns([str(c).strip() for c in data.column_names])
+    return RawTable(file, data, np.arange(1, data.num_rows + 1, dtype=np.int64), typed=True)
+
+
+def _from_pandas(df: pd.DataFrame) -> pa.Table:
+    # SAS and Stata hand back object columns mixing str and NaN; Arrow makes them nullable strings
+    for c in df.columns:
+        if df[c].dtype == object:
+            df[c] = df[c].map(lambda v: v.decode() if isinstance(v, bytes) else v)
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+def _sniff(file: Path) -> tuple[str, str, bool, list[str]]:
+    """Encoding, delimiter, BOM flag and header names from the first line."""
+    with open(file, "rb") as fh:
+        head = fh.read(1 << 16)
+    if not head.strip():
+        raise RegisterError(f"{file.name}, line 1: file is empty (no header line)")
+    bom = head.startswith(b"\xef\xbb\xbf")
+    first = head[3:] if bom else head
+    first = first.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        text, encoding = first.decode("utf-8"), "utf8"
+    except UnicodeDecodeError:
+        text, encoding = first.decode("cp1252"), "cp1252"
+    counts = {d: text.count(d) for d in (",", ";", "\t", "|")}
+    delimiter = max(counts, key=counts.get)
+    if counts[delimiter] == 0:
+        delimiter = ","
+    names = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    names = [n.strip() for n in names]
+    if not any(names):
+        raise RegisterError(f"{file.name}, line 1: header line is empty")
+    return encoding, delimiter, bom, names
+
+
+def _read_csv(file: Path) -> RawTable:
+    encoding, delimiter, bom, names = _sniff(file)
+    notes: dict[str, int] = {}
+    if bom:
+        notes["utf8_bom"] = 1
+    if delimiter == ";":
+        notes["semicolon_delimited"] = 1
+
+    def attempt(enc: str, threads: bool):
+        bad: list[tuple[int | None, str]] = []
+
+        def handler(row):
+            bad.append((row.number, row.text))
+            return "skip"
+
+        table = pacsv.read_csv(
+            file,
+            read_options=pacsv.ReadOptions(encoding=enc, use_threads=threads, skip_rows=1,
+                                           column_names=[f"c{i}" for i in range(len(names))]),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False,
+                                             invalid_row_handler=handler),
+            convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(names))},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        return table, bad
+
+    try:
+        try:
+            table, bad = attempt(encoding, True)
+        except pa.ArrowInvalid as exc:
+            if encoding == "utf8" and "utf8" in str(exc).lower():
+                encoding = "cp1252"
+                table, bad = attempt(encoding, True)
+            else:
+                raise
+        if bad:  # physical line numbers are only known to the single-threaded reader
+            table, bad = attempt(encoding, False)
+    except pa.ArrowInvalid as exc:
+        raise RegisterError(f"{file.name}: cannot parse CSV: {exc}") from exc
+    if encoding == "cp1252":
+        notes["encoding_cp1252"] = 1
+    table = table.rename_columns(names)
+    # skip_rows=1 makes Arrow count from the first data line; add the header back
+    bad_lines = np.array([b[0] + 1 for b in bad], dtype=np.int64) if bad else np.empty(0, np.int64)
+    total = table.num_rows + len(bad)
+    all_lines = np.arange(2, total + 2, dtype=np.int64)
+    line = all_lines[~np.isin(all_lines, bad_lines)] if bad else all_lines
+    # a blank line parses as a row of empty strings (or as a one-field malformed row)
+    malformed = [(int(n) + 1, t) for n, t in bad if t.strip(delimiter + " \r\n")]
+    n_blank_bad = len(bad) - len(malformed)
+    if table.num_columns and table.num_rows:
+        import pyarrow.compute as pc
+
+        empty = None
+        for col in table.columns:
+            e = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0)
+            empty = e if empty is None else pc.and_(empty, e)
+        blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+        if blank.any():
+            table = table.filter(pa.array(~blank))
+            line = line[~blank]
+            n_blank_bad += int(blank.sum())
+    if n_blank_bad:
+        notes["blank_lines_skipped"] = n_blank_bad
+    if table.num_rows == 0 and not malformed:
+        notes["header_only"] = 1
+    return RawTable(file, table, line, malformed, notes, delimiter, typed=False)

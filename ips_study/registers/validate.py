@@ -1,0 +1,380 @@
+"""Validate a register directory with full row accounting; :func:`read_registers`.
+
+Order of checks for each table (a row gets the reason of the *first* check it fails):
+
+1. ``malformed_row`` (CSV line with the wrong number of fields);
+2. column by column, in schema order: ``missing_value``, ``unparseable_date``,
+   ``unparseable_number``, ``unknown_code``, ``out_of_range`` (see :mod:`.columns`);
+3. ``future_date``: an event date after ``as_of`` (planned ends, announced IPS starts and
+   code reforms are exempt);
+4. ``end_before_start`` (spells; IPS episodes ending before referral), ``death_before_birth``,
+   ``unknown_code`` for a diagnosis code that does not fit its system (ICD-10 ``F20.0``,
+   ICPC-2 ``P76``);
+5. exact duplicate records of non-spell tables are folded into one (``merged``); remaining
+   rows sharing a unique key (``persons.person_id``, ``municipalities.municipality``,
+   ``specialist_weeks`` specialist and week) conflict and are all quarantined as
+   ``duplicate_key`` -- which row is right cannot be told;
+6. ``unknown_person``: person-linked rows whose ``person_id`` is not among the kept persons;
+7. residence: spells of one person starting the same day in different municipalities are
+   ``overlapping_residence``; a spell overlapping a later-starting spell is ended the day
+   before it (a move supersedes a stale end date; counted as the ``residence_truncated`` note);
+8. spell merging (:mod:`.spells`): benefits by person, benefit and grade; residence by person
+   and municipality; employment by person, employer, fte and wage. Overlapping employment
+   spells with different employers (or terms) are several jobs at once and are kept.
+
+``as_of`` defaults to :data:`DEFAULT_AS_OF` -- a fixed date, never the clock, so that the same
+files always give the same report; pass the delivery's extraction date instead.
+
+Example
+-------
+>>> import tempfile
+>>> from ips_study.registers.validate import validate_directory
+>>> rep = validate_directory(tempfile.mkdtemp())
+>>> rep.fatal, rep.errors[0].split(":")[0]
+(True, 'persons')
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import RegisterSet
+from .columns import R, Parsed, parse_column
+from .readers import SUFFIXES, RawTable, find_table_files, read_file
+from .report import REASONS, RegisterError, TableReport, ValidationReport
+from .schema import TABLES, Table
+from .spells import _NAT, from_days, merge_days, truncate_residence
+
+#: Default as-of date for the future-date check (fixed for reproducibility).
+DEFAULT_AS_OF = "2026-12-31"
+
+_REASON_NAMES = np.array([""] + list(REASONS), dtype=object)
+_ICD10 = r"[A-Z][0-9]{2}(\.?[0-9A-Z]{1,4})?"
+_ICPC2 = r"[A-Z][0-9]{2}(\.[0-9]{1,2})?"
+_ORDER = ("persons", "municipalities", "municipality_changes", "residence", "benefits",
+          "employment", "diagnoses", "ips_caseload", "specialist_weeks")
+
+_README = """CONFIDENTIAL: quarantined register rows.
+
+These files hold rows that failed validation, exactly as delivered, with their source line
+(`line`: physical CSV line, header = 1; row number for Parquet/SAS/Stata) and a `reason` code.
+They contain person identifiers: they must stay in the protected data area, and must never
+be copied to output folders, reports, issues or version control.
+"""
+
+
+def validate_directory(path, *, quarantine_dir=None, as_of=None) -> ValidationReport:
+    """Validate every register table in ``path``; never raises for data problems.
+
+    Parameters
+    ----------
+    path : str or Path
+        Directory with one file per table (``<table>.csv|.parquet|.sas7bdat|.dta``).
+    quarantine_dir : str or Path, optional
+        Where quarantined rows are written (default ``<path>/quarantine``).
+    as_of : date-like, optional
+        Dates after this are ``future_date`` (default :data:`DEFAULT_AS_OF`).
+
+    Returns
+    -------
+    ValidationReport
+        ``report.fatal`` is true if a table or column is missing or unreadable.
+
+    Examples
+    --------
+    >>> rep = validate_directory("synthetic_data")  # doctest: +SKIP
+    >>> print(rep.to_text())  # doctest: +SKIP
+    """
+    return _run(path, quarantine_dir, as_of)[0]
+
+
+def read_registers(path, *, quarantine_dir=None, as_of=None) -> RegisterSet:
+    """Read, validate and merge a register directory into a :class:`RegisterSet`.
+
+    Same arguments as :func:`validate_directory`. The tables follow the conventions in the
+    :class:`RegisterSet` docstring; ``.report`` holds the :class:`ValidationReport`.
+
+    Raises
+    ------
+    RegisterError
+        On a fatal problem (missing required table or column, unreadable file, a column
+        wholly of the wrong type); the message names file, column and line, and
+        ``exc.report`` holds the full report.
+
+    Examples
+    --------
+    >>> rs = read_registers("synthetic_data")  # doctest: +SKIP
+    >>> rs["benefits"].dtypes["start_date"]  # doctest: +SKIP
+    dtype('<M8[ns]')
+    """
+    report, tables = _run(path, quarantine_dir, as_of)
+    if report.fatal:
+        errors = report.all_errors()
+        more = f" (and {len(errors) - 1} more fatal problem(s); see exc.report)" if len(errors) > 1 else ""
+        raise RegisterError(errors[0] + more, report=report)
+    return RegisterSet(tables, report=report, source=str(path), meta={"as_of": report.as_of})
+
+
+def _run(path, quarantine_dir, as_of) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+    path = Path(path)
+    as_of_ts = pd.Timestamp(DEFAULT_AS_OF if as_of is None else as_of).normalize()
+    qdir = Path(quarantine_dir) if quarantine_dir is not None else path / "quarantine"
+    report = ValidationReport(source=str(path), as_of=str(as_of_ts.date()), quarantine_dir=str(qdir))
+    tables: dict[str, pd.DataFrame] = {}
+    if not path.is_dir():
+        report.errors.append(f"{path}: not a directory")
+        return report, tables
+    try:
+        files = find_table_files(path, TABLES)
+    except RegisterError as exc:
+        report.errors.append(str(exc))
+        return report, tables
+    for name in TABLES:
+        if TABLES[name].required and name not in files:
+            report.errors.append(f"{name}: required table missing (no {name}{'/'.join(SUFFIXES)} in {path})")
+    as_of_day = int(np.datetime64(as_of_ts.date(), "D").astype(np.int64))
+    person_ids = None
+    quarantine: dict[str, pd.DataFrame] = {}
+    for name in _ORDER:
+        if name not in files:
+            continue
+        tr = TableReport(name, file=files[name].name)
+        report.tables[name] = tr
+        try:
+            raw = read_file(files[name])
+            df, q = _validate_table(raw, TABLES[name], tr, as_of_day, person_ids)
+        except RegisterError as exc:
+            tr.errors.append(str(exc))
+            continue
+        tables[name] = df
+        quarantine[name] = q
+        if name == "persons":
+            person_ids = pa.array(df["person_id"].to_numpy(dtype=object), pa.string())
+    _write_quarantine(qdir, quarantine)
+    return report, tables
+
+
+def _write_quarantine(qdir: Path, quarantine: dict[str, pd.DataFrame]) -> None:
+    for name, q in quarantine.items():
+        target = qdir / f"{name}.csv"
+        if len(q):
+            qdir.mkdir(parents=True, exist_ok=True)
+            (qdir / "README_CONFIDENTIAL.txt").write_text(_README, encoding="utf-8")
+            q.to_csv(target, index=False)
+        elif target.exists():  # a stale file from an earlier run would mislead
+            target.unlink()
+
+
+def _safe(msg: str) -> str:
+    """Drop row content that Arrow error messages may quote (it can contain person ids)."""
+    return re.sub(r"(got \d+)\s*:.*", r"\1", msg.splitlines()[0] if msg else msg)[:300]
+
+
+def _match_columns(raw: RawTable, table: Table, tr: TableReport) -> pa.Table:
+    data = raw.data
+    lower = {c.lower(): c for c in data.column_names}
+    names = list(data.column_names)
+    for col in table.columns:
+        if col.name not in names and col.name.lower() in lower:
+            names[names.index(lower[col.name.lower()])] = col.name
+    data = data.rename_columns(names)
+    for col in table.columns:
+        if col.name in data.column_names:
+            continue
+        if col.nullable:
+            data = data.append_column(col.name, pa.nulls(data.num_rows, pa.string()))
+            tr.note("nullable_column_absent")
+        else:
+            raise RegisterError(f"{raw.file.name}, column {col.name!r}, line 1: required column missing"
+                                f" from the header (found: {', '.join(raw.data.column_names)})")
+    return data
+
+
+def _first(reason: np.ndarray, code: int, mask: np.ndarray) -> None:
+    """Give ``code`` to rows in ``mask`` that have no reason yet (first failing check wins)."""
+    reason[mask & (reason == 0)] = code
+
+
+def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int, person_ids):
+    for k, v in raw.notes.items():
+        tr.note(k, v)
+    data = _match_columns(raw, table, tr)
+    n = data.num_rows
+    tr.read = n + len(raw.malformed)
+    end_col = table.spell[1] if table.spell else None
+    reason = np.zeros(n, dtype=np.int8)
+    parsed: dict[str, Parsed] = {}
+    for col in table.columns:
+        try:
+            p = parse_column(data.column(col.name), col, end=col.name == end_col,
+                             decimal_comma=raw.delimiter in (";", "\t"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError) as exc:
+            raise RegisterError(f"{raw.file.name}, column {col.name!r}, line {int(raw.line[0]) if n else 1}:"
+                                f" cannot read type {data.column(col.name).type} as {col.kind}: {_safe(str(exc))}")
+        if col.kind != "id" and col.kind != "str" and p.n_present and p.n_bad == p.n_present:
+            line = int(raw.line[np.flatnonzero(p.reason)[0]]) if p.reason.any() else int(raw.line[0])
+            raise RegisterError(f"{raw.file.name}, column {col.name!r}, line {line}: no value can be read as"
+                                f" {col.kind} -- the column is wholly of the wrong type")
+        for k, v in p.notes.items():
+            tr.note(k, v)
+        np.copyto(reason, p.reason, where=reason == 0)
+        parsed[col.name] = p
+        if col.kind == "date" and not col.future_ok:
+            _first(reason, R["future_date"], (p.values != _NAT) & (p.values > as_of_day))
+    _row_checks(table, parsed, reason)
+    merged = np.zeros(n, dtype=bool)  # folded into another row
+    if table.spell is None:
+        _duplicates(table, parsed, reason, merged, tr)
+    if table.person_linked and person_ids is not None:
+        known = pc.is_in(parsed["person_id"].values, value_set=person_ids)
+        _first(reason, R["unknown_person"], ~pc.fill_null(known, False).to_numpy(zero_copy_only=False))
+    end_override = None
+    if table.spell is not None:
+        good = np.flatnonzero(reason == 0)
+        first, new_end = _merge(table, parsed, good, reason, tr)
+        merged[np.flatnonzero(reason == 0)] = True
+        merged[first] = False
+        end_override = new_end
+        keep = first
+    else:
+        keep = np.flatnonzero((reason == 0) & ~merged)
+    for r, cnt in enumerate(np.bincount(reason, minlength=len(REASONS) + 1)):
+        if r and cnt:
+            tr.quarantine(REASONS_LIST[r - 1], int(cnt))
+    tr.quarantine("malformed_row", len(raw.malformed))
+    tr.close(kept=len(keep), merged=int(merged.sum()))
+    df = _typed_frame(data, table, parsed, keep, end_override)
+    return df, _quarantine_frame(raw, data, reason)
+
+
+REASONS_LIST = list(REASONS)
+
+
+def _row_checks(table: Table, parsed: dict[str, Parsed], reason: np.ndarray) -> None:
+    pairs = [table.spell] if table.spell else []
+    if table.name == "ips_caseload":
+        pairs = [("referral_date", "end_date")]
+    for s, e in pairs:
+        sv, ev = parsed[s].values, parsed[e].values
+        _first(reason, R["end_before_start"], (sv != _NAT) & (ev != _NAT) & (ev < sv))
+    if table.name == "persons":
+        b, d = parsed["birth_date"].values, parsed["death_date"].values
+        _first(reason, R["death_before_birth"], (b != _NAT) & (d != _NAT) & (d < b))
+    if table.name == "diagnoses":
+        code = pc.utf8_upper(parsed["code"].values)
+        parsed["code"].values = code
+        system = parsed["system"].values
+        ok = pc.or_kleene(pc.and_(pc.equal(system, "ICD10"), pc.match_substring_regex(code, f"^{_ICD10}$")),
+                          pc.and_(pc.equal(system, "ICPC2"), pc.match_substring_regex(code, f"^{_ICPC2}$")))
+        _first(reason, R["unknown_code"], ~pc.fill_null(ok, False).to_numpy(zero_copy_only=False))
+
+
+def _frame(parsed: dict[str, Parsed], names, rows: np.ndarray) -> pd.DataFrame:
+    out = {}
+    for c in names:
+        v = parsed[c].values
+        out[c] = v.take(pa.array(rows)).to_pandas() if isinstance(v, pa.Array) else v[rows]
+    return pd.DataFrame(out)
+
+
+def _duplicates(table: Table, parsed, reason, merged, tr: TableReport) -> None:
+    good = np.flatnonzero(reason == 0)
+    if len(good) < 2:
+        return
+    frame = _frame(parsed, [c.name for c in table.columns], good)
+    dup = frame.duplicated(keep="first").to_numpy()
+    merged[good[dup]] = True
+    tr.note("exact_duplicates_merged", int(dup.sum()))
+    if table.unique:
+        rest = ~dup
+        clash = np.zeros(len(good), bool)
+        clash[rest] = frame.loc[rest, list(table.unique)].duplicated(keep=False).to_numpy()
+        reason[good[clash]] = R["duplicate_key"]
+
+
+def _codes(values) -> np.ndarray:
+    if isinstance(values, pa.Array):
+        enc = pc.dictionary_encode(values)
+        k = len(enc.dictionary)
+        return pc.fill_null(enc.indices, k).to_numpy(zero_copy_only=False).astype(np.int64), k + 1
+    c, u = pd.factorize(values, use_na_sentinel=False)
+    return c.astype(np.int64), max(len(u), 1)
+
+
+def _group(parsed, names, rows) -> np.ndarray:
+    code = np.zeros(len(rows), np.int64)
+    for name in names:
+        v = parsed[name].values
+        c, k = _codes(v.take(pa.array(rows)) if isinstance(v, pa.Array) else v[rows])
+        code = code * k + c
+        if len(code) and code.max() > 2**40:  # stay far from int64 overflow
+            code = pd.factorize(code)[0].astype(np.int64)
+    return code
+
+
+def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: TableReport):
+    s, e = table.spell
+    start, end = parsed[s].values[good], parsed[e].values[good]
+    if table.name == "residence":
+        person = _group(parsed, ["person_id"], good)
+        muni = _group(parsed, ["municipality"], good)
+        # same person, same start, different municipality: no way to tell where they lived
+        key = pd.factorize(person * (int(start.max() - start.min()) + 1 if len(start) else 1)
+                           + (start - (start.min() if len(start) else 0)))[0]
+        lo = pd.Series(muni).groupby(key).transform("min").to_numpy()
+        hi = pd.Series(muni).groupby(key).transform("max").to_numpy()
+        clash = lo != hi
+        reason[good[clash]] = R["overlapping_residence"]
+        keep = ~clash
+        good, start, end, person, muni = good[keep], start[keep], end[keep], person[keep], muni[keep]
+        end, truncated = truncate_residence(person, start, end, muni)
+        tr.note("residence_truncated", int(truncated.sum()))
+        code = person * (int(muni.max()) + 1 if len(muni) else 1) + muni
+        first, new_end = merge_days(code, start, end)
+        order = np.lexsort((start[first], person[first]))  # residence history in time order
+        first, new_end = first[order], new_end[order]
+    else:
+        code = _group(parsed, ["person_id", *table.merge_keys], good)
+        first, new_end = merge_days(code, start, end)
+    new_end_full = parsed[e].values.copy()
+    new_end_full[good[first]] = new_end
+    return good[first], new_end_full
+
+
+def _typed_frame(data: pa.Table, table: Table, parsed, keep: np.ndarray, end_override) -> pd.DataFrame:
+    idx = pa.array(keep, pa.int64())
+    out = {}
+    for col in table.columns:
+        v = parsed[col.name].values
+        if col.kind == "date":
+            days = end_override if (table.spell and col.name == table.spell[1]) else v
+            out[col.name] = from_days(days[keep])
+        elif col.kind == "int":
+            out[col.name] = v[keep].astype(np.int64)
+        elif col.kind == "float":
+            out[col.name] = v[keep]
+        else:
+            out[col.name] = v.take(idx).to_pandas()
+    names = set(table.names)
+    for c in data.column_names:  # extra columns are kept as delivered
+        if c not in names:
+            out[c] = data.column(c).take(idx).to_pandas()
+    return pd.DataFrame(out)
+
+
+def _quarantine_frame(raw: RawTable, data: pa.Table, reason: np.ndarray) -> pd.DataFrame:
+    bad = np.flatnonzero(reason)
+    q = data.take(pa.array(bad, pa.int64())).to_pandas()
+    q.insert(0, "reason", _REASON_NAMES[reason[bad]])
+    q.insert(0, "line", raw.line[bad])
+    if raw.malformed:
+        m = pd.DataFrame({"line": [ln for ln, _ in raw.malformed], "reason": "malformed_row",
+                          "raw_text": [t for _, t in raw.malformed]})
+        q = pd.concat([q, m], ignore_index=True).sort_values("line", kind="stable")
+    return q.reset_index(drop=True)
