@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.inference import infer
-from ips_study.results import Results
+from ips_study.results import Results, _complete_tidy
 
 from .twfe import TwfeFit
 
@@ -107,12 +107,15 @@ def _build(cls, fit: TwfeFit, contrasts: pd.DataFrame, inference: str, level: fl
         opts.setdefault("n_treated", 1)
     out = infer(fit, inference, contrasts, level=level, **opts)
     extras = {**meta.get("extras", {}), **out.extras}
+    if "pretrend_fn" in meta:
+        extras["pretrend"] = meta["pretrend_fn"](out)
     kwargs = dict(design=meta["design"], outcome=meta["outcome"], inference=inference,
                   n_obs=fit.n, n_units=fit.n_units, main_term=meta["main_term"], level=level,
                   df_resid=out.df_resid, extras=extras, conf_int_fn=out.conf_int_fn,
                   n_min=meta.get("n_min"), notes=tuple(meta.get("notes", ())) + out.notes)
     if "event_time_fn" in meta:
-        kwargs["event_time"] = meta["event_time_fn"](out.tidy, level)
+        kwargs["event_time"] = meta["event_time_fn"](
+            _complete_tidy(out.tidy, level, out.df_resid), level)
     return cls(out.tidy, fit=fit, contrasts=contrasts, inference_options=opts, meta=meta,
                null_draws=out.null_draws, **kwargs)
 
@@ -369,3 +372,11 @@ def example_panel(n_controls: int = 20, treated_size: int = 60, years=range(2008
     df.loc[df["treated"] == 1, "ips_start"] = pd.Timestamp("2013-01-01")
     df["months_observed"] = 12
     return df
+
+
+def fit_event_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | None = None,
+                    **options):
+    """Event study (CLI design ``event``); see :func:`ips_study.designs.event.fit_event_panel`."""
+    from .event import fit_event_panel as _fit_event
+
+    return _fit_event(panel, outcome=outcome, config=config, inference=inference, **options)
