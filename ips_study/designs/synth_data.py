@@ -1,0 +1,126 @@
+"""Data preparation shared by the synthetic control and synthetic DiD designs.
+
+Two steps: aggregate the person-period panel to a municipality x period frame (one small
+function, :func:`aggregate_to_units`, meant to be swapped for
+``ips_study.panel.aggregate_panel`` once that lands), and turn a long unit x period frame
+into the outcome matrix with control units first and pre-periods first
+(:func:`outcome_matrix`), the layout of Arkhangelsky et al. (2021).
+
+Examples
+--------
+>>> import pandas as pd
+>>> long = pd.DataFrame({"unit": list("aabb"), "time": [1, 2, 1, 2],
+...                      "y": [1.0, 2.0, 3.0, 5.0], "d": [0, 0, 0, 1]})
+>>> m = outcome_matrix(long, unit="unit", time="time", outcome="y", treated="d")
+>>> m.Y.tolist(), m.n_control, m.n_pre
+([[1.0, 2.0], [3.0, 5.0]], 1, 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ips_study.config import StudyConfig
+
+
+@dataclass(frozen=True)
+class OutcomeMatrix:
+    """Outcomes ``Y`` (units x periods), controls first and pre-periods first."""
+
+    Y: np.ndarray
+    units: np.ndarray
+    times: np.ndarray
+    n_control: int
+    n_pre: int
+
+    @property
+    def treated_units(self) -> np.ndarray:
+        return self.units[self.n_control:]
+
+    @property
+    def control_units(self) -> np.ndarray:
+        return self.units[: self.n_control]
+
+
+def outcome_matrix(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
+                   treated: str) -> OutcomeMatrix:
+    """Build the block-design outcome matrix from a long balanced unit x period frame.
+
+    ``treated`` is a 0/1 column: 1 for a treated unit in a treated period. All treated units
+    must start treatment in the same period (block design); staggered timing belongs to
+    :mod:`ips_study.designs.staggered`.
+    """
+    wide = data.pivot_table(index=unit, columns=time, values=outcome, aggfunc="first")
+    if wide.isna().any().any():
+        raise ValueError("the panel must be balanced: every unit observed in every period "
+                         f"({int(wide.isna().sum().sum())} unit-periods missing)")
+    dmat = data.pivot_table(index=unit, columns=time, values=treated, aggfunc="max")
+    dmat = dmat.reindex(index=wide.index, columns=wide.columns).fillna(0).to_numpy()
+    is_treated = dmat.max(axis=1) > 0
+    if not is_treated.any():
+        raise ValueError(f"no treated unit-periods in column {treated!r}")
+    if is_treated.all():
+        raise ValueError("no control units")
+    start = dmat[is_treated].argmax(axis=1)
+    if np.any(start != start[0]) or np.any(dmat[is_treated][:, start[0]:] == 0):
+        raise ValueError("treated units must share one adoption period and stay treated "
+                         "(block design); use the staggered design otherwise")
+    n_pre = int(start[0])
+    if n_pre < 2:
+        raise ValueError("need at least two pre-treatment periods")
+    order = np.argsort(is_treated, kind="stable")
+    return OutcomeMatrix(Y=wide.to_numpy(float)[order], units=wide.index.to_numpy()[order],
+                         times=wide.columns.to_numpy(), n_control=int((~is_treated).sum()),
+                         n_pre=n_pre)
+
+
+def aggregate_to_units(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Municipality x period means of ``outcome`` from a person-period panel.
+
+    Each person-period row counts once, so the mean is weighted by the population at risk
+    (``n_persons``); the lead's ``ips_study.panel.aggregate_panel`` does the same.
+    """
+    keys = ["municipality", "period"]
+    extra = [c for c in ("period_start", "ips_start") if c in panel]
+    agg = {outcome: "mean", "person_id": "size"}
+    for c in extra:
+        agg[c] = "first"
+    out = panel.groupby(keys, observed=True, sort=True).agg(agg)
+    out = out.rename(columns={"person_id": "n_persons"}).reset_index()
+    if "exposed" in panel:
+        out["exposed"] = panel.groupby(keys, observed=True, sort=True)["exposed"].max().to_numpy()
+    return out
+
+
+def block_design_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig) -> pd.DataFrame:
+    """Municipality frame with a ``treated_post`` column for the one-treated-unit designs.
+
+    The treated unit is ``config.treated_municipality`` from the first period starting on or
+    after ``config.ips_start``; donors are municipalities never exposed to IPS in the panel
+    (or ``config.controls`` when a list is given). Units not observed in every period are
+    dropped, since both designs need a balanced panel.
+    """
+    units = aggregate_to_units(panel, outcome)
+    treated_code = config.treated_municipality
+    if treated_code not in set(units["municipality"]):
+        raise ValueError(f"treated municipality {treated_code} not in the panel")
+    if isinstance(config.controls, (tuple, list)):
+        donors = set(config.controls)
+    elif "exposed" in units:
+        ever = units.groupby("municipality")["exposed"].max()
+        donors = set(ever.index[ever == 0])
+    else:
+        donors = set(units["municipality"])
+    donors.discard(treated_code)
+    units = units[units["municipality"].isin(donors | {treated_code})]
+    n_periods = units["period"].nunique()
+    full = units.groupby("municipality")["period"].transform("nunique") == n_periods
+    units = units[full].copy()
+    start = (pd.to_datetime(units["period_start"]) if "period_start" in units
+             else pd.to_datetime(units["period"]))
+    units["treated_post"] = ((units["municipality"] == treated_code)
+                             & (start >= config.ips_start)).astype(int)
+    return units
