@@ -18,7 +18,7 @@ write.csv(rows, "tests/reference/survival_cr_cuminc.csv", row.names = FALSE)
 write.csv(data.frame(cause = rownames(ci$Tests), ci$Tests), "tests/reference/survival_cr_gray.csv",
           row.names = FALSE)
 X <- cbind(x1 = d$x1, x2 = d$x2)
-f <- crr(d$time, d$status, X, failcode = 1, cencode = 0)
+f <- crr(d$time, d$status, X, failcode = 1, cencode = 0, gtol = 1e-12, maxiter = 50)
 d$fstatus <- factor(d$status, 0:2, labels = c("censor", "one", "two"))
 d$id <- seq_len(nrow(d))
 fg <- finegray(Surv(time, fstatus) ~ ., data = d, etype = "one")
