@@ -162,13 +162,13 @@ def _read_csv(file: Path) -> RawTable:
     if encoding == "cp1252":
         notes["encoding_cp1252"] = 1
     table = table.rename_columns(names)
-    # skip_rows=1 makes Arrow count from the first data line; add the header back
-    bad_lines = np.array([b[0] + 1 for b in bad], dtype=np.int64) if bad else np.empty(0, np.int64)
+    # Arrow reports the physical line (header = 1) of each invalid row
+    bad_lines = np.array([b[0] for b in bad], dtype=np.int64) if bad else np.empty(0, np.int64)
     total = table.num_rows + len(bad)
     all_lines = np.arange(2, total + 2, dtype=np.int64)
     line = all_lines[~np.isin(all_lines, bad_lines)] if bad else all_lines
     # a blank line parses as a row of empty strings (or as a one-field malformed row)
-    malformed = [(int(n) + 1, t) for n, t in bad if t.strip(delimiter + " \r\n")]
+    malformed = [(int(n), t) for n, t in bad if t.strip(delimiter + " \r\n")]
     n_blank_bad = len(bad) - len(malformed)
     if table.num_columns and table.num_rows:
         import pyarrow.compute as pc

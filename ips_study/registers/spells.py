@@ -152,11 +152,13 @@ def merge_spells(df: pd.DataFrame, *, by: Sequence[str], start: str = "start_dat
 
 def truncate_residence(code: np.ndarray, start: np.ndarray, end: np.ndarray,
                        muni: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """End each residence spell the day before the person's next later-starting spell.
+    """End each residence spell the day before the person's next move to another municipality.
 
-    A person lives in one municipality at a time, and a move is registered by a new spell:
-    an earlier spell that overlaps a later one (a stale or missing end date) is cut back.
-    Spells starting the same day must already be resolved (quarantined) by the caller.
+    A person lives in one municipality at a time, and a move is registered as a new spell:
+    an earlier spell that overlaps a later-starting spell in *another* municipality (a stale or
+    missing end date) is cut back to the day before that spell starts. Spells in the same
+    municipality are left for :func:`merge_days`. Spells of one person starting the same day
+    in different municipalities must already be resolved (quarantined) by the caller.
 
     Parameters
     ----------
@@ -165,34 +167,37 @@ def truncate_residence(code: np.ndarray, start: np.ndarray, end: np.ndarray,
     start, end : int64 arrays
         Day numbers (NaT integer allowed in ``end``).
     muni : int64 array
-        Municipality number of each spell (for counting moves between municipalities).
+        Municipality number of each spell.
 
     Returns
     -------
     new_end : int64 array
         End days in input order.
     truncated : bool array
-        Spells cut back because of a later spell in *another* municipality.
+        Spells that were cut back.
+
+    Examples
+    --------
+    >>> e, t = truncate_residence(np.array([0, 0]), np.array([0, 10]), np.array([_NAT, _NAT]), np.array([1, 2]))
+    >>> e.tolist()[0], t.tolist()
+    (9, [True, False])
     """
     n = len(code)
     new_end = np.array(end, dtype=np.int64, copy=True)
     truncated = np.zeros(n, dtype=bool)
     if n < 2:
         return new_end, truncated
-    order = np.lexsort((start, code))
+    order = np.lexsort((muni, start, code))
     c, s, e, m = code[order], start[order], new_end[order], muni[order]
-    # rows with the same person and start form a block; compare with the next *block*, so that
-    # duplicate spells starting the same day never cut each other
-    first_of_block = np.r_[True, (c[1:] != c[:-1]) | (s[1:] != s[:-1])]
-    block_first = np.flatnonzero(first_of_block)
-    block = np.cumsum(first_of_block) - 1
-    has_next = block + 1 < len(block_first)
-    nxt = np.where(has_next, block_first[np.minimum(block + 1, len(block_first) - 1)], 0)
-    overl = has_next & (c[nxt] == c) & ((e == _NAT) | (e >= s[nxt]))
-    cut = np.flatnonzero(overl)
+    # a run is consecutive spells (in start order) of one person in one municipality; the first
+    # spell of the next run is the next move
+    run_start = np.r_[True, (c[1:] != c[:-1]) | (m[1:] != m[:-1])]
+    run_first = np.flatnonzero(run_start)
+    run = np.cumsum(run_start) - 1
+    has_next = run + 1 < len(run_first)
+    nxt = np.where(has_next, run_first[np.minimum(run + 1, len(run_first) - 1)], 0)
+    cut = np.flatnonzero(has_next & (c[nxt] == c) & ((e == _NAT) | (e >= s[nxt])))
     e[cut] = s[nxt[cut]] - 1
-    truncated_sorted = np.zeros(n, dtype=bool)
-    truncated_sorted[cut] = m[cut] != m[nxt[cut]]
     new_end[order] = e
-    truncated[order] = truncated_sorted
+    truncated[order[cut]] = True
     return new_end, truncated
