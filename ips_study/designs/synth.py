@@ -180,6 +180,7 @@ class SynthResults(Results):
 
 def synth(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str,
           predictors: Sequence[str] = (), outcome_lags: Sequence = (),
+          predictor_periods: Sequence | None = None,
           placebo: bool = True, leave_one_out: bool = True, level: float = 0.95) -> SynthResults:
     """Synthetic control on a long balanced unit x period frame with one treated unit.
 
@@ -194,6 +195,10 @@ def synth(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: st
     predictors : sequence of str
         Covariate columns, averaged over the pre-period (ignoring missing values). Given
         this or ``outcome_lags``, weights come from the nested ``V`` optimisation.
+    predictor_periods : sequence, optional
+        Pre-period time values over which ``predictors`` are averaged (default: all
+        pre-periods; missing values are skipped, so a predictor observed only in part of the
+        window is averaged over that part).
     outcome_lags : sequence
         Pre-period time values whose outcome enters as a predictor (e.g. 1975, 1980, 1988).
     placebo : bool
@@ -211,7 +216,7 @@ def synth(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: st
         raise ValueError("synthetic control needs exactly one treated unit; "
                          "use the sdid design for several")
     Y, t0, j = m.Y, m.n_pre, m.n_control
-    P = _predictor_matrix(data, m, unit, time, outcome, predictors, outcome_lags)
+    P = _predictor_matrix(data, m, unit, time, predictors, outcome_lags, predictor_periods)
     tr = j
     w = _fit_one(Y, tr, np.arange(j), t0, P)
     gap = Y[tr] - w @ Y[:j]
@@ -258,12 +263,16 @@ def synth(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: st
                "root mean square of placebo effects (interval is estimate +/- z*SE).",))
 
 
-def _predictor_matrix(data, m: OutcomeMatrix, unit, time, outcome, predictors, outcome_lags):
+def _predictor_matrix(data, m: OutcomeMatrix, unit, time, predictors, outcome_lags,
+                      predictor_periods):
     """Predictors (k x units, rows ordered like ``m.units``) or None for outcomes only."""
     if not predictors and not outcome_lags:
         return None
     pre_times = m.times[: m.n_pre]
-    pre = data[data[time].isin(pre_times)]
+    window = pre_times if predictor_periods is None else list(predictor_periods)
+    if not set(window) <= set(pre_times):
+        raise ValueError("predictor_periods must be pre-treatment periods")
+    pre = data[data[time].isin(window)]
     blocks = []
     if predictors:
         means = pre.groupby(unit)[list(predictors)].mean().reindex(m.units)
