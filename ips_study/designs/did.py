@@ -163,7 +163,15 @@ def aggregate(panel: pd.DataFrame, outcome: str, covariates: Sequence[str] = (),
     return out
 
 
-def prepare(panel: pd.DataFrame, *, outcome: str, config, level: str = "person",
+def period_start(df: pd.DataFrame) -> pd.Series:
+    """First day of each row's period (from ``period_start`` or the ``period`` label)."""
+    if "period_start" in df:
+        return pd.to_datetime(df["period_start"])
+    label = df["period"].astype(str)
+    return pd.to_datetime(label.where(label.str.len() > 4, label + "-01"), format="%Y-%m")
+
+
+def prepare(panel: pd.DataFrame, *, outcome: str, config, level: str | None = None,
             covariates: Sequence[str] = (), weights: str | None | bool = None,
             drop_other_treated: bool = True) -> dict[str, Any]:
     """Validate and reduce a panel to the arrays the estimators need.
@@ -172,6 +180,8 @@ def prepare(panel: pd.DataFrame, *, outcome: str, config, level: str = "person",
     codes and labels of units and periods, ``post``, ``event_time``, covariates ``Z``, the
     weights, ``n_min`` and bookkeeping ``extras``/``notes``.
     """
+    if level is None:
+        level = "municipality" if ("n_persons" in panel and "person_id" not in panel) else "person"
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     if outcome not in panel:
@@ -209,7 +219,7 @@ def prepare(panel: pd.DataFrame, *, outcome: str, config, level: str = "person",
     if "post" in df:
         post = df["post"].to_numpy(np.int8)
     else:
-        post = (pd.to_datetime(df["period_start"]) >= config.ips_start).to_numpy(np.int8)
+        post = (period_start(df) >= config.ips_start).to_numpy(np.int8)
     if aggregated:
         fe = [unit, period]
         w = None if weights is False else df[weights if isinstance(weights, str) else
@@ -299,7 +309,7 @@ def _first_dependent(prep, B, Z):
 
 
 def fit_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | None = None,
-              level: str = "person", covariates: Sequence[str] = (),
+              level: str | None = None, covariates: Sequence[str] = (),
               weights: str | None | bool = None, conf_level: float = 0.95,
               small_sample: str = "fixest", drop_other_treated: bool = True,
               **inference_options) -> DidResults:
@@ -317,7 +327,8 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | Non
         ``cluster``, ``wild``, ``placebo``, ``conley-taber`` or ``ferman-pinto``
         (default :data:`DEFAULT_INFERENCE`).
     level : ``"person"`` (person and period effects) or ``"municipality"`` (aggregate,
-        municipality and period effects, population weights).
+        municipality and period effects, population weights); default: ``"municipality"``
+        for an aggregate panel (``n_persons``, no ``person_id``), else ``"person"``.
     covariates : column names (non-numeric ones become dummies).
     weights : column with observation weights; for the aggregate level defaults to
         ``n_persons`` (``False`` for unweighted).

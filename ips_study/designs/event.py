@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .did import DEFAULT_INFERENCE, DidResults, _build, build_fit, prepare
+from .did import DEFAULT_INFERENCE, DidResults, _build, build_fit, period_start, prepare
 
 from ips_study.results import EVENT_TIME_COLUMNS
 
@@ -86,7 +86,7 @@ def _pretrend(out, leads: list[int], df_denominator: float | None) -> dict[str, 
 
 def fit_event_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | None = None,
                     ref: int = -1, bin_width: int = 1, window: tuple[int, int] | None = None,
-                    level: str = "person", covariates: Sequence[str] = (),
+                    level: str | None = None, covariates: Sequence[str] = (),
                     weights: str | None | bool = None, conf_level: float = 0.95,
                     small_sample: str = "fixest", drop_other_treated: bool = True,
                     **inference_options) -> EventStudyResults:
@@ -113,9 +113,10 @@ def fit_event_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str
     if "event_time" in df:
         et = df["event_time"].to_numpy()
     else:
-        start = pd.to_datetime(df["period_start"])
+        start = period_start(df)
         months = (start.dt.year - config.ips_start.year) * 12 + start.dt.month - config.ips_start.month
-        et = (months if config.freq == "month" else np.floor_divide(months, 12)).to_numpy()
+        yearly = df["period"].astype(str).str.len().max() == 4
+        et = (np.floor_divide(months, 12) if yearly else months).to_numpy()
     bins = event_bins(et, bin_width=bin_width, window=window)
     levels = np.unique(bins)
     if ref not in levels:
