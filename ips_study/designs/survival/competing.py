@@ -25,7 +25,7 @@ Examples
 >>> ci = cumulative_incidence(np.zeros(5), np.array([1., 2., 2., 3., 4.]),
 ...                           np.array([1, 2, 1, 0, 1]), cause=1)
 >>> [round(v, 3) for v in ci["estimate"]]
-[0.2, 0.4, 0.4, 0.8]
+[0.2, 0.4, 0.8]
 """
 
 from __future__ import annotations
@@ -205,10 +205,12 @@ def fine_gray(time, status, X, *, cause: int = 1, names=None, ties: str = "bresl
     """Fine–Gray subdistribution hazards model via weighted Cox on extended data.
 
     Returns the fitted :class:`~ips_study.designs.survival.cox.CoxPH` with ``cov_robust_``
-    clustered by subject (``n_extended_`` holds the number of extended rows).
+    clustered by subject; ``n_extended_`` is the number of extended rows and ``subjects_``
+    maps each extended row to its subject (to cluster at a coarser level).
     """
     ext = finegray_data(time, status, X, cause=cause)
     fit = CoxPH(ties=ties).fit(ext["X"], ext["stop"], ext["event"], start=ext["start"],
                                weights=ext["weight"], cluster=ext["subject"], names=names)
     fit.n_extended_ = len(ext["stop"])
+    fit.subjects_ = ext["subject"]
     return fit

@@ -123,7 +123,8 @@ def build_tte(panel: pd.DataFrame, config: StudyConfig | None = None, *,
         One row per episode: ``person_id``, ``start``, ``stop`` (int months), ``event`` (0
         censored, 1 onset, 2 sustained work, only on a person's last episode), ``exposed``,
         ``treated``, ``female``, ``age_band``, ``calendar_year``, ``municipality`` (current),
-        ``cluster`` (index municipality), ``entry``, ``era`` ("pre"/"post" index date
+        ``cluster`` (index municipality), ``entry``, ``origin_month`` (calendar month of
+        analysis time 0, as months since year 0), ``era`` ("pre"/"post" index date
         relative to ``config.ips_start``), ``group`` (``"treated"``/``"control"``).
     """
     config = config or StudyConfig(design="closed")
@@ -174,8 +175,8 @@ def build_tte(panel: pd.DataFrame, config: StudyConfig | None = None, *,
     origin = entry_mon if time_scale == "index" else (
         config.window_start.year * 12 + config.window_start.month - 1)
     k = mon - origin
-    age_band = pd.cut(df["age"].to_numpy(), list(age_breaks) + [200], right=False,
-                      labels=[f"{a}-{b - 1}" for a, b in zip(age_breaks, list(age_breaks[1:]) + [200])])
+    labels = [f"{a}-{b - 1}" for a, b in zip(age_breaks[:-1], age_breaks[1:])] + [f"{age_breaks[-1]}+"]
+    age_band = pd.cut(df["age"].to_numpy(), list(age_breaks) + [np.inf], right=False, labels=labels)
     cols = {
         "exposed": exposed,
         "municipality": cur,
@@ -206,6 +207,7 @@ def build_tte(panel: pd.DataFrame, config: StudyConfig | None = None, *,
         "municipality": cur[r0],
         "cluster": index_muni[r0],
         "entry": (entry_mon - origin)[r0],
+        "origin_month": (np.broadcast_to(origin, entry_mon.shape))[r0],
         "era": np.where(entry_mon[r0] >= config.ips_start.year * 12 + config.ips_start.month - 1,
                         "post", "pre"),
     })

@@ -1,0 +1,118 @@
+"""Discrete-time hazard difference-in-differences: the bridge between the DiD and survival views.
+
+Each person-month at risk of onset is one Bernoulli trial ``y_it = 1{onset in month t}``
+(Allison 1982; Singer & Willett 1993). The model
+
+    g(P(y_it = 1)) = delta * treated_i x post_t + period effects + municipality effects
+                     + duration bands + age band + sex
+
+with ``g`` = logit or complementary log-log (cloglog: ``delta`` is the log of a grouped-time
+proportional hazard ratio, Prentice & Gloeckler 1978) is a difference-in-differences on the
+hazard scale. Period and municipality effects are fixed effects (dummies).
+
+Because every regressor is categorical, person-months are first collapsed to cells
+(binomial counts); the likelihood and the cluster sums of scores are unchanged, so the
+estimate and the clustered variance equal those of the person-month GLM at a fraction of the
+cost. Clustered SEs: ``H^-1 (sum_g s_g s_g') H^-1 * G/(G-1)`` over municipalities (of the
+index date, so that each person is in one cluster), fitted with statsmodels' GLM.
+
+Examples
+--------
+>>> import pandas as pd
+>>> tte = pd.DataFrame({"start": [0, 0], "stop": [3, 2], "event": [1, 0], "entry": [0, 0],
+...                     "origin_month": [2013 * 12, 2013 * 12]})
+>>> person_months(tte)["y"].tolist()
+[0, 0, 1, 0, 0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+LINKS = ("logit", "cloglog")
+
+
+def person_months(tte: pd.DataFrame, *, cause: int = 1) -> pd.DataFrame:
+    """Expand episodes into person-months at risk with ``y`` = event of ``cause`` that month.
+
+    Adds ``k`` (analysis month), ``y``, ``calendar_month`` (months since year 0, from the
+    episode's ``origin_month``) and ``duration`` (months since entry). A month ending in the
+    competing event is at risk with ``y = 0`` (cause-specific hazard).
+    """
+    length = (tte["stop"] - tte["start"]).to_numpy()
+    rep = np.repeat(np.arange(len(tte)), length)
+    pos = np.arange(len(rep)) - np.repeat(np.cumsum(length) - length, length)
+    k = tte["start"].to_numpy()[rep] + pos
+    last = pos == length[rep] - 1
+    out = tte.iloc[rep].reset_index(drop=True)
+    out["k"] = k
+    out["y"] = (last & (tte["event"].to_numpy()[rep] == cause)).astype(np.int8)
+    out["calendar_month"] = out["origin_month"].to_numpy() + k
+    out["duration"] = k - out["entry"].to_numpy()
+    return out
+
+
+def _cluster_cov(model, params, groups) -> np.ndarray:
+    scores = model.score_obs(params)
+    codes = pd.factorize(pd.Series(groups))[0]
+    G = codes.max() + 1
+    S = np.zeros((G, scores.shape[1]))
+    np.add.at(S, codes, scores)
+    bread = np.linalg.pinv(-model.hessian(params))
+    return bread @ (S.T @ S) @ bread * G / (G - 1)
+
+
+def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "cloglog",
+                 period: str = "year", duration_breaks=(0, 6, 12, 24, 36, 60),
+                 covariates=("age_band", "female"), cluster: str = "cluster") -> dict:
+    """Fit the discrete-time hazard DiD on person-months (see module docstring).
+
+    Parameters
+    ----------
+    pm : DataFrame
+        Output of :func:`person_months` with ``treated``, ``y``, ``calendar_month``,
+        ``duration``, ``cluster`` and the covariates; ``post`` is derived by the caller.
+    term : str
+        The DiD regressor (``"treated_post"`` or ``"exposed"``).
+    link : {"cloglog", "logit"}
+    period : {"year", "month"}
+        Resolution of the period fixed effects.
+
+    Returns
+    -------
+    dict with ``params``, ``cov`` (clustered), ``names``, ``n_cells``, ``n_obs``, ``n_events``,
+    ``n_clusters``.
+    """
+    if link not in LINKS:
+        raise ValueError(f"link must be one of {LINKS}")
+    d = pd.DataFrame({term: pm[term].astype(int).to_numpy(), "y": pm["y"].to_numpy()})
+    cal = pm["calendar_month"].to_numpy()
+    d["period"] = cal // 12 if period == "year" else cal
+    d["muni"] = pm[cluster].astype(str).to_numpy()
+    d["dur"] = pd.cut(pm["duration"], list(duration_breaks) + [10**6], right=False).astype(str)
+    keys = [term, "period", "muni", "dur"] + list(covariates)
+    for c in covariates:
+        d[c] = pm[c].astype(str).to_numpy()
+    cells = d.groupby(keys, observed=True)["y"].agg(["sum", "count"]).reset_index()
+    # with one common index date (closed cohort) duration and calendar period coincide, so
+    # the duration bands would be collinear with the period effects
+    fe = ["period", "muni"] + (["dur"] if (pm["calendar_month"] - pm["duration"]).nunique() > 1
+                               else [])
+    X = pd.get_dummies(cells[fe + list(covariates)].astype(str),
+                       drop_first=True, dtype=float)
+    X.insert(0, term, cells[term].astype(float))
+    X.insert(0, "const", 1.0)
+    # a regressor that is constant over cells (e.g. no treated-post cell) is not identified
+    if X[term].nunique() < 2:
+        raise ValueError(f"{term!r} does not vary: no treated post-period person-months at risk")
+    endog = np.column_stack([cells["sum"], cells["count"] - cells["sum"]])
+    fam_link = sm.families.links.CLogLog() if link == "cloglog" else sm.families.links.Logit()
+    model = sm.GLM(endog, X, family=sm.families.Binomial(link=fam_link))
+    res = model.fit(maxiter=100, tol=1e-10)
+    cov = _cluster_cov(model, res.params.to_numpy(), cells["muni"])
+    return {"params": res.params, "cov": pd.DataFrame(cov, index=X.columns, columns=X.columns),
+            "names": list(X.columns), "n_cells": len(cells), "n_obs": int(len(pm)),
+            "n_events": int(pm["y"].sum()), "n_clusters": int(cells["muni"].nunique()),
+            "model_se": res.bse}

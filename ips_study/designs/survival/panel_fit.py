@@ -1,0 +1,361 @@
+"""Entry points of the survival designs (CLI ``--design km|cox|cuminc|finegray|dthazard``).
+
+Each takes a person-MONTH panel and returns a :class:`~ips_study.results.Results` subclass.
+``outcome`` names the event of interest: ``"ltbd_onset"`` (default: onset of long-term
+benefit dependence, sustained work competing) or ``"sustained_work"`` (the reverse). For
+``km`` and ``cox`` the other event censors (cause-specific hazards); ``cuminc`` and
+``finegray`` treat it as a competing event.
+
+Shared keyword options: ``time_scale`` (``"index"``/``"calendar"``), ``exposure``
+(``"current"``/``"baseline"``), ``exclude_prevalent`` — see :func:`.tte.build_tte`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...config import StudyConfig
+from ...results import Results
+from .competing import cumulative_incidence, fine_gray, gray_test
+from .cox import CoxPH
+from .dthazard import fit_dthazard, person_months
+from .km import at_times, km_by_group, logrank_test, median_survival, plot_curves, risk_table
+from .tte import EVENTS, build_tte, person_level
+
+OUTCOMES = ("ltbd_onset", "sustained_work")
+_TTE_KEYS = ("time_scale", "exposure", "exclude_prevalent", "age_breaks")
+MIN_CLUSTERS = 30
+
+
+def _cause(outcome: str | None) -> int:
+    outcome = outcome or "ltbd_onset"
+    if outcome not in OUTCOMES:
+        raise ValueError(f"survival outcome must be one of {OUTCOMES} (the event), got {outcome!r}")
+    return EVENTS[outcome]
+
+
+def _prepare(panel, config, options):
+    config = config or StudyConfig(design="closed")
+    tte_opts = {k: options.pop(k) for k in _TTE_KEYS if k in options}
+    tte = build_tte(panel, config, **tte_opts)
+    if tte.empty:
+        raise ValueError("no person is at risk: the panel has no usable person-months")
+    notes = []
+    if config.design == "open":
+        notes.append("Open-population panels drop months once the target rule fails (e.g. on "
+                     "disability pension), so onset by disability is only partly seen; prefer a "
+                     "closed-cohort panel (design = 'closed') for survival designs.")
+    return config, tte, notes
+
+
+def _design_matrix(df: pd.DataFrame, covariates) -> pd.DataFrame:
+    """Numeric columns as they are; text/categorical columns as treatment dummies."""
+    parts = []
+    for c in covariates:
+        col = df[c]
+        if pd.api.types.is_numeric_dtype(col):
+            parts.append(col.astype(float).rename(c))
+        else:
+            dum = pd.get_dummies(col.astype(str), prefix=c, prefix_sep="[", dtype=float)
+            dum.columns = [f"{x}]" for x in dum.columns]
+            parts.append(dum.iloc[:, 1:])
+    X = pd.concat(parts, axis=1)
+    keep = X.std(axis=0) > 0
+    return X.loc[:, keep]
+
+
+def _group_labels(tte, group):
+    if group == "treated_era":
+        lab = tte["group"]
+        return lab + "/" + tte["era"] if tte["era"].nunique() > 1 else lab
+    return tte[group].astype(str)
+
+
+def _contrast(est: pd.Series, se: pd.Series):
+    """DiD of group values if both eras exist, else treated minus control."""
+    if {"treated/pre", "treated/post", "control/pre", "control/post"} <= set(est.index):
+        sign = pd.Series({"treated/post": 1, "treated/pre": -1, "control/post": -1, "control/pre": 1})
+        name = "did"
+    elif {"treated", "control"} <= set(est.index):
+        sign = pd.Series({"treated": 1, "control": -1})
+        name = "treated_minus_control"
+    else:
+        return None
+    return name, float((sign * est[sign.index]).sum()), float(np.sqrt((se[sign.index] ** 2).sum()))
+
+
+# -- Kaplan-Meier ---------------------------------------------------------------------------
+class KMResults(Results):
+    """Kaplan–Meier results: survival at a horizon per group plus curves and tests."""
+
+    def __init__(self, tidy, *, curves, risk, medians, logrank, **kw):
+        super().__init__(tidy, **kw)
+        self._curves, self._risk, self._medians, self._logrank = curves, risk, medians, logrank
+
+    def curves(self) -> dict:
+        return {k: v.copy() for k, v in self._curves.items()}
+
+    def risk_table(self) -> pd.DataFrame:
+        return self._risk.copy()
+
+    def medians(self) -> pd.DataFrame:
+        return self._medians.copy()
+
+    def logrank(self) -> dict:
+        return dict(self._logrank)
+
+    def plot(self, ax=None, **kwargs):
+        """Kaplan–Meier curves with log-log bands per group; returns the Axes."""
+        ax = plot_curves(self._curves, ax, ylabel=f"Free of {self.outcome}", level=self.level)
+        ax.set_title(f"Kaplan–Meier: {self.outcome} (log-rank p = {self._logrank['p_value']:.3g})")
+        return ax
+
+
+def fit_km_panel(panel, *, outcome="ltbd_onset", config=None, inference=None, group="treated_era",
+                 horizon: int = 36, level: float = 0.95, **options) -> KMResults:
+    """Kaplan–Meier by group (default Bodø vs controls x index era), risk table, log-rank.
+
+    The estimate is the survival difference at ``horizon`` months (a DiD of the four
+    treated/control x pre/post curves when both eras are present), Greenwood SEs.
+    """
+    cause = _cause(outcome)
+    config, tte, notes = _prepare(panel, config, options)
+    if options:
+        raise TypeError(f"unknown option(s) for km: {', '.join(options)}")
+    d = tte.assign(grp=_group_labels(tte, group).to_numpy(), ev=(tte["event"] == cause).astype(int))
+    curves = km_by_group(d, group="grp", event="ev", level=level)
+    rows, est, se = {}, {}, {}
+    for name, c in curves.items():
+        v = at_times(c, [horizon]).iloc[0]
+        est[name], se[name] = v["surv"], v["surv"] * v["std_err"]
+        rows[f"surv_{horizon}m[{name}]"] = {"estimate": est[name], "std_error": se[name]}
+    est, se = pd.Series(est), pd.Series(se)
+    main = None
+    con = _contrast(est, se)
+    if con is not None:
+        main = f"{con[0]}_surv_{horizon}m"
+        rows = {main: {"estimate": con[1], "std_error": con[2]}, **rows}
+    tidy = pd.DataFrame.from_dict(rows, orient="index")
+    lr = logrank_test(d["start"], d["stop"], d["ev"], d["grp"])
+    med = pd.DataFrame({k: dict(zip(["median", "lower", "upper"], median_survival(c)))
+                        for k, c in curves.items()}).T
+    times = list(range(0, int(d["stop"].max()) + 1, 12))
+    risk = risk_table(d, times, group="grp")
+    n_min = int(d.groupby("grp")["person_id"].nunique().min())
+    extras = {"logrank": {"statistic": lr["statistic"], "df": lr["df"], "p_value": lr["p_value"]},
+              "medians": med.to_dict(orient="index"), "horizon_months": horizon,
+              "n_persons": int(d["person_id"].nunique()), "n_events": int(d["ev"].sum())}
+    return KMResults(tidy, curves=curves, risk=risk, medians=med, logrank=lr, design="km",
+                     outcome=outcome or "ltbd_onset", inference="greenwood", n_obs=len(d),
+                     n_units=int(d["person_id"].nunique()), main_term=main, level=level,
+                     extras=extras, n_min=n_min, notes=tuple(notes))
+
+
+# -- Cox ------------------------------------------------------------------------------------
+class CoxResults(Results):
+    """Cox (or Fine–Gray) results with the PH test and Schoenfeld plot."""
+
+    def __init__(self, tidy, *, fit: CoxPH, **kw):
+        super().__init__(tidy, **kw)
+        self._fit = fit
+
+    def hazard_ratios(self, level: float | None = None) -> pd.DataFrame:
+        ci = np.exp(self.conf_int(level))
+        return pd.concat([np.exp(self.params).rename("hazard_ratio"), ci], axis=1)
+
+    def zph(self, transform: str = "km"):
+        """Proportional-hazards test (R ``cox.zph`` with ``transform``); see :class:`.cox.ZPH`."""
+        return self._fit.zph(transform)
+
+    def plot_schoenfeld(self, term=None, ax=None, transform: str = "km"):
+        """Scaled Schoenfeld residuals of ``term`` (default: the main term); returns Axes."""
+        return self.zph(transform).plot(term or self.main_term, ax=ax)
+
+
+def _cox_tidy(fit: CoxPH, cov) -> pd.DataFrame:
+    se = np.sqrt(np.diag(cov))
+    return pd.DataFrame({"estimate": fit.params_, "std_error": se,
+                         "model_std_error": np.sqrt(np.diag(fit.cov_)),
+                         "hazard_ratio": np.exp(fit.params_)}, index=fit.names_)
+
+
+def _pick_cov(fit, inference, cluster_codes, person_codes):
+    if inference == "cluster":
+        return fit.robust_cov(cluster_codes)
+    if inference == "robust":
+        return fit.robust_cov(person_codes)
+    if inference == "model":
+        return fit.cov_
+    raise ValueError("inference must be 'cluster', 'robust' or 'model'")
+
+
+def fit_cox_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
+                  covariates=("exposed", "treated", "age_band", "female"), strata=None,
+                  ties: str = "efron", **options) -> CoxResults:
+    """Cox model with time-varying exposure; main term ``exposed`` (log hazard ratio).
+
+    ``inference``: ``"cluster"`` (default; Lin–Wei by index municipality), ``"robust"`` (by
+    person) or ``"model"``. ``strata``: column name(s) with separate baseline hazards.
+    """
+    cause = _cause(outcome)
+    config, tte, notes = _prepare(panel, config, options)
+    if options:
+        raise TypeError(f"unknown option(s) for cox: {', '.join(options)}")
+    inference = inference or "cluster"
+    X = _design_matrix(tte, covariates)
+    st = None
+    if strata:
+        strata = [strata] if isinstance(strata, str) else list(strata)
+        st = pd.factorize(tte[strata].astype(str).agg("|".join, axis=1))[0]
+    fit = CoxPH(ties=ties).fit(X.to_numpy(), tte["stop"], tte["event"] == cause,
+                               start=tte["start"], strata=st, names=list(X.columns))
+    cov = _pick_cov(fit, inference, tte["cluster"], tte["person_id"])
+    n_clusters = int(tte["cluster"].nunique())
+    if inference == "cluster" and n_clusters < MIN_CLUSTERS:
+        notes.append(f"Only {n_clusters} municipality clusters: the Lin–Wei sandwich is biased "
+                     "downward with few clusters; compare with inference='robust'/'model'.")
+    main = covariates[0] if covariates[0] in X.columns else X.columns[0]
+    extras = {"loglik": fit.loglik_, "n_events": fit.n_events_, "ties": ties,
+              "n_persons": int(tte["person_id"].nunique()), "n_clusters": n_clusters,
+              "strata": list(strata) if strata else None,
+              "ph_test": fit.zph("km").table.to_dict(orient="index")}
+    return CoxResults(_cox_tidy(fit, cov), fit=fit, design="cox", outcome=outcome or "ltbd_onset",
+                      inference=inference, n_obs=len(tte),
+                      n_units=n_clusters if inference == "cluster" else int(tte["person_id"].nunique()),
+                      main_term=main, extras=extras, notes=tuple(notes))
+
+
+# -- competing risks ------------------------------------------------------------------------
+class CumincResults(Results):
+    """Aalen–Johansen cumulative incidence per group with Gray's test."""
+
+    def __init__(self, tidy, *, curves, gray, **kw):
+        super().__init__(tidy, **kw)
+        self._curves, self._gray = curves, gray
+
+    def curves(self) -> dict:
+        return {k: v.copy() for k, v in self._curves.items()}
+
+    def gray(self) -> dict:
+        return dict(self._gray)
+
+    def plot(self, ax=None, **kwargs):
+        """Cumulative incidence curves with pointwise bands; returns the Axes."""
+        ax = plot_curves(self._curves, ax, ylabel=f"Cumulative incidence of {self.outcome}",
+                         cumulative=True, level=self.level)
+        ax.set_ylim(0, min(1.02, max(float(c["upper"].max(skipna=True)) for c in
+                                     self._curves.values()) * 1.1 + 0.02))
+        ax.set_title(f"Cumulative incidence: {self.outcome} (Gray p = {self._gray['p_value']:.3g})")
+        return ax
+
+
+def fit_cuminc_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
+                     group="treated_era", horizon: int = 36, level: float = 0.95,
+                     **options) -> CumincResults:
+    """Cumulative incidence of ``outcome`` with the other event competing, by group.
+
+    The estimate is the CIF difference at ``horizon`` months (DiD over eras when both are
+    present); Gray's test compares the whole curves.
+    """
+    cause = _cause(outcome)
+    config, tte, notes = _prepare(panel, config, options)
+    if options:
+        raise TypeError(f"unknown option(s) for cuminc: {', '.join(options)}")
+    grp = _group_labels(tte, group).to_numpy()
+    curves, rows, est, se = {}, {}, {}, {}
+    for name in sorted(set(grp)):
+        d = tte[grp == name]
+        c = cumulative_incidence(d["start"], d["stop"], d["event"], cause=cause, level=level)
+        curves[name] = c
+        idx = np.searchsorted(c["time"].to_numpy(), horizon, side="right") - 1
+        est[name] = float(c["estimate"].iloc[idx]) if idx >= 0 else 0.0
+        se[name] = float(c["std_error"].iloc[idx]) if idx >= 0 else 0.0
+        rows[f"cif_{horizon}m[{name}]"] = {"estimate": est[name], "std_error": se[name]}
+    con = _contrast(pd.Series(est), pd.Series(se))
+    main = None
+    if con is not None:
+        main = f"{con[0]}_cif_{horizon}m"
+        rows = {main: {"estimate": con[1], "std_error": con[2]}, **rows}
+    gray = gray_test(tte["start"], tte["stop"], tte["event"], grp, cause=cause)
+    extras = {"gray_test": {k: gray[k] for k in ("statistic", "df", "p_value")},
+              "horizon_months": horizon, "n_persons": int(tte["person_id"].nunique()),
+              "n_events": int((tte["event"] == cause).sum()),
+              "n_competing": int(((tte["event"] > 0) & (tte["event"] != cause)).sum())}
+    n_min = int(pd.Series(tte["person_id"].to_numpy()).groupby(grp).nunique().min())
+    return CumincResults(pd.DataFrame.from_dict(rows, orient="index"), curves=curves, gray=gray,
+                         design="cuminc", outcome=outcome or "ltbd_onset", inference="aalen-johansen",
+                         n_obs=len(tte), n_units=int(tte["person_id"].nunique()), main_term=main,
+                         level=level, extras=extras, n_min=n_min, notes=tuple(notes))
+
+
+def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
+                       covariates=("treated", "female", "age_band"), **options) -> CoxResults:
+    """Fine–Gray subdistribution hazards of ``outcome``; covariates fixed at the index date.
+
+    Needs entry at the index date (``time_scale="index"``, forced here). ``inference``:
+    ``"robust"`` (default, by person) or ``"cluster"`` (by index municipality).
+    """
+    cause = _cause(outcome)
+    options.setdefault("time_scale", "index")
+    if options["time_scale"] != "index":
+        raise ValueError("Fine–Gray needs entry at the index date: use time_scale='index'")
+    config, tte, notes = _prepare(panel, config, options)
+    if options:
+        raise TypeError(f"unknown option(s) for finegray: {', '.join(options)}")
+    inference = inference or "robust"
+    first = tte.groupby("person_id", sort=False).first()
+    persons = person_level(tte).set_index(first.index)
+    X = _design_matrix(first, covariates)
+    fit = fine_gray(persons["time"].to_numpy(float), persons["status"].to_numpy(), X.to_numpy(),
+                    cause=cause, names=list(X.columns))
+    if inference == "cluster":
+        cov = fit.robust_cov(persons["cluster"].to_numpy()[fit.subjects_])
+    elif inference == "robust":
+        cov = fit.cov_robust_
+    else:
+        raise ValueError("inference must be 'robust' or 'cluster' for finegray")
+    extras = {"n_events": int((persons["status"] == cause).sum()),
+              "n_competing": int(((persons["status"] > 0) & (persons["status"] != cause)).sum()),
+              "n_extended_rows": fit.n_extended_, "n_persons": len(persons)}
+    return CoxResults(_cox_tidy(fit, cov), fit=fit, design="finegray",
+                      outcome=outcome or "ltbd_onset", inference=inference, n_obs=len(persons),
+                      n_units=len(persons) if inference == "robust" else int(persons["cluster"].nunique()),
+                      main_term=X.columns[0], extras=extras, notes=tuple(notes))
+
+
+# -- discrete-time hazard DiD ---------------------------------------------------------------
+def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
+                       link: str = "cloglog", period: str = "year", term: str = "treated_post",
+                       covariates=("age_band", "female"), **options) -> Results:
+    """Discrete-time hazard DiD (person-month cloglog/logit); main term ``treated_post``.
+
+    ``inference``: ``"cluster"`` (default; municipality of the index date) or ``"model"``.
+    """
+    cause = _cause(outcome)
+    config, tte, notes = _prepare(panel, config, options)
+    if options:
+        raise TypeError(f"unknown option(s) for dthazard: {', '.join(options)}")
+    inference = inference or "cluster"
+    pm = person_months(tte, cause=cause)
+    ips = config.ips_start.year * 12 + config.ips_start.month - 1
+    pm["treated_post"] = (pm["treated"].to_numpy() * (pm["calendar_month"].to_numpy() >= ips)).astype(int)
+    fit = fit_dthazard(pm, term=term, link=link, period=period, covariates=covariates)
+    se = np.sqrt(np.diag(fit["cov"])) if inference == "cluster" else fit["model_se"].to_numpy()
+    if inference not in ("cluster", "model"):
+        raise ValueError("inference must be 'cluster' or 'model' for dthazard")
+    names = fit["names"]
+    show = [n for n in names if n == term or not n.startswith(("period_", "muni_", "const"))]
+    idx = [names.index(n) for n in show]
+    tidy = pd.DataFrame({"estimate": fit["params"].to_numpy()[idx], "std_error": se[idx]}, index=show)
+    tidy["exp_estimate"] = np.exp(tidy["estimate"])
+    if inference == "cluster" and fit["n_clusters"] < MIN_CLUSTERS:
+        notes.append(f"Only {fit['n_clusters']} municipality clusters: clustered SEs are "
+                     "unreliable with few clusters.")
+    extras = {"link": link, "period_effects": period, "n_events": fit["n_events"],
+              "n_cells": fit["n_cells"], "n_clusters": fit["n_clusters"],
+              "n_persons": int(tte["person_id"].nunique())}
+    return Results(tidy, design="dthazard", outcome=outcome or "ltbd_onset", inference=inference,
+                   n_obs=fit["n_obs"], n_units=fit["n_clusters"] if inference == "cluster"
+                   else int(tte["person_id"].nunique()), main_term=term, extras=extras,
+                   notes=tuple(notes))
