@@ -1,0 +1,129 @@
+"""Tests of the synthetic control design (Abadie, Diamond & Hainmueller 2010)."""
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from scipy.optimize import minimize  # noqa: E402
+
+from ips_study.config import StudyConfig  # noqa: E402
+from ips_study.designs.synth import fit_panel, synth  # noqa: E402
+from ips_study.designs.synth_weights import simplex_least_squares  # noqa: E402
+from tests.sim_municipality_panel import make_panel  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def prop99():
+    df = pd.read_csv(DATA / "prop99_smoking.csv")
+    df["d"] = ((df["state"] == "California") & (df["year"] >= 1989)).astype(int)
+    return df
+
+
+@pytest.fixture(scope="module")
+def sc(prop99):
+    return synth(prop99, unit="state", time="year", outcome="cigsale", treated="d")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_simplex_solver_matches_slsqp(seed):
+    rng = np.random.default_rng(seed)
+    X0 = rng.normal(size=(12, 25))
+    x1 = X0[:, :3] @ np.array([0.2, 0.5, 0.3]) + rng.normal(0, 0.5, 12)
+    v = rng.uniform(0.1, 1, 12)
+    w = simplex_least_squares(X0, x1, v)
+    assert w.sum() == pytest.approx(1.0, abs=1e-12) and (w >= 0).all()
+
+    def obj(z):
+        r = x1 - X0 @ z
+        return float(v @ r ** 2)
+    ref = minimize(obj, np.full(25, 1 / 25), method="SLSQP", bounds=[(0, 1)] * 25,
+                   constraints=[{"type": "eq", "fun": lambda z: z.sum() - 1}],
+                   options={"ftol": 1e-14, "maxiter": 1000})
+    # the exact active-set solution is never worse than SLSQP and agrees to solver precision
+    assert obj(w) <= ref.fun + 1e-9
+    assert obj(w) == pytest.approx(ref.fun, rel=1e-5, abs=1e-8)
+
+
+def test_prop99_outcomes_only(sc):
+    # Arkhangelsky et al. (2021) Table 1: SC -19.6 (outcomes only). Their Frank-Wolfe solution
+    # gives -19.62; the exact simplex least-squares optimum used here gives -19.51.
+    assert sc.estimate == pytest.approx(-19.6, abs=0.15)
+    w = sc.weights
+    assert w.sum() == pytest.approx(1.0) and (w >= 0).all()
+    # ADH (2010) table 2 donors: Utah, Nevada, Montana, Colorado, Connecticut dominate
+    top = set(w.sort_values().index[-5:])
+    assert {"Utah", "Nevada", "Montana", "Connecticut"} <= top
+    assert sc.extras["pre_rmspe"] < 2.0   # ADH: pre-1989 RMSPE 1.76 with predictors
+
+
+def test_placebo_table_and_p_value(sc):
+    tab = sc.placebos
+    assert len(tab) == 39 and tab.index[0] == "California"
+    rank = int(tab.loc["California", "rank"])
+    assert sc.p_value == pytest.approx(rank / 39)
+    assert rank <= 3   # outcomes-only variant; see the slow test for the ADH specification
+    assert sc.std_error == pytest.approx(np.sqrt(np.mean(tab["effect"].iloc[1:] ** 2)))
+
+
+def test_leave_one_out(sc):
+    loo = sc.leave_one_out
+    assert set(loo.index) == set(sc.weights[sc.weights > 1e-6].index)
+    # dropping any single donor keeps the effect large and negative (ADH 2015, figure 5)
+    assert (loo["estimate"] < -15).all()
+
+
+@pytest.mark.slow
+def test_prop99_adh_specification_california_ranks_first(prop99):
+    res = synth(prop99, unit="state", time="year", outcome="cigsale", treated="d",
+                predictors=["lnincome", "beer", "age15to24", "retprice"],
+                predictor_periods=np.arange(1980.0, 1989.0),
+                outcome_lags=[1975.0, 1980.0, 1988.0], leave_one_out=False)
+    assert res.extras["variant"] == "nested V over predictors"
+    assert res.estimate < -15
+    assert int(res.placebos.loc["California", "rank"]) == 1
+    assert res.p_value == pytest.approx(1 / 39)
+
+
+def test_fit_panel_recovers_known_effect():
+    panel = make_panel(seed=7)
+    res = fit_panel(panel, outcome="workdays", config=StudyConfig())
+    # muni-year means have noise sd ~1.9, SE from 15 placebos; |est - 5| < 3 SE
+    assert abs(res.estimate - 5.0) < 3 * res.std_error
+    assert res.n_units == 16 and len(res.placebos) == 16
+    assert res.to_dict()["inference"] == "placebo-in-space"
+    none = fit_panel(panel, outcome="workdays", config=StudyConfig(), inference="none",
+                     leave_one_out=False)
+    assert none.estimate == res.estimate and np.isnan(none.std_error)
+    with pytest.raises(ValueError, match="inference"):
+        fit_panel(panel, outcome="workdays", config=StudyConfig(), inference="cluster")
+
+
+def test_exposed_municipalities_are_not_donors():
+    panel = make_panel(staggered=True, n_munis=16, seed=3)
+    res = fit_panel(panel, outcome="workdays", config=StudyConfig(), leave_one_out=False)
+    exposed = set(panel.loc[panel["exposed"] == 1, "municipality"]) - {"1804"}
+    assert exposed and not exposed & set(res.weights.index)
+
+
+def test_needs_one_treated_unit_and_balance(prop99):
+    two = prop99.copy()
+    two.loc[(two["state"] == "Utah") & (two["year"] >= 1989), "d"] = 1
+    with pytest.raises(ValueError, match="exactly one treated"):
+        synth(two, unit="state", time="year", outcome="cigsale", treated="d")
+    with pytest.raises(ValueError, match="balanced"):
+        synth(prop99.iloc[5:], unit="state", time="year", outcome="cigsale", treated="d")
+
+
+def test_plots_return_axes(sc):
+    import matplotlib.pyplot as plt
+
+    for name in ("plot", "plot_gaps", "plot_placebos", "plot_weights", "plot_leave_one_out"):
+        fig, ax = plt.subplots()
+        assert getattr(sc, name)(ax=ax) is ax
+    assert sc.plot_placebos().get_title() == "Placebo-in-space gaps"
+    plt.close("all")
