@@ -87,6 +87,13 @@ def test_prop99_adh_specification_california_ranks_first(prop99):
     assert res.estimate < -15
     assert int(res.placebos.loc["California", "rank"]) == 1
     assert res.p_value == pytest.approx(1 / 39)
+    # ADH (2010) table 2 weights (Utah .334, Nevada .234, Montana .199, Colorado .164,
+    # Connecticut .069) and pre-period RMSPE 1.76; V optimisation is not unique, hence 0.03
+    adh = {"Utah": 0.334, "Nevada": 0.234, "Montana": 0.199, "Colorado": 0.164,
+           "Connecticut": 0.069}
+    for state, w in adh.items():
+        assert res.weights[state] == pytest.approx(w, abs=0.03)
+    assert res.extras["pre_rmspe"] == pytest.approx(1.76, abs=0.1)
 
 
 def test_fit_panel_recovers_known_effect():
