@@ -1,0 +1,1 @@
+"""The reviewers' analysis script: ``python -m analysis`` reproduces every figure and table."""

@@ -1,0 +1,89 @@
+"""Shared, lazily computed inputs of the analysis: registers, panels, fitted designs.
+
+An output asks the context for what it needs (``ctx.panel("year")``, ``ctx.fit("did",
+"workdays")``); each piece is computed once per run, and panels are also cached on disk in the
+confidential work area, keyed by the run key and verified by hash when loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Context:
+    data: Path
+    out: Path
+    work: Path
+    config: Any
+    key: str
+    quiet: bool = False
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, name: str, make: Callable[[], Any]) -> Any:
+        if name not in self._memo:
+            self._memo[name] = make()
+        return self._memo[name]
+
+    # -- inputs ---------------------------------------------------------------------------
+    @property
+    def registers(self):
+        from ips_study.registers import read_registers
+
+        return self.memo("registers", lambda: read_registers(self.data, quarantine_dir=self.work / "quarantine"))
+
+    @property
+    def truth(self) -> dict | None:
+        p = self.data / "truth.json"
+        return json.loads(p.read_text()) if p.exists() else None
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.truth is not None
+
+    def has_table(self, name: str) -> bool:
+        return name in self.registers
+
+    # -- panels ---------------------------------------------------------------------------
+    def panel(self, freq: str = "year", scope: str = "study") -> pd.DataFrame:
+        return self.memo(f"panel-{freq}-{scope}", lambda: self._cached_panel(freq, scope))
+
+    def _cached_panel(self, freq: str, scope: str) -> pd.DataFrame:
+        from ips_study.panel import build_panel, read_panel
+
+        path = self.work / f"panel_{freq}_{scope}_{self.key[:16]}.parquet"
+        digest = path.with_suffix(".sha256")
+        if path.exists() and digest.exists() and digest.read_text().strip() == _sha(path):
+            return read_panel(path)
+        # missing or corrupted: rebuild
+        panel = build_panel(self.registers, self.config, freq=freq, scope=scope)
+        tmp = path.with_suffix(".tmp")
+        panel.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+        digest.write_text(_sha(path) + "\n")
+        return panel
+
+    def aggregate(self, freq: str = "year", scope: str = "study") -> pd.DataFrame:
+        from ips_study.panel import aggregate_panel
+
+        return self.memo(f"agg-{freq}-{scope}", lambda: aggregate_panel(self.panel(freq, scope)))
+
+    # -- fitted designs -------------------------------------------------------------------
+    def fit(self, design: str, outcome: str, *, freq: str = "year", scope: str = "study",
+            inference: str | None = None, **options) -> Any:
+        from ips_study.designs import get_design
+
+        name = json.dumps([design, outcome, freq, scope, inference, options], sort_keys=True, default=str)
+        return self.memo(name, lambda: get_design(design)(
+            self.panel(freq, scope), outcome=outcome, config=self.config, inference=inference, **options))

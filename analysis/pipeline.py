@@ -1,0 +1,167 @@
+"""The reviewers' analysis: one strict sequence from registers to every figure and table.
+
+``python -m analysis`` / ``ips-study reproduce [--data DIR] [--out DIR] [--study FILE]``.
+
+The run is driven by one list, :data:`analysis.outputs.OUTPUTS`: each output names its file
+stem, the step it belongs to and the function that makes it. Steps run in the order of
+the study's data flow: registers -> target group -> panels -> DiD and event study ->
+synthetic control and synthetic DiD -> staggered adoption -> survival -> programme metrics
+-> economics and power -> disclosure check.
+
+Resuming and caching: every output records a *key* (hash of the input files, the study
+configuration and the package source) and the hash of what it wrote in a ledger in the
+work area. A rerun skips an output whose key is unchanged and whose files
+still hash as recorded; anything missing, changed or corrupted is rebuilt. Expensive
+intermediates (panels, which hold person ids) are cached as Parquet in a confidential work
+area (``--work``, default ``.cache/work/``), never in the output folder, with their hash
+checked on load. Files are written to a temporary name and renamed, so an interrupted run never
+leaves a half-written output, and a rerun gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO / "synthetic_data"
+DEFAULT_OUT = REPO / "figures"
+#: Confidential work area for intermediates that hold person ids (panels). Never inside the
+#: output folder: outputs leave the secure server, intermediates must not.
+DEFAULT_WORK = REPO / ".cache" / "work"
+MANIFEST = "run_manifest.json"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_hashes(data: Path) -> dict[str, str]:
+    """Hashes of the register files (the quarantine folder and caches excluded)."""
+    out = {}
+    for p in sorted(data.iterdir()):
+        if p.is_file() and p.suffix.lower() in (".csv", ".parquet", ".sas7bdat", ".dta", ".json", ".toml"):
+            out[p.name] = sha256_file(p)
+    return out
+
+
+def source_hash() -> str:
+    """Hash of the package and analysis source: code changes invalidate cached outputs."""
+    h = hashlib.sha256()
+    for root in (REPO / "ips_study", REPO / "analysis"):
+        for p in sorted(root.rglob("*.py")):
+            h.update(str(p.relative_to(REPO)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("ips-study", "numpy", "pandas", "scipy", "statsmodels", "linearmodels",
+                "matplotlib", "pyarrow"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+class Ledger:
+    """What each output was built from and what it wrote (``.cache/outputs.json``)."""
+
+    def __init__(self, work: Path, out: Path):
+        tag = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
+        self.path = work / f"outputs-{tag}.json"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.entries: dict[str, Any] = json.loads(self.path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            self.entries = {}
+
+    def up_to_date(self, name: str, key: str, out: Path) -> bool:
+        e = self.entries.get(name)
+        if not e or e.get("key") != key:
+            return False
+        for fname, digest in e["files"].items():
+            p = out / fname
+            if not p.exists() or sha256_file(p) != digest:
+                return False
+        return True
+
+    def record(self, name: str, key: str, files: list[Path], out: Path) -> None:
+        self.entries[name] = {"key": key, "files": {str(p.relative_to(out)): sha256_file(p) for p in files}}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.entries, indent=2, sort_keys=True))
+        os.replace(tmp, self.path)
+
+
+def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | None = None,
+        work=None) -> int:
+    """Run every output of :data:`analysis.outputs.OUTPUTS`; return a process exit code."""
+    from ips_study.config import StudyConfig
+    from ips_study.disclosure import check_outputs
+
+    from .context import Context
+    from .outputs import OUTPUTS
+
+    data = Path(data) if data else DEFAULT_DATA
+    out = Path(out) if out else DEFAULT_OUT
+    work = Path(work) if work else DEFAULT_WORK
+    out.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    config = StudyConfig.load(study)
+    inputs = input_hashes(data)
+    key = hashlib.sha256(json.dumps({"inputs": inputs, "config": config.to_dict(),
+                                     "source": source_hash()}, sort_keys=True).encode()).hexdigest()
+    ctx = Context(data=data, out=out, work=work, config=config, key=key, quiet=quiet)
+    ledger = Ledger(work, out)
+    timings: dict[str, float] = {}
+    todo = [o for o in OUTPUTS if only is None or o.name in only or o.step in only]
+    try:
+        from tqdm.auto import tqdm
+        bar = tqdm(todo, desc="reproduce", unit="output", disable=quiet)
+    except ImportError:  # pragma: no cover
+        bar = todo
+    for o in bar:
+        if hasattr(bar, "set_postfix_str"):
+            bar.set_postfix_str(o.name)
+        if not o.applies(ctx):
+            continue
+        t0 = time.perf_counter()
+        if ledger.up_to_date(o.name, key, out):
+            timings[o.name] = 0.0
+            continue
+        files = o.build(ctx)
+        ledger.record(o.name, key, files, out)
+        timings[o.name] = round(time.perf_counter() - t0, 2)
+
+    check = check_outputs(out, min_count=config.min_count)
+    manifest = {
+        "study": config.to_dict(),
+        "seed": config.seed,
+        "data": str(data.relative_to(REPO)) if data.is_relative_to(REPO) else "external",
+        "input_hashes": inputs,
+        "versions": _versions(),
+        "machine": {"system": platform.system(), "machine": platform.machine(),
+                    "cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "outputs": {n: e["files"] for n, e in sorted(ledger.entries.items())
+                    if any(o.name == n for o in OUTPUTS)},
+        "timings_seconds": timings,
+        "disclosure_check": {"files": len(check.files), "violations": len(check.violations)},
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    if not quiet:
+        print(check.to_text())
+        print(f"outputs in {out}; manifest {out / MANIFEST}")
+    return 0 if check.ok else 1
