@@ -34,7 +34,7 @@ Examples
 >>> inputs = EconomicInputs(horizon_years=1, programme_years=1, discount_rate=0.0)
 >>> res = evaluate({"workdays": (5.6, 1.4), "work_assessment": (-0.3, 0.1)}, inputs,
 ...                draws=2000, seed=1)
->>> res.tidy().loc["pv_programme_cost", "estimate"] == annual_programme_cost(inputs)
+>>> bool(res.tidy().loc["pv_programme_cost", "estimate"] == annual_programme_cost(inputs))
 True
 """
 
@@ -70,12 +70,18 @@ def _default_rates() -> dict[str, float]:
             "health_benefit": 18_500.0}
 
 
-def _default_ranges() -> dict[str, tuple[float, float]]:
-    # low/high of each input for the Monte Carlo (triangular, mode = the input) and tornado
-    return {"specialist_salary": (480_000.0, 650_000.0), "overhead_rate": (0.10, 0.35),
-            "supervision_fte": (0.1, 0.4), "benefit_rate_scale": (0.85, 1.15),
-            "production_value_per_workday": (1_300.0, 2_200.0), "tax_rate": (0.30, 0.45),
-            "decay": (0.0, 0.5), "discount_rate": (0.02, 0.06)}
+def _default_ranges(v: "EconomicInputs") -> dict[str, tuple[float, float]]:
+    # low/high of each input for the Monte Carlo (triangular, mode = the input) and the
+    # tornado, relative to the input's value so that overriding a value moves its range
+    return {"specialist_salary": (0.85 * v.specialist_salary, 1.15 * v.specialist_salary),
+            "overhead_rate": (0.5 * v.overhead_rate, 1.75 * v.overhead_rate),
+            "supervision_fte": (0.5 * v.supervision_fte, 2.0 * v.supervision_fte),
+            "benefit_rate_scale": (0.85 * v.benefit_rate_scale, 1.15 * v.benefit_rate_scale),
+            "production_value_per_workday": (0.75 * v.production_value_per_workday,
+                                             1.30 * v.production_value_per_workday),
+            "tax_rate": (max(0.0, v.tax_rate - 0.08), min(1.0, v.tax_rate + 0.07)),
+            "decay": (max(0.0, v.decay - 0.2), min(1.0, v.decay + 0.3)),
+            "discount_rate": (max(0.0, v.discount_rate - 0.02), v.discount_rate + 0.02)}
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,9 @@ class EconomicInputs:
         employer contributions.
     workdays_per_work_year : workdays in a full-time work year (about 230 in Norway).
     marginal_cost_public_funds : tax financing cost per NOK of net public spending (R-109: 0.2).
-    ranges : ``{input: (low, high)}`` for Monte Carlo and tornado; inputs not listed are fixed.
+    ranges : ``{input: (low, high)}`` for Monte Carlo and tornado, updating the default
+        ranges (set relative to each value, e.g. salary +/- 15 %, discount rate +/- 2
+        points); ``{input: (v, v)}`` fixes an input.
 
     Examples
     --------
@@ -136,7 +144,7 @@ class EconomicInputs:
     tax_rate: float = 0.38
     workdays_per_work_year: float = 230.0
     marginal_cost_public_funds: float = 0.2
-    ranges: Mapping[str, tuple[float, float]] = field(default_factory=_default_ranges)
+    ranges: Mapping[str, tuple[float, float]] | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.horizon_years <= MAX_HORIZON:
@@ -156,7 +164,7 @@ class EconomicInputs:
                            {**_default_rates(), **{k: float(v) for k, v in self.benefit_rates.items()}})
         numeric = {f.name for f in dataclasses.fields(self)} - {"benefit_rates", "ranges", "price_year"}
         ranges = {}
-        for k, (lo, hi) in dict(self.ranges).items():
+        for k, (lo, hi) in {**_default_ranges(self), **dict(self.ranges or {})}.items():
             if k not in numeric:
                 raise ValueError(f"ranges: {k!r} is not a numeric input")
             if not lo <= getattr(self, k) <= hi:
@@ -179,7 +187,7 @@ class EconomicInputs:
         if "benefit_rates" in kw:
             kw["benefit_rates"] = {**_default_rates(), **kw["benefit_rates"]}
         if "ranges" in kw:
-            kw["ranges"] = {**_default_ranges(), **{k: tuple(v) for k, v in kw["ranges"].items()}}
+            kw["ranges"] = {k: tuple(v) for k, v in kw["ranges"].items()}
         return cls(**kw)
 
     @classmethod
@@ -209,7 +217,7 @@ def annual_programme_cost(inputs: EconomicInputs, **over) -> float | np.ndarray:
     (1 + overhead). Keyword overrides may be arrays (Monte Carlo draws).
 
     >>> annual_programme_cost(EconomicInputs(specialists_fte=1, specialist_salary=100.0,
-    ...     supervision_fte=0, employer_cost_rate=0, overhead_rate=0.5, ranges={}))
+    ...     supervision_fte=0, employer_cost_rate=0, overhead_rate=0.5))
     150.0
     """
     p = {k: over.get(k, getattr(inputs, k)) for k in (
@@ -485,7 +493,7 @@ def evaluate(effects: Mapping[str, Any], inputs: EconomicInputs | None = None, *
     Examples
     --------
     >>> res = evaluate({"workdays": (5.6, 1.45)}, draws=1000, seed=2)
-    >>> res.tidy().loc["work_years", "estimate"] > 0
+    >>> bool(res.tidy().loc["work_years", "estimate"] > 0)
     True
     """
     inputs = inputs or EconomicInputs()
