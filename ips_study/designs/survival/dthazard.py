@@ -13,8 +13,10 @@ hazard scale. Period and municipality effects are fixed effects (dummies).
 Because every regressor is categorical, person-months are first collapsed to cells
 (binomial counts); the likelihood and the cluster sums of scores are unchanged, so the
 estimate and the clustered variance equal those of the person-month GLM at a fraction of the
-cost. Clustered SEs: ``H^-1 (sum_g s_g s_g') H^-1 * G/(G-1)`` over municipalities (of the
-index date, so that each person is in one cluster), fitted with statsmodels' GLM.
+cost. Clustered SEs: ``H^-1 (sum_g s_g s_g') H^-1 * G/(G-1) * (N-1)/(N-K)`` over
+municipalities (of the index date, so that each person is in one cluster) with ``N``
+person-months — the same CR1 sandwich as statsmodels' GLM ``cov_type="cluster"`` on the
+uncollapsed data, which the tests check.
 
 Examples
 --------
@@ -54,14 +56,16 @@ def person_months(tte: pd.DataFrame, *, cause: int = 1) -> pd.DataFrame:
     return out
 
 
-def _cluster_cov(model, params, groups) -> np.ndarray:
+def _cluster_cov(model, params, groups, n_obs: int) -> np.ndarray:
+    """CR1 sandwich as statsmodels' GLM ``cov_type="cluster"``: G/(G-1) (N-1)/(N-K)."""
     scores = model.score_obs(params)
     codes = pd.factorize(pd.Series(groups))[0]
     G = codes.max() + 1
     S = np.zeros((G, scores.shape[1]))
     np.add.at(S, codes, scores)
     bread = np.linalg.pinv(-model.hessian(params))
-    return bread @ (S.T @ S) @ bread * G / (G - 1)
+    k = len(params)
+    return bread @ (S.T @ S) @ bread * G / (G - 1) * (n_obs - 1) / (n_obs - k)
 
 
 def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "cloglog",
@@ -111,7 +115,7 @@ def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "c
     fam_link = sm.families.links.CLogLog() if link == "cloglog" else sm.families.links.Logit()
     model = sm.GLM(endog, X, family=sm.families.Binomial(link=fam_link))
     res = model.fit(maxiter=100, tol=1e-10)
-    cov = _cluster_cov(model, res.params.to_numpy(), cells["muni"])
+    cov = _cluster_cov(model, res.params.to_numpy(), cells["muni"], len(pm))
     return {"params": res.params, "cov": pd.DataFrame(cov, index=X.columns, columns=X.columns),
             "names": list(X.columns), "n_cells": len(cells), "n_obs": int(len(pm)),
             "n_events": int(pm["y"].sum()), "n_clusters": int(cells["muni"].nunique()),
