@@ -57,7 +57,7 @@ COUNTIES = frozenset([f"{i:02d}" for i in range(1, 13)] + [f"{i:02d}" for i in r
 class Parsed:
     """Typed values of one column, the per-row reason codes and repair counts."""
 
-    values: object  # pa.Array for text kinds, int64 day numbers for dates, float64 for numbers
+    values: object  # Coded for text kinds, int64 day numbers for dates, float64 for numbers
     reason: np.ndarray
     notes: dict[str, int] = field(default_factory=dict)
     n_present: int = 0  # non-empty values
@@ -68,8 +68,32 @@ def from_days_str(days: np.ndarray) -> list[str]:
     return [str(d) for d in np.asarray(days, np.int64).view("datetime64[D]")]
 
 
-def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Any delivered type -> trimmed string array, empty strings as null."""
+@dataclass
+class Coded:
+    """A text column as integer codes into its distinct values (``-1`` = missing).
+
+    Keeping text as codes lets grouping, membership tests and output work on integers;
+    only the distinct values are Python strings.
+    """
+
+    codes: np.ndarray
+    uniques: np.ndarray  # object array of str (None for a value that failed validation)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """Object array of the values at ``rows`` (None where missing)."""
+        # index -1 picks the appended None: missing stays missing without a mask
+        return np.append(self.uniques, None)[self.codes[rows]]
+
+    def recode(self, new_uniques) -> Coded:
+        """Replace the distinct values (None = missing), merging values that now coincide."""
+        new = np.empty(len(new_uniques), dtype=object)
+        new[:] = list(new_uniques)
+        remap, uniq = pd.factorize(new, use_na_sentinel=True)
+        return Coded(np.append(remap.astype(np.int64), -1)[self.codes], np.asarray(uniq, dtype=object))
+
+
+def _text(arr) -> Coded:
+    """Any delivered type -> codes into trimmed distinct strings (empty = missing)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     t = arr.type
@@ -82,19 +106,27 @@ def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
         if np.all(finite == np.round(finite)) and (np.abs(finite) < 2**62).all():
             # SAS and Stata store numeric ids and codes as doubles: 301.0 means "301"
             arr = pc.cast(arr, pa.int64(), safe=False)
-    if pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.string())
-    if not pa.types.is_string(arr.type):
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
-    arr = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
-
-
-def _dict(arr: pa.Array) -> tuple[np.ndarray, list]:
-    """Dictionary-encode: (indices with -1 for null, list of distinct values)."""
     enc = pc.dictionary_encode(arr)
-    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return idx, enc.dictionary.to_pylist()
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    raw = enc.dictionary
+    trimmed = pc.utf8_trim_whitespace(raw)
+    empty = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
+    if empty.any() or not pc.all(pc.equal(raw, trimmed)).as_py():
+        # distinct raw values may coincide once trimmed (" p1" and "p1"): re-code them
+        t_np = trimmed.to_numpy(zero_copy_only=False).astype(object)
+        t_np[empty] = None
+        remap, uniq = pd.factorize(t_np, use_na_sentinel=True)
+        codes = np.append(remap.astype(np.int64), -1)[codes]
+        return Coded(codes, np.asarray(uniq, dtype=object))
+    return Coded(codes, raw.to_numpy(zero_copy_only=False).astype(object))
+
+
+def _counts(coded: Coded) -> np.ndarray:
+    """How many rows hold each distinct value."""
+    c = coded.codes
+    return np.bincount(c[c >= 0], minlength=len(coded.uniques))
 
 
 def _missing_reason(n: int, missing: np.ndarray, col: Column) -> np.ndarray:
@@ -115,8 +147,8 @@ def parse_column(arr, col: Column, *, end: bool = False, decimal_comma: bool = F
         vals = np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
         return _check_number(vals, np.zeros(len(vals), bool), col, {})
     text = _text(arr)
-    missing = pc.is_null(text).to_numpy(zero_copy_only=False)
-    n = len(text)
+    missing = text.codes < 0
+    n = len(missing)
     if kind in ("id", "str"):
         return Parsed(text, _missing_reason(n, missing, col), n_present=int(n - missing.sum()))
     if kind == "code":
@@ -130,25 +162,23 @@ def parse_column(arr, col: Column, *, end: bool = False, decimal_comma: bool = F
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _code(text: pa.Array, missing: np.ndarray, col: Column) -> Parsed:
-    idx, uniq = _dict(text)
+def _code(text: Coded, missing: np.ndarray, col: Column) -> Parsed:
     canon = {a.lower(): a for a in col.allowed}
     alias = {k.lower(): v for k, v in col.aliases.items()}
     mapped, is_alias = [], []
-    for u in uniq:
+    for u in text.uniques:
         key = u.lower()
         mapped.append(canon.get(key, alias.get(key)))
         is_alias.append(key not in canon and key in alias or (key in canon and u != canon[key]))
-    ok_u = np.array([m is not None for m in mapped] + [True])  # last slot: null index -1
-    reason = _missing_reason(len(text), missing, col)
-    bad = ~ok_u[idx]
+    ok_u = np.array([m is not None for m in mapped] + [True])  # last slot: missing (-1)
+    reason = _missing_reason(len(missing), missing, col)
+    bad = ~ok_u[text.codes]
     reason[bad & (reason == 0)] = R["unknown_code"]
     notes = {}
-    n_alias = int(np.bincount(idx[idx >= 0], minlength=len(uniq))[np.array(is_alias, bool)].sum()) if uniq else 0
+    n_alias = int(_counts(text)[np.array(is_alias, bool)].sum()) if len(text.uniques) else 0
     if n_alias:
         notes["sex_code_recoded" if col.name == "sex" else "code_alias"] = n_alias
-    values = pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0).cast(pa.int32()),
-                                            pa.array(mapped, pa.string())).cast(pa.string())
+    values = text.recode(mapped)
     return Parsed(values, reason, notes, int((~missing).sum()), int(bad.sum()))
 
 
@@ -163,20 +193,18 @@ def _fix_municipality(code: str) -> tuple[str | None, bool]:
     return padded, len(code) == 3
 
 
-def _municipality(text: pa.Array, missing: np.ndarray, col: Column) -> Parsed:
-    idx, uniq = _dict(text)
-    fixed = [_fix_municipality(u) for u in uniq]
+def _municipality(text: Coded, missing: np.ndarray, col: Column) -> Parsed:
+    fixed = [_fix_municipality(u) for u in text.uniques]
     ok_u = np.array([f is not None for f, _ in fixed] + [True])
     pad_u = np.array([p for _, p in fixed] + [False])
-    reason = _missing_reason(len(text), missing, col)
-    bad = ~ok_u[idx]
+    reason = _missing_reason(len(missing), missing, col)
+    bad = ~ok_u[text.codes]
     reason[bad & (reason == 0)] = R["unknown_code"]
     notes = {}
-    n_pad = int(pad_u[idx].sum())
+    n_pad = int(pad_u[text.codes].sum())
     if n_pad:
         notes["municipality_zero_padded"] = n_pad
-    values = pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0).cast(pa.int32()),
-                                            pa.array([f for f, _ in fixed], pa.string())).cast(pa.string())
+    values = text.recode([f for f, _ in fixed])
     return Parsed(values, reason, notes, int((~missing).sum()), int(bad.sum()))
 
 
@@ -191,9 +219,9 @@ def _typed_date(arr, col: Column) -> Parsed:
     return _check_days(days, missing, np.zeros(len(days), bool), col, {})
 
 
-def _string_date(text: pa.Array, missing: np.ndarray, col: Column, end: bool) -> Parsed:
-    idx, uniq = _dict(text)
-    s = pd.Series(uniq, dtype=object)
+def _string_date(text: Coded, missing: np.ndarray, col: Column, end: bool) -> Parsed:
+    idx = text.codes
+    s = pd.Series(text.uniques, dtype=object)
     iso = s.str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?)?")
     ym = s.str.fullmatch(r"\d{6}")
     parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
@@ -207,7 +235,7 @@ def _string_date(text: pa.Array, missing: np.ndarray, col: Column, end: bool) ->
     bad_u = np.r_[parsed.isna().to_numpy(), False]
     notes = {}
     if ym.any():
-        n_ym = int(np.bincount(idx[idx >= 0], minlength=len(uniq))[ym.to_numpy()].sum())
+        n_ym = int(_counts(text)[ym.to_numpy(dtype=bool)].sum())
         notes["yyyymm_dates"] = n_ym
     return _check_days(days, missing, bad_u[idx], col, notes)
 
@@ -227,23 +255,18 @@ def _check_days(days, missing, bad, col, notes) -> Parsed:
     return Parsed(days, reason, notes, int((~missing).sum()), int(bad.sum()))
 
 
-def _string_number(text: pa.Array, missing: np.ndarray, col: Column, decimal_comma: bool) -> Parsed:
+def _string_number(text: Coded, missing: np.ndarray, col: Column, decimal_comma: bool) -> Parsed:
     notes: dict[str, int] = {}
-    try:
-        vals = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
-        bad = np.zeros(len(vals), bool)
-    except pa.ArrowInvalid:
-        idx, uniq = _dict(text)
-        s = pd.Series(uniq, dtype=object)
-        comma = s.str.fullmatch(r"[-+]?\d*,\d+") if decimal_comma else pd.Series(False, index=s.index)
-        s2 = s.where(~comma, s.str.replace(",", ".", regex=False))
-        num = pd.to_numeric(s2, errors="coerce").to_numpy(dtype=np.float64)
-        vals = np.r_[num, np.nan][idx]
-        bad = np.r_[np.isnan(num), False][idx]
-        if comma.any():
-            notes["decimal_comma"] = int(np.bincount(idx[idx >= 0], minlength=len(uniq))[comma.to_numpy()].sum())
-    vals = np.where(missing, np.nan, vals)
-    return _check_number(vals, bad & ~missing, col, notes, missing=missing)
+    s = pd.Series(text.uniques, dtype=object)
+    comma = s.str.fullmatch(r"[-+]?\d*,\d+") if decimal_comma else pd.Series(False, index=s.index)
+    s2 = s.where(~comma, s.str.replace(",", ".", regex=False))
+    num = pd.to_numeric(s2, errors="coerce").to_numpy(dtype=np.float64) if len(s) else np.empty(0)
+    idx = text.codes
+    vals = np.r_[num, np.nan][idx]
+    bad = np.r_[np.isnan(num), False][idx]
+    if comma.any():
+        notes["decimal_comma"] = int(_counts(text)[comma.to_numpy(dtype=bool)].sum())
+    return _check_number(vals, bad, col, notes, missing=missing)
 
 
 def _check_number(vals, bad, col, notes, missing=None) -> Parsed:

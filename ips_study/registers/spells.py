@@ -127,8 +127,8 @@ def merge_spells(df: pd.DataFrame, *, by: Sequence[str], start: str = "start_dat
     Returns
     -------
     merged : DataFrame
-        One row per merged spell, ordered by group (first appearance) then start, with a fresh
-        RangeIndex; other columns come from the first member of each spell.
+        One row per merged spell, in the input order of its earliest-starting member (whose
+        other columns it keeps), with a fresh RangeIndex.
     n_merged : int
         Number of input rows folded into another row (``len(df) - len(merged)``).
 
@@ -143,6 +143,8 @@ def merge_spells(df: pd.DataFrame, *, by: Sequence[str], start: str = "start_dat
         raise ValueError(f"merge_spells: column {start!r} has missing values")
     code = group_codes([df[c].to_numpy() for c in by]) if by else np.zeros(len(df), np.int64)
     first, new_end = merge_days(code, to_days(df[start]), to_days(df[end]))
+    order = np.argsort(first, kind="stable")  # keep input order: makes merging idempotent
+    first, new_end = first[order], new_end[order]
     out = df.iloc[first].reset_index(drop=True)
     out[end] = pd.Series(from_days(new_end), index=out.index)
     if isinstance(df[end].dtype, pd.DatetimeTZDtype):

@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import RegisterSet
-from .columns import R, Parsed, parse_column
+from .columns import Coded, R, Parsed, parse_column
 from .readers import SUFFIXES, RawTable, find_table_files, read_file
 from .report import REASONS, RegisterError, TableReport, ValidationReport
 from .schema import TABLES, Table
@@ -232,8 +232,10 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
     if table.spell is None:
         _duplicates(table, parsed, reason, merged, tr)
     if table.person_linked and person_ids is not None:
-        known = pc.is_in(parsed["person_id"].values, value_set=person_ids)
-        _first(reason, R["unknown_person"], ~pc.fill_null(known, False).to_numpy(zero_copy_only=False))
+        ids = parsed["person_id"].values
+        known_u = pc.is_in(pa.array(ids.uniques, pa.string()), value_set=person_ids).to_numpy(zero_copy_only=False)
+        known = np.append(known_u, True)[ids.codes]
+        _first(reason, R["unknown_person"], ~known)
     end_override = None
     if table.spell is not None:
         good = np.flatnonzero(reason == 0)
@@ -267,19 +269,23 @@ def _row_checks(table: Table, parsed: dict[str, Parsed], reason: np.ndarray) -> 
         b, d = parsed["birth_date"].values, parsed["death_date"].values
         _first(reason, R["death_before_birth"], (b != _NAT) & (d != _NAT) & (d < b))
     if table.name == "diagnoses":
-        code = pc.utf8_upper(parsed["code"].values)
+        code = parsed["code"].values.recode([u.upper() for u in parsed["code"].values.uniques])
         parsed["code"].values = code
         system = parsed["system"].values
-        ok = pc.or_kleene(pc.and_(pc.equal(system, "ICD10"), pc.match_substring_regex(code, f"^{_ICD10}$")),
-                          pc.and_(pc.equal(system, "ICPC2"), pc.match_substring_regex(code, f"^{_ICPC2}$")))
-        _first(reason, R["unknown_code"], ~pc.fill_null(ok, False).to_numpy(zero_copy_only=False))
+        u = pd.Series(code.uniques, dtype=object)
+        icd = np.append(u.str.fullmatch(_ICD10).to_numpy(dtype=bool), False)[code.codes]
+        icpc = np.append(u.str.fullmatch(_ICPC2).to_numpy(dtype=bool), False)[code.codes]
+        sys_name = system.take(np.arange(len(reason)))
+        ok = ((sys_name == "ICD10") & icd) | ((sys_name == "ICPC2") & icpc)
+        _first(reason, R["unknown_code"], ~ok)
 
 
 def _frame(parsed: dict[str, Parsed], names, rows: np.ndarray) -> pd.DataFrame:
+    """Rows as comparable columns: text as its integer codes, dates and numbers as they are."""
     out = {}
     for c in names:
         v = parsed[c].values
-        out[c] = v.take(pa.array(rows)).to_pandas() if isinstance(v, pa.Array) else v[rows]
+        out[c] = v.codes[rows] if isinstance(v, Coded) else v[rows]
     return pd.DataFrame(out)
 
 
@@ -298,20 +304,20 @@ def _duplicates(table: Table, parsed, reason, merged, tr: TableReport) -> None:
         reason[good[clash]] = R["duplicate_key"]
 
 
-def _codes(values) -> np.ndarray:
-    if isinstance(values, pa.Array):
-        enc = pc.dictionary_encode(values)
-        k = len(enc.dictionary)
-        return pc.fill_null(enc.indices, k).to_numpy(zero_copy_only=False).astype(np.int64), k + 1
-    c, u = pd.factorize(values, use_na_sentinel=False)
+def _codes(v, rows) -> tuple[np.ndarray, int]:
+    """Group numbers of one key column at ``rows`` and how many there can be."""
+    if isinstance(v, Coded):
+        k = len(v.uniques)
+        c = v.codes[rows]
+        return np.where(c < 0, k, c), k + 1
+    c, u = pd.factorize(v[rows], use_na_sentinel=False)
     return c.astype(np.int64), max(len(u), 1)
 
 
 def _group(parsed, names, rows) -> np.ndarray:
     code = np.zeros(len(rows), np.int64)
     for name in names:
-        v = parsed[name].values
-        c, k = _codes(v.take(pa.array(rows)) if isinstance(v, pa.Array) else v[rows])
+        c, k = _codes(parsed[name].values, rows)
         code = code * k + c
         if len(code) and code.max() > 2**40:  # stay far from int64 overflow
             code = pd.factorize(code)[0].astype(np.int64)
@@ -348,7 +354,6 @@ def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: Table
 
 
 def _typed_frame(data: pa.Table, table: Table, parsed, keep: np.ndarray, end_override) -> pd.DataFrame:
-    idx = pa.array(keep, pa.int64())
     out = {}
     for col in table.columns:
         v = parsed[col.name].values
@@ -360,11 +365,12 @@ def _typed_frame(data: pa.Table, table: Table, parsed, keep: np.ndarray, end_ove
         elif col.kind == "float":
             out[col.name] = v[keep]
         else:
-            out[col.name] = v.take(idx).to_pandas()
+            out[col.name] = v.take(keep)
     names = set(table.names)
-    for c in data.column_names:  # extra columns are kept as delivered
-        if c not in names:
-            out[c] = data.column(c).take(idx).to_pandas()
+    extra = [c for c in data.column_names if c not in names]
+    if extra:  # extra columns are kept as delivered
+        rows = data.select(extra).take(pa.array(keep, pa.int64())).to_pandas()
+        out.update({c: rows[c].to_numpy() for c in extra})
     return pd.DataFrame(out)
 
 

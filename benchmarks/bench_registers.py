@@ -1,0 +1,145 @@
+"""Benchmark: read and validate a benefits table of 20 million spells (issue 2).
+
+Writes a register delivery under ``benchmarks/_data/registers_<rows>/`` (Parquet and CSV
+copies; 2 million persons, ~10 spells each, 0.1 % malformed rows, 5 % FD-Trygd YYYYMM dates
+in the CSV copy) and measures, each in a fresh subprocess so that peak memory (max RSS) is per
+task:
+
+* ``pandas.read_parquet`` / ``pandas.read_csv`` of the benefits file alone (the peer);
+* ``ips_study.registers.read_registers`` of the whole delivery (persons + benefits, validated,
+  merged, quarantine written).
+
+Goals: Parquet >= 2 million benefit rows/s end to end; peak memory < 3x the in-memory size of
+the benefits table (``DataFrame.memory_usage(deep=True)`` of the plain pandas read).
+
+Run: ``nice -n 10 .venv/bin/python benchmarks/bench_registers.py [--rows N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+
+
+def make_delivery(root: Path, rows: int, seed: int = 2013) -> None:
+    """Write persons and benefits (Parquet and CSV) plus tiny other required tables."""
+    rng = np.random.default_rng(seed)
+    n_persons = max(rows // 10, 1)
+    ids = pa.array([f"P{i:09d}" for i in range(n_persons)], pa.string())
+    birth = rng.integers(np.datetime64("1950-01-01").astype(int), np.datetime64("2000-12-31").astype(int), n_persons)
+    persons = pa.table({
+        "person_id": ids,
+        "birth_date": pa.array(birth.astype("datetime64[D]")),
+        "sex": pa.array(np.where(rng.random(n_persons) < 0.5, "F", "M")),
+        "death_date": pa.nulls(n_persons, pa.date32()),
+    })
+    who = np.sort(rng.integers(0, n_persons, rows))  # deliveries come sorted by person
+    start = rng.integers(np.datetime64("2000-01-01").astype(int), np.datetime64("2020-12-31").astype(int), rows)
+    end = start + rng.geometric(1 / 200, rows)
+    codes = np.array(["disability_pension", "work_assessment", "sickness", "unemployment",
+                      "social_assistance", "qualification"])
+    benefit = rng.integers(0, len(codes), rows)
+    grade = np.where(rng.random(rows) < 0.3, np.nan, rng.choice([50.0, 100.0], rows))
+    bad = rng.random(rows) < 0.001  # end before start
+    end = np.where(bad, start - 5, end)
+    open_ = rng.random(rows) < 0.05
+    benefits = pa.table({
+        "person_id": pa.DictionaryArray.from_arrays(pa.array(who.astype(np.int32)), ids).cast(pa.string()),
+        "benefit": pa.DictionaryArray.from_arrays(pa.array(benefit.astype(np.int32)), pa.array(codes)).cast(pa.string()),
+        "start_date": pa.array(start.astype("datetime64[D]")),
+        "end_date": pa.array(end.astype("datetime64[D]"), mask=open_),
+        "grade": pa.array(grade, from_pandas=True),
+    })
+    small = {
+        "residence": "person_id,municipality,start_date,end_date\nP000000000,1804,2000-01-01,\n",
+        "employment": "person_id,employer_id,start_date,end_date,fte,monthly_wage\n",
+        "diagnoses": "person_id,date,system,code,source\n",
+        "municipalities": "municipality,name,county,centrality,ips_start\n1804,Bodo,18,3,2013-01-01\n",
+    }
+    for fmt in ("parquet", "csv"):
+        d = root / fmt
+        d.mkdir(parents=True, exist_ok=True)
+        for name, text in small.items():
+            (d / f"{name}.csv").write_text(text)
+    pq.write_table(persons, root / "parquet" / "persons.parquet")
+    pq.write_table(benefits, root / "parquet" / "benefits.parquet")
+    pacsv.write_csv(persons, root / "csv" / "persons.csv")
+    import pyarrow.compute as pc
+
+    ym = pa.array(rng.random(rows) < 0.05)
+    csv_b = benefits.set_column(2, "start_date", pc.if_else(ym, pc.strftime(benefits["start_date"], "%Y%m"),
+                                                            pc.strftime(benefits["start_date"], "%Y-%m-%d")))
+    pacsv.write_csv(csv_b, root / "csv" / "benefits.csv")
+
+
+TASKS = {
+    "pandas.read_parquet": "import pandas as pd\ndf = pd.read_parquet(r'{d}/parquet/benefits.parquet')\nn = len(df)\nsize = int(df.memory_usage(deep=True).sum())",
+    "pandas.read_csv": "import pandas as pd\ndf = pd.read_csv(r'{d}/csv/benefits.csv')\nn = len(df)\nsize = int(df.memory_usage(deep=True).sum())",
+    "read_registers parquet": "from ips_study.registers import read_registers\nrs = read_registers(r'{d}/parquet', quarantine_dir=r'{d}/quarantine_p')\nn = rs.report.tables['benefits'].read\nsize = int(rs['benefits'].memory_usage(deep=True).sum())\nextra = rs.report.to_dict()['tables']['benefits']",
+    "read_registers csv": "from ips_study.registers import read_registers\nrs = read_registers(r'{d}/csv', quarantine_dir=r'{d}/quarantine_c')\nn = rs.report.tables['benefits'].read\nsize = int(rs['benefits'].memory_usage(deep=True).sum())\nextra = rs.report.to_dict()['tables']['benefits']",
+}
+
+RUNNER = """
+import json, resource, time
+t0 = time.perf_counter()
+c0 = time.process_time()
+extra = None
+{body}
+elapsed = time.perf_counter() - t0
+cpu = time.process_time() - c0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({{"seconds": elapsed, "cpu": cpu, "rows": n, "size": size, "peak": peak, "extra": extra}}))
+"""
+
+BASELINE = "import json, resource\nimport pandas, pyarrow, numpy\nimport ips_study.registers\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)"
+
+
+def run(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=20_000_000)
+    ap.add_argument("--skip-csv", action="store_true")
+    args = ap.parse_args(argv)
+    root = HERE / "_data" / f"registers_{args.rows}"
+    if not (root / "csv" / "benefits.csv").exists():
+        t = time.perf_counter()
+        make_delivery(root, args.rows)
+        print(f"generated {args.rows:,} benefit spells in {time.perf_counter() - t:.1f} s under {root}")
+    base = run(BASELINE)
+    results = {}
+    for name, body in TASKS.items():
+        if args.skip_csv and "csv" in name:
+            continue
+        results[name] = run(RUNNER.format(body=body.format(d=root)))
+    plain = results["pandas.read_parquet"]
+    print(f"\nbenefits: {args.rows:,} spells; interpreter + libraries baseline RSS {base / 2**30:.2f} GiB")
+    print(f"in-memory size of the table (pandas.read_parquet, deep): {plain['size'] / 2**30:.2f} GiB\n")
+    print(f"{'task':<24}{'wall s':>8}{'cpu s':>8}{'rows/s (M)':>12}{'peak GiB':>10}{'peak/size':>11}"
+          f"{'wall vs read_parquet':>22}")
+    for name, r in results.items():
+        print(f"{name:<24}{r['seconds']:>8.1f}{r['cpu']:>8.1f}{r['rows'] / r['seconds'] / 1e6:>12.2f}"
+              f"{r['peak'] / 2**30:>10.2f}{r['peak'] / plain['size']:>11.2f}{r['seconds'] / plain['seconds']:>21.2f}x")
+    print("rows/s = benefit rows / wall seconds (end to end: persons and benefits read, validated, merged)")
+    for name, r in results.items():
+        if r["extra"]:
+            print(f"{name}: kept {r['extra']['kept']:,}, merged {r['extra']['merged']:,},"
+                  f" quarantined {r['extra']['quarantined']:,} {r['extra']['reasons']}")
+
+
+if __name__ == "__main__":
+    main()
