@@ -71,8 +71,16 @@ def _wols(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, n: int):
     return fitted, alr
 
 
+def propensity_score(d: np.ndarray, x: np.ndarray, w: np.ndarray):
+    """Logit propensity score fit, reusable across cells with the same units and covariates.
+
+    Returns ``(ps, hess_inv)`` as expected by :func:`att_2x2`'s ``propensity`` argument.
+    """
+    return _logit(d, x, w / w.mean())
+
+
 def att_2x2(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, *,
-            method: str = "dr") -> tuple[float, np.ndarray]:
+            method: str = "dr", propensity=None) -> tuple[float, np.ndarray]:
     """ATT of a two-group, two-period panel comparison and its influence function.
 
     Parameters
@@ -87,6 +95,9 @@ def att_2x2(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, *,
         Sampling weights (normalised to mean one inside).
     method : {"dr", "ipw", "reg"}
         Doubly robust, inverse probability weighting or outcome regression.
+    propensity : tuple, optional
+        A :func:`propensity_score` result for the same ``d``, ``x`` and ``w`` (the logit
+        does not depend on the outcome, so cells sharing units and base period share it).
 
     Returns
     -------
@@ -109,7 +120,7 @@ def att_2x2(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray, *,
         m1 = np.mean(w_treat[:, None] * x, axis=0)
         inf_cont = (w_treat * fitted - w_treat * eta_cont + alr @ m1) / np.mean(w_treat)
         return float(eta_treat - eta_cont), inf_treat - inf_cont
-    ps, hess_inv = _logit(d, x, w)
+    ps, hess_inv = propensity if propensity is not None else _logit(d, x, w)
     ps = np.minimum(ps, 1 - 1e-16)
     w_cont = w * ps * (1 - d) / (1 - ps)
     alr_ps = (w * (d - ps))[:, None] * x @ hess_inv
