@@ -26,6 +26,7 @@ Example ``study.toml``::
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,11 +46,11 @@ class ConfigError(ValueError):
 def _month(value: Any, *, end: bool = False) -> pd.Timestamp:
     """Parse ``YYYY-MM`` / ``YYYYMM`` / ``YYYY-MM-DD`` to the first (or last) day of the month."""
     s = str(value).strip()
+    m = re.fullmatch(r"(\d{4})-?(\d{2})(?:-(\d{2}))?", s)
     try:
-        if len(s) == 6 and s.isdigit():
-            ts = pd.Timestamp(year=int(s[:4]), month=int(s[4:]), day=1)
-        else:
-            ts = pd.Timestamp(s)
+        if m is None:
+            raise ValueError(s)
+        ts = pd.Timestamp(year=int(m[1]), month=int(m[2]), day=int(m[3] or 1))
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"cannot read {value!r} as a month (use YYYY-MM)") from exc
     ts = ts.normalize()
@@ -81,6 +82,8 @@ class StudyConfig:
     onset_months: int = 12
     #: months of consecutive work without health benefit that count as sustained work
     sustained_work_months: int = 6
+    #: inputs of the health-economic model (``[economics]`` table; see ips_study.economics)
+    economics: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.freq not in FREQS:
@@ -121,6 +124,8 @@ class StudyConfig:
             kw["window_end"] = _month(kw["window_end"], end=True)
         if "treated_municipality" in kw:
             kw["treated_municipality"] = str(kw["treated_municipality"]).zfill(4)
+        if "economics" in kw and not isinstance(kw["economics"], dict):
+            raise ConfigError("economics must be a TOML table ([economics])")
         if "controls" in kw and not isinstance(kw["controls"], str):
             kw["controls"] = tuple(str(c).zfill(4) for c in kw["controls"])
         elif "controls" in kw and kw["controls"] not in ("never_treated", "not_yet_treated"):
@@ -172,6 +177,25 @@ class StudyConfig:
         else:  # not_yet_treated: anyone not treated at the treated unit's start
             keep = start.isna() | (start > self.ips_start)
         return sorted(c for c in m.loc[keep, "municipality"] if c != self.treated_municipality)
+
+    def check_data(self, tables) -> None:
+        """Check the study against the data: treated unit and controls present, window in the data.
+
+        A window that no residence spell reaches is an error (a typo in the study file would
+        otherwise give an empty panel); an empty residence table gives an empty panel.
+        """
+        munis = tables["municipalities"]
+        self.control_municipalities(munis)  # raises if the treated unit or a control is unknown
+        res = tables["residence"]
+        if len(res) == 0:
+            return
+        first = pd.to_datetime(res["start_date"]).min()
+        ends = pd.to_datetime(res["end_date"])
+        last = pd.Timestamp.max if ends.isna().any() else ends.max()
+        if first > self.window_end or last < self.window_start:
+            raise ConfigError(
+                f"window {self.window_start:%Y-%m} to {self.window_end:%Y-%m} is outside the data "
+                f"(residence spells from {first:%Y-%m}); set window in the study file")
 
     def to_dict(self) -> dict[str, Any]:
         out = {}

@@ -198,6 +198,7 @@ def iter_panel(registers, config: StudyConfig | None = None, *, freq: str | None
     if freq not in ("month", "year"):
         raise ValueError("freq must be 'month' or 'year'")
     tables = dict(registers.tables if hasattr(registers, "tables") else registers)
+    config.check_data(tables)
     changes = tables.get("municipality_changes")
     if changes is not None and len(changes):
         tables["residence"], _ = harmonise_residence(tables["residence"], changes)
