@@ -55,14 +55,20 @@ class Demeaner:
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self.tol = tol
         self.maxiter = maxiter
-        w = np.ones(self.n) if self.weights is None else self.weights
-        self._wsum = [np.bincount(f, weights=w, minlength=L) for f, L in zip(self.fe, self.levels)]
+        self._wsum = [np.bincount(f, weights=self.weights, minlength=L).astype(float)
+                      for f, L in zip(self.fe, self.levels)]
+        # O(n) check (no sort): every (i, t) cell holds exactly one row
         self.balanced = (
             self.weights is None and len(self.fe) == 2
             and self.n == self.levels[0] * self.levels[1]
-            and np.unique(self.fe[0] * self.levels[1] + self.fe[1]).size == self.n
+            and np.bincount(self.fe[0] * self.levels[1] + self.fe[1],
+                            minlength=self.n).max(initial=0) == 1
         )
         self.iterations = 0
+        # rows stored as a person-major grid (sorted panel): demean by reshaping, no gathers
+        self.grid = bool(self.balanced and np.array_equal(
+            self.fe[0], np.repeat(np.arange(self.levels[0]), self.levels[1])) and np.array_equal(
+            self.fe[1], np.tile(np.arange(self.levels[1]), self.levels[0])))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Demean a vector or the columns of a matrix (returns a new float64 array)."""
@@ -82,6 +88,12 @@ class Demeaner:
     def _demean_col(self, x: np.ndarray) -> np.ndarray:
         if not self.fe:
             return x.copy()
+        if self.grid:
+            g = x.reshape(self.levels)
+            out = g - g.mean(axis=1, keepdims=True)
+            out -= g.mean(axis=0, keepdims=True)
+            out += g.mean()
+            return out.reshape(-1)
         if self.balanced:
             a = self._group_mean(0, x)
             b = self._group_mean(1, x)
@@ -104,9 +116,15 @@ class Demeaner:
 
     def subset(self, rows: np.ndarray) -> "Demeaner":
         """A demeaner for a subset of rows (fixed-effect codes re-factorised)."""
-        fe = [np.unique(f[rows], return_inverse=True)[1] for f in self.fe]
+        fe = [_dense(f[rows], L) for f, L in zip(self.fe, self.levels)]
         w = None if self.weights is None else self.weights[rows]
         return Demeaner(fe, w, tol=self.tol, maxiter=self.maxiter)
+
+
+def _dense(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """Re-number integer codes to 0..L'-1 keeping their order (O(n), no sort)."""
+    used = np.bincount(codes, minlength=n_levels) > 0
+    return (np.cumsum(used) - 1)[codes]
 
 
 def wls(yt: np.ndarray, Xt: np.ndarray, weights=None):
@@ -143,13 +161,15 @@ def fixed_effect_dof(fe, cluster) -> tuple[int, int]:
     """
     if not fe:
         return 0, 0
-    levels = [int(np.unique(f).size) for f in fe]
+    levels = [int(np.count_nonzero(np.bincount(f))) for f in fe]
     k_all = sum(levels) - (len(fe) - 1)
     nested = []
-    for f, L in zip(fe, levels):
-        # a fixed effect is nested when each of its levels sits in exactly one cluster
-        pairs = np.unique(np.asarray(f, dtype=np.int64) * (int(cluster.max()) + 1) + cluster)
-        nested.append(pairs.size == L)
+    for f in fe:
+        # nested when each level sits in one cluster: write any row's cluster per level, then
+        # check every row agrees (O(n), no sort)
+        first = np.empty(int(f.max()) + 1, dtype=np.intp)
+        first[f] = cluster
+        nested.append(bool(np.all(first[f] == cluster)))
     k_nonnested = k_all - sum(L for L, n in zip(levels, nested) if n) + sum(nested)
     return k_all, k_nonnested
 

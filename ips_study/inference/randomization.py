@@ -34,7 +34,7 @@ import pandas as pd
 
 from ips_study.designs.twfe import Demeaner
 
-from . import InferenceOutput, rank_p_value, rank_table
+from . import InferenceOutput, rank_table
 
 
 def _controls_piece(fit):
@@ -54,43 +54,71 @@ def _solve(DtD, Dty, DtZ, ZtZ, Zty):
     return np.linalg.solve(A, b)[:p]
 
 
+def _nested_owner(person: np.ndarray, unit: np.ndarray, n_persons: int):
+    """Unit of each person if every person stays in one unit (no movers), else None."""
+    owner = np.empty(n_persons, dtype=np.intp)
+    owner[person] = unit
+    return owner if np.array_equal(owner[person], unit) else None
+
+
+def _by_unit(keys, values, n):
+    return np.bincount(keys, weights=values, minlength=n)
+
+
+def _fast_cross_products(dm, unit, U, B, yt, Zt):
+    """D~'D~, D'y~ and D'Z~ for every placebo unit at once (balanced, no weights, no movers).
+
+    With ``D_j = 1[unit = j] B``: ``D~'D~ = D'D - D'P_i D - D'P_t D + (1'D)(1'D)'/n``; each term is
+    a sum over unit j's rows, so all units come from a few passes of group sums.
+    """
+    n_i, n_t = dm.levels
+    person, period = dm.fe
+    owner = _nested_owner(person, unit, n_i)
+    if owner is None:
+        return None
+    p, q = B.shape[1], Zt.shape[1]
+    S = np.column_stack([np.bincount(person, weights=B[:, c], minlength=n_i) for c in range(p)])
+    cell = unit * n_t + period
+    C = np.stack([np.bincount(cell, weights=B[:, c], minlength=U * n_t).reshape(U, n_t)
+                  for c in range(p)], axis=2)
+    DtD = np.empty((U, p, p))
+    for c in range(p):
+        for d in range(c, p):
+            v = (_by_unit(unit, B[:, c] * B[:, d], U)
+                 - _by_unit(owner, S[:, c] * S[:, d], U) / n_t
+                 - np.einsum("jt,jt->j", C[:, :, c], C[:, :, d]) / n_i)
+            DtD[:, c, d] = DtD[:, d, c] = v
+    tot = C.sum(axis=1)
+    DtD += np.einsum("jc,jd->jcd", tot, tot) / (n_i * n_t)
+    Dty = np.column_stack([_by_unit(unit, B[:, c] * yt, U) for c in range(p)])
+    DtZ = np.empty((U, p, q))
+    for c in range(p):
+        for e in range(q):
+            DtZ[:, c, e] = _by_unit(unit, B[:, c] * Zt[:, e], U)
+    return DtD, Dty, DtZ
+
+
 def placebo_estimates(fit) -> tuple[np.ndarray, np.ndarray]:
     """Placebo treatment coefficients (J x p) and the control unit codes (J,)."""
     rows, dm, yt, Zt = _controls_piece(fit)
     unit = fit.unit[rows]
     B = fit.B[rows]
     w = None if fit.weights is None else fit.weights[rows]
-    controls = np.unique(unit)
+    controls = np.flatnonzero(np.bincount(unit, minlength=fit.n_units) > 0)
     ZtZ = Zt.T @ Zt if w is None else (Zt * w[:, None]).T @ Zt
     Zty = Zt.T @ yt if w is None else (Zt * w[:, None]).T @ yt
-    order = np.argsort(unit, kind="stable")
-    bounds = np.searchsorted(unit[order], controls, side="left")
-    ends = np.searchsorted(unit[order], controls, side="right")
     out = np.empty((len(controls), fit.p))
-    fast = dm.balanced
-    if fast:
-        n_i, n_t = dm.levels
-        person, period = dm.fe
-    for j, (s, e) in enumerate(zip(bounds, ends)):
-        r = order[s:e]
-        Dr = B[r]
-        if fast:
-            # D~'D~ = D'D - D'P_i D - D'P_t D + (1'D)(1'D)'/n, all from the unit's own rows
-            _, pi = np.unique(person[r], return_inverse=True)
-            _, ti = np.unique(period[r], return_inverse=True)
-            si = np.stack([np.bincount(pi, weights=Dr[:, c]) for c in range(fit.p)], axis=1)
-            ct = np.stack([np.bincount(ti, weights=Dr[:, c]) for c in range(fit.p)], axis=1)
-            tot = Dr.sum(axis=0)
-            DtD = Dr.T @ Dr - si.T @ si / n_t - ct.T @ ct / n_i + np.outer(tot, tot) / (n_i * n_t)
-            Dty = Dr.T @ yt[r]
-            DtZ = Dr.T @ Zt[r]
-        else:
-            D = np.zeros((len(rows), fit.p))
-            D[r] = Dr
-            Dt = dm(D)
-            Dw = Dt if w is None else Dt * w[:, None]
-            DtD, Dty, DtZ = Dw.T @ Dt, Dw.T @ yt, Dw.T @ Zt
-        out[j] = _solve(DtD, Dty, DtZ, ZtZ, Zty)
+    fast = _fast_cross_products(dm, unit, fit.n_units, B, yt, Zt) if dm.balanced else None
+    if fast is not None:
+        DtD, Dty, DtZ = fast
+        for j, u in enumerate(controls):
+            out[j] = _solve(DtD[u], Dty[u], DtZ[u], ZtZ, Zty)
+        return out, controls
+    for j, u in enumerate(controls):
+        D = (unit == u)[:, None] * B
+        Dt = dm(D)
+        Dw = Dt if w is None else Dt * w[:, None]
+        out[j] = _solve(Dw.T @ Dt, Dw.T @ yt, Dw.T @ Zt, ZtZ, Zty)
     return out, controls
 
 
