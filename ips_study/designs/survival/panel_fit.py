@@ -65,6 +65,13 @@ def _design_matrix(df: pd.DataFrame, covariates) -> pd.DataFrame:
     return X.loc[:, keep]
 
 
+def _drop_eventless_levels(X: pd.DataFrame, event: np.ndarray):
+    """Drop dummy columns (``name[level]``) whose level has no events (monotone likelihood)."""
+    dummies = [c for c in X.columns if c.endswith("]") and "[" in c]
+    bad = [c for c in dummies if X.loc[event, c].sum() == 0 or X.loc[event, c].sum() == event.sum()]
+    return X.drop(columns=bad), bad
+
+
 def _group_labels(tte, group):
     if group == "treated_era":
         lab = tte["group"]
@@ -204,6 +211,10 @@ def fit_cox_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
         raise TypeError(f"unknown option(s) for cox: {', '.join(options)}")
     inference = inference or "cluster"
     X = _design_matrix(tte, covariates)
+    X, merged = _drop_eventless_levels(X, (tte["event"] == cause).to_numpy())
+    if merged:
+        notes.append(f"No events at level(s) {', '.join(merged)}: merged into the reference "
+                     "level (their coefficients would diverge).")
     st = None
     if strata:
         strata = [strata] if isinstance(strata, str) else list(strata)
@@ -307,6 +318,9 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     first = tte.groupby("person_id", sort=False).first()
     persons = person_level(tte).set_index(first.index)
     X = _design_matrix(first, covariates)
+    X, merged = _drop_eventless_levels(X, (persons["status"] == cause).to_numpy())
+    if merged:
+        notes.append(f"No events at level(s) {', '.join(merged)}: merged into the reference level.")
     fit = fine_gray(persons["time"].to_numpy(float), persons["status"].to_numpy(), X.to_numpy(),
                     cause=cause, names=list(X.columns))
     if inference == "cluster":

@@ -1,7 +1,8 @@
 """Time-to-event data in counting-process form from a person-month panel.
 
-Events follow SPEC section 4, counted from each person's index date (their first month in
-the panel):
+Events follow SPEC section 4, counted from each person's index date: the baseline date
+(``config.baseline_date``) in a closed cohort (earlier panel months are dropped), the first
+panel month in the open population:
 
 * **onset of long-term benefit dependence** (event 1): the first month on disability pension
   (uføretrygd) or the month that completes ``config.onset_months`` (12) consecutive months
@@ -132,7 +133,11 @@ def build_tte(panel: pd.DataFrame, config: StudyConfig | None = None, *,
     time_scale = time_scale or ("index" if config.design == "closed" else "calendar")
     if time_scale not in ("index", "calendar"):
         raise ValueError("time_scale must be 'index' or 'calendar'")
-    df = panel.sort_values(["person_id", "period_start"], kind="stable").reset_index(drop=True)
+    df = panel
+    if config.design == "closed":
+        # closed-cohort panels cover the whole window; follow-up starts at the baseline date
+        df = df[pd.to_datetime(df["period_start"]) >= config.baseline_date]
+    df = df.sort_values(["person_id", "period_start"], kind="stable").reset_index(drop=True)
     pid = df["person_id"].to_numpy()
     ps = pd.to_datetime(df["period_start"])
     mon = (ps.dt.year * 12 + ps.dt.month - 1).to_numpy(np.int64)
@@ -175,8 +180,10 @@ def build_tte(panel: pd.DataFrame, config: StudyConfig | None = None, *,
     origin = entry_mon if time_scale == "index" else (
         config.window_start.year * 12 + config.window_start.month - 1)
     k = mon - origin
-    labels = [f"{a}-{b - 1}" for a, b in zip(age_breaks[:-1], age_breaks[1:])] + [f"{age_breaks[-1]}+"]
-    age_band = pd.cut(df["age"].to_numpy(), list(age_breaks) + [np.inf], right=False, labels=labels)
+    labels = ([f"<{age_breaks[0]}"] + [f"{a}-{b - 1}" for a, b in zip(age_breaks[:-1], age_breaks[1:])]
+              + [f"{age_breaks[-1]}+"])
+    age_band = pd.cut(df["age"].to_numpy(), [-np.inf] + list(age_breaks) + [np.inf], right=False,
+                      labels=labels)
     cols = {
         "exposed": exposed,
         "municipality": cur,
