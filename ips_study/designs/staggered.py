@@ -184,6 +184,11 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str
     static_x = bool(np.all(x == x[:, :1, :]))
     ps_cache: dict = {}
     glist = np.sort(np.unique(g[g > 0]))
+    small = [_fmt(gg) for gg in glist if np.sum(g == gg) < 2]
+    if small:
+        warnings.warn(f"group(s) {', '.join(small)} have a single unit: the analytic standard "
+                      "error then omits that unit's own variance and is too small; use the "
+                      "synth or sdid design for a single treated unit", stacklevel=2)
     rows, infs = [], []
     for gg in glist:
         base_univ = np.flatnonzero(times + anticipation < gg)
@@ -246,11 +251,14 @@ def staggered_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig) -> p
 
     ``group`` is the first period in which the municipality is exposed to IPS (``exposed``
     column; without it, the treated municipality from ``config.ips_start``), 0 if never.
-    Periods are numbered consecutively so that month panels work like year panels.
+    Year panels use calendar years; month panels number periods consecutively from 1.
     """
     units = aggregate_to_units(panel, outcome)
     periods = np.sort(units["period"].unique())
-    units["time"] = np.searchsorted(periods, units["period"]) + 1
+    if all(len(str(p)) == 4 for p in periods):
+        units["time"] = units["period"].astype(int)       # year panels keep calendar years
+    else:
+        units["time"] = np.searchsorted(periods, units["period"]) + 1
     if "exposed" in units:
         exposed = units["exposed"] > 0
     else:
@@ -304,5 +312,4 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
         n_obs=len(panel), n_units=gt.n_units, main_term="ATT", event_time=event,
         extras={**main.extras, "att_gt": gt.tidy()[["estimate", "std_error", "group", "time"]]
                 .reset_index().to_dict(orient="records")},
-        notes=main.notes + ("Event-time rows from the dynamic aggregation; periods numbered "
-                            "from 1 at the first panel period.",))
+        notes=main.notes + ("Event-time rows from the dynamic aggregation.",))

@@ -1,8 +1,7 @@
 """Data preparation shared by the synthetic control and synthetic DiD designs.
 
-Two steps: aggregate the person-period panel to a municipality x period frame (one small
-function, :func:`aggregate_to_units`, meant to be swapped for
-``ips_study.panel.aggregate_panel`` once that lands), and turn a long unit x period frame
+Two steps: aggregate the person-period panel to a municipality x period frame
+(:func:`aggregate_to_units`, a thin adapter over ``ips_study.panel.aggregate_panel``), and turn a long unit x period frame
 into the outcome matrix with control units first and pre-periods first
 (:func:`outcome_matrix`), the layout of Arkhangelsky et al. (2021).
 
@@ -80,19 +79,19 @@ def outcome_matrix(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
 def aggregate_to_units(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """Municipality x period means of ``outcome`` from a person-period panel.
 
-    Each person-period row counts once, so the mean is weighted by the population at risk
-    (``n_persons``); the lead's ``ips_study.panel.aggregate_panel`` does the same.
+    Delegates to :func:`ips_study.panel.aggregate_panel` (each person-period row counts once,
+    so the mean is weighted by the population at risk, ``n_persons``).
     """
-    keys = ["municipality", "period"]
-    extra = [c for c in ("period_start", "ips_start") if c in panel]
-    agg = {outcome: "mean", "person_id": "size"}
-    for c in extra:
-        agg[c] = "first"
-    out = panel.groupby(keys, observed=True, sort=True).agg(agg)
-    out = out.rename(columns={"person_id": "n_persons"}).reset_index()
-    if "exposed" in panel:
-        out["exposed"] = panel.groupby(keys, observed=True, sort=True)["exposed"].max().to_numpy()
-    return out
+    from ips_study.panel import aggregate_panel
+
+    if outcome not in panel:
+        raise KeyError(f"outcome {outcome!r} is not a column of the panel")
+    agg = aggregate_panel(panel)
+    if outcome not in agg:
+        raise ValueError(f"{outcome!r} is not an outcome known to ips_study.panel")
+    keep = ["municipality", "period", "period_start", "ips_start", "exposed", "n_persons",
+            outcome]
+    return agg[keep]
 
 
 def block_design_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig) -> pd.DataFrame:
