@@ -94,15 +94,21 @@ def classify_end_reason(reason: Any) -> str:
     """Map a free-text end reason to ``ordinary_work``, ``education``, ``no_active_solution``,
     ``transfer`` or ``other`` (English and Norwegian wording).
 
-    >>> [classify_end_reason(r) for r in ("ordinary work", "utdanning", "transfer", None)]
-    ['ordinary_work', 'education', 'transfer', 'other']
+    Ending without work, or to disability pension or another benefit, is "no active
+    solution" (ingen aktiv løsning); moving away, death and unknown reasons are "other".
+
+    >>> [classify_end_reason(r) for r in ("completed_in_work", "completed_without_work",
+    ...                                   "utdanning", "transfer", "moved", None)]
+    ['ordinary_work', 'no_active_solution', 'education', 'transfer', 'other', 'other']
     """
     if reason is None or (isinstance(reason, float) and np.isnan(reason)):
         return "other"
     s = str(reason).strip().lower().replace("-", "_").replace(" ", "_")
     if "transfer" in s or "overf" in s or "bytte" in s:
         return "transfer"
-    if "no_active" in s or "ingen" in s or s in ("none", "no_solution", "inactive", "passive"):
+    if ("no_active" in s or "ingen" in s or "without" in s or "no_work" in s
+            or "disab" in s or "ufor" in s or "uføre" in s or "benefit" in s
+            or s in ("none", "no_solution", "inactive", "passive")):
         return "no_active_solution"
     if "educ" in s or "utdann" in s or "school" in s or "study" in s or "skole" in s:
         return "education"
@@ -165,42 +171,47 @@ def person_status(caseload: pd.DataFrame, date: Any = "2014-09-30",
     ep["state"] = np.where(ep["end_date"].notna(), "ended",
                            np.where(ep["start_date"].notna(), "active", "waiting"))
     ep = ep.sort_values(["person_id", "referral_date", "start_date"], na_position="last",
-                        kind="mergesort")
-    rows = []
-    for pid, g in ep.groupby("person_id", sort=True):
-        started = g[g["start_date"].notna()]
-        first = started.loc[started["start_date"].idxmin()] if len(started) else g.iloc[0]
-        active = g[g["state"] == "active"]
-        waiting = g[g["state"] == "waiting"]
-        ended = g[g["state"] == "ended"]
-        transferred = (ended["end_class"] == "transfer").any()
-        if len(active):
-            status, cur = "active", active.loc[active["start_date"].idxmax()]
-        elif len(waiting) and transferred and len(started):
-            # between specialists: the new episode is open, the person never left the service
-            status, cur = "active", waiting.iloc[-1]
-        elif len(waiting):
-            status, cur = "waiting", None
-        else:
-            status, cur = "ended", None
-        last_end = ended.loc[ended["end_date"].idxmax()] if len(ended) else None
-        rows.append({
-            "person_id": pid, "status": status,
-            "referral_date": g["referral_date"].min(),
-            "first_start": started["start_date"].min() if len(started) else pd.NaT,
-            "first_referral": first["referral_date"] if len(started) else pd.NaT,
-            "first_contact": g["first_employer_contact_date"].min(),
-            "first_job": g["job_start_date"].min(),
-            "intake_specialist": first["specialist_id"], "intake_service": first["service"],
-            "current_specialist": cur["specialist_id"] if cur is not None else None,
-            "current_service": cur["service"] if cur is not None else None,
-            "current_start": started["start_date"].max() if cur is not None else pd.NaT,
-            "end_class": last_end["end_class"] if status == "ended" else None,
-        })
+                        kind="mergesort").reset_index(drop=True)
+    g = ep.groupby("person_id", sort=True)
+    people = pd.DataFrame({
+        "referral_date": g["referral_date"].min(),
+        "first_start": g["start_date"].min(),
+        "first_contact": g["first_employer_contact_date"].min(),
+        "first_job": g["job_start_date"].min(),
+        "last_start": g["start_date"].max(),
+    })
+    # the first episode: the earliest first meeting, else the earliest referral
+    first = (ep.sort_values(["person_id", "start_date"], na_position="last", kind="mergesort")
+             .drop_duplicates("person_id").set_index("person_id"))
+    people["first_referral"] = first["referral_date"].where(first["start_date"].notna())
+    people["intake_specialist"] = first["specialist_id"]
+    people["intake_service"] = first["service"]
+    active = (ep[ep["state"] == "active"].sort_values(["person_id", "start_date"], kind="mergesort")
+              .drop_duplicates("person_id", keep="last").set_index("person_id"))
+    waiting = (ep[ep["state"] == "waiting"].drop_duplicates("person_id", keep="last")
+               .set_index("person_id"))
+    transferred = ep[(ep["state"] == "ended") & (ep["end_class"] == "transfer")]["person_id"]
+    ended = (ep[ep["state"] == "ended"].sort_values(["person_id", "end_date"], kind="mergesort")
+             .drop_duplicates("person_id", keep="last").set_index("person_id"))
+    idx = people.index
+    has_active = idx.isin(active.index)
+    # between specialists: the new episode is open, the person never left the service
+    bridging = (~has_active & idx.isin(waiting.index) & idx.isin(transferred)
+                & people["first_start"].notna().to_numpy())
+    people["status"] = np.where(has_active | bridging, "active",
+                                np.where(idx.isin(waiting.index), "waiting", "ended"))
+    cur_spec = active["specialist_id"].reindex(idx).where(has_active,
+                                                          waiting["specialist_id"].reindex(idx))
+    cur_serv = active["service"].reindex(idx).where(has_active, waiting["service"].reindex(idx))
+    is_active = people["status"] == "active"
+    people["current_specialist"] = cur_spec.where(is_active, None)
+    people["current_service"] = cur_serv.where(is_active, None)
+    people["current_start"] = people["last_start"].where(is_active)
+    people["end_class"] = ended["end_class"].reindex(idx).where(people["status"] == "ended", None)
     cols = ["person_id", "status", "referral_date", "first_start", "first_referral",
             "first_contact", "first_job", "intake_specialist", "intake_service",
             "current_specialist", "current_service", "current_start", "end_class"]
-    people = pd.DataFrame(rows, columns=cols)
+    people = people.rename_axis("person_id").reset_index()[cols]
     if employment is None:
         people["in_work"] = (people["status"] == "active") & people["first_job"].notna()
     else:
@@ -450,18 +461,29 @@ def outcome_flow(caseload: pd.DataFrame, date: Any = "2014-09-30") -> pd.DataFra
     return out.drop(columns="of")
 
 
-def protect_flow(flow: pd.DataFrame, min_count: int = disclosure.MIN_COUNT) -> disclosure.Suppressed:
+def protect_flow(flow: pd.DataFrame, min_count: int = disclosure.MIN_COUNT, *,
+                 force: set[str] | frozenset[str] = frozenset()) -> disclosure.Suppressed:
     """Disclosure control for :func:`outcome_flow`: the four end reasons add up to
     ``ended`` and waiting + current + ended add up to ``attached``, so both sums get
-    secondary suppression; shares follow their counts."""
+    secondary suppression; shares follow their counts. ``force`` names statuses another
+    published table hides (they are hidden and protected here too)."""
     f = flow.set_index("status")
     parts = [("attached", ["waiting", "currently_attached", "ended"]),
              ("ended", [f"ended_{r}" for r in END_REASONS])]
     hidden = pd.Series(False, index=f.index)
-    for total, cells in parts:
-        t = disclosure.protect_table(f.loc[cells, ["n"]].T, min_count=min_count)
-        hidden[cells] |= t.mask.iloc[0][cells].to_numpy()
-        hidden[total] |= bool(t.mask.iloc[0]["Total"])
+    for status in force:
+        hidden[status] = True
+    changed = True
+    while changed:  # "ended" is a cell of one sum and the total of the other
+        changed = False
+        for total, cells in parts:
+            labels = [*cells, total]
+            forced = np.array([hidden[labels].to_numpy()] * 2)
+            t = disclosure.protect_table(f.loc[cells, ["n"]].T, min_count=min_count,
+                                         force=forced).mask.to_numpy()
+            new = pd.Series(t[0] | t[1], index=labels)
+            changed |= bool((new & ~hidden[labels]).any())
+            hidden[labels] |= new
     out = flow[["status", "n", "share"]].reset_index(drop=True)
     mask = pd.DataFrame(False, index=out.index, columns=out.columns)
     mask["n"] = hidden.reindex(out["status"]).to_numpy()
@@ -512,3 +534,413 @@ def plot_outcome_flow(flow: pd.DataFrame, ax=None):
     ax.legend(fontsize=7, frameon=False)
     ax.set_title("Job seekers by status")
     return ax
+
+
+# -- follow-up procedures (the job-specialist continuity procedure as checks) --------------
+def absent_specialists(weeks: pd.DataFrame, date: Any, *, min_weeks: int = 2) -> pd.DataFrame:
+    """Specialists absent for at least ``min_weeks`` consecutive completed weeks up to ``date``.
+
+    A week counts as absent when the specialist filed no weekly report for it or reported
+    zero hours worked. Weeks are counted back from the last week that ended by ``date``
+    (weeks start on the weekday of the reports' ``week_start``; Monday in the register).
+    Returns ``specialist_id`` and ``weeks_absent`` (consecutive, capped at the span of the
+    reports), for the flagged specialists only.
+    """
+    d = _date(date)
+    w = _prepare_weeks(weeks)
+    w = w[w["week_start"] + pd.Timedelta(days=7) <= d + pd.Timedelta(days=1)]
+    if w.empty:
+        return pd.DataFrame({"specialist_id": pd.Series(dtype=str),
+                             "weeks_absent": pd.Series(dtype=int)})
+    # the last completed week on the reports' weekly grid, even if nobody reported it
+    last_week = w["week_start"].max()
+    last_week += pd.Timedelta(days=7 * (((d + pd.Timedelta(days=1)) - last_week).days // 7 - 1))
+    present = w[w["hours_worked"] > 0]
+    rows = []
+    for spec in sorted(w["specialist_id"].unique()):
+        seen = set(present.loc[present["specialist_id"] == spec, "week_start"])
+        first = w.loc[w["specialist_id"] == spec, "week_start"].min()
+        k, week = 0, last_week
+        while week >= first and week not in seen:
+            k += 1
+            week -= pd.Timedelta(days=7)
+        if k >= min_weeks:
+            rows.append({"specialist_id": spec, "weeks_absent": k})
+    return pd.DataFrame(rows, columns=["specialist_id", "weeks_absent"])
+
+
+def flag_absent_specialist(caseload: pd.DataFrame, weeks: pd.DataFrame, date: Any, *,
+                           min_weeks: int = 2) -> pd.DataFrame:
+    """Active job seekers whose specialist has been absent ``min_weeks`` weeks or more.
+
+    Internal (carries ``person_id``): for the team meeting, never for export.
+    """
+    absent = absent_specialists(weeks, date, min_weeks=min_weeks)
+    people = person_status(caseload, date)
+    active = people[people["status"] == "active"]
+    out = active.merge(absent, left_on="current_specialist", right_on="specialist_id")
+    return out[["person_id", "specialist_id", "weeks_absent"]].reset_index(drop=True)
+
+
+def flag_long_without_work(caseload: pd.DataFrame, date: Any, *,
+                           days: int = 180) -> pd.DataFrame:
+    """Active job seekers followed ``days`` or more without any ordinary work (job start),
+    for a discussion of transfer to another specialist. Internal (carries ``person_id``)."""
+    d = _date(date)
+    people = person_status(caseload, d)
+    p = people[(people["status"] == "active") & people["first_job"].isna()].copy()
+    p["days_in_service"] = (d - p["first_start"]).dt.days
+    p = p[p["days_in_service"] >= days]
+    p = p.rename(columns={"current_specialist": "specialist_id"})
+    return p[["person_id", "specialist_id", "days_in_service"]].sort_values(
+        ["specialist_id", "days_in_service"], ascending=[True, False]).reset_index(drop=True)
+
+
+def flag_caseload_above_limit(caseload: pd.DataFrame, date: Any, *,
+                              limit: int = CASELOAD_LIMIT) -> pd.DataFrame:
+    """Specialists whose active caseload exceeds the fidelity limit (default 20)."""
+    people = person_status(caseload, date)
+    per = (people[people["status"] == "active"].groupby("current_specialist").size()
+           .rename("active").reset_index().rename(columns={"current_specialist": "specialist_id"}))
+    per["limit"] = limit
+    return per[per["active"] > limit].reset_index(drop=True)
+
+
+def team_list(caseload: pd.DataFrame, weeks: pd.DataFrame | None, date: Any, *,
+              absent_weeks: int = 2, days_without_work: int = 180,
+              limit: int = CASELOAD_LIMIT) -> pd.DataFrame:
+    """Weekly list for the team meeting: every active job seeker with the follow-up flags.
+
+    Columns: ``specialist_id``, ``person_id``, ``service``, ``days_in_service``,
+    ``in_work``, ``flags`` (semicolon-separated: ``specialist absent N weeks``,
+    ``N days without work``, ``caseload above limit``), sorted by specialist with flagged
+    job seekers first. **Confidential**: it names job seekers by their register id and is
+    for the team inside the service; :func:`quarterly_report` publishes only counts of flags.
+    """
+    d = _date(date)
+    people = person_status(caseload, d)
+    a = people[people["status"] == "active"].copy()
+    a["days_in_service"] = (d - a["first_start"]).dt.days
+    flags: dict[str, list[str]] = {pid: [] for pid in a["person_id"]}
+    if weeks is not None:
+        for r in flag_absent_specialist(caseload, weeks, d, min_weeks=absent_weeks).itertuples():
+            flags[r.person_id].append(f"specialist absent {r.weeks_absent} weeks")
+    for r in flag_long_without_work(caseload, d, days=days_without_work).itertuples():
+        flags[r.person_id].append(f"{r.days_in_service} days without work")
+    over = set(flag_caseload_above_limit(caseload, d, limit=limit)["specialist_id"])
+    for r in a.itertuples():
+        if r.current_specialist in over:
+            flags[r.person_id].append("caseload above limit")
+    a["flags"] = a["person_id"].map(lambda p: "; ".join(flags[p]))
+    a = a.rename(columns={"current_specialist": "specialist_id", "current_service": "service"})
+    a["flagged"] = a["flags"] != ""
+    a = a.sort_values(["specialist_id", "flagged", "days_in_service"],
+                      ascending=[True, False, False], kind="mergesort")
+    return a[["specialist_id", "person_id", "service", "days_in_service", "in_work",
+              "flags"]].reset_index(drop=True)
+
+
+# -- quarterly report -----------------------------------------------------------------------
+def _pseudonyms(ids: Sequence[str]) -> dict[str, str]:
+    """Specialist ids -> "specialist 1", "specialist 2", ... (sorted, stable across tables)."""
+    return {s: f"specialist {k}" for k, s in enumerate(sorted(set(ids)), start=1)}
+
+
+#: Person count behind each person-based metric row (its ``n``).
+_DENOMINATOR = {"ever_offered": "ever_offered", "active": "active", "in_work": "active",
+                "share_in_work": "active", "caseload_per_specialist": "active",
+                "days_to_job_search": "n_job_search", "days_to_first_meeting": "n_first_meeting"}
+_BASE_COUNTS = ("ever_offered", "active", "in_work", "n_job_search", "n_first_meeting")
+
+
+_GET_COUNT = {
+    "ever_offered": ("ever_offered", "count", "value"), "active": ("active", "count", "value"),
+    "in_work": ("in_work", "count", "value"),
+    "n_job_search": ("days_to_job_search", "median", "n"),
+    "n_first_meeting": ("days_to_first_meeting", "median", "n"),
+}
+_COUNT_COLS = (*_GET_COUNT, "not_in_work")
+
+
+def _base_counts(m: pd.DataFrame) -> pd.DataFrame:
+    """Person counts of every (quarter, group_by, group): the cells disclosure protects."""
+    key = ["quarter", "group_by", "group"]
+    cols = {}
+    for name, (metric, stat, col) in _GET_COUNT.items():
+        rows = m[(m["metric"] == metric) & (m["statistic"] == stat)]
+        cols[name] = rows.set_index(key)[col].astype(float)
+    b = pd.DataFrame(cols)
+    b["not_in_work"] = b["active"] - b["in_work"]
+    return b
+
+
+def _protect_lines(vals: np.ndarray, hidden: np.ndarray, rows: list[int], cols: list[int],
+                   min_count: int) -> bool:
+    """Protect the additive table ``vals[rows][:, cols]`` (last row and column are its
+    totals) and merge its mask into ``hidden``; True if anything new was hidden."""
+    sub = np.ix_(rows, cols)
+    before = hidden.copy()
+    after = disclosure.protect_array(vals[sub], min_count=min_count, force=hidden[sub])
+    # a row or column may appear twice (a lone row is its own total): merge the copies
+    for i, j in zip(*np.nonzero(after)):
+        hidden[rows[i], cols[j]] = True
+    return bool((hidden & ~before).any())
+
+
+def protect_metrics(metrics: pd.DataFrame, min_count: int = disclosure.MIN_COUNT, *,
+                    force: dict[tuple[str, str], set[str]] | None = None) -> disclosure.Suppressed:
+    """Disclosure control of a :func:`caseload_metrics` / :func:`metrics_by_quarter` table.
+
+    Person counts are protected as the tables they form: for every quarter and grouping
+    (service, specialist) the groups' counts add up to the overall count, and in every
+    group ``in_work + not in work = active`` ("not in work" is never printed but follows by
+    subtraction). Each such table gets primary and secondary suppression
+    (:func:`ips_study.disclosure.protect_array`), iterated across tables until stable, so no
+    hidden count can be recovered by subtraction. A median, mean or share is hidden when
+    its person count (or, for the share in work, its numerator) is hidden or below
+    ``min_count``; weekly metrics when they rest on fewer than ``min_count``
+    specialist-weeks.
+
+    ``force`` maps ``(quarter, "overall")`` to overall counts (``ever_offered``, ``active``)
+    that another published table hides; they are hidden here too.
+
+    Returns a :class:`~ips_study.disclosure.Suppressed` aligned with ``metrics``.
+    """
+    m = metrics if "quarter" in metrics else metrics.assign(quarter="")
+    b = _base_counts(m)
+    pos = {k: i for i, k in enumerate(b.index)}
+    col = {c: j for j, c in enumerate(_COUNT_COLS)}
+    vals = b[list(_COUNT_COLS)].to_numpy(dtype=float)
+    hidden = (vals > 0) & (vals < min_count)
+    for (q, _), names in (force or {}).items():
+        for name in names:
+            hidden[pos[(q, "overall", "all")], col[name]] = True
+    tables: list[tuple[list[int], list[int]]] = []
+    for q in b.index.get_level_values("quarter").unique():
+        o = pos[(q, "overall", "all")]
+        for g in [x for x in m["group_by"].unique() if x != "overall"]:
+            rows = [pos[k] for k in b.index if k[0] == q and k[1] == g]
+            if not rows:
+                continue
+            full = [*rows, o]
+            tables.append((full, [col["in_work"], col["not_in_work"], col["active"]]))
+        # ever offered etc. per group add up to the overall: a one-column table whose
+        # total column repeats the column
+        for g in [x for x in m["group_by"].unique() if x != "overall"]:
+            rows = [pos[k] for k in b.index if k[0] == q and k[1] == g]
+            for name in ("ever_offered", "n_job_search", "n_first_meeting"):
+                if rows:
+                    tables.append(([*rows, o], [col[name], col[name]]))
+        # no breakdown: in work + not in work = active overall (the total row repeats it)
+        tables.append(([o, o], [col["in_work"], col["not_in_work"], col["active"]]))
+    changed = True
+    while changed:
+        changed = False
+        for rows, cols in tables:
+            changed |= _protect_lines(vals, hidden, rows, cols, min_count)
+    hid = pd.DataFrame(hidden, index=b.index, columns=list(_COUNT_COLS))
+    keys = pd.MultiIndex.from_frame(m[["quarter", "group_by", "group"]])
+    den = m["metric"].map(_DENOMINATOR)
+    person = den.notna().to_numpy()
+    n = m["n"].to_numpy(dtype=float)
+    small_n = (n > 0) & (n < min_count)
+
+    def lookup(names: pd.Series) -> np.ndarray:
+        out = np.zeros(len(m), dtype=bool)
+        ok = names.notna().to_numpy()
+        if ok.any():
+            r = hid.index.get_indexer(keys[ok])
+            c = [hid.columns.get_loc(x) for x in names[ok]]
+            out[ok] = hid.to_numpy()[r, c]
+        return out
+
+    n_hidden = np.where(person, lookup(den) | small_n, small_n)
+    is_count = (m["statistic"] == "count").to_numpy()
+    own = lookup(m["metric"].where(m["statistic"] == "count"))
+    numer = lookup(m["metric"].map({"share_in_work": "in_work"}))
+    v_hidden = np.where(is_count & person, own, n_hidden | (n < min_count) | numer)
+    mask = pd.DataFrame(False, index=m.index, columns=metrics.columns)
+    mask["value"] = v_hidden
+    mask["n"] = n_hidden
+    primary = pd.DataFrame(False, index=m.index, columns=metrics.columns)
+    primary["n"] = small_n
+    return disclosure.Suppressed(metrics.mask(mask), mask, primary)
+
+
+def _protect_consistently(metrics: pd.DataFrame, flows: pd.DataFrame, min_count: int
+                          ) -> tuple[disclosure.Suppressed, pd.DataFrame]:
+    """Protect the metrics and the outcome flow so that they hide the same overall counts.
+
+    Both publish the overall number ever offered (= attached) and active (= currently
+    attached); a count hidden in one table must be hidden in the other, or it could be read
+    there. Alternate until neither table hides anything new.
+    """
+    link = {"ever_offered": "attached", "active": "currently_attached"}
+    force: dict[tuple[str, str], set[str]] = {}
+    while True:
+        msup = protect_metrics(metrics, min_count, force=force)
+        hidden_m = {}
+        for i in metrics.index[(metrics["group_by"] == "overall")
+                               & (metrics["statistic"] == "count")]:
+            name = metrics.at[i, "metric"]
+            if name in link and msup.mask.at[i, "value"]:
+                hidden_m.setdefault(metrics.at[i, "quarter"], set()).add(link[name])
+        parts, grew = [], False
+        for label, f in flows.groupby("quarter", sort=True):
+            sup = protect_flow(f.drop(columns="quarter").reset_index(drop=True), min_count,
+                               force=hidden_m.get(label, set()))
+            frame = sup.to_frame().assign(quarter=label)
+            parts.append(frame)
+            for name, status in link.items():
+                row = sup.mask[sup.frame["status"] == status]
+                if bool(row["n"].any()) and name not in force.get((label, "overall"), set()):
+                    force.setdefault((label, "overall"), set()).add(name)
+                    grew = True
+        if not grew:
+            fl = pd.concat(parts, ignore_index=True)[["quarter", "status", "n", "share"]]
+            return msup, fl
+
+
+def quarterly_report(
+    caseload: pd.DataFrame,
+    weeks: pd.DataFrame | None,
+    quarter: Any,
+    out_dir: str | Path,
+    *,
+    min_count: int = disclosure.MIN_COUNT,
+    fidelity: pd.DataFrame | None = None,
+    absent_weeks: int = 2,
+    days_without_work: int = 180,
+) -> list[Path]:
+    """Quarterly report for the partner organisations (health trust, municipality, NAV).
+
+    Writes, through disclosure control (every count below ``min_count`` and every value
+    resting on fewer persons suppressed, totals protected by secondary suppression):
+
+    * ``ips_<Q>_metrics.csv/.md``: all metrics at the quarter end, overall and per service;
+    * ``ips_<Q>_specialists.csv/.md``: per specialist (pseudonymised "specialist 1..k");
+    * ``ips_<Q>_trend.csv/.md`` and ``.png``: overall metrics at every quarter end so far;
+    * ``ips_<Q>_outcome_flow.csv/.md`` and ``.png``: status and end reasons by quarter;
+    * ``ips_<Q>_follow_up.csv/.md``: numbers of job seekers flagged by each follow-up check;
+    * with ``fidelity`` reviews: ``ips_<Q>_fidelity.csv/.md`` (totals, bands, change) and
+      ``ips_<Q>_fidelity_profile.png``.
+
+    Every written table is re-read by :func:`ips_study.disclosure.check_outputs`; a
+    violation raises :class:`~ips_study.disclosure.DisclosureError`.
+
+    Returns the written paths (sorted).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cl = pd.DataFrame({"person_id": [f"p{i}" for i in range(12)],
+    ...     "specialist_id": ["s1"] * 12, "service": ["psychosis team"] * 12,
+    ...     "referral_date": ["2014-01-01"] * 12, "start_date": ["2014-01-10"] * 12,
+    ...     "first_employer_contact_date": [None] * 12, "job_start_date": [None] * 12,
+    ...     "end_date": [None] * 12, "end_reason": [None] * 12})
+    >>> paths = quarterly_report(cl, None, "2014Q1", tempfile.mkdtemp())
+    >>> sorted({p.suffix for p in paths})
+    ['.csv', '.md', '.png']
+    """
+    import matplotlib.pyplot as plt
+
+    from . import fidelity as fid
+
+    q = _quarter(quarter)
+    d = q.end_time.normalize()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"ips_{q}"
+    paths: list[Path] = []
+
+    allq = metrics_by_quarter(caseload, weeks, end=q, by=["overall", "service", "specialist"])
+    allq["group"] = allq["group"].where(allq["group_by"] != "specialist",
+                                        allq["group"].map(_pseudonyms(allq.loc[
+                                            allq["group_by"] == "specialist", "group"])))
+    flows = outcome_flow_by_quarter(caseload, end=q)
+    msup, fl = _protect_consistently(allq, flows, min_count)
+
+    def part(rows: pd.Series, drop_quarter: bool) -> disclosure.Suppressed:
+        cols = [c for c in allq.columns if not (drop_quarter and c == "quarter")]
+        return disclosure.Suppressed(msup.frame.loc[rows, cols].reset_index(drop=True),
+                                     msup.mask.loc[rows, cols].reset_index(drop=True),
+                                     msup.primary.loc[rows, cols].reset_index(drop=True))
+
+    now = allq["quarter"] == str(q)
+    paths += disclosure.export_table(part(now & (allq["group_by"] != "specialist"), True),
+                                     out / f"{stem}_metrics", min_count=min_count)
+    paths += disclosure.export_table(part(now & (allq["group_by"] == "specialist"), True),
+                                     out / f"{stem}_specialists", min_count=min_count)
+    trend = part((allq["group_by"] == "overall")
+                 & ~allq["statistic"].isin(["max"]), False)
+    paths += disclosure.export_table(trend, out / f"{stem}_trend", min_count=min_count)
+    paths.append(_plot_trend(trend.frame, out / f"{stem}_trend.png"))
+
+    paths += disclosure.export_table(fl, out / f"{stem}_outcome_flow", min_count=min_count)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    plot_outcome_flow(fl.assign(n=pd.to_numeric(fl["n"], errors="coerce")), ax=ax)
+    fig.tight_layout()
+    paths.append(disclosure.save_figure(fig, out / f"{stem}_outcome_flow.png"))
+    plt.close(fig)
+
+    follow = pd.DataFrame({
+        "check": [f"specialist absent {absent_weeks}+ weeks",
+                  f"followed {days_without_work}+ days without work",
+                  f"specialists above {CASELOAD_LIMIT} job seekers"],
+        "n": [len(flag_absent_specialist(caseload, weeks, d, min_weeks=absent_weeks))
+              if weeks is not None else 0,
+              len(flag_long_without_work(caseload, d, days=days_without_work)),
+              0],
+        "specialists": [0, 0, len(flag_caseload_above_limit(caseload, d))],
+    })
+    follow = follow.rename(columns={"specialists": "specialists_flagged"})
+    fsup = disclosure.suppress_small(follow, min_count=min_count, counts=["n"], rates={})
+    paths += disclosure.export_table(fsup, out / f"{stem}_follow_up", min_count=min_count)
+
+    if fidelity is not None:
+        scored = fid.score_reviews(fidelity)
+        if len(scored) >= 2:
+            change = fid.change_between_reviews(fidelity).loc["total"]
+            scored["change_in_total"] = [np.nan] + list(change.to_numpy(dtype=float))
+        paths += disclosure.export_table(scored, out / f"{stem}_fidelity", min_count=min_count)
+        fig, ax = plt.subplots(figsize=(7, 8))
+        fid.plot_item_profile(fidelity, ax=ax)
+        fig.tight_layout()
+        paths.append(disclosure.save_figure(fig, out / f"{stem}_fidelity_profile.png"))
+        plt.close(fig)
+
+    check = disclosure.OutputCheck(str(out), min_count)
+    for p in paths:
+        if p.suffix in disclosure.CHECKED_SUFFIXES:
+            check.files.append(p.name)
+            check.violations += disclosure.check_file(p, min_count)
+    if not check.ok:
+        raise disclosure.DisclosureError(check.to_text())
+    return sorted(paths)
+
+
+def _plot_trend(trend: pd.DataFrame, path: Path) -> Path:
+    """Active caseload and share in work by quarter; suppressed points are left out."""
+    import matplotlib.pyplot as plt
+
+    t = trend[trend["group_by"] == "overall"]
+    active = t[(t["metric"] == "active") & (t["statistic"] == "count")]
+    share = t[(t["metric"] == "share_in_work") & (t["statistic"] == "share")]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = np.arange(len(active))
+    ax.plot(x, active["value"].to_numpy(dtype=float), "o-", color="0.3", label="Active caseload")
+    ax.set_ylabel("Job seekers")
+    ax.set_xticks(x, active["quarter"], rotation=90, fontsize=7)
+    ax2 = ax.twinx()
+    ax2.plot(x, 100 * share["value"].to_numpy(dtype=float), "s--", color="tab:green",
+             label="In ordinary work (%)")
+    ax2.axhspan(40, 50, color="tab:green", alpha=0.1, label="Target 40-50 %")
+    ax2.set_ylim(0, 100)
+    ax2.set_ylabel("% of active caseload")
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize=7, frameon=False, loc="upper left")
+    ax.set_title("IPS caseload by quarter")
+    fig.tight_layout()
+    disclosure.save_figure(fig, path)
+    plt.close(fig)
+    return path

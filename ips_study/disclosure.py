@@ -66,7 +66,8 @@ _ID_RE = re.compile(
     r"fodselsnr|lopenr|lopenummer|løpenummer|ssn|personnummer|pnr|.+_person_id)$"
 )
 _BIRTH_RE = re.compile(r"(birth|fodsel|fødsel|fodt|født|^dob$|^dob_|_dob$)")
-_FNR_RE = re.compile(r"(?<![\d.,])\d{6}[ -]?\d{5}(?![\d.,])")
+# 11 digits (fødselsnummer, or "ddmmyy nnnnn"): not inside hashes, words or decimal numbers
+_FNR_RE = re.compile(r"(?<!\w)(?<!\d[.,])\d{6}[ -]?\d{5}(?!\w)(?![.,]\d)")
 _N_EQUALS_RE = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)\b")
 
 
@@ -218,6 +219,7 @@ def protect_table(
     total_label: str = "Total",
     suppress_zeros: bool = False,
     round_base: int | None = None,
+    force: np.ndarray | pd.DataFrame | None = None,
 ) -> Suppressed:
     """Primary and secondary suppression of a frequency table published with totals.
 
@@ -234,6 +236,9 @@ def protect_table(
         an attribute; off by default as in most trusted research environments).
     round_base : int, optional
         Round published cells to this base after suppression.
+    force : array of bool, optional
+        Cells (of the table *with* totals) that must be hidden anyway, e.g. because another
+        published table hides them; secondary suppression then protects them too.
 
     Returns
     -------
@@ -265,31 +270,56 @@ def protect_table(
     sens = (v > 0) & (v < min_count)
     if suppress_zeros:
         sens |= v == 0
-    mask = sens.copy()
-    r, c = v.shape
-    if totals:
-        eqs = _equations((r, c))
-        interior = np.zeros_like(mask)
-        interior[: r - 1, : c - 1] = True
-        changed = True
-        while changed:
-            changed = False
-            for eq in eqs:
-                hidden = [cell for cell in eq if mask[cell]]
-                if len(hidden) != 1:
-                    continue
-                cand = [cell for cell in eq if not mask[cell]]
-                # prefer interior cells, then small positive ones, then zeros, totals last
-                cand.sort(key=lambda cell: (not interior[cell], v[cell] == 0, v[cell], cell))
-                if cand:
-                    mask[cand[0]] = True
-                    changed = True
+    mask = protect_array(v, min_count=min_count, totals=totals, suppress_zeros=suppress_zeros,
+                         force=force)
     frame = x.copy()
     if round_base:
         frame = round_counts(frame, round_base)
     m = pd.DataFrame(mask, index=x.index, columns=x.columns)
     p = pd.DataFrame(sens, index=x.index, columns=x.columns)
     return Suppressed(frame.mask(m), m, p)
+
+
+def protect_array(values: np.ndarray, *, min_count: int = MIN_COUNT, totals: bool = True,
+                  suppress_zeros: bool = False, force: np.ndarray | None = None) -> np.ndarray:
+    """The suppression mask of :func:`protect_table` for a numpy table that already
+    includes its total row and column (last row and column); fast path for many tables.
+
+    >>> protect_array(np.array([[2., 8., 10.], [10., 9., 19.], [12., 17., 29.]])).sum()
+    np.int64(4)
+    """
+    v = np.asarray(values, dtype=float)
+    mask = (v > 0) & (v < min_count)
+    if suppress_zeros:
+        mask |= v == 0
+    if force is not None:
+        forced = np.asarray(force, dtype=bool)
+        if forced.shape != mask.shape:
+            raise ValueError(f"force mask has shape {forced.shape}, table {mask.shape}")
+        mask |= forced
+    if not totals:
+        return mask
+    r, c = v.shape
+    interior = np.zeros_like(mask)
+    interior[: r - 1, : c - 1] = True
+    lines = [(i, slice(None)) for i in range(r)] + [(slice(None), j) for j in range(c)]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            hid = mask[line]
+            if hid.sum() != 1:
+                continue
+            vals, inner = v[line], interior[line]
+            # prefer interior cells, then small positive ones, then zeros, totals last
+            order = np.lexsort((np.arange(len(vals)), vals, vals == 0, ~inner))
+            cand = [k for k in order if not hid[k]]
+            if cand:
+                idx = np.arange(v.shape[1]) if isinstance(line[0], int) else np.arange(v.shape[0])
+                k = idx[cand[0]]
+                mask[(line[0], k) if isinstance(line[0], int) else (k, line[1])] = True
+                changed = True
+    return mask
 
 
 def audit_suppression(table: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
@@ -299,7 +329,7 @@ def audit_suppression(table: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     column), ``mask`` the suppressed cells. An intruder knows every published cell, that
     rows and columns add up to their totals, and that counts are non-negative; the bounds
     are found by linear programming (``scipy.optimize.linprog``). A suppressed cell with
-    ``lower == upper`` is disclosed.
+    ``lower == upper`` is disclosed; ``upper`` is infinite when nothing published bounds it.
 
     Returns a DataFrame with ``row``, ``column``, ``value``, ``lower``, ``upper``.
 
@@ -339,7 +369,8 @@ def audit_suppression(table: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
         hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
         out.append({"row": table.index[cell[0]], "column": table.columns[cell[1]],
                     "value": v[cell], "lower": lo.fun if lo.success else np.nan,
-                    "upper": -hi.fun if hi.success else np.nan})
+                    # unbounded: nothing published ties the cell down (status 3)
+                    "upper": -hi.fun if hi.success else (np.inf if hi.status == 3 else np.nan)})
     return pd.DataFrame(out)
 
 
