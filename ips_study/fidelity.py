@@ -93,6 +93,14 @@ def _item_number(column: Any) -> int | None:
     return None
 
 
+def _show(value: Any) -> str:
+    """A score as the reviewer wrote it: 6 not 6.0, text quoted."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        v = float(value)
+        return str(int(v)) if v.is_integer() else str(v)
+    return repr(value)
+
+
 def item_scores(reviews: pd.DataFrame) -> pd.DataFrame:
     """Validated item scores: one row per review, columns 1..25 (int).
 
@@ -133,7 +141,7 @@ def item_scores(reviews: pd.DataFrame) -> pd.DataFrame:
         if empty:
             problems.append(f"review {lab!r}: item(s) {empty} not scored")
         if bad:
-            shown = ", ".join(f"item {i} = {raw.iloc[i - 1]!r}" for i in bad)
+            shown = ", ".join(f"item {i} = {_show(raw.iloc[i - 1])}" for i in bad)
             problems.append(f"review {lab!r}: scores must be whole numbers 1-5 ({shown})")
     if problems:
         raise FidelityError("; ".join(problems))
