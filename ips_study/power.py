@@ -360,7 +360,9 @@ def _draw_intervals(design: PowerDesign, reps: int, rng: np.random.Generator,
     for r in it:
         res = _fit(design, simulate_panel(design, rng), methods[0])
         for m in methods:
-            rm = res if m == methods[0] else res.with_inference(m, **design.inference_options)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the one-cluster warning, once per replication
+                rm = res if m == methods[0] else res.with_inference(m, **design.inference_options)
             lo, hi = rm.conf_int().loc[rm.main_term]
             out[m][r] = (rm.estimate, lo, hi, rm.p_value)
     return out
