@@ -97,6 +97,9 @@ def _text(arr) -> Coded:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     t = arr.type
+    if pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
+        return _trimmed(pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64),
+                        arr.dictionary.cast(pa.string()))
     if pa.types.is_dictionary(t):
         arr = arr.cast(t.value_type)
         t = arr.type
@@ -109,8 +112,11 @@ def _text(arr) -> Coded:
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
     enc = pc.dictionary_encode(arr)
-    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    raw = enc.dictionary
+    return _trimmed(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary)
+
+
+def _trimmed(codes: np.ndarray, raw: pa.Array) -> Coded:
+    """Trim the distinct values; empty becomes missing; values equal once trimmed share a code."""
     trimmed = pc.utf8_trim_whitespace(raw)
     empty = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
     if empty.any() or not pc.all(pc.equal(raw, trimmed)).as_py():

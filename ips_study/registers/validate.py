@@ -369,14 +369,21 @@ def _typed_frame(data: pa.Table, table: Table, parsed, keep: np.ndarray, end_ove
     names = set(table.names)
     extra = [c for c in data.column_names if c not in names]
     if extra:  # extra columns are kept as delivered
-        rows = data.select(extra).take(pa.array(keep, pa.int64())).to_pandas()
-        out.update({c: rows[c].to_numpy() for c in extra})
+        rows = data.select(extra).take(pa.array(keep, pa.int64()))
+        for c in extra:
+            col = rows.column(c)
+            if pa.types.is_dictionary(col.type):
+                col = col.cast(col.type.value_type)
+            out[c] = col.to_pandas().to_numpy()
     return pd.DataFrame(out)
 
 
 def _quarantine_frame(raw: RawTable, data: pa.Table, reason: np.ndarray) -> pd.DataFrame:
     bad = np.flatnonzero(reason)
-    q = data.take(pa.array(bad, pa.int64())).to_pandas()
+    rows = data.take(pa.array(bad, pa.int64()))
+    # plain values, not categoricals that would carry every distinct id of the table along
+    q = pd.DataFrame({c: (col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col).to_pandas()
+                      for c, col in zip(rows.column_names, rows.columns)})
     q.insert(0, "reason", _REASON_NAMES[reason[bad]])
     q.insert(0, "line", raw.line[bad])
     if raw.malformed:
