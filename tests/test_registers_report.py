@@ -43,7 +43,8 @@ def test_renderings(delivery, tmp_path):
     assert d["tables"]["benefits"]["reasons"] == {"end_before_start": 2}
     assert d["tables"]["benefits"]["identity_holds"] and d["fatal"] is False
     text = rep.to_text()
-    assert "quarantined in benefits: end_before_start 2" in text
+    assert "quarantined in benefits: end_before_start 2 (lines 8, 9)" in text
+    assert d["tables"]["benefits"]["example_lines"] == {"end_before_start": [8, 9]}
     assert "identity kept + merged + quarantined = read holds" in text
     assert "p02" not in text and "p02" not in json.dumps(d)
 

@@ -61,6 +61,10 @@ NOTES: dict[str, str] = {
 }
 
 
+#: How many example line numbers per reason the report shows.
+SHOW_LINES = 5
+
+
 class RegisterError(ValueError):
     """A fatal problem in the register input: missing table or column, unreadable file,
     or a column that is wholly of the wrong type. The message names file, column and line."""
@@ -83,12 +87,16 @@ class TableReport:
     notes: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     closed: bool = False
+    #: source lines of the first few quarantined rows per reason (line numbers only, no ids)
+    lines: dict[str, list[int]] = field(default_factory=dict)
 
-    def quarantine(self, reason: str, n: int) -> None:
+    def quarantine(self, reason: str, n: int, lines=()) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason code {reason!r}")
         if n:
             self.quarantined[reason] = self.quarantined.get(reason, 0) + int(n)
+            have = self.lines.setdefault(reason, [])
+            have.extend(int(x) for x in list(lines)[: max(0, SHOW_LINES - len(have))])
 
     def note(self, name: str, n: int = 1) -> None:
         if name not in NOTES:
@@ -108,6 +116,13 @@ class TableReport:
                 f"row accounting broken for {self.table}: kept {self.kept} + merged {self.merged}"
                 f" + quarantined {self.n_quarantined} != read {self.read}")
         self.closed = True
+
+
+def _lines(lines: list[int], n: int) -> str:
+    if not lines:
+        return ""
+    more = ", ..." if n > len(lines) else ""
+    return f" (line{'s' if n > 1 else ''} {', '.join(map(str, lines))}{more})"
 
 
 @dataclass
@@ -163,6 +178,7 @@ class ValidationReport:
                 name: {"file": t.file, "read": t.read, "kept": t.kept, "merged": t.merged,
                        "quarantined": t.n_quarantined, "reasons": dict(t.quarantined),
                        "notes": dict(t.notes), "errors": list(t.errors),
+                       "example_lines": {r: list(v) for r, v in t.lines.items()},
                        "identity_holds": t.closed and t.kept + t.merged + t.n_quarantined == t.read}
                 for name, t in self.tables.items()
             },
@@ -184,7 +200,8 @@ class ValidationReport:
         for name, t in self.tables.items():
             if t.quarantined:
                 lines.append(f"quarantined in {name}: " + ", ".join(
-                    f"{r} {n:,}" for r, n in sorted(t.quarantined.items(), key=lambda kv: list(REASONS).index(kv[0]))))
+                    f"{r} {n:,}" + _lines(t.lines.get(r, []), n)
+                    for r, n in sorted(t.quarantined.items(), key=lambda kv: list(REASONS).index(kv[0]))))
             if t.notes:
                 lines.append(f"notes for {name}: " + ", ".join(f"{k} {n:,}" for k, n in t.notes.items()))
         if any(t.quarantined for t in self.tables.values()) and self.quarantine_dir:

@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 from . import RegisterSet
 from .columns import Coded, R, Parsed, parse_column
 from .readers import SUFFIXES, RawTable, find_table_files, read_file
-from .report import REASONS, RegisterError, TableReport, ValidationReport
+from .report import REASONS, SHOW_LINES, RegisterError, TableReport, ValidationReport
 from .schema import TABLES, Table
 from .spells import _NAT, from_days, merge_days, truncate_residence
 
@@ -246,10 +246,10 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
         keep = first
     else:
         keep = np.flatnonzero((reason == 0) & ~merged)
+    tr.quarantine("malformed_row", len(raw.malformed), [ln for ln, _ in raw.malformed])
     for r, cnt in enumerate(np.bincount(reason, minlength=len(REASONS) + 1)):
         if r and cnt:
-            tr.quarantine(REASONS_LIST[r - 1], int(cnt))
-    tr.quarantine("malformed_row", len(raw.malformed))
+            tr.quarantine(REASONS_LIST[r - 1], int(cnt), raw.line[np.flatnonzero(reason == r)[:SHOW_LINES]])
     tr.close(kept=len(keep), merged=int(merged.sum()))
     df = _typed_frame(data, table, parsed, keep, end_override)
     return df, _quarantine_frame(raw, data, reason)
