@@ -98,8 +98,11 @@ def calibrate(panel: pd.DataFrame, *, outcome: str, config: StudyConfig | None =
     """Variance components of ``outcome`` from a person-period panel.
 
     Municipalities other than the treated one that adopted IPS in the window are left out
-    (as in the DiD). The residuals ``r`` of the size-weighted two-way fixed-effects fit on
-    the municipality-year means hold two parts:
+    (as in the DiD), and the treated municipality only gives its size: its post-period
+    cells carry the effect under study, so the moments come from the controls (the same
+    exchangeability that placebo inference assumes). The residuals ``r`` of the
+    size-weighted two-way fixed-effects fit on the controls' municipality-year means hold
+    two parts:
 
     * sampling noise from the persons behind each mean. Part of it is persistent (the same
       people stay in a municipality for years) and is absorbed by the municipality effects,
@@ -130,6 +133,11 @@ def calibrate(panel: pd.DataFrame, *, outcome: str, config: StudyConfig | None =
             pd.to_datetime(df["ips_start"]) <= config.window_end)
         df = df.loc[~other]
     df = df.loc[df[outcome].notna()]
+    if treated not in set(df["municipality"]):
+        raise ValueError(f"treated municipality {treated} has no rows in the panel")
+    treated_size = float(df.loc[df["municipality"] == treated].groupby("period").size().mean())
+    # the treated municipality's cells carry the effect being studied: moments from controls
+    df = df.loc[df["municipality"] != treated]
     cell, keys = pd.factorize(pd.MultiIndex.from_arrays([df["municipality"], df["period"]]),
                               sort=True)
     cells = pd.DataFrame({"municipality": keys.get_level_values(0),
@@ -164,10 +172,8 @@ def calibrate(panel: pd.DataFrame, *, outcome: str, config: StudyConfig | None =
     rho = float(np.clip((rho_hat + k) / (1 - k), 0.0, 0.95))
     levels = pd.Series(mean).groupby(unit).mean()
     sizes = pd.Series(n).groupby(np.asarray(ulab)[unit]).mean()
-    if treated not in sizes.index:
-        raise ValueError(f"treated municipality {treated} has no rows in the panel")
-    order = [treated] + sorted(c for c in sizes.index if c != treated)
-    return VarianceComponents(outcome, treated, sizes.loc[order].rename("n_persons"),
+    sizes = pd.concat([pd.Series({treated: treated_size}), sizes.sort_index()])
+    return VarianceComponents(outcome, treated, sizes.rename("n_persons"),
                               math.sqrt(sigma2), math.sqrt(tau2), rho,
                               unit_sd=float(levels.std(ddof=1)), mean=float(y.mean()))
 
