@@ -127,6 +127,7 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
     ctx = Context(data=data, out=out, work=work, config=config, key=key, quiet=quiet)
     ledger = Ledger(work, out)
     timings: dict[str, float] = {}
+    skipped: list[str] = []
     todo = [o for o in OUTPUTS if only is None or o.name in only or o.step in only]
     try:
         from tqdm.auto import tqdm
@@ -140,7 +141,7 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
             continue
         t0 = time.perf_counter()
         if ledger.up_to_date(o.name, key, out):
-            timings[o.name] = 0.0
+            skipped.append(o.name)
             continue
         files = o.build(ctx)
         ledger.record(o.name, key, files, out)
@@ -158,6 +159,7 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
         "outputs": {n: e["files"] for n, e in sorted(ledger.entries.items())
                     if any(o.name == n for o in OUTPUTS)},
         "timings_seconds": timings,
+        "skipped_up_to_date": skipped,
         "disclosure_check": {"files": len(check.files), "violations": len(check.violations)},
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

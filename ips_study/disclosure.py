@@ -697,14 +697,17 @@ def _markdown_tables(text: str) -> list[pd.DataFrame]:
 def _latex_tables(text: str) -> list[pd.DataFrame]:
     tables = []
     for m in re.finditer(r"\\begin\{(tabular\*?|longtable|tabularx)\}(.*?)\\end\{\1\}", text, re.S):
+        body = re.sub(r"^\s*(\[[^]]*\])?\s*(\{[^}]*\})?(\{(?:[^{}]|\{[^}]*\})*\})", "",
+                      m.group(2))  # [pos]{width}{column spec}
         body = re.sub(r"\\(toprule|midrule|bottomrule|hline|cline\{[^}]*\}|endhead|endfirsthead)",
-                      "", m.group(2))
+                      "", body)
+        body = re.sub(r"\\([_%&$#])", r"\1", body.replace("\\&", "\x00"))
         rows = [r.strip() for r in body.split("\\\\")]
         rows = [r for r in rows if r and "&" in r]
         if not rows:
             continue
-        cells = [[re.sub(r"\\[a-zA-Z]+\{([^}]*)\}", r"\1", c).strip() for c in r.split("&")]
-                 for r in rows]
+        cells = [[re.sub(r"\\[a-zA-Z]+(\{[^}]*\})*\{([^}]*)\}", r"\2", c).replace("\x00", "&").strip()
+                  for c in r.split("&")] for r in rows]
         width = len(cells[0])
         body_rows = [(r + [""] * width)[:width] for r in cells[1:]]
         tables.append(pd.DataFrame(body_rows, columns=cells[0]))
