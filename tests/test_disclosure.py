@@ -286,3 +286,18 @@ def test_save_figure_is_deterministic(tmp_path):
         paths.append(dc.save_figure(fig, tmp_path / name))
         plt.close(fig)
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_latex_tables_from_pandas_and_by_hand_are_parsed(tmp_path):
+    dc.export_table(pd.DataFrame({"n_persons": [12, 30], "group": ["a", "b"]}), tmp_path / "t",
+                    formats=("tex",))
+    assert dc.check_outputs(tmp_path).ok
+    bad = (tmp_path / "t.tex").read_text().replace("12", "3")
+    (tmp_path / "t.tex").write_text(bad)  # the count column comes first, right after the spec
+    assert [v.location for v in dc.check_outputs(tmp_path).violations] == [
+        "table 1 column 'n_persons' rows 1"]
+    (tmp_path / "t.tex").write_text(
+        "\\begin{tabularx}{\\textwidth}{@{}lXr@{}}\n\\toprule\n\\textbf{n\\_active} & a \\& b & "
+        "\\multicolumn{1}{c}{count} \\\\\n\\midrule\n7 & x & 2 \\\\\n\\bottomrule\n\\end{tabularx}\n")
+    res = dc.check_outputs(tmp_path)
+    assert [v.location for v in res.violations] == ["table 1 column 'count' rows 1"]
