@@ -217,7 +217,7 @@ def _municipality(text: Coded, missing: np.ndarray, col: Column) -> Parsed:
 def _typed_date(arr, col: Column) -> Parsed:
     arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
-        arr = arr.cast(pa.timestamp(arr.type.unit))
+        arr = pc.local_timestamp(arr)  # the calendar day where the event happened, not in UTC
     d = pc.cast(arr, pa.date32(), safe=False)
     missing = pc.is_null(d).to_numpy(zero_copy_only=False)
     days = pc.fill_null(d.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
