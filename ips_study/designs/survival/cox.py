@@ -279,14 +279,16 @@ class CoxPH:
         order = np.argsort(times[ev], kind="stable")
         scaled = sch @ linalg.inv(I11 / len(ev)) + self.params_
         return ZPH(table=table, time=times[ev][order], x=tt[ev][order],
-                   scaled=scaled[order], names=list(self.names_), transform=transform)
+                   scaled=scaled[order], names=list(self.names_), transform=transform,
+                   coef=self.params_)
 
 
 class ZPH:
     """Result of :meth:`CoxPH.zph`: test table and scaled Schoenfeld residuals."""
 
-    def __init__(self, *, table, time, x, scaled, names, transform):
+    def __init__(self, *, table, time, x, scaled, names, transform, coef):
         self.table = table
+        self.coef = np.asarray(coef)
         self.time = time
         self.x = x
         self.scaled = scaled
@@ -308,7 +310,7 @@ class ZPH:
         ax.scatter(self.x, y, s=6, color="0.6", label="scaled Schoenfeld residual")
         sm = lowess(y, self.x, frac=frac, return_sorted=True)
         ax.plot(sm[:, 0], sm[:, 1], color="black", label="lowess")
-        ax.axhline(float(np.median(y)), color="0.3", ls=":", lw=0.8)
+        ax.axhline(float(self.coef[j]), color="0.3", ls=":", lw=0.8, label="Cox coefficient")
         ax.set_xlabel("1 - KM(t-)" if self.transform == "km" else "time")
         ax.set_ylabel(f"beta(t) for {self.names[j]}")
         p = self.table.loc[self.names[j], "p"]

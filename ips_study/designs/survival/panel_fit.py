@@ -8,6 +8,16 @@ benefit dependence, sustained work competing) or ``"sustained_work"`` (the rever
 
 Shared keyword options: ``time_scale`` (``"index"``/``"calendar"``), ``exposure``
 (``"current"``/``"baseline"``), ``exclude_prevalent`` — see :func:`.tte.build_tte`.
+
+Examples
+--------
+>>> from ips_study.config import StudyConfig
+>>> from ips_study.panel import build_panel                         # doctest: +SKIP
+>>> cfg = StudyConfig(design="closed", freq="month")
+>>> panel = build_panel(registers, cfg)                             # doctest: +SKIP
+>>> res = fit_cox_panel(panel, outcome="ltbd_onset", config=cfg)    # doctest: +SKIP
+>>> res.hazard_ratios().loc["exposed"]                              # doctest: +SKIP
+>>> res.plot_schoenfeld()                                           # doctest: +SKIP
 """
 
 from __future__ import annotations
