@@ -134,7 +134,8 @@ class ValidationReport:
     tables : dict of str to TableReport
         One entry per table that was found (and per required table that was not).
     errors : list of str
-        Fatal problems (file, column and line named); :attr:`fatal` is true if any.
+        Every fatal problem (file, column and line named), directory-level and per table;
+        :attr:`fatal` is true if any. A table's own problems are also in its ``errors``.
     as_of : str
         The as-of date used for the future-date check (ISO).
     """
@@ -147,10 +148,11 @@ class ValidationReport:
 
     @property
     def fatal(self) -> bool:
-        return bool(self.errors) or any(t.errors for t in self.tables.values())
+        return bool(self.errors)
 
     def all_errors(self) -> list[str]:
-        return self.errors + [e for t in self.tables.values() for e in t.errors]
+        """Every fatal message (directory-level and per table); the same as :attr:`errors`."""
+        return list(self.errors)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per table: file, read, kept, merged, quarantined, then one column per

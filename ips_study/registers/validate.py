@@ -151,6 +151,7 @@ def _run(path, quarantine_dir, as_of) -> tuple[ValidationReport, dict[str, pd.Da
             df, q = _validate_table(raw, TABLES[name], tr, as_of_day, person_ids)
         except RegisterError as exc:
             tr.errors.append(str(exc))
+            report.errors.append(str(exc))
             continue
         tables[name] = df
         quarantine[name] = q
