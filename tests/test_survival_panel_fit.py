@@ -30,7 +30,7 @@ def panel():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_entry_points_return_results_in_spec_format(panel, name):
+def test_entry_points_return_results_in_spec_format(panel, name, tmp_path):
     res = get_design(name)(panel, outcome="ltbd_onset", config=CFG)
     assert isinstance(res, Results)
     out = json.loads(res.to_json())
@@ -42,6 +42,8 @@ def test_entry_points_return_results_in_spec_format(panel, name):
     assert lo < out["estimate"] < hi
     ax = res.plot()
     assert ax is not None and ax.get_title()
+    ax.figure.savefig(tmp_path / f"{name}.png")       # the figure really renders
+    assert (tmp_path / f"{name}.png").stat().st_size > 1000
     plt.close("all")
     assert "Design" in res.summary().as_text()
 
@@ -75,6 +77,7 @@ def test_cox_entry_point_equals_direct_fit(panel):
     assert res.hazard_ratios().loc["exposed", "hazard_ratio"] == pytest.approx(np.exp(res.estimate))
     ax = res.plot_schoenfeld()
     assert "exposed" in ax.get_title()
+    ax.figure.canvas.draw()
     plt.close("all")
 
 
