@@ -75,6 +75,17 @@ def test_recovers_effect_and_municipality_level_agrees(panel):
 
 
 # -- cross-checks against stored references ------------------------------------------------------
+def test_municipality_level_with_categorical_covariate(panel):
+    female = np.random.default_rng(2).random(panel["person_id"].nunique()) < 0.5
+    p = panel.assign(sex=np.where(female[pd.factorize(panel["person_id"])[0]], "F", "M"))
+    # drop person-years at random so the sex mix varies within municipalities over time
+    p = p.sample(frac=0.8, random_state=1)
+    res = quiet_fit(p, outcome="workdays", config=CFG, level="municipality",
+                    covariates=["sex"], inference="cluster")
+    assert res.fit.covariates == ["sex_M"] and res.n_obs == 21 * 12
+    assert np.isfinite(res.std_error)
+
+
 @pytest.mark.parametrize("case,name,kw", [
     ("balanced", "balanced", {}),
     ("balanced_x", "balanced", {"covariates": ["x"]}),

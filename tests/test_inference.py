@@ -76,6 +76,20 @@ def test_placebo_with_covariates_fast_equals_generic(panel):
     np.testing.assert_allclose(fast, generic, rtol=1e-8, atol=1e-10)
 
 
+def test_placebo_with_movers_uses_exact_path(panel):
+    p = panel.copy()
+    mover = p["person_id"] == p.loc[p["municipality"] == "1806", "person_id"].iloc[0]
+    p.loc[mover & (p["period"].astype(int) >= 2014), "municipality"] = "1807"
+    res = fit(p)
+    assert res.fit.demeaner.balanced
+    est, codes = placebo_estimates(res.fit)
+    labels = list(res.fit.unit_labels[codes])
+    cfg = CFG.replace(treated_municipality="1807")
+    brute = fit_panel(p[p["municipality"] != "1804"], outcome="workdays", config=cfg,
+                      inference="conley-taber")
+    assert est[labels.index("1807"), 0] == pytest.approx(brute.estimate, rel=1e-9)
+
+
 def test_rmspe_ratio_by_hand(panel):
     res = fit(panel)
     ratios = rmspe_ratios(res.fit)

@@ -231,8 +231,9 @@ def prepare(panel: pd.DataFrame, *, outcome: str, config, level: str | None = No
     if level == "municipality" and not aggregated:
         df = aggregate(df, outcome, covariates, weights if isinstance(weights, str) else None)
         aggregated = True
-        covariates = [c for c in df.columns if c in set(_covariate_frame(
-            panel.head(50), covariates).columns)] if covariates else []
+        base = {"municipality", "period", outcome, "n_persons", "post", "treated",
+                "period_start", "event_time", "ips_start"}
+        covariates = [c for c in df.columns if c not in base]
     elif level == "person" and aggregated:
         raise ValueError("level='person' needs a person-period panel (person_id column)")
     if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 or df.index.step != 1:
