@@ -14,7 +14,7 @@ active (from the first meeting to the end of the episode):
 Example
 -------
 >>> Effects().implied_work_entry_hr(0.02)
-3.0
+6.0
 >>> Effects.null().job_hazard
 0.0
 """
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 class Effects:
     """Effect sizes of IPS on programme participants (see module docstring)."""
 
-    job_hazard: float = 0.04
-    work_exit_hr: float = 0.6
+    job_hazard: float = 0.10
+    work_exit_hr: float = 1.0
     health_benefit_hr: float = 0.7
 
     def __post_init__(self) -> None:

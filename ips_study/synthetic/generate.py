@@ -106,7 +106,8 @@ def _chunk(setup: _Setup, seed: int, c: int, n: int, offset: int, effects: Effec
     }
     factual = dict(common)
     factual["benefits"] = benefits_table(paths.state, paths.shared_u, pop, cal, ids)
-    factual["employment"] = employment_table(paths.job, paths.shared_u, pop, cal, ids, offset)
+    factual["employment"] = employment_table(paths.job, paths.shared_u, pop, cal, ids, offset,
+                                             paths.programme.ips_job_t)
     factual["ips_caseload"] = caseload_table(
         paths.programme, pop, cal, ids, ctx.bodo_index, _rng(seed, c, 3), _specialists(c, n))
     cf = dict(common)

@@ -56,11 +56,23 @@ def _bounds(cal: Calendar, pop: Population, p: np.ndarray, ts: np.ndarray, te: n
     return start, end
 
 
-def job_fte(u: np.ndarray, mh_class: np.ndarray) -> np.ndarray:
-    """Position percentage of a job from its start month's shared draw (part-time likelier with mental illness)."""
+def job_fte(u: np.ndarray, mh_class: np.ndarray, ips_job: np.ndarray | bool = False) -> np.ndarray:
+    """Position percentage of a job from its start month's shared draw.
+
+    Part-time is likelier with mental illness; jobs found by a job specialist are part-time
+    (20-50 %), as typical first IPS placements are.
+    """
     u = np.asarray(u, dtype=np.int64)
     part_time = u < np.where(mh_class > 0, 128, 90)
-    return np.where(part_time, 20.0 + 10 * (u % 8), 100.0)
+    fte = np.where(part_time, 20.0 + 10 * (u % 8), 100.0)
+    return np.where(ips_job, 20.0 + 10 * (u % 4), fte)
+
+
+def is_ips_job(p: np.ndarray, start_t: np.ndarray, ips_job_t: np.ndarray | None) -> np.ndarray | bool:
+    """Whether the job of person ``p`` starting in month ``start_t`` was found by the job clock."""
+    if ips_job_t is None:
+        return False
+    return ips_job_t[p] == start_t
 
 
 def persons_table(pop: Population, cal: Calendar, ids: np.ndarray) -> pd.DataFrame:
@@ -100,12 +112,12 @@ def benefits_table(state: np.ndarray, shared_u: np.ndarray, pop: Population, cal
 
 
 def employment_table(job: np.ndarray, shared_u: np.ndarray, pop: Population, cal: Calendar,
-                     ids: np.ndarray, person_offset: int) -> pd.DataFrame:
+                     ids: np.ndarray, person_offset: int, ips_job_t: np.ndarray | None = None) -> pd.DataFrame:
     """The ``employment`` table from a monthly job-key matrix (one world)."""
-    p, ts, te, _ = runs(job, 0)
+    p, ts, te, key = runs(job, 0)
     start, end = _bounds(cal, pop, p, ts, te)
-    u = shared_u[p, ts].astype(np.int64)
-    fte = job_fte(u, pop.mh_class[p])
+    u = shared_u[p, key - 1].astype(np.int64)
+    fte = job_fte(u, pop.mh_class[p], is_ips_job(p, key - 1, ips_job_t))
     age = (cal.month_number[ts] - pop.birth_month[p]) // 12
     year = cal.year[ts]
     full_wage = (30000 + 1000 * np.clip(age - 18, 0, 25) + 500 * (u % 17 - 8)) * 1.03 ** (year - 2006)

@@ -37,14 +37,14 @@ STATE_NAMES = ("work", "other", "unemployment", "sickness", "work_assessment",
 
 # base monthly hazards, rows = from, columns = to (work, other, unemp, sick, aap, dp, sa, qual)
 BASE = np.array([
-    [0, .0050, .0050, .0075, .0010, .00004, .0005, 0],      # work
-    [.035, 0, .0030, .0005, .0018, .00015, .0035, .0003],  # other (education, home, ...)
-    [.13, .025, 0, .0060, .0060, .0001, .0100, .0010],     # unemployment
-    [.24, .005, .0050, 0, .0250, .0010, .0020, 0],         # sickness
-    [.022, .008, .0050, 0, 0, .0090, .0030, .0008],        # work assessment allowance
+    [0, .0030, .0050, .0045, .0005, .00002, .0004, 0],     # work
+    [.050, 0, .0030, .0005, .0008, .00008, .0030, .0003],  # other (education, home, ...)
+    [.13, .025, 0, .0060, .0030, .00005, .0080, .0010],    # unemployment
+    [.24, .005, .0050, 0, .0200, .0005, .0020, 0],         # sickness
+    [.030, .010, .0050, 0, 0, .0020, .0030, .0008],        # work assessment allowance
     [.0004, 0, 0, 0, .0004, 0, 0, 0],                      # disability pension
-    [.045, .025, .0080, .0010, .0100, .0010, 0, .0060],    # social assistance
-    [.045, .010, .0050, 0, .0080, .0005, .0200, 0],        # qualification programme
+    [.045, .025, .0080, .0010, .0060, .0005, 0, .0060],    # social assistance
+    [.045, .010, .0050, 0, .0050, .0003, .0200, 0],        # qualification programme
 ])
 
 
@@ -64,12 +64,13 @@ class ProgrammeRecord:
     job_start_t: np.ndarray
     order: np.ndarray
     start_t: np.ndarray
+    ips_job_t: np.ndarray  # month a job found by the job specialist's clock started (factual only)
 
     @classmethod
     def empty(cls, n: int) -> "ProgrammeRecord":
         neg = lambda: np.full(n, -1, dtype=np.int64)  # noqa: E731
         return cls(neg(), neg(), neg(), neg(), neg(), neg(), neg(), neg(),
-                   np.full(n, "", dtype=object), neg(), neg(), neg())
+                   np.full(n, "", dtype=object), neg(), neg(), neg(), neg())
 
 
 @dataclass
@@ -138,8 +139,9 @@ _BASE32 = BASE.astype(np.float32)
 def _transition(s, dur, job, u, mult, study, adult, present, t, f, effects, ips):
     """One month of one world: returns new state, job key, duration and the job-start mask.
 
-    ``ips`` is ``(in_programme, job_clock_month, job_start_month)`` in the factual world and
-    ``None`` in the counterfactual one.
+    ``ips`` is ``(in_programme, job_clock_month, job_start_month, ips_job_month)`` in the
+    factual world and ``None`` in the counterfactual one; jobs forced by the clock are
+    recorded in ``ips_job_month``.
     """
     h = _BASE32[np.where(s >= 0, s, OTHER)] * mult
     h[:, WORK] *= np.where(s == OTHER, study, np.float32(1.0))
@@ -159,10 +161,11 @@ def _transition(s, dur, job, u, mult, study, adult, present, t, f, effects, ips)
     move = (dest < K) & adult & (s >= 0)
     new = np.where(move, dest, s).astype(np.int8)
     if ips is not None and effects.job_hazard > 0:
-        in_prog, job_t, job_start_t = ips
+        in_prog, job_t, job_start_t = ips[:3]
         forced = in_prog & (t >= job_t) & (job_start_t < 0) & (new != WORK) & (new != DP) \
             & ~((new == SICK) & (job > 0)) & adult
         new[forced] = WORK
+        ips[3][forced] = t
     new[~present] = ABSENT
     new[present & (s == ABSENT)] = OTHER
     # jobs: kept through sickness; a new job on entering work from elsewhere or changing job
@@ -171,6 +174,30 @@ def _transition(s, dur, job, u, mult, study, adult, present, t, f, effects, ips)
     job = np.where(keep_job, job, np.where(start_job, t + 1, 0))
     dur = np.where(new == s, dur + 1, 0)
     return new, job, dur, start_job
+
+
+def initial_states(pop: Population, cal: Calendar, rng: np.random.Generator) -> np.ndarray:
+    """States at the burn-in start, roughly in equilibrium for age and mental-health class.
+
+    Disability prevalence accumulates with age at a class-specific yearly rate, so that the
+    burn-in does not have to build the stock of disability pensioners from zero.
+    """
+    n = pop.n
+    age = pop.age(cal, 0).astype(np.float64)
+    c = pop.mh_class
+    p = np.zeros((n, K))
+    p[:, DP] = 1 - np.exp(-np.array([0.0006, 0.0025, 0.025])[c] * np.maximum(age - 18, 0))
+    p[:, AAP] = np.array([0.012, 0.04, 0.10])[c]
+    p[:, WORK] = np.select([age < 21, age < 25], [0.35, 0.55], 0.75) * np.array([1.0, 0.8, 0.3])[c]
+    p[:, UNEMP] = 0.025
+    p[:, SA] = np.array([0.01, 0.03, 0.05])[c]
+    p[:, OTHER] = 0.0
+    p[:, OTHER] = np.maximum(1 - p.sum(1), 0)
+    cum = np.cumsum(p / p.sum(1, keepdims=True), axis=1)
+    draw = (cum < rng.random(n)[:, None]).sum(1).clip(0, K - 1).astype(np.int8)
+    draw[age < 18] = OTHER
+    draw[pop.residence[:, 0] < 0] = ABSENT
+    return draw
 
 
 def simulate_states(pop: Population, health: HealthPaths, cal: Calendar, ctx: MunicipalityContext,
@@ -182,7 +209,7 @@ def simulate_states(pop: Population, health: HealthPaths, cal: Calendar, ctx: Mu
     """
     n, T = pop.residence.shape
     years, months = cal.year, cal.month_number % 12 + 1
-    init = np.full(n, OTHER, dtype=np.int8)
+    init = initial_states(pop, cal, rng)
     F, C = _World(n, T, init), _World(n, T, init)
     shared_u = rng.integers(0, 256, size=(n, T), dtype=np.uint8)
     prog = ProgrammeRecord.empty(n)
@@ -191,9 +218,9 @@ def simulate_states(pop: Population, health: HealthPaths, cal: Calendar, ctx: Mu
     referral_count = np.zeros(len(ctx.weight), dtype=np.int64)
     offsets = rng.random((len(ctx.weight), 4))
     last_contact = np.full(n, -10**6, dtype=np.int64)
-    female_sick = np.where(pop.female, 1.5, 1.0)
-    mh_health = np.array([0.0, 0.7, 1.5])[pop.mh_class]
-    mh_dp = np.array([0.0, 0.3, 1.6])[pop.mh_class]
+    female_sick = np.where(pop.female, 1.4, 1.0)
+    mh_health = np.array([0.0, 0.6, 1.3])[pop.mh_class]
+    mh_dp = np.array([0.0, 0.2, 1.3])[pop.mh_class]
     mh_work = np.array([0.0, -0.3, -1.0])[pop.mh_class]
     weight_ratio = ctx.weight / ctx.weight[ctx.bodo_index]
 
@@ -206,15 +233,15 @@ def simulate_states(pop: Population, health: HealthPaths, cal: Calendar, ctx: Mu
         f = _calendar_factors(int(years[t]), int(months[t]))
         ri = np.where(present, res, 0)
         ep = health.episode[:, t]
-        health_lp = (0.45 * pop.frailty + mh_health + 0.7 * ep + ctx.health_level[ri]
+        health_lp = (0.35 * pop.frailty + mh_health + 0.5 * ep + ctx.health_level[ri]
                      + (ctx.health_trend[ri] + 0.0) * (years[t] - 2013) + f["trend"])
         work_lp = (-0.25 * pop.frailty + mh_work - 0.5 * ep + ctx.work_level[ri]
                    - 0.06 * (ctx.centrality[ri] - 3.5))
         mult = np.ones((n, K), dtype=np.float32)
         mult[:, WORK] = np.exp(work_lp)
-        mult[:, SICK] = np.exp(0.5 * health_lp) * female_sick
-        mult[:, AAP] = np.exp(health_lp) * f["aap"]
-        mult[:, DP] = np.exp(health_lp + mh_dp + 0.05 * (age - 30)) * f["dp"]
+        mult[:, SICK] = 0.75 * np.exp(0.5 * health_lp) * female_sick
+        mult[:, AAP] = 0.75 * np.exp(health_lp) * f["aap"]
+        mult[:, DP] = np.exp(health_lp + mh_dp + 0.04 * (age - 30)) * f["dp"]
         mult[:, UNEMP] = np.exp(0.2 * pop.frailty) * f["unemp"]
         mult[:, SA] = np.exp(0.4 * pop.frailty + 0.5 * mh_health)
         mult[:, QUAL] = mult[:, SA]
@@ -271,7 +298,7 @@ def simulate_states(pop: Population, health: HealthPaths, cal: Calendar, ctx: Mu
 
         # --- transitions: factual for everyone, counterfactual only where it can differ ------
         u = rng.random(n)
-        ips = (in_prog, prog.job_t, prog.job_start_t)
+        ips = (in_prog, prog.job_t, prog.job_start_t, prog.ips_job_t)
         new, job, dur, start_job = _transition(F.state, F.dur, F.job, u, mult, study, adult, present,
                                                t, f, effects, ips)
         got = in_prog & start_job & (prog.job_start_t < 0)

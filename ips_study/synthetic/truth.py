@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .population import Calendar, Population
-from .spells import job_fte
+from .spells import is_ips_job, job_fte
 from .states import AAP, DP, QUAL, SA, SICK, UNEMP
 
 OUTCOMES = ("disability", "work_assessment", "sickness", "unemployment", "social_assistance",
@@ -42,12 +42,12 @@ _STATE_OUTCOME = {"disability": (DP,), "work_assessment": (AAP,), "sickness": (S
 
 
 # -- direct truth from the monthly states ------------------------------------------------
-def _cell_outcomes(state, job, shared_u, mh_class, weekdays, pi, ti) -> dict[str, np.ndarray]:
+def _cell_outcomes(state, job, shared_u, mh_class, weekdays, pi, ti, ips_job_t=None) -> dict[str, np.ndarray]:
     st = state[pi, ti]
     out = {name: np.isin(st, codes).astype(np.float64) for name, codes in _STATE_OUTCOME.items()}
     jb = job[pi, ti].astype(np.int64)
     out["employed"] = (jb > 0).astype(np.float64)
-    fte = job_fte(shared_u[pi, np.maximum(jb - 1, 0)], mh_class[pi])
+    fte = job_fte(shared_u[pi, np.maximum(jb - 1, 0)], mh_class[pi], is_ips_job(pi, jb - 1, ips_job_t))
     # whole-month approximation of FTE-weighted weekdays, summed to a person-year
     out["workdays"] = np.where(jb > 0, fte / 100.0, 0.0) * weekdays[ti] * 12.0
     return out
@@ -68,7 +68,8 @@ def direct_truth_parts(pop: Population, health, paths, cal: Calendar, ctx, geo: 
     target = ((t_idx[None, :] - last < 24) & (age >= 18) & (age <= 40) & (paths.state != DP)
               & (t_idx[None, :] >= ips_t[pop.residence]) & (cal.year[None, :] <= WINDOW_END_YEAR))
     pi, ti = np.nonzero(target)
-    f = _cell_outcomes(paths.state, paths.job, paths.shared_u, pop.mh_class, weekdays, pi, ti)
+    f = _cell_outcomes(paths.state, paths.job, paths.shared_u, pop.mh_class, weekdays, pi, ti,
+                       paths.programme.ips_job_t)
     c = _cell_outcomes(paths.state_cf, paths.job_cf, paths.shared_u, pop.mh_class, weekdays, pi, ti)
     if T % 12 == 0 and cal.month_number[0] % 12 == 0:
         rows, inv = np.unique(pi, return_inverse=True)
