@@ -514,6 +514,30 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def install_redaction(ids: Iterable[str] = (), logger: logging.Logger | str | None = None
+                      ) -> RedactingFilter:
+    """Attach a :class:`RedactingFilter` to every handler of ``logger`` (default: root).
+
+    A filter on a *logger* does not see records propagated from child loggers; a filter on
+    the *handlers* sees everything they write, so this is the one call a script makes
+    after configuring logging. Returns the filter (remove it with ``handler.removeFilter``).
+
+    >>> import io
+    >>> stream = io.StringIO()
+    >>> log = logging.getLogger("ips_study.doc_example")
+    >>> log.addHandler(logging.StreamHandler(stream))
+    >>> _ = install_redaction(["P0042"], log)
+    >>> log.warning("dropped row of %s", "P0042")
+    >>> stream.getvalue().strip()
+    'dropped row of [id]'
+    """
+    target = logger if isinstance(logger, logging.Logger) else logging.getLogger(logger)
+    filt = RedactingFilter(ids)
+    for handler in target.handlers:
+        handler.addFilter(filt)
+    return filt
+
+
 def assert_no_identifiers(df: pd.DataFrame, ids: Iterable[str] = ()) -> None:
     """Raise :class:`DisclosureError` if a table carries identifier or birth-date columns,
     11-digit numbers, or any of the known ``ids`` (the message never repeats the value)."""

@@ -340,3 +340,32 @@ def test_quarterly_report_rejects_bad_quarter(tmp_path):
     df, weeks = synthetic_caseload(n=20)
     with pytest.raises(ValueError, match="quarter"):
         cl.quarterly_report(df, weeks, "autumn", tmp_path)
+
+
+# -- Table 3 on the default synthetic data ------------------------------------------------------
+def _default_programme_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The default synthetic data's programme tables: the committed ``synthetic_data/`` if it
+    is there (read and validated like real deliveries), else generated at default size."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "synthetic_data"
+    if any(root.glob("ips_caseload.*")):
+        from ips_study.registers import read_registers
+
+        rs = read_registers(root)
+    else:
+        from ips_study.synthetic import DEFAULT_SEED, generate
+
+        rs = generate(seed=DEFAULT_SEED).registers
+    return rs["ips_caseload"], rs["specialist_weeks"]
+
+
+@pytest.mark.slow
+def test_table_3_on_default_synthetic_data():
+    caseload, weeks = _default_programme_tables()
+    t = cl.table_3(caseload, weeks, "2014-09-30")
+    # "within rounding": the report prints whole numbers (per cent for shares), so the exact
+    # value must round to the printed figure
+    off = t[(t["exact"] - t["report_figure"]).abs() > 0.5]
+    assert off.empty, off[["metric", "exact", "report_figure"]].to_string()
+    assert (t["value"] == t["report_figure"]).all()

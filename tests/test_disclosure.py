@@ -301,3 +301,21 @@ def test_latex_tables_from_pandas_and_by_hand_are_parsed(tmp_path):
         "\\multicolumn{1}{c}{count} \\\\\n\\midrule\n7 & x & 2 \\\\\n\\bottomrule\n\\end{tabularx}\n")
     res = dc.check_outputs(tmp_path)
     assert [v.location for v in res.violations] == ["table 1 column 'count' rows 1"]
+
+
+def test_install_redaction_covers_child_loggers():
+    import io
+
+    stream = io.StringIO()
+    parent = logging.getLogger("ips_study_test_parent")
+    handler = logging.StreamHandler(stream)
+    parent.addHandler(handler)
+    parent.setLevel(logging.INFO)
+    try:
+        filt = dc.install_redaction(["8398759685"], parent)
+        logging.getLogger("ips_study_test_parent.registers").info(
+            "quarantined person %s and fnr 01019012345", "8398759685")
+        assert stream.getvalue() == "quarantined person [id] and fnr [id]\n"
+        handler.removeFilter(filt)
+    finally:
+        parent.removeHandler(handler)
