@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.config import StudyConfig
+from ips_study.designs.sdid_batch import solve_weights_batch
 from ips_study.designs.synth_data import OutcomeMatrix, block_design_frame, outcome_matrix
 from ips_study.results import Results
 
@@ -95,11 +96,15 @@ def _collapsed(Y: np.ndarray, n0: int, t0: int) -> np.ndarray:
 
 
 def solve_weights(Y: np.ndarray, n0: int, t0: int, *, method: str = "sdid",
-                  max_iter: int = 10_000, sparsify: bool = True) -> tuple[float, np.ndarray, np.ndarray]:
+                  max_iter: int = 10_000, sparsify: bool = True,
+                  start_omega: np.ndarray | None = None,
+                  start_lambda: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
     """Estimate and weights on an outcome matrix (controls, then treated; pre, then post).
 
     Returns ``(estimate, omega, lambda)``; ``omega`` has ``n0`` entries and ``lambda``
     ``t0`` entries (zeros for synthetic control, whose estimate is a post-period gap).
+    ``start_omega``/``start_lambda`` warm-start Frank-Wolfe (the placebo replications start
+    from the full-sample weights, as the authors' ``synthdid`` does).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}")
@@ -112,18 +117,22 @@ def solve_weights(Y: np.ndarray, n0: int, t0: int, *, method: str = "sdid",
         yc = _collapsed(Y, n0, t0)
         if method == "sdid":
             zeta_omega = (n1 * t1) ** 0.25 * sigma
-            lam = _fit(yc[:n0, :], 1e-6 * sigma, True, min_dec, max_iter, sparsify)
+            lam = _fit(yc[:n0, :], 1e-6 * sigma, True, min_dec, max_iter, sparsify,
+                       start_lambda)
             intercept = True
         else:
             zeta_omega, lam, intercept = 1e-6 * sigma, np.zeros(t0), False
-        omega = _fit(yc[:, :t0].T, zeta_omega, intercept, min_dec, max_iter, sparsify)
+        omega = _fit(yc[:, :t0].T, zeta_omega, intercept, min_dec, max_iter, sparsify,
+                     start_omega)
     left = np.concatenate([-omega, np.full(n1, 1.0 / n1)])
     right = np.concatenate([-lam, np.full(t1, 1.0 / t1)])
     return float(left @ Y @ right), omega, lam
 
 
-def _fit(y, zeta, intercept, min_dec, max_iter, sparsify):
-    w = _simplex_weights(y, zeta, intercept=intercept, start=None, min_decrease=min_dec,
+def _fit(y, zeta, intercept, min_dec, max_iter, sparsify, start=None):
+    if start is not None and not start.sum() > 0:
+        start = None
+    w = _simplex_weights(y, zeta, intercept=intercept, start=start, min_decrease=min_dec,
                          max_iter=min(100, max_iter) if sparsify else max_iter)
     if sparsify:
         w = _simplex_weights(y, zeta, intercept=intercept, start=_sparsify(w),
@@ -183,15 +192,20 @@ class SDIDResults(Results):
         return ax
 
 
-def _variance(Y, n0, t0, method, inference, replications, rng) -> float:
+def _variance(Y, n0, t0, method, inference, replications, rng, omega, lam) -> float:
     n1 = Y.shape[0] - n0
     if inference == "placebo":
         if n0 <= n1:
             raise ValueError("placebo variance needs more control than treated units")
-        est = []
-        for _ in range(replications):
-            idx = rng.permutation(n0)
-            est.append(solve_weights(Y[idx], n0 - n1, t0, method=method)[0])
+        # all permutations share one shape, so they are solved as a batch; each starts
+        # from the full-sample weights of its units, as the authors' synthdid does
+        perms = np.stack([rng.permutation(n0) for _ in range(replications)])
+        om = omega[perms[:, : n0 - n1]]
+        sums = om.sum(axis=1, keepdims=True)
+        start_om = np.where(sums > 0, om / np.where(sums > 0, sums, 1.0), 1.0 / (n0 - n1))
+        start_lam = np.tile(lam, (replications, 1)) if lam.sum() > 0 else None
+        est = solve_weights_batch(Y[perms], n0 - n1, t0, method=method,
+                                  start_omega=start_om, start_lambda=start_lam)[0]
         return float(np.sqrt((replications - 1) / replications) * np.std(est, ddof=1))
     if n1 < 2:
         raise ValueError(f"{inference} variance is not valid with a single treated unit "
@@ -253,7 +267,8 @@ def sdid(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str
     se = np.nan
     if inference is not None:
         rng = np.random.default_rng(seed)
-        se = _variance(m.Y, m.n_control, m.n_pre, method, inference, replications, rng)
+        se = _variance(m.Y, m.n_control, m.n_pre, method, inference, replications, rng,
+                       omega, lam)
     tidy = pd.DataFrame({"estimate": [est], "std_error": [se]}, index=["treated_post"])
     return SDIDResults(
         tidy, matrix=m, omega=omega, lam=lam, design=method, outcome=outcome,
