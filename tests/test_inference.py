@@ -218,11 +218,16 @@ def test_simulation_takes_any_dgp():
 
 @pytest.mark.slow
 def test_simulation_size_slow():
-    table = simulate(reps=300, seed=9, wild_options={"reps": 199}).set_index("method")
-    # binomial SE of a 5% rate over 300 replications is 0.0126; rank-based methods are exact
-    # under exchangeability (rate 1/26 = 3.8% with 25 controls) up to size heterogeneity
-    for m in ("placebo", "conley-taber", "ferman-pinto"):
-        assert 0.0 < table.loc[m, "rejection_rate"] <= 0.05 + 3 * 0.0126 + 0.02, m
-    assert table.loc["cluster", "rejection_rate"] >= 0.3
-    # restricted wild bootstrap with one treated cluster under-rejects (MacKinnon-Webb)
-    assert table.loc["wild", "rejection_rate"] <= 0.05
+    table = simulate(reps=200, seed=9, wild_options={"reps": 199}).set_index("method")
+    rate = table["rejection_rate"]
+    # binomial SE of a 5% rate over 200 replications is 0.0154: every honest method stays
+    # below 0.05 + 3 SE; the 500-replication run (docs/inference.md) gives 0.2% for placebo
+    # and Conley-Taber (conservative: Bodø is larger than the typical control), 4.2% for
+    # Ferman-Pinto and 5.4% for the RMSPE ratio
+    for m in ("placebo", "conley-taber", "ferman-pinto", "rmspe"):
+        assert rate[m] <= 0.05 + 3 * 0.0154, m
+    # Ferman-Pinto removes the size-driven conservativeness of Conley-Taber
+    assert rate["ferman-pinto"] > rate["conley-taber"]
+    assert rate["cluster"] >= 0.3
+    # restricted wild cluster bootstrap with one treated cluster under-rejects (MacKinnon-Webb)
+    assert rate["wild"] <= 0.05
