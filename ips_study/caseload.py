@@ -15,8 +15,9 @@ happened.
 ``active``
     Persons with an episode with ``start_date <= D`` and (``end_date`` empty or ``> D``).
 ``in_work`` / ``share_in_work``
-    Active persons with ``job_start_date <= D`` (in any of their episodes), and that count
-    divided by ``active`` (share of the active caseload in ordinary paid work). With the
+    Active persons with ``job_start_date <= D`` in an episode of their current stay in the
+    service (transfers continue a stay; a re-referral after ending starts a new one), and
+    that count divided by ``active`` (share of the active caseload in ordinary paid work). With the
     ``employment`` register given, "in work" instead means an employment spell that counts
     as work (``fte > 0`` and ``monthly_wage > 0``) covers ``D``.
 ``days_to_job_search``
@@ -213,7 +214,14 @@ def person_status(caseload: pd.DataFrame, date: Any = "2014-09-30",
             "current_specialist", "current_service", "current_start", "end_class"]
     people = people.rename_axis("person_id").reset_index()[cols]
     if employment is None:
-        people["in_work"] = (people["status"] == "active") & people["first_job"].notna()
+        # a job counts for the current stay in the service: episodes referred after the
+        # last episode that ended other than by transfer (a re-referral starts afresh)
+        closed = ep[(ep["state"] == "ended") & (ep["end_class"] != "transfer")]
+        last_close = closed.groupby("person_id")["end_date"].max()
+        since = ep["person_id"].map(last_close)
+        current = since.isna() | (ep["referral_date"] >= since)
+        with_job = set(ep.loc[current & ep["job_start_date"].notna(), "person_id"])
+        people["in_work"] = (people["status"] == "active") & people["person_id"].isin(with_job)
     else:
         e = employment
         works = ((e["fte"].astype(float) > 0) & (e["monthly_wage"].astype(float) > 0)
@@ -531,6 +539,9 @@ def plot_outcome_flow(flow: pd.DataFrame, ax=None):
         bottom += np.nan_to_num(h)
     ax.set_xticks(range(len(wide)), wide.index, rotation=90, fontsize=7)
     ax.set_ylabel("Job seekers")
+    if wide.isna().to_numpy().any():
+        ax.text(0.0, -0.3, "Suppressed cells (fewer than the minimum number of persons, or "
+                "revealing one) are not drawn.", transform=ax.transAxes, fontsize=6)
     ax.legend(fontsize=7, frameon=False)
     ax.set_title("Job seekers by status")
     return ax

@@ -136,6 +136,12 @@ def test_re_referral_counts_once():
     assert _value(m, "active", "count")["value"] == 1
     # the first meeting of the first referral: 4 days
     assert _value(m, "days_to_first_meeting", "mean")["value"] == 4
+    # a job found in the earlier stay does not count for the new one; one found after a
+    # transfer within the same stay does
+    cases.loc[0, "job_start_date"] = "2013-03-01"
+    assert _value(cl.caseload_metrics(cases, date=D), "in_work", "count")["value"] == 0
+    cases.loc[0, "end_reason"] = "transfer"
+    assert _value(cl.caseload_metrics(cases, date=D), "in_work", "count")["value"] == 1
 
 
 def test_employment_register_defines_work_when_given():
