@@ -11,7 +11,14 @@ Reference distribution: t with G - 1 degrees of freedom (as Stata and fixest).
 
 Examples
 --------
->>> # res.with_inference("cluster", small_sample="stata")   # doctest: +SKIP
+>>> from ips_study.config import StudyConfig
+>>> from ips_study.designs.did import example_panel, fit_panel
+>>> res = fit_panel(example_panel(seed=1), outcome="workdays", config=StudyConfig())
+>>> import warnings
+>>> with warnings.catch_warnings(record=True) as caught:
+...     cl = res.with_inference("cluster", small_sample="stata")
+>>> cl.df_resid, "MacKinnon" in str(caught[0].message)
+(20, True)
 """
 
 from __future__ import annotations

@@ -24,7 +24,12 @@ sums), so all J placebos together cost one pass over the data.
 
 Examples
 --------
->>> # res.with_inference("placebo").extras["rmspe_p_value"]   # doctest: +SKIP
+>>> from ips_study.config import StudyConfig
+>>> from ips_study.designs.did import example_panel, fit_panel
+>>> res = fit_panel(example_panel(seed=1), outcome="workdays", config=StudyConfig())
+>>> pl = res.with_inference("placebo")
+>>> pl.extras["n_placebos"], 0 < pl.extras["rmspe_p_value"] <= 1
+(20, True)
 """
 
 from __future__ import annotations

@@ -24,7 +24,11 @@ and ``std_error`` = the estimated standard deviation of ``W_1``.
 
 Examples
 --------
->>> # res.with_inference("ferman-pinto").extras["variance_function"]   # doctest: +SKIP
+>>> from ips_study.config import StudyConfig
+>>> from ips_study.designs.did import example_panel, fit_panel
+>>> res = fit_panel(example_panel(seed=1), outcome="workdays", config=StudyConfig())
+>>> sorted(res.extras["variance_function"]["treated_post"])
+['A', 'B']
 """
 
 from __future__ import annotations

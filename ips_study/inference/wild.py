@@ -18,7 +18,12 @@ bisection; an unbounded side is reported as infinite.
 
 Examples
 --------
->>> # res.with_inference("wild", weights="webb", reps=9999, seed=1)   # doctest: +SKIP
+>>> from ips_study.config import StudyConfig
+>>> from ips_study.designs.did import example_panel, fit_panel
+>>> res = fit_panel(example_panel(seed=1), outcome="workdays", config=StudyConfig())
+>>> wb = res.with_inference("wild", weights="webb", reps=999, seed=1)
+>>> wb.extras["bootstrap_weights"], wb.conf_int().shape
+('webb', (1, 2))
 """
 
 from __future__ import annotations
