@@ -749,8 +749,9 @@ def _walk_json(obj: Any, path: str, min_count: int, name: str, ids: frozenset[st
                 out.append(Violation(name, "birth_date_column", p, "key looks like a date of birth"))
             if is_count_name(k) and (x := _number(v)) is not None and _small(x, min_count):
                 out.append(Violation(name, "small_count", p, f"count below the minimum of {min_count}"))
-            if is_count_name(k) and isinstance(v, list):
-                small = [i for i, e in enumerate(v) if (x := _number(e)) is not None
+            if is_count_name(k) and isinstance(v, (list, dict)):
+                items = v.values() if isinstance(v, dict) else v
+                small = [e for e in items if (x := _number(e)) is not None
                          and _small(x, min_count)]
                 if small:
                     out.append(Violation(name, "small_count", p,

@@ -228,7 +228,7 @@ def _write_outputs(d):
     res = _results()
     res.to_json(sub / "did.json")
     (sub / "small.json").write_text(json.dumps({"design": "did", "n_obs": 3, "rows": [
-        {"persons": [2, 10]}, {"fnr": "x"}]}))
+        {"persons": [2, 10]}, {"fnr": "x"}, {"n_by_municipality": {"1804": 2, "1805": 40}}]}))
     (d / "table.md").write_text("# Table\n\n| group | count |\n|---|---|\n| a | 2 |\n| b | 30 |\n"
                                 "\nBased on n = 4 persons.\n")
     (d / "table.tex").write_text("\\begin{tabular}{lr}\n\\toprule\ngroup & persons \\\\\n"
@@ -249,6 +249,8 @@ def test_check_outputs_finds_every_kind_of_violation(tmp_path):
     assert by_file["ids.csv"] == {"identifier_column"}
     assert by_file["fnr.csv"] == {"identifier_value"}
     assert by_file["estimates/small.json"] == {"small_count", "identifier_column"}
+    small_json = [v.location for v in res.violations if v.file == "estimates/small.json"]
+    assert small_json == ["n_obs", "rows[0].persons", "rows[1].fnr", "rows[2].n_by_municipality"]
     assert by_file["table.md"] == {"small_count"}
     assert sum(v.file == "table.md" for v in res.violations) == 2  # the table cell and "n = 4"
     assert by_file["table.tex"] == {"small_count"}
