@@ -1,7 +1,7 @@
 """Tiny person-period panel in the ips_study.panel format, for the design tests.
 
 Municipality x year outcomes follow a factor model (unit effect + year effect + unit-specific
-loading on a common factor) plus person noise; a constant effect ``effect`` is added in
+loading on a common factor) plus persistent person effects and person-year noise; a constant effect ``effect`` is added in
 every exposed municipality-year. Municipality ``1804`` adopts in 2013; ``staggered=True``
 lets others adopt in 2015 and 2017.
 """
@@ -33,13 +33,16 @@ def make_panel(*, n_munis: int = 16, persons: int = 60, effect: float = 5.0,
             start[c] = 2015
         for c in codes[1 + k:1 + 2 * k]:
             start[c] = 2017
+    # the same persons every year (a closed cohort), with persistent person effects
+    person_fx = rng.normal(0, 10, (n_munis, persons))
+    birth_age = rng.integers(18, 30, (n_munis, persons))
     rows = []
     for m, code in enumerate(codes):
         for y_i, year in enumerate(years):
             exposed = int(code in start and year >= start[code])
             mu = alpha[m] + year_fx[y_i] + loading[m] * factor[y_i] + effect * exposed
-            y = mu + rng.normal(0, 15, persons)
-            ids = [f"p{m}_{y_i}_{k}" for k in range(persons)]
+            y = mu + person_fx[m] + rng.normal(0, 11, persons)
+            ids = [f"p{m}_{k}" for k in range(persons)]
             rows.append(pd.DataFrame({
                 "person_id": ids, "municipality": code, "period": str(year),
                 "period_start": pd.Timestamp(f"{year}-01-01"),
@@ -47,6 +50,6 @@ def make_panel(*, n_munis: int = 16, persons: int = 60, effect: float = 5.0,
                 "ips_start": pd.Series(pd.Timestamp(f"{start[code]}-01-01") if code in start
                                        else pd.NaT, index=range(persons), dtype="datetime64[ns]"),
                 "exposed": np.int8(exposed), "event_time": year - 2013,
-                "age": rng.integers(18, 41, persons), "sex": rng.choice(["F", "M"], persons),
+                "age": birth_age[m] + y_i, "sex": np.where(np.arange(persons) % 2, "F", "M"),
                 "months_observed": 12, "workdays": y}))
     return pd.concat(rows, ignore_index=True)

@@ -189,3 +189,41 @@ def test_errors_and_warnings(mpdta):
     with pytest.raises(ValueError, match="kind"):
         att_gt(mpdta, outcome="lemp", unit="countyreal", time="year",
                group="first.treat").aggregate("weird")
+
+
+def test_person_level_equals_municipality_level_on_balanced_equal_sizes():
+    # equal-sized municipalities, same persons every year, no covariates: the person-level
+    # DiD of means is the municipality-level one, and the influence function summed within
+    # municipalities is the municipality-level influence function
+    panel = make_panel(staggered=True, n_munis=40, heterogeneous_trends=False, seed=8)
+    with pytest.warns(UserWarning, match="single unit"):
+        muni = fit_panel(panel, outcome="workdays", config=StudyConfig())
+    with pytest.warns(UserWarning, match="single unit"):
+        pers = fit_panel(panel, outcome="workdays", config=StudyConfig(), level="person")
+    assert pers.estimate == pytest.approx(muni.estimate, abs=1e-10)
+    assert pers.std_error == pytest.approx(muni.std_error, rel=1e-8)
+    assert pers.n_units == 40 * 60 and muni.n_units == 40
+
+
+def test_person_level_with_covariates_and_clustered_bootstrap():
+    panel = make_panel(staggered=True, n_munis=40, heterogeneous_trends=False, seed=9)
+    with pytest.warns(UserWarning, match="single unit"):
+        res = fit_panel(panel, outcome="workdays", config=StudyConfig(), level="person",
+                        covariates=["age", "female"], inference="bootstrap", n_boot=299)
+    # |estimate - 5| < 3 SE (SE clustered by municipality, 40 clusters)
+    assert abs(res.estimate - 5.0) < 3 * res.std_error
+    assert res.extras["cluster"] == "baseline_municipality"
+
+
+def test_cluster_se_formula():
+    from ips_study.designs.staggered_aggregate import analytic_se
+
+    rng = np.random.default_rng(0)
+    infl = rng.normal(size=(12, 2))
+    clusters = np.repeat(["a", "b", "c"], 4)
+    sums = np.array([infl[clusters == c].sum(axis=0) for c in "abc"])
+    np.testing.assert_allclose(analytic_se(infl, clusters),
+                               np.sqrt((sums ** 2).sum(axis=0)) / 12)
+    # singleton clusters give the unclustered SE sqrt(mean(psi^2)/n)
+    np.testing.assert_allclose(analytic_se(infl, np.arange(12)),
+                               np.sqrt(np.mean(infl ** 2, axis=0) / 12))

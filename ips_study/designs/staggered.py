@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.config import StudyConfig
+from ips_study.designs.staggered_aggregate import analytic_se
 from ips_study.designs.staggered_estimators import att_2x2, propensity_score
 from ips_study.designs.synth_data import aggregate_to_units
 from ips_study.results import Results
@@ -50,12 +51,13 @@ class GroupTimeResults(Results):
     """
 
     def __init__(self, tidy, *, influence, groups, unit_groups, unit_weights, times,
-                 **kwargs):
+                 unit_clusters=None, **kwargs):
         super().__init__(tidy, **kwargs)
         self._influence = influence
         self._groups = groups
         self._unit_groups = unit_groups
         self._unit_weights = unit_weights
+        self._unit_clusters = unit_clusters
         self._times = times
 
     @property
@@ -95,7 +97,7 @@ class GroupTimeResults(Results):
 
 
 def _wide(data: pd.DataFrame, outcome: str, unit: str, time: str, group: str,
-          covariates: Sequence[str], weights: str | None):
+          covariates: Sequence[str], weights: str | None, cluster: str | None = None):
     """Balanced unit x period arrays; drops (with a warning) units not seen every period.
 
     Rows are scattered into place by integer codes rather than sorted, which keeps a
@@ -127,13 +129,21 @@ def _wide(data: pd.DataFrame, outcome: str, unit: str, time: str, group: str,
     if np.isnan(x).any():
         raise ValueError("covariates have missing values; drop or impute them first")
     w = scatter(weights)[:, 0] if weights else np.ones(int(full.sum()))
-    return np.asarray(units)[full], np.asarray(times), y, g[:, 0], x, w
+    cl = None
+    if cluster:
+        df = df.assign(_cluster=pd.factorize(df[cluster])[0])
+        cmat = scatter("_cluster")
+        if np.any(cmat != cmat[:, :1]):
+            raise ValueError(f"{cluster!r} must be constant within each unit")
+        cl = cmat[:, 0].astype(int)
+    return np.asarray(units)[full], np.asarray(times), y, g[:, 0], x, w, cl
 
 
 def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str,
            covariates: Sequence[str] = (), control_group: str = "never_treated",
            method: str = "dr", base_period: str = "varying", anticipation: int = 0,
-           weights: str | None = None, level: float = 0.95) -> GroupTimeResults:
+           weights: str | None = None, cluster: str | None = None,
+           level: float = 0.95) -> GroupTimeResults:
     """Group-time average treatment effects ATT(g,t) on a long balanced panel.
 
     Parameters
@@ -154,6 +164,10 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str
         Periods of anticipation before treatment.
     weights : str, optional
         Column of unit sampling weights (constant within unit).
+    cluster : str, optional
+        Column of clusters containing units (e.g. municipality for a person panel); standard
+        errors then sum influence functions within clusters, and the bootstrap draws one
+        multiplier per cluster.
 
     Returns
     -------
@@ -165,7 +179,8 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str
         raise ValueError(f"control_group must be one of {CONTROL_GROUPS}")
     if base_period not in ("varying", "universal"):
         raise ValueError("base_period must be 'varying' or 'universal'")
-    units, times, y, g, x, w = _wide(data, outcome, unit, time, group, covariates, weights)
+    units, times, y, g, x, w, cl = _wide(data, outcome, unit, time, group, covariates, weights,
+                                         cluster)
     g = np.nan_to_num(g, nan=0.0)
     # did convention: treated after the panel ends = never treated within the panel
     g[g > times.max() + anticipation] = 0
@@ -176,6 +191,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str
                       stacklevel=2)
         keep = ~early
         units, y, g, x, w = units[keep], y[keep], g[keep], x[keep], w[keep]
+        cl = None if cl is None else cl[keep]
     if control_group == "never_treated" and not (g == 0).any():
         raise ValueError("no never-treated units; use control_group='not_yet_treated'")
     w = w / w.mean()
@@ -184,10 +200,11 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str
     static_x = bool(np.all(x == x[:, :1, :]))
     ps_cache: dict = {}
     glist = np.sort(np.unique(g[g > 0]))
-    small = [_fmt(gg) for gg in glist if np.sum(g == gg) < 2]
+    small = [_fmt(gg) for gg in glist
+             if len(np.unique(cl[g == gg] if cl is not None else np.flatnonzero(g == gg))) < 2]
     if small:
-        warnings.warn(f"group(s) {', '.join(small)} have a single unit: the analytic standard "
-                      "error then omits that unit's own variance and is too small; use the "
+        warnings.warn(f"group(s) {', '.join(small)} have a single unit (or cluster): the analytic "
+                      "standard error then omits its own variance and is too small; use the "
                       "synth or sdid design for a single treated unit", stacklevel=2)
     rows, infs = [], []
     for gg in glist:
@@ -227,16 +244,17 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str
             rows.append((gg, times[ti], att, np.nan))
             infs.append(inf)
     infl = np.column_stack(infs)
-    se = np.sqrt(np.mean(infl ** 2, axis=0) / n)
+    se = analytic_se(infl, cl)
     tidy = pd.DataFrame(rows, columns=["group", "time", "estimate", "std_error"])
     tidy["std_error"] = np.where(se > 0, se, np.nan)
     tidy.index = [f"ATT({_fmt(a)},{_fmt(b)})" for a, b in zip(tidy["group"], tidy["time"])]
     tidy = tidy[["estimate", "std_error", "group", "time"]]
     return GroupTimeResults(
         tidy, influence=infl, groups=glist, unit_groups=g, unit_weights=w, times=times,
+        unit_clusters=cl,
         design="staggered", outcome=outcome, inference="analytic (influence function)",
         n_obs=n * len(times), n_units=n, level=level,
-        extras={"control_group": control_group, "method": method,
+        extras={"control_group": control_group, "method": method, "cluster": cluster,
                 "base_period": base_period, "anticipation": anticipation},
         notes=(f"Callaway-Sant'Anna ATT(g,t), {method} estimator, {control_group} comparison "
                f"units, {base_period} base period.",))
@@ -246,46 +264,74 @@ def _fmt(v) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-def staggered_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig) -> pd.DataFrame:
-    """Municipality x period frame with integer ``time`` and first-treated ``group``.
-
-    ``group`` is the first period in which the municipality is exposed to IPS (``exposed``
-    column; without it, the treated municipality from ``config.ips_start``), 0 if never.
-    Year panels use calendar years; month panels number periods consecutively from 1.
-    """
-    units = aggregate_to_units(panel, outcome)
-    periods = np.sort(units["period"].unique())
+def _time_index(period: pd.Series) -> pd.Series:
+    """Calendar years for year panels; consecutive numbers from 1 for month panels."""
+    periods = np.sort(period.unique())
     if all(len(str(p)) == 4 for p in periods):
-        units["time"] = units["period"].astype(int)       # year panels keep calendar years
+        return period.astype(int)
+    return pd.Series(np.searchsorted(periods, period) + 1, index=period.index)
+
+
+def _first_exposed(frame: pd.DataFrame, config: StudyConfig) -> pd.Series:
+    """First exposed ``time`` per municipality (``exposed`` column, else the treated one)."""
+    if "exposed" in frame:
+        exposed = frame["exposed"] > 0
     else:
-        units["time"] = np.searchsorted(periods, units["period"]) + 1
-    if "exposed" in units:
-        exposed = units["exposed"] > 0
-    else:
-        start = pd.to_datetime(units["period_start"])
-        exposed = (units["municipality"] == config.treated_municipality) & (start >= config.ips_start)
-    first = units.loc[exposed].groupby("municipality")["time"].min()
+        start = pd.to_datetime(frame["period_start"])
+        exposed = (frame["municipality"] == config.treated_municipality) & (start >= config.ips_start)
+    return frame.loc[exposed].groupby("municipality")["time"].min()
+
+
+def staggered_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig) -> pd.DataFrame:
+    """Municipality x period frame with ``time`` and first-treated ``group`` (0 = never)."""
+    units = aggregate_to_units(panel, outcome)
+    units["time"] = _time_index(units["period"])
+    first = _first_exposed(units, config)
     units["group"] = units["municipality"].map(first).fillna(0).astype(int)
     units["population"] = units.groupby("municipality")["n_persons"].transform("mean")
     return units
 
 
+def person_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig) -> pd.DataFrame:
+    """Person x period frame; group and cluster from the person's first (baseline) municipality.
+
+    Treatment is assigned by baseline municipality (intention to treat), so moving does not
+    change a person's group; ``female`` is added as a 0/1 covariate.
+    """
+    cols = ["person_id", "municipality", "period", outcome]
+    cols += [c for c in ("period_start", "exposed", "age") if c in panel]
+    frame = panel[cols + (["sex"] if "sex" in panel else [])].copy()
+    frame["time"] = _time_index(frame["period"])
+    first = _first_exposed(frame, config)
+    frame = frame.sort_values(["person_id", "time"])
+    baseline = frame.groupby("person_id")["municipality"].transform("first")
+    frame["baseline_municipality"] = baseline
+    frame["group"] = baseline.map(first).fillna(0).astype(int)
+    if "sex" in frame:
+        frame["female"] = (frame["sex"] == "F").astype(float)
+    return frame
+
+
 def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
               inference: str | None = None, **options) -> "AggregateResults":
-    """Callaway-Sant'Anna design on the municipality aggregate of a person-period panel.
+    """Callaway-Sant'Anna design on a person-period panel.
 
-    Every municipality is a unit; its group is the first period it is exposed to IPS.
-    The headline estimate is the ``aggregation`` (default ``"simple"``) of ATT(g,t); the
-    event-time table comes from the dynamic aggregation.
+    By default every municipality is a unit (municipality x period means, weighted by mean
+    population at risk) and its group is the first period it is exposed to IPS. With
+    ``level="person"`` persons are the units (balanced persons only; a closed cohort keeps
+    most), grouped by baseline municipality, with person covariates (``covariates=["age",
+    "female"]``) and standard errors clustered by baseline municipality. The headline
+    estimate is the ``aggregation`` (default ``"simple"``) of ATT(g,t); the event-time table
+    comes from the dynamic aggregation.
 
     Parameters
     ----------
     inference : {None, "analytic", "bootstrap"}
         Analytic influence-function SEs (default) or multiplier bootstrap with uniform bands.
     **options
-        ``control_group`` ("never_treated"), ``method`` ("dr"), ``aggregation``,
-        ``weight_by_population`` (True: municipalities weighted by mean population at risk),
-        ``n_boot``, ``seed`` (default ``config.seed``).
+        ``level`` ("municipality" or "person"), ``control_group`` ("never_treated"),
+        ``method`` ("dr"), ``covariates``, ``aggregation``, ``weight_by_population``
+        (municipality level, default True), ``n_boot``, ``seed`` (default ``config.seed``).
 
     Examples
     --------
@@ -296,20 +342,28 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
         raise ValueError("staggered inference is 'analytic' or 'bootstrap'")
     from ips_study.designs.staggered_aggregate import AggregateResults
 
-    frame = staggered_frame(panel, outcome, config)
+    level = options.pop("level", "municipality")
     aggregation = options.pop("aggregation", "simple")
     weighted = options.pop("weight_by_population", True)
     bootstrap = inference == "bootstrap"
     n_boot = options.pop("n_boot", 999)
     seed = options.pop("seed", config.seed)
-    gt = att_gt(frame, outcome=outcome, unit="municipality", time="time", group="group",
-                weights="population" if weighted else None, **options)
+    if level == "municipality":
+        frame = staggered_frame(panel, outcome, config)
+        gt = att_gt(frame, outcome=outcome, unit="municipality", time="time", group="group",
+                    weights="population" if weighted else None, **options)
+    elif level == "person":
+        frame = person_frame(panel, outcome, config)
+        gt = att_gt(frame, outcome=outcome, unit="person_id", time="time", group="group",
+                    cluster="baseline_municipality", **options)
+    else:
+        raise ValueError("level must be 'municipality' or 'person'")
     main = gt.aggregate(aggregation, bootstrap=bootstrap, n_boot=n_boot, seed=seed)
     dyn = gt.aggregate("dynamic", bootstrap=bootstrap, n_boot=n_boot, seed=seed)
-    event = dyn.event_time()
     return AggregateResults(
         main.tidy(), design="staggered", outcome=outcome, inference=main.inference,
-        n_obs=len(panel), n_units=gt.n_units, main_term="ATT", event_time=event,
-        extras={**main.extras, "att_gt": gt.tidy()[["estimate", "std_error", "group", "time"]]
+        n_obs=len(panel), n_units=gt.n_units, main_term="ATT", event_time=dyn.event_time(),
+        extras={**main.extras, "level": level,
+                "att_gt": gt.tidy()[["estimate", "std_error", "group", "time"]]
                 .reset_index().to_dict(orient="records")},
         notes=main.notes + ("Event-time rows from the dynamic aggregation.",))

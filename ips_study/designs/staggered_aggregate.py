@@ -160,9 +160,10 @@ def aggregate(gt, kind: str = "simple", *, bootstrap: bool = False, n_boot: int 
     crit = stats.norm.ppf(0.5 + level / 2)
     if bootstrap:
         se_all, crit_u = multiplier_bootstrap(inf_all, n_boot=n_boot, seed=seed, level=level,
-                                              band_columns=slice(1, None))
+                                              band_columns=slice(1, None),
+                                              clusters=gt._unit_clusters)
     else:
-        se_all = np.sqrt(np.mean(inf_all ** 2, axis=0) / n)
+        se_all = analytic_se(inf_all, gt._unit_clusters)
         crit_u = np.nan
     labels = ["ATT"] + [f"{_prefix(kind)}={_fmt(c[0])}" for c in comps]
     tidy = pd.DataFrame({"estimate": est_all, "std_error": se_all}, index=labels)
@@ -187,13 +188,31 @@ def aggregate(gt, kind: str = "simple", *, bootstrap: bool = False, n_boot: int 
         notes=gt.notes + (f"{kind} aggregation of ATT(g,t).",))
 
 
+def cluster_sums(infl: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
+    """Influence functions summed within clusters (rows = clusters); unchanged if None."""
+    if clusters is None:
+        return infl
+    codes, _ = pd.factorize(clusters)
+    out = np.zeros((codes.max() + 1, infl.shape[1]))
+    np.add.at(out, codes, infl)
+    return out
+
+
+def analytic_se(infl: np.ndarray, clusters: np.ndarray | None = None) -> np.ndarray:
+    """Standard errors ``sqrt(sum_c (sum_{i in c} psi_i)^2) / n`` (clusters = units if None)."""
+    n = infl.shape[0]
+    return np.sqrt(np.sum(cluster_sums(infl, clusters) ** 2, axis=0)) / n
+
+
 def multiplier_bootstrap(infl: np.ndarray, *, n_boot: int = 999, seed: int = 20130101,
-                         level: float = 0.95, band_columns=slice(None)):
+                         level: float = 0.95, band_columns=slice(None),
+                         clusters: np.ndarray | None = None):
     """Multiplier bootstrap of influence functions (Rademacher weights).
 
     Returns standard errors (interquartile-range based, robust to heavy tails, as in
     Callaway & Sant'Anna 2021, algorithm 1) and the critical value of the uniform band over
-    ``band_columns``.
+    ``band_columns``. With ``clusters`` (one label per unit) one multiplier is drawn per
+    cluster, so dependence within municipalities is kept.
 
     Examples
     --------
@@ -203,12 +222,14 @@ def multiplier_bootstrap(infl: np.ndarray, *, n_boot: int = 999, seed: int = 201
     True
     """
     n, k = infl.shape
+    infl = cluster_sums(infl, clusters)
     rng = np.random.default_rng(seed)
     draws = np.empty((n_boot, k))
-    chunk = max(1, int(2e7 // max(n, 1)))
+    rows = infl.shape[0]
+    chunk = max(1, int(2e7 // max(rows, 1)))
     for start in range(0, n_boot, chunk):
         m = min(chunk, n_boot - start)
-        u = rng.integers(0, 2, size=(m, n)) * 2.0 - 1.0
+        u = rng.integers(0, 2, size=(m, rows)) * 2.0 - 1.0
         draws[start:start + m] = u @ infl / np.sqrt(n)
     q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0)
     sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
