@@ -54,7 +54,6 @@ def test_medians_equal_r_quantile():
 
 def test_median_midpoint_rule():
     # S drops to exactly 0.5 at t=2 and stays until t=4: R reports the mid-point 3
-    c = km_curve(np.zeros(4), np.array([1.0, 2.0, 4.0, 5.0]), np.array([0, 1, 1, 1]))
     c = km_curve(np.zeros(2), np.array([2.0, 4.0]), np.array([1, 1]))
     assert median_survival(c)[0] == pytest.approx(3.0)
 

@@ -119,6 +119,7 @@ def test_finegray_needs_index_time_scale(panel):
         get_design("finegray")(panel, config=CFG, time_scale="calendar")
     fg = get_design("finegray")(panel, config=CFG, inference="cluster")
     assert fg.inference == "cluster" and fg.main_term == "treated"
+    assert get_design("finegray")(panel, config=CFG).inference == "crr"
 
 
 def test_dthazard_logit_and_exposed_term(panel):

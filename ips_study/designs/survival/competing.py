@@ -16,8 +16,8 @@ overstate the onset risk. Methods:
   with a competing event stays in the risk set after their event time, in pieces cut at the
   censoring distribution's jumps, with weight ``G(t-) / G(T_i-)`` (``G`` = Kaplan–Meier of
   censoring). Coefficients equal ``cmprsk::crr``. Standard errors are the Lin–Wei sandwich
-  by person (as ``coxph`` on ``survival::finegray`` data), which ignores the estimation of
-  ``G``; ``crr``'s variance adds that term, so SEs differ in the third digit.
+  by person (as ``coxph`` on ``survival::finegray`` data) ignores the estimation of ``G``;
+  ``cov_crr_`` adds Fine & Gray's censoring-martingale term and equals ``crr``'s variance.
 
 Examples
 --------
@@ -201,16 +201,65 @@ def finegray_data(time, status, X, *, cause: int = 1) -> dict:
     }
 
 
+def _censoring_term(fit: CoxPH, time, status, cause) -> np.ndarray:
+    """Fine & Gray's (1999) ``psi_i``: the effect of estimating ``G`` on the score.
+
+    ``psi_i = int q(u) / Y(u) dM^c_i(u)`` with ``q(u) = sum_{t_j >= u} dLambda_j G(t_j-)
+    sum_{k: competing, T_k < u} r_k (x_k - xbar_j) / G(T_k-)`` — all cumulative sums here.
+    """
+    n = len(time)
+    X, P, g = fit._X[:n], fit._parts, fit._grid
+    r = P["r"][:n]
+    tj = g.time[P["rep"]]                       # Breslow: one term per failure time
+    dlam = P["m"] / P["den"]
+    ctime, G = _censoring_km(time, status)
+    Gj = _step(ctime, G, tj, left=True)
+    comp = np.flatnonzero((status > 0) & (status != cause))
+    order = comp[np.argsort(time[comp], kind="stable")]
+    wk = r[order] / _step(ctime, G, time[order], left=True)
+    cumB = np.r_[0.0, np.cumsum(wk)]
+    cumA = np.vstack([np.zeros((1, X.shape[1])), np.cumsum(wk[:, None] * X[order], axis=0)])
+    rc0 = np.r_[np.cumsum((dlam * Gj)[::-1])[::-1], 0.0]
+    rc1 = np.vstack([np.cumsum((dlam * Gj)[::-1, None] * P["xbar"][::-1], axis=0)[::-1],
+                     np.zeros((1, X.shape[1]))])
+    u = np.unique(time[status == 0])
+    nk = np.searchsorted(time[order], u, side="left")       # competing with T_k < u
+    ij = np.searchsorted(tj, u, side="left")                 # failures with t_j >= u
+    q = cumA[nk] * rc0[ij, None] - cumB[nk, None] * rc1[ij]
+    ts = np.sort(time)
+    Y = n - np.searchsorted(ts, u, side="left")
+    c = np.bincount(np.searchsorted(u, time[status == 0]), minlength=len(u))  # censored at u
+    Psi = np.cumsum(q * (c / Y**2)[:, None], axis=0)
+    Psi = np.vstack([np.zeros((1, X.shape[1])), Psi])
+    at = np.searchsorted(u, time, side="right")              # censoring times <= T_i
+    psi = -Psi[at]
+    own = status == 0
+    iu = np.searchsorted(u, time[own])
+    psi[own] += q[iu] / Y[iu, None]
+    return psi
+
+
 def fine_gray(time, status, X, *, cause: int = 1, names=None, ties: str = "breslow") -> CoxPH:
     """Fine–Gray subdistribution hazards model via weighted Cox on extended data.
 
     Returns the fitted :class:`~ips_study.designs.survival.cox.CoxPH` with ``cov_robust_``
-    clustered by subject; ``n_extended_`` is the number of extended rows and ``subjects_``
-    maps each extended row to its subject (to cluster at a coarser level).
+    (sandwich clustered by subject, as ``coxph`` on ``survival::finegray`` data) and
+    ``cov_crr_`` (the Fine & Gray 1999 variance that also accounts for estimating the
+    censoring distribution, as ``cmprsk::crr``; Breslow ties only). ``n_extended_`` is the
+    number of extended rows and ``subjects_`` maps each extended row to its subject.
     """
+    time = np.asarray(time, float)
+    status = np.asarray(status)
     ext = finegray_data(time, status, X, cause=cause)
     fit = CoxPH(ties=ties).fit(ext["X"], ext["stop"], ext["event"], start=ext["start"],
                                weights=ext["weight"], cluster=ext["subject"], names=names)
     fit.n_extended_ = len(ext["stop"])
     fit.subjects_ = ext["subject"]
+    fit.cov_crr_ = None
+    if ties == "breslow":
+        U = fit.score_residuals() * fit._w[:, None]
+        eta = np.stack([np.bincount(ext["subject"], U[:, j], minlength=len(time))
+                        for j in range(U.shape[1])], axis=1)
+        tot = eta + _censoring_term(fit, time, status, cause)
+        fit.cov_crr_ = fit.cov_ @ (tot.T @ tot) @ fit.cov_
     return fit

@@ -315,7 +315,9 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     """Fine–Gray subdistribution hazards of ``outcome``; covariates fixed at the index date.
 
     Needs entry at the index date (``time_scale="index"``, forced here). ``inference``:
-    ``"robust"`` (default, by person) or ``"cluster"`` (by index municipality).
+    ``"crr"`` (default; Fine & Gray's variance with the censoring-distribution term, as
+    ``cmprsk::crr``), ``"robust"`` (sandwich by person, as ``coxph`` on ``finegray`` data) or
+    ``"cluster"`` (sandwich by index municipality).
     """
     cause = _cause(outcome)
     options.setdefault("time_scale", "index")
@@ -324,7 +326,7 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     config, tte, notes = _prepare(panel, config, options)
     if options:
         raise TypeError(f"unknown option(s) for finegray: {', '.join(options)}")
-    inference = inference or "robust"
+    inference = inference or "crr"
     first = tte.groupby("person_id", sort=False).first()
     persons = person_level(tte).set_index(first.index)
     X = _design_matrix(first, covariates)
@@ -337,14 +339,16 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
         cov = fit.robust_cov(persons["cluster"].to_numpy()[fit.subjects_])
     elif inference == "robust":
         cov = fit.cov_robust_
+    elif inference == "crr":
+        cov = fit.cov_crr_
     else:
-        raise ValueError("inference must be 'robust' or 'cluster' for finegray")
+        raise ValueError("inference must be 'crr', 'robust' or 'cluster' for finegray")
     extras = {"n_events": int((persons["status"] == cause).sum()),
               "n_competing": int(((persons["status"] > 0) & (persons["status"] != cause)).sum()),
               "n_extended_rows": fit.n_extended_, "n_persons": len(persons)}
     return CoxResults(_cox_tidy(fit, cov), fit=fit, design="finegray",
                       outcome=outcome or "ltbd_onset", inference=inference, n_obs=len(persons),
-                      n_units=len(persons) if inference == "robust" else int(persons["cluster"].nunique()),
+                      n_units=len(persons) if inference != "cluster" else int(persons["cluster"].nunique()),
                       main_term=X.columns[0], extras=extras, notes=tuple(notes))
 
 
