@@ -238,9 +238,9 @@ def prepare(panel: pd.DataFrame, *, outcome: str, config, level: str | None = No
         raise ValueError("level='person' needs a person-period panel (person_id column)")
     if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 or df.index.step != 1:
         df = df.reset_index(drop=True)
-    if treated not in set(df["municipality"]):
-        raise ValueError(f"treated municipality {treated} has no rows in the panel")
     unit, unit_labels = codes(df["municipality"], sort=True)
+    if treated not in set(np.asarray(unit_labels, dtype=str).tolist()):
+        raise ValueError(f"treated municipality {treated} has no rows in the panel")
     period, period_labels = codes(df["period"], sort=True)
     if "post" in df:
         post = df["post"].to_numpy(np.int8)
