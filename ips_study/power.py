@@ -98,7 +98,7 @@ def calibrate(panel: pd.DataFrame, *, outcome: str, config: StudyConfig | None =
     """Variance components of ``outcome`` from a person-period panel.
 
     Municipalities other than the treated one that adopted IPS in the window are left out
-    (as in the DiD), and the treated municipality only gives its size: its post-period
+    (as in the DiD; a named ``config.controls`` list restricts the controls), and the treated municipality only gives its size: its post-period
     cells carry the effect under study, so the moments come from the controls (the same
     exchangeability that placebo inference assumes). The residuals ``r`` of the
     size-weighted two-way fixed-effects fit on the controls' municipality-year means hold
@@ -132,6 +132,8 @@ def calibrate(panel: pd.DataFrame, *, outcome: str, config: StudyConfig | None =
         other = (df["municipality"] != treated) & df["ips_start"].notna() & (
             pd.to_datetime(df["ips_start"]) <= config.window_end)
         df = df.loc[~other]
+    if isinstance(config.controls, tuple):   # a named control list in the study file
+        df = df.loc[df["municipality"].isin(set(config.controls) | {treated})]
     df = df.loc[df[outcome].notna()]
     if treated not in set(df["municipality"]):
         raise ValueError(f"treated municipality {treated} has no rows in the panel")
@@ -517,3 +519,38 @@ def plot_compare(table: pd.DataFrame, ax=None):
     ax.set_ylabel("power")
     ax.legend(fontsize="small")
     return ax
+
+
+def calibration_check(panel: pd.DataFrame, design: PowerDesign, *, reps: int = 100,
+                      seed: int = 20130101) -> dict[str, float]:
+    """Does the calibrated simulation reproduce the data's spread of placebo estimates?
+
+    Fits the DiD with placebo inference on the (calibration) panel itself and compares the
+    root mean square of its placebo estimates (the ``std_error`` placebo inference reports)
+    with the same statistic in ``reps`` simulated panels of the design. Returns the
+    observed value, the simulated mean and 5 %/95 % quantiles, and the share of simulated
+    values below the observed one (near 0 or 1 means the components do not fit).
+
+    >>> from ips_study.designs.did import example_panel
+    >>> p = example_panel(seed=4)
+    >>> chk = calibration_check(p, PowerDesign(calibrate(p, outcome="workdays")), reps=20)
+    >>> 0.0 < chk["share_below"] < 1.0
+    True
+    """
+    from ips_study.designs.did import fit_panel
+
+    vc = design.components
+    cfg = design.config.replace(window_start=pd.Timestamp("1900-01-01"),
+                                window_end=pd.Timestamp("2200-12-31"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        observed = fit_panel(panel, outcome=vc.outcome, config=cfg.replace(
+            ips_start=pd.Timestamp(f"{design.start_year + design.pre_years}-01-01")),
+            inference="placebo", level="municipality").std_error
+    rng = np.random.default_rng(seed)
+    sim = np.array([_fit(design, simulate_panel(design, rng), "placebo").std_error
+                    for _ in range(reps)])
+    return {"observed_rms": float(observed), "simulated_mean": float(sim.mean()),
+            "simulated_q05": float(np.quantile(sim, 0.05)),
+            "simulated_q95": float(np.quantile(sim, 0.95)),
+            "share_below": float(np.mean(sim < observed))}

@@ -12,6 +12,7 @@ import pytest
 
 from ips_study.designs.did import example_panel
 from ips_study.power import (PowerDesign, VarianceComponents, _mde, _rejects, analytic_power,
+                             calibration_check,
                              calibrate, compare_methods, plot_compare, plot_power_by, power_by,
                              power_curve, simulate_panel)
 
@@ -152,3 +153,13 @@ def test_placebo_cannot_reject_with_few_controls_and_curves():
     cmp = compare_methods(d, [0, 10], methods=("cluster",), reps=3, seed=1)
     assert isinstance(plot_compare(cmp), plt.Axes)
     plt.close("all")
+
+
+def test_calibration_check_reproduces_placebo_spread():
+    # the example panel's components are recovered (see above), so the observed RMS of
+    # placebo estimates must fall inside the simulated distribution; 40 draws put the
+    # 1/41 and 40/41 quantiles at the edges, so only a misfit lands outside (0, 1)
+    p = example_panel(seed=6)
+    chk = calibration_check(p, PowerDesign(calibrate(p, outcome="workdays")), reps=40, seed=3)
+    assert 0.0 < chk["share_below"] < 1.0
+    assert chk["simulated_q05"] < chk["simulated_mean"] < chk["simulated_q95"]
