@@ -198,7 +198,7 @@ def write_truth(truth: dict[str, Any], out_dir: Path) -> Path:
     return path
 
 
-def generate(n_persons: int | None = None, *, seed: int = DEFAULT_SEED, effects: Effects | None = None,
+def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, effects: Effects | None = None,
              start: str = "2006-01", end: str = "2020-12", progress: bool = False) -> SyntheticData:
     """Simulate the synthetic registers of ``n_persons`` people (default 60,000) in memory.
 
@@ -221,6 +221,7 @@ def generate(n_persons: int | None = None, *, seed: int = DEFAULT_SEED, effects:
     True
     """
     n = DEFAULT_N_PERSONS if n_persons is None else int(n_persons)
+    seed = DEFAULT_SEED if seed is None else int(seed)
     if n < 1:
         raise ValueError("n_persons must be positive")
     effects = Effects() if effects is None else effects
@@ -244,7 +245,7 @@ def generate(n_persons: int | None = None, *, seed: int = DEFAULT_SEED, effects:
                          municipality_effects=setup.muni_effects)
 
 
-def write_synthetic(out_dir: str | Path, *, persons: int | None = None, seed: int = DEFAULT_SEED,
+def write_synthetic(out_dir: str | Path, *, persons: int | None = None, seed: int | None = DEFAULT_SEED,
                     format: str = "parquet", effects: Effects | None = None,
                     messy: bool | MessSpec = True, progress: bool = False) -> Path:
     """Write synthetic registers (every SPEC table) and ``truth.json`` to ``out_dir``.
@@ -258,6 +259,7 @@ def write_synthetic(out_dir: str | Path, *, persons: int | None = None, seed: in
     PosixPath('/tmp/ips_synth_doctest')
     """
     n = DEFAULT_N_PERSONS if persons is None else int(persons)
+    seed = DEFAULT_SEED if seed is None else int(seed)
     if n <= 4 * CHUNK_SIZE:
         return generate(n, seed=seed, effects=effects, progress=progress).write(out_dir, format=format,
                                                                                messy=messy)

@@ -152,7 +152,7 @@ def panel_truth(factual, counterfactual, config) -> dict[str, Any]:
         "att": {o: float(diff[o].mean()) for o in outcomes},
         "by_event_time": {o: {str(int(k)): float(v) for k, v in by[o].mean().items()} for o in outcomes},
         "n_person_periods": int(len(diff)),
-        "n_persons": int(len(ids)),
+        "n_treated_persons": int(len(ids)),
     }
 
 
@@ -195,6 +195,8 @@ def compute_truth(data) -> dict[str, Any]:
                 continue
             mcfg = cfg.replace(treated_municipality=code, ips_start=pd.Timestamp(row["ips_start"]))
             res = panel_truth(data.registers, data.counterfactual, mcfg)
+            if res["n_person_periods"] == 0:
+                continue
             by_muni[code] = {"ips_start": row["ips_start"].strftime("%Y-%m"), **res}
         out["by_municipality"] = by_muni
     else:
