@@ -55,15 +55,17 @@ def test_rossi_headline_numbers(rossi):
     assert np.sqrt(fit.cov_[0, 0]) == pytest.approx(0.19138, abs=1e-5)
 
 
-@pytest.mark.parametrize("model", ["efron", "breslow", "efron_strata", "breslow_strata"])
+@pytest.mark.parametrize("model", ["efron", "breslow", "efron_strata", "breslow_strata",
+                                   "efron_weighted", "breslow_weighted"])
 def test_time_varying_cohort_equals_r(tv, model):
-    """Counting process, delayed entry, monthly ties, strata and municipality clusters."""
+    """Counting process, delayed entry, monthly ties, strata, case weights and clusters."""
     ref = pd.read_csv(REF / "survival_tv_cox.csv").query("model == @model")
     cols = list(ref["term"])
     strata = tv["female"] if "strata" in model else None
+    weights = 0.5 + (tv["id"] % 3) / 2 if "weighted" in model else None
     fit = CoxPH(ties=model.split("_")[0]).fit(
         tv[cols].to_numpy(), tv["stop"], tv["event"], start=tv["start"], strata=strata,
-        cluster=tv["municipality"], names=cols)
+        weights=weights, cluster=tv["municipality"], names=cols)
     np.testing.assert_allclose(fit.params_, ref["coef"], atol=1e-6)
     np.testing.assert_allclose(np.sqrt(np.diag(fit.cov_)), ref["se"], atol=1e-6)
     np.testing.assert_allclose(np.sqrt(np.diag(fit.cov_robust_)), ref["robust_se"], atol=1e-6)

@@ -19,6 +19,10 @@ for (ties in c("efron", "breslow")) {
   g <- coxph(Surv(start, stop, event) ~ exposed + treated + age + strata(female), data = d,
              ties = ties, cluster = municipality, control = ctl)
   out <- rbind(out, add(g, paste0(ties, "_strata")))
+  d$w <- 0.5 + (d$id %% 3) / 2
+  h <- coxph(Surv(start, stop, event) ~ exposed + treated + female + age, data = d, weights = w,
+             ties = ties, cluster = municipality, control = ctl)
+  out <- rbind(out, add(h, paste0(ties, "_weighted")))
   if (ties == "efron") {
     z <- cox.zph(f, transform = "km")
     write.csv(data.frame(term = rownames(z$table), z$table), "tests/reference/survival_tv_zph.csv",
