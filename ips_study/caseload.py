@@ -487,8 +487,11 @@ def protect_flow(flow: pd.DataFrame, min_count: int = disclosure.MIN_COUNT, *,
         for total, cells in parts:
             labels = [*cells, total]
             forced = np.array([hidden[labels].to_numpy()] * 2)
+            # the headline counts (attached = ever offered, current = active caseload) are
+            # published in the metrics too: hide them only when nothing else protects
+            avoid = np.array([[s in ("attached", "currently_attached") for s in labels]] * 2)
             t = disclosure.protect_table(f.loc[cells, ["n"]].T, min_count=min_count,
-                                         force=forced).mask.to_numpy()
+                                         force=forced, avoid=avoid).mask.to_numpy()
             new = pd.Series(t[0] | t[1], index=labels)
             changed |= bool((new & ~hidden[labels]).any())
             hidden[labels] |= new

@@ -220,6 +220,7 @@ def protect_table(
     suppress_zeros: bool = False,
     round_base: int | None = None,
     force: np.ndarray | pd.DataFrame | None = None,
+    avoid: np.ndarray | pd.DataFrame | None = None,
 ) -> Suppressed:
     """Primary and secondary suppression of a frequency table published with totals.
 
@@ -239,6 +240,9 @@ def protect_table(
     force : array of bool, optional
         Cells (of the table *with* totals) that must be hidden anyway, e.g. because another
         published table hides them; secondary suppression then protects them too.
+    avoid : array of bool, optional
+        Cells to take as complementary suppressions only when nothing else is left (for
+        example headline figures also published elsewhere).
 
     Returns
     -------
@@ -271,7 +275,7 @@ def protect_table(
     if suppress_zeros:
         sens |= v == 0
     mask = protect_array(v, min_count=min_count, totals=totals, suppress_zeros=suppress_zeros,
-                         force=force)
+                         force=force, avoid=avoid)
     frame = x.copy()
     if round_base:
         frame = round_counts(frame, round_base)
@@ -281,7 +285,8 @@ def protect_table(
 
 
 def protect_array(values: np.ndarray, *, min_count: int = MIN_COUNT, totals: bool = True,
-                  suppress_zeros: bool = False, force: np.ndarray | None = None) -> np.ndarray:
+                  suppress_zeros: bool = False, force: np.ndarray | None = None,
+                  avoid: np.ndarray | None = None) -> np.ndarray:
     """The suppression mask of :func:`protect_table` for a numpy table that already
     includes its total row and column (last row and column); fast path for many tables.
 
@@ -302,6 +307,9 @@ def protect_array(values: np.ndarray, *, min_count: int = MIN_COUNT, totals: boo
     r, c = v.shape
     interior = np.zeros_like(mask)
     interior[: r - 1, : c - 1] = True
+    spare = np.zeros_like(mask) if avoid is None else np.asarray(avoid, dtype=bool)
+    if spare.shape != mask.shape:
+        raise ValueError(f"avoid mask has shape {spare.shape}, table {mask.shape}")
     lines = [(i, slice(None)) for i in range(r)] + [(slice(None), j) for j in range(c)]
     changed = True
     while changed:
@@ -310,9 +318,10 @@ def protect_array(values: np.ndarray, *, min_count: int = MIN_COUNT, totals: boo
             hid = mask[line]
             if hid.sum() != 1:
                 continue
-            vals, inner = v[line], interior[line]
-            # prefer interior cells, then small positive ones, then zeros, totals last
-            order = np.lexsort((np.arange(len(vals)), vals, vals == 0, ~inner))
+            vals, inner, late = v[line], interior[line], spare[line]
+            # prefer interior cells, then small positive ones, then zeros, totals last;
+            # cells to avoid only when nothing else is left
+            order = np.lexsort((np.arange(len(vals)), vals, vals == 0, ~inner, late))
             cand = [k for k in order if not hid[k]]
             if cand:
                 idx = np.arange(v.shape[1]) if isinstance(line[0], int) else np.arange(v.shape[0])

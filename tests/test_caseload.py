@@ -375,3 +375,24 @@ def test_table_3_on_default_synthetic_data():
     off = t[(t["exact"] - t["report_figure"]).abs() > 0.5]
     assert off.empty, off[["metric", "exact", "report_figure"]].to_string()
     assert (t["value"] == t["report_figure"]).all()
+
+
+def test_protect_flow_keeps_headline_counts_and_hides_complements():
+    flow = pd.DataFrame({"status": ["attached", "waiting", "currently_attached", "ended",
+                                    "ended_ordinary_work", "ended_education",
+                                    "ended_no_active_solution", "ended_other"],
+                         "n": [195, 1, 45, 149, 93, 0, 40, 16]})
+    flow["share"] = flow["n"] / 195
+    sup = cl.protect_flow(flow)
+    hidden = dict(zip(flow["status"], sup.mask["n"]))
+    assert hidden["waiting"] and not hidden["currently_attached"] and not hidden["attached"]
+    # waiting + current + ended = attached and the reasons add up to ended: neither sum may
+    # have exactly one hidden cell
+    assert sum(hidden[s] for s in ("attached", "waiting", "currently_attached", "ended")) != 1
+    reasons = ["ended", "ended_ordinary_work", "ended_education", "ended_no_active_solution",
+               "ended_other"]
+    assert sum(hidden[s] for s in reasons) != 1
+    # the reasons' shares would give away their hidden denominator
+    assert sup.mask.loc[flow["status"].str.startswith("ended_"), "share"].all()
+    forced = cl.protect_flow(flow, force={"currently_attached"})
+    assert forced.mask.loc[2, "n"]

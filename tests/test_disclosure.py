@@ -321,3 +321,15 @@ def test_install_redaction_covers_child_loggers():
         handler.removeFilter(filt)
     finally:
         parent.removeHandler(handler)
+
+
+def test_protect_table_avoid_keeps_headline_cells():
+    counts = pd.DataFrame({"waiting": [1], "current": [45], "ended": [149]})
+    plain = dc.protect_table(counts).mask.iloc[0]
+    assert plain["waiting"] and plain["current"] and not plain["ended"]  # smallest complement
+    avoid = np.zeros((2, 4), dtype=bool)
+    avoid[:, 1] = True
+    kept = dc.protect_table(counts, avoid=avoid).mask.iloc[0]
+    assert kept["waiting"] and kept["ended"] and not kept["current"] and not kept["Total"]
+    with pytest.raises(ValueError, match="avoid mask"):
+        dc.protect_table(counts, avoid=np.zeros((1, 1), dtype=bool))
