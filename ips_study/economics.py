@@ -236,7 +236,9 @@ def effect_value(value: Any, name: str, *, level: float = 0.95) -> tuple[float, 
     by the inference method's interval (``(upper - lower) / (2 z)``), so a wide placebo or
     Conley-Taber interval widens the Monte Carlo accordingly; year-panel benefit shares
     (``work_assessment``, ...) are converted to months per year (x 12) and the outcome
-    ``benefit_months`` maps to ``health_benefit``.
+    ``benefit_months`` maps to ``health_benefit``. ``Results`` are taken to come from a
+    year panel: convert month-panel ``workdays`` estimates (per person-month) yourself and
+    pass ``(12 x estimate, 12 x se)``.
     """
     if isinstance(value, Results):
         lo, hi = value.conf_int(level).loc[value.main_term]
