@@ -396,3 +396,10 @@ def test_protect_flow_keeps_headline_counts_and_hides_complements():
     assert sup.mask.loc[flow["status"].str.startswith("ended_"), "share"].all()
     forced = cl.protect_flow(flow, force={"currently_attached"})
     assert forced.mask.loc[2, "n"]
+
+
+def test_team_list_is_refused_for_export(tmp_path):
+    t = cl.team_list(hand_caseload(), hand_weeks(), D)
+    with pytest.raises(disclosure.DisclosureError, match="person identifier"):
+        disclosure.export_table(t, tmp_path / "team")
+    assert not any(tmp_path.iterdir())
