@@ -554,3 +554,43 @@ def calibration_check(panel: pd.DataFrame, design: PowerDesign, *, reps: int = 1
             "simulated_q05": float(np.quantile(sim, 0.05)),
             "simulated_q95": float(np.quantile(sim, 0.95)),
             "share_below": float(np.mean(sim < observed))}
+
+
+def power_report(panel: pd.DataFrame, *, outcome: str = "workdays",
+                 config: StudyConfig | None = None, inference: str = "placebo",
+                 effects: Sequence[float] | None = None, reps: int = 200,
+                 seed: int | None = None,
+                 methods: Sequence[str] = ("cluster", "placebo", "conley-taber", "ferman-pinto"),
+                 n_controls: Sequence[int] = (5, 10, 15, 21, 30, 40),
+                 post_years: Sequence[int] = (1, 2, 3, 4, 5, 7)) -> dict[str, Any]:
+    """Everything the analysis reports about power, from one panel (for the reproduce run).
+
+    Calibrates ``outcome`` on ``panel``, then returns ``components`` (dict),
+    ``calibration_check``, ``compare`` (:func:`compare_methods` over ``effects``, default
+    eight sizes up to 2.5 x the placebo MDE guess), ``by_controls`` and ``by_followup``
+    (:func:`power_by` at the reference effect: the published +5.6 workdays per person-year
+    for ``workdays``, else the middle of ``effects``), all with the study seed.
+    """
+    config = config or StudyConfig()
+    seed = config.seed if seed is None else seed
+    vc = calibrate(panel, outcome=outcome, config=config)
+    pre = config.ips_start.year - config.window_start.year
+    post = config.window_end.year - config.ips_start.year + 1
+    design = PowerDesign(vc, inference=inference, pre_years=pre, post_years=post,
+                         start_year=config.window_start.year)
+    if effects is None:
+        # the placebo MDE is of the order of 3 x the SD of the controls' estimates
+        guess = 3.0 * math.sqrt(vc.tau ** 2 + vc.sigma ** 2 / float(vc.sizes.iloc[0])) * 1.5
+        effects = np.linspace(0.0, 2.5 * guess, 8)
+    effects = np.asarray(effects, float)
+    ref = 5.6 if outcome == "workdays" else float(effects[len(effects) // 2])
+    return {
+        "components": vc.to_dict(),
+        "calibration_check": calibration_check(panel, design, reps=min(reps, 100), seed=seed),
+        "compare": compare_methods(design, effects, methods=methods, reps=reps, seed=seed),
+        "by_controls": power_by(design, "n_controls", list(n_controls), effect=ref, reps=reps,
+                                seed=seed),
+        "by_followup": power_by(design, "post_years", list(post_years), effect=ref, reps=reps,
+                                seed=seed),
+        "reference_effect": ref,
+    }

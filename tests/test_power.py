@@ -163,3 +163,17 @@ def test_calibration_check_reproduces_placebo_spread():
     chk = calibration_check(p, PowerDesign(calibrate(p, outcome="workdays")), reps=40, seed=3)
     assert 0.0 < chk["share_below"] < 1.0
     assert chk["simulated_q05"] < chk["simulated_mean"] < chk["simulated_q95"]
+
+
+def test_power_report_pieces():
+    from ips_study.power import power_report
+
+    p = example_panel(seed=2, n_controls=19)
+    rep = power_report(p, reps=6, seed=1, methods=("cluster", "placebo"), n_controls=(19,),
+                       post_years=(2,), effects=[0.0, 10.0])
+    assert set(rep) == {"components", "calibration_check", "compare", "by_controls",
+                        "by_followup", "reference_effect"}
+    assert rep["reference_effect"] == 5.6
+    assert set(rep["compare"]["method"]) == {"cluster", "placebo", "cluster (analytic)"}
+    assert rep["by_followup"]["post_years"].tolist() == [2]
+    assert rep["components"]["sizes"]["1804"] == 60
