@@ -9,10 +9,12 @@ Approach (stated once, used everywhere):
 
 1. **Calibrate once from a generated population** (:func:`calibrate`). A person-year panel
    from the synthetic generator (or from real data) gives the variance components of the
-   outcome's municipality-year means: person-level standard deviation ``sigma`` within a
-   municipality-year, the municipality-year shock ``tau`` and the AR(1) persistence ``rho``
-   of what is left after municipality and year effects, and the municipality sizes. No
-   effect is assumed in the calibration panel: its period and unit effects are absorbed.
+   controls' municipality-year means after municipality and year effects: the sampling
+   noise from the persons behind each mean (``sigma``, measured by a person bootstrap), the
+   municipality-year shock ``tau``, the AR(1) persistence ``rho``, and the municipality
+   sizes. The treated municipality gives only its size, so an effect in the calibration
+   data does not leak into the noise. :func:`calibration_check` compares the simulated
+   spread of placebo estimates with the data's.
 2. **Simulate municipality-year aggregates** (:func:`simulate_panel`):
    ``ybar_jt = a_j + u_jt``, ``u_jt = sqrt(tau^2 + sigma^2 / n_j) z_jt`` with ``z_j`` a unit
    AR(1) process, plus the effect in the treated municipality's post years. The DiD is then
