@@ -1,0 +1,67 @@
+"""Naming rules shared by every disclosure check: counts, identifiers, dates of birth.
+
+Count columns are recognised by name (:func:`is_count_name`); identifier and birth-date
+columns likewise (:func:`is_identifier_name`, :func:`is_birth_name`); an 11-digit number
+(fødselsnummer) is recognised anywhere by :data:`FNR_RE`.
+
+>>> is_count_name("n_active"), is_identifier_name("fnr"), is_birth_name("fødselsdato")
+(True, True, True)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+SUPPRESSED = ":"
+
+#: Default minimum number of persons behind any published number.
+MIN_COUNT = 5
+
+_COUNT_RE = re.compile(
+    r"^(n|count|counts|persons|people|cases|freq|frequency|"
+    r"n_.+|.+_n|count_.+|.+_count|.+_counts|persons_.+|.+_persons|.+_cases|number_of_.+|num_.+)$"
+)
+_ID_RE = re.compile(
+    r"^(person_?id|pid|personid|person|fnr|f_?nr|fodselsnr|fodselsnummer|fødselsnummer|"
+    r"fodselsnr|lopenr|lopenummer|løpenummer|ssn|personnummer|pnr|.+_person_id)$"
+)
+_BIRTH_RE = re.compile(r"(birth|fodsel|fødsel|fodt|født|^dob$|^dob_|_dob$)")
+# 11 digits (fødselsnummer, or "ddmmyy nnnnn"): not inside hashes, words or decimal numbers
+FNR_RE = re.compile(r"(?<!\w)(?<!\d[.,])\d{6}[ -]?\d{5}(?!\w)(?![.,]\d)")
+N_EQUALS_RE = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)\b")
+
+
+class DisclosureError(RuntimeError):
+    """An output would disclose small counts or identifiers and is refused."""
+
+
+def canon(name: Any) -> str:
+    s = str(name).strip().lower()
+    s = re.sub(r"[\s\-\.]+", "_", s)
+    return s.strip("_")
+
+
+def is_count_name(name: Any) -> bool:
+    """Whether a column (or JSON key) name marks a count of persons under the convention.
+
+    >>> [is_count_name(c) for c in ("n", "n_active", "ever_offered_n", "share", "persons")]
+    [True, True, True, False, True]
+    """
+    return bool(_COUNT_RE.match(canon(name)))
+
+
+def is_identifier_name(name: Any) -> bool:
+    """Whether a name looks like a person identifier (person_id, fnr, fødselsnummer, ...)."""
+    return bool(_ID_RE.match(canon(name)))
+
+
+def is_birth_name(name: Any) -> bool:
+    """Whether a name looks like a date of birth (birth_date, fodselsdato, dob, ...)."""
+    return bool(_BIRTH_RE.search(canon(name)))
+
+
+def is_small(v: float, min_count: int) -> bool:
+    return bool(np.isfinite(v) and 0 < v < min_count)

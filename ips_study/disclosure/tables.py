@@ -1,0 +1,294 @@
+"""Suppression of tables: primary, secondary (with totals), rounding, and the LP audit.
+
+>>> import pandas as pd
+>>> suppress_small(pd.DataFrame({"metric": ["a"], "value": [0.5], "n": [3]})).to_frame()["value"].tolist()
+[':']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .rules import MIN_COUNT, SUPPRESSED, is_count_name
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A table after disclosure control: values (NaN where suppressed) and the mask.
+
+    ``mask`` is True for suppressed cells; ``primary`` marks the cells suppressed for their
+    own small count (the rest of ``mask`` is secondary or rate suppression).
+    """
+
+    frame: pd.DataFrame
+    mask: pd.DataFrame
+    primary: pd.DataFrame
+
+    @property
+    def n_suppressed(self) -> int:
+        return int(self.mask.to_numpy().sum())
+
+    def to_frame(self, marker: str = SUPPRESSED) -> pd.DataFrame:
+        """The publishable table, suppressed cells replaced by ``marker``."""
+        out = self.frame.astype(object).copy()
+        out[self.mask.to_numpy()] = marker
+        # whole numbers print as integers, which keeps CSV and Markdown free of "58.0"
+        for c in out.columns:
+            out[c] = pd.Series([int(v) if isinstance(v, (float, np.floating)) and np.isfinite(v)
+                                and float(v).is_integer() and abs(v) < 1e15 else v
+                                for v in out[c]], index=out.index, dtype=object)
+        return out
+
+
+def round_counts(values: pd.DataFrame | pd.Series, base: int = 5) -> pd.DataFrame | pd.Series:
+    """Round counts to the nearest multiple of ``base`` (halves away from zero).
+
+    >>> round_counts(pd.Series([1, 2, 3, 7, 12.5]), base=5).tolist()
+    [0.0, 0.0, 5.0, 5.0, 15.0]
+    """
+    if base < 1:
+        raise ValueError("rounding base must be a positive integer")
+    x = values.astype(float)
+    return np.sign(x) * np.floor(np.abs(x) / base + 0.5) * base
+
+
+def suppress_small(
+    df: pd.DataFrame,
+    *,
+    min_count: int = MIN_COUNT,
+    counts: Sequence[str] | None = None,
+    rates: dict[str, str] | None = None,
+    round_base: int | None = None,
+) -> Suppressed:
+    """Primary suppression of a flat table (one statistic per cell, denominators alongside).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Table to publish.
+    min_count : int
+        Smallest publishable count.
+    counts : list of str, optional
+        Count columns; default: every numeric column whose name :func:`is_count_name`.
+    rates : dict, optional
+        ``{value_column: denominator_count_column}``: the value is suppressed where the
+        denominator is below ``min_count`` (or itself suppressed). In a long table with one
+        ``n`` column, pass ``{"value": "n"}`` (the default when both columns exist).
+    round_base : int, optional
+        Round the published count cells to this base after suppression.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"metric": ["a", "b"], "value": [0.5, 0.7], "n": [4, 40]})
+    >>> suppress_small(t).to_frame()["value"].tolist()
+    [':', 0.7]
+    """
+    frame = df.copy()
+    if counts is None:
+        counts = [c for c in frame.columns
+                  if is_count_name(c) and pd.api.types.is_numeric_dtype(frame[c])]
+    if rates is None:
+        rates = {"value": "n"} if {"value", "n"} <= set(frame.columns) else {}
+    for col, den in rates.items():
+        if col not in frame or den not in frame:
+            raise KeyError(f"rate column {col!r} or its denominator {den!r} is not in the table")
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    for c in counts:
+        v = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        mask[c] = (v > 0) & (v < min_count)
+    primary = mask.copy()
+    for col, den in rates.items():
+        d = pd.to_numeric(frame[den], errors="coerce").astype(float)
+        mask[col] = mask[col] | (d < min_count) | mask[den]
+    if round_base:
+        for c in counts:
+            frame[c] = round_counts(frame[c].astype(float), round_base)
+    frame = frame.mask(mask)
+    return Suppressed(frame, mask, primary)
+
+
+def _equations(shape: tuple[int, int]) -> list[list[tuple[int, int]]]:
+    """Additivity equations of a table with a total row and column as cell-index lists.
+
+    Each row i: cells (i, 0..C-2) sum to (i, C-1); each column j likewise down the rows.
+    """
+    r, c = shape
+    eqs = [[(i, j) for j in range(c)] for i in range(r)]
+    eqs += [[(i, j) for i in range(r)] for j in range(c)]
+    return eqs
+
+
+def protect_table(
+    counts: pd.DataFrame,
+    *,
+    min_count: int = MIN_COUNT,
+    totals: bool = True,
+    total_label: str = "Total",
+    suppress_zeros: bool = False,
+    round_base: int | None = None,
+    force: np.ndarray | pd.DataFrame | None = None,
+    avoid: np.ndarray | pd.DataFrame | None = None,
+) -> Suppressed:
+    """Primary and secondary suppression of a frequency table published with totals.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Interior cells (rows x columns) of non-negative counts, without totals.
+    min_count : int
+        Cells with ``0 < count < min_count`` are suppressed (primary).
+    totals : bool
+        Add a total column and a total row (they are published, so they constrain).
+    suppress_zeros : bool
+        Also treat zero cells as sensitive (a zero can disclose that *nobody* in a group has
+        an attribute; off by default as in most trusted research environments).
+    round_base : int, optional
+        Round published cells to this base after suppression.
+    force : array of bool, optional
+        Cells (of the table *with* totals) that must be hidden anyway, e.g. because another
+        published table hides them; secondary suppression then protects them too.
+    avoid : array of bool, optional
+        Cells to take as complementary suppressions only when nothing else is left (for
+        example headline figures also published elsewhere).
+
+    Returns
+    -------
+    Suppressed
+        With totals added; ``mask`` covers primary and secondary suppressions.
+
+    Notes
+    -----
+    Secondary suppression: while some row or column equation (cells + its total) has
+    exactly one suppressed cell, suppress the smallest positive unsuppressed interior cell
+    of that equation (the total only when no interior cell is left). This is the classic
+    hypercube-free heuristic; :func:`audit_suppression` checks the result by linear
+    programming.
+
+    Examples
+    --------
+    >>> t = protect_table(pd.DataFrame({"a": [2, 10], "b": [8, 9]}), min_count=5)
+    >>> int(t.mask.to_numpy().sum())
+    4
+    """
+    x = counts.astype(float)
+    if (x < 0).to_numpy().any():
+        raise ValueError("counts must be non-negative")
+    if totals:
+        x = x.copy()
+        x[total_label] = x.sum(axis=1)
+        x.loc[total_label] = x.sum(axis=0)
+    v = x.to_numpy()
+    sens = (v > 0) & (v < min_count)
+    if suppress_zeros:
+        sens |= v == 0
+    mask = protect_array(v, min_count=min_count, totals=totals, suppress_zeros=suppress_zeros,
+                         force=force, avoid=avoid)
+    frame = x.copy()
+    if round_base:
+        frame = round_counts(frame, round_base)
+    m = pd.DataFrame(mask, index=x.index, columns=x.columns)
+    p = pd.DataFrame(sens, index=x.index, columns=x.columns)
+    return Suppressed(frame.mask(m), m, p)
+
+
+def protect_array(values: np.ndarray, *, min_count: int = MIN_COUNT, totals: bool = True,
+                  suppress_zeros: bool = False, force: np.ndarray | None = None,
+                  avoid: np.ndarray | None = None) -> np.ndarray:
+    """The suppression mask of :func:`protect_table` for a numpy table that already
+    includes its total row and column (last row and column); fast path for many tables.
+
+    >>> protect_array(np.array([[2., 8., 10.], [10., 9., 19.], [12., 17., 29.]])).sum()
+    np.int64(4)
+    """
+    v = np.asarray(values, dtype=float)
+    mask = (v > 0) & (v < min_count)
+    if suppress_zeros:
+        mask |= v == 0
+    if force is not None:
+        forced = np.asarray(force, dtype=bool)
+        if forced.shape != mask.shape:
+            raise ValueError(f"force mask has shape {forced.shape}, table {mask.shape}")
+        mask |= forced
+    if not totals:
+        return mask
+    r, c = v.shape
+    interior = np.zeros_like(mask)
+    interior[: r - 1, : c - 1] = True
+    spare = np.zeros_like(mask) if avoid is None else np.asarray(avoid, dtype=bool)
+    if spare.shape != mask.shape:
+        raise ValueError(f"avoid mask has shape {spare.shape}, table {mask.shape}")
+    lines = [(i, slice(None)) for i in range(r)] + [(slice(None), j) for j in range(c)]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            hid = mask[line]
+            if hid.sum() != 1:
+                continue
+            vals, inner, late = v[line], interior[line], spare[line]
+            # prefer interior cells, then small positive ones, then zeros, totals last;
+            # cells to avoid only when nothing else is left
+            order = np.lexsort((np.arange(len(vals)), vals, vals == 0, ~inner, late))
+            cand = [k for k in order if not hid[k]]
+            if cand:
+                idx = np.arange(v.shape[1]) if isinstance(line[0], int) else np.arange(v.shape[0])
+                k = idx[cand[0]]
+                mask[(line[0], k) if isinstance(line[0], int) else (k, line[1])] = True
+                changed = True
+    return mask
+
+
+def audit_suppression(table: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
+    """Feasible range of every suppressed cell given the published cells and totals.
+
+    ``table`` holds the true values *including* the total row and column (last row and
+    column), ``mask`` the suppressed cells. An intruder knows every published cell, that
+    rows and columns add up to their totals, and that counts are non-negative; the bounds
+    are found by linear programming (``scipy.optimize.linprog``). A suppressed cell with
+    ``lower == upper`` is disclosed; ``upper`` is infinite when nothing published bounds it.
+
+    Returns a DataFrame with ``row``, ``column``, ``value``, ``lower``, ``upper``.
+
+    >>> t = protect_table(pd.DataFrame({"a": [2, 10], "b": [8, 9]}), min_count=5)
+    >>> full = pd.DataFrame({"a": [2, 10, 12], "b": [8, 9, 17], "Total": [10, 19, 29]},
+    ...                     index=[0, 1, "Total"])
+    >>> audit_suppression(full, t.mask)[["lower", "upper"]].iloc[0].tolist()
+    [0.0, 10.0]
+    """
+    from scipy.optimize import linprog
+
+    v = table.to_numpy(dtype=float)
+    m = mask.to_numpy(dtype=bool)
+    cells = list(zip(*np.nonzero(m)))
+    if not cells:
+        return pd.DataFrame(columns=["row", "column", "value", "lower", "upper"])
+    pos = {cell: k for k, cell in enumerate(cells)}
+    a_eq, b_eq = [], []
+    for eq in _equations(v.shape):
+        # interior cells minus the total cell equals zero
+        row = np.zeros(len(cells))
+        rhs = 0.0
+        for k, cell in enumerate(eq):
+            sign = -1.0 if k == len(eq) - 1 else 1.0
+            if cell in pos:
+                row[pos[cell]] += sign
+            else:
+                rhs -= sign * v[cell]
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(rhs)
+    out = []
+    for cell, k in pos.items():
+        obj = np.zeros(len(cells))
+        obj[k] = 1.0
+        lo = linprog(obj, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        out.append({"row": table.index[cell[0]], "column": table.columns[cell[1]],
+                    "value": v[cell], "lower": lo.fun if lo.success else np.nan,
+                    # unbounded: nothing published ties the cell down (status 3)
+                    "upper": -hi.fun if hi.success else (np.inf if hi.status == 3 else np.nan)})
+    return pd.DataFrame(out)
