@@ -56,18 +56,24 @@ class Context:
         return name in self.registers
 
     # -- panels ---------------------------------------------------------------------------
-    def panel(self, freq: str = "year", scope: str = "study") -> pd.DataFrame:
-        return self.memo(f"panel-{freq}-{scope}", lambda: self._cached_panel(freq, scope))
+    def study(self, population: str | None = None):
+        """The study configuration, optionally with another population design."""
+        return self.config if population in (None, self.config.design) else self.config.replace(design=population)
 
-    def _cached_panel(self, freq: str, scope: str) -> pd.DataFrame:
+    def panel(self, freq: str = "year", scope: str = "study", population: str | None = None) -> pd.DataFrame:
+        population = population or self.config.design
+        return self.memo(f"panel-{freq}-{scope}-{population}",
+                         lambda: self._cached_panel(freq, scope, population))
+
+    def _cached_panel(self, freq: str, scope: str, population: str) -> pd.DataFrame:
         from ips_study.panel import build_panel, read_panel
 
-        path = self.work / f"panel_{freq}_{scope}_{self.key[:16]}.parquet"
+        path = self.work / f"panel_{freq}_{scope}_{population}_{self.key[:16]}.parquet"
         digest = path.with_suffix(".sha256")
         if path.exists() and digest.exists() and digest.read_text().strip() == _sha(path):
             return read_panel(path)
         # missing or corrupted: rebuild
-        panel = build_panel(self.registers, self.config, freq=freq, scope=scope)
+        panel = build_panel(self.registers, self.study(population), freq=freq, scope=scope)
         tmp = path.with_suffix(".tmp")
         panel.to_parquet(tmp, index=False)
         os.replace(tmp, path)
@@ -81,9 +87,11 @@ class Context:
 
     # -- fitted designs -------------------------------------------------------------------
     def fit(self, design: str, outcome: str, *, freq: str = "year", scope: str = "study",
-            inference: str | None = None, **options) -> Any:
+            population: str | None = None, inference: str | None = None, **options) -> Any:
         from ips_study.designs import get_design
 
-        name = json.dumps([design, outcome, freq, scope, inference, options], sort_keys=True, default=str)
+        name = json.dumps([design, outcome, freq, scope, population, inference, options],
+                          sort_keys=True, default=str)
         return self.memo(name, lambda: get_design(design)(
-            self.panel(freq, scope), outcome=outcome, config=self.config, inference=inference, **options))
+            self.panel(freq, scope, population), outcome=outcome, config=self.study(population),
+            inference=inference, **options))

@@ -142,6 +142,133 @@ def make_event_figure(ctx):
     return fig
 
 
+# -- synthetic control, synthetic DiD, staggered adoption ----------------------------------------
+SC_OUTCOMES = ["workdays", "ltbd"]
+
+
+def make_synth_table(ctx) -> pd.DataFrame:
+    rows = []
+    for outcome in SC_OUTCOMES:
+        for design in ("synth", "sdid"):
+            r = ctx.fit(design, outcome)
+            lo, hi = r.conf_int().loc[r.main_term]
+            rows.append({"outcome": outcome, "design": design, "inference": r.inference,
+                         "estimate": r.estimate, "std_error": r.std_error, "conf_low": lo,
+                         "conf_high": hi, "p_value": r.p_value, "n_units": r.n_units})
+        d = ctx.fit("did", outcome, level=MAIN_LEVEL)
+        lo, hi = d.conf_int().loc[d.main_term]
+        rows.append({"outcome": outcome, "design": "did", "inference": d.inference, "estimate": d.estimate,
+                     "std_error": d.std_error, "conf_low": lo, "conf_high": hi, "p_value": d.p_value,
+                     "n_units": d.n_units})
+    return pd.DataFrame(rows)
+
+
+def make_synth_figure(ctx):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    r = ctx.fit("synth", "workdays")
+    r.plot_gaps(ax=axes[0])
+    r.plot_placebos(ax=axes[1])
+    return fig
+
+
+def make_staggered_table(ctx) -> pd.DataFrame:
+    rows = []
+    for outcome in SC_OUTCOMES:
+        for kind in ("simple", "group", "dynamic", "calendar"):
+            r = ctx.fit("staggered", outcome, scope="all", aggregation=kind)
+            t = r.tidy().reset_index()
+            t.insert(0, "aggregation", kind)
+            t.insert(0, "outcome", outcome)
+            rows.append(t[["outcome", "aggregation", "term", "estimate", "std_error", "conf_low",
+                           "conf_high", "p_value"]].assign(n_units=r.n_units))
+    return pd.concat(rows, ignore_index=True)
+
+
+def make_staggered_figure(ctx):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, outcome in zip(axes, SC_OUTCOMES):
+        ctx.fit("staggered", outcome, scope="all", aggregation="dynamic").plot(ax=ax)
+    return fig
+
+
+def make_bacon_table(ctx) -> pd.DataFrame:
+    from ips_study.designs.bacon import bacon_decomposition
+
+    agg = ctx.aggregate("year", "all")
+    units = agg.groupby("municipality")["period"].transform("size")
+    bal = agg[units == agg["period"].nunique()]
+    r = bacon_decomposition(bal, unit="municipality", time="period", outcome="workdays", treated="exposed")
+    out = r.by_type().reset_index()
+    out.columns = [str(c) for c in out.columns]
+    return out.assign(n_units=bal["municipality"].nunique())
+
+
+# -- survival ----------------------------------------------------------------------------------
+# Survival designs follow the closed cohort on month panels: the open population drops a
+# person's months once they are on disability pension, so most onsets would be unseen.
+SURV = {"freq": "month", "population": "closed"}
+
+
+def make_km_figure(ctx):
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    ctx.fit("km", "ltbd_onset", **SURV).plot(ax=axes[0])
+    ctx.fit("cuminc", "ltbd_onset", **SURV).plot(ax=axes[1])
+    return fig
+
+
+def make_survival_table(ctx) -> pd.DataFrame:
+    rows = []
+    for design in ("cox", "finegray", "dthazard"):
+        r = ctx.fit(design, "ltbd_onset", **SURV)
+        t = r.tidy().reset_index()
+        t.insert(0, "design", design)
+        keep = ["design", "term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
+        rows.append(t[keep].assign(inference=r.inference, n_obs=r.n_obs, n_units=r.n_units))
+    return pd.concat(rows, ignore_index=True)
+
+
+def make_schoenfeld_figure(ctx):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ctx.fit("cox", "ltbd_onset", **SURV).plot_schoenfeld(ax=ax)
+    return fig
+
+
+# -- programme metrics -------------------------------------------------------------------------
+def _has_programme(ctx) -> bool:
+    return ctx.has_table("ips_caseload") and ctx.has_table("specialist_weeks")
+
+
+def make_table_3(ctx) -> pd.DataFrame:
+    from ips_study import caseload
+
+    t = caseload.table_3(ctx.registers["ips_caseload"], ctx.registers["specialist_weeks"])
+    return disclosure.suppress_small(t, min_count=ctx.config.min_count,
+                                     rates={"value": "n", "exact": "n"}).to_frame()
+
+
+def make_programme_flow(ctx) -> pd.DataFrame:
+    from ips_study import caseload
+
+    flow = caseload.outcome_flow(ctx.registers["ips_caseload"])
+    return caseload.protect_flow(flow, ctx.config.min_count)
+
+
+# -- truth recovery (synthetic data only) -------------------------------------------------------
+def make_truth_table(ctx) -> pd.DataFrame:
+    truth = ctx.truth["att"]
+    rows = []
+    for outcome in MAIN_OUTCOMES:
+        for design, kw in (("did", {"level": MAIN_LEVEL}), ("synth", {}), ("sdid", {})):
+            if design != "did" and outcome not in SC_OUTCOMES:
+                continue
+            r = ctx.fit(design, outcome, **kw)
+            lo, hi = r.conf_int().loc[r.main_term]
+            rows.append({"outcome": outcome, "design": design, "inference": r.inference,
+                         "truth": truth[outcome], "estimate": r.estimate, "conf_low": lo,
+                         "conf_high": hi, "covers_truth": bool(lo <= truth[outcome] <= hi)})
+    return pd.DataFrame(rows)
+
+
 OUTPUTS: list[Output] = [
     Output("table_1_register_accounting", "registers", make_register_accounting),
     Output("table_2_participant_flow", "cohort", make_flow_table),
@@ -149,4 +276,15 @@ OUTPUTS: list[Output] = [
     Output("table_5_difference_in_differences", "did", make_did_table),
     Output("table_6_event_study", "did", make_event_table),
     Output("figure_2_event_study", "did", make_event_figure, kind="figure"),
+    Output("table_7_synthetic_control", "synth", make_synth_table),
+    Output("figure_4_synthetic_control", "synth", make_synth_figure, kind="figure"),
+    Output("table_8_staggered_adoption", "staggered", make_staggered_table),
+    Output("figure_5_staggered_event_time", "staggered", make_staggered_figure, kind="figure"),
+    Output("table_9_bacon_decomposition", "staggered", make_bacon_table),
+    Output("figure_6_survival", "survival", make_km_figure, kind="figure"),
+    Output("table_10_survival_models", "survival", make_survival_table),
+    Output("figure_7_schoenfeld", "survival", make_schoenfeld_figure, kind="figure"),
+    Output("table_3_programme_metrics", "programme", make_table_3, when=_has_programme),
+    Output("table_11_programme_outcome_flow", "programme", make_programme_flow, when=_has_programme),
+    Output("table_12_truth_recovery", "truth", make_truth_table, when=lambda ctx: ctx.is_synthetic),
 ]
