@@ -70,6 +70,14 @@ def test_placebo_table_and_p_value(sc):
     assert sc.std_error == pytest.approx(np.sqrt(np.mean(tab["effect"].iloc[1:] ** 2)))
 
 
+def test_event_time_gaps(sc):
+    et = sc.event_time()
+    assert len(et) == 31 and et["event_time"].iloc[0] == -19 and et["event_time"].iloc[-1] == 11
+    np.testing.assert_allclose(et["estimate"], sc.gaps.to_numpy())
+    assert et.loc[et["event_time"] >= 0, "estimate"].mean() == pytest.approx(sc.estimate)
+    assert (et["std_error"] > 0).all()
+
+
 def test_leave_one_out(sc):
     loo = sc.leave_one_out
     assert set(loo.index) == set(sc.weights[sc.weights > 1e-6].index)
@@ -94,6 +102,11 @@ def test_prop99_adh_specification_california_ranks_first(prop99):
     for state, w in adh.items():
         assert res.weights[state] == pytest.approx(w, abs=0.03)
     assert res.extras["pre_rmspe"] == pytest.approx(1.76, abs=0.1)
+    bal = res.predictor_balance
+    # ADH table 1: California vs synthetic retail price 89.42 vs 89.41, beer 24.28 vs 24.20
+    assert bal.loc["retprice", "treated"] == pytest.approx(89.42, abs=0.05)
+    assert bal.loc["retprice", "synthetic"] == pytest.approx(89.4, abs=1.0)
+    assert bal["v"].sum() == pytest.approx(1.0)
 
 
 def test_fit_panel_recovers_known_effect():

@@ -41,6 +41,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ips_study.config import StudyConfig
 from ips_study.designs.synth_data import OutcomeMatrix, block_design_frame, outcome_matrix
@@ -68,11 +69,12 @@ class SynthResults(Results):
     """
 
     def __init__(self, tidy, *, matrix: OutcomeMatrix, weights, gaps, placebos, loo,
-                 placebo_gaps, **kw):
+                 placebo_gaps, balance=None, **kw):
         super().__init__(tidy, **kw)
         self._m, self._w = matrix, weights
         self._gaps, self._placebos, self._loo = gaps, placebos, loo
         self._placebo_gaps = dict(placebo_gaps)
+        self._balance = balance
 
     @property
     def weights(self) -> pd.Series:
@@ -88,6 +90,12 @@ class SynthResults(Results):
     def placebos(self) -> pd.DataFrame:
         """One row per unit (treated first): pre/post RMSPE, their ratio and mean post gap."""
         return self._placebos.copy()
+
+    @property
+    def predictor_balance(self) -> pd.DataFrame | None:
+        """Predictor means: treated, synthetic, donor average and importance ``v`` (ADH
+        2010, table 1); ``None`` for the outcomes-only variant."""
+        return None if self._balance is None else self._balance.copy()
 
     @property
     def leave_one_out(self) -> pd.DataFrame:
@@ -218,7 +226,14 @@ def synth(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: st
     Y, t0, j = m.Y, m.n_pre, m.n_control
     P = _predictor_matrix(data, m, unit, time, predictors, outcome_lags, predictor_periods)
     tr = j
-    w = _fit_one(Y, tr, np.arange(j), t0, P)
+    balance = None
+    if P is None:
+        w = _fit_one(Y, tr, np.arange(j), t0, P)
+    else:
+        w, v = nested_weights(P[:, :j], P[:, tr], Y[:j, :t0].T, Y[tr, :t0])
+        names = list(predictors) + [f"{outcome} ({lag})" for lag in outcome_lags]
+        balance = pd.DataFrame({"treated": P[:, tr], "synthetic": P[:, :j] @ w,
+                                "donor_mean": P[:, :j].mean(axis=1), "v": v}, index=names)
     gap = Y[tr] - w @ Y[:j]
     est = float(gap[t0:].mean())
     pre, post = _rmspe(gap, t0)
@@ -249,10 +264,18 @@ def synth(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: st
     loo = pd.DataFrame(loo_rows, columns=["dropped", "estimate"]).set_index("dropped")
     tidy = pd.DataFrame({"estimate": [est], "std_error": [se], "p_value": [p]},
                         index=["treated_post"])
+    # gap per period, with the root mean square of the placebo gaps in that period as SE
+    se_t = (np.sqrt(np.mean(np.vstack(list(placebo_gaps.values())) ** 2, axis=0))
+            if placebo_gaps else np.full(len(gap), np.nan))
+    crit = stats.norm.ppf(0.5 + level / 2)
+    event = pd.DataFrame({"event_time": np.arange(len(gap)) - t0, "estimate": gap,
+                          "std_error": se_t, "conf_low": gap - crit * se_t,
+                          "conf_high": gap + crit * se_t})
     return SynthResults(
         tidy, matrix=m, weights=w, gaps=gap, placebos=tab, loo=loo, placebo_gaps=placebo_gaps,
+        balance=balance,
         design="synth", outcome=outcome, inference="placebo-in-space" if placebo else "none",
-        n_obs=Y.size, n_units=Y.shape[0], level=level,
+        n_obs=Y.size, n_units=Y.shape[0], level=level, event_time=event,
         extras={"weights": dict(zip(map(str, m.control_units), w)),
                 "pre_rmspe": pre, "post_rmspe": post,
                 "rmspe_rank": int(tab["rank"].iloc[0]) if placebo else None,
