@@ -36,7 +36,7 @@ import pandas as pd
 from ips_study.inference import infer
 from ips_study.results import Results, _complete_tidy
 
-from .twfe import TwfeFit
+from .twfe import Demeaner, TwfeFit
 
 #: inference used when none is named: the only method with near-nominal size in the
 #: simulation with one treated municipality among controls of unequal size
@@ -276,27 +276,26 @@ def build_fit(prep: dict[str, Any], B: np.ndarray, terms: Sequence[str],
     effects) are dropped with a note rather than failing.
     """
     Z, names = prep["Z"], list(prep["covariate_names"])
-    y = prep["y"]
-    while True:
-        fit = TwfeFit(y=y, B=B, Z=Z, unit=prep["unit"], unit_labels=prep["unit_labels"],
-                      treated=prep["treated"], period=prep["period"],
-                      period_labels=prep["period_labels"], post=prep["post"], fe=prep["fe"],
-                      weights=prep["weights"], terms=terms, covariates=names,
-                      small_sample=small_sample) if _full_rank(prep, B, Z) else None
-        if fit is not None:
-            return fit
-        drop = _first_dependent(prep, B, Z)
-        if drop is None:
+    while Z.shape[1]:
+        j = _dependent(*_gram(prep, B, Z))
+        if j is None:
+            break
+        if j < B.shape[1]:
             raise np.linalg.LinAlgError("treatment columns are collinear with the fixed effects")
+        drop = j - B.shape[1]
         prep["notes"].append(f"covariate {names[drop]!r} dropped: collinear with fixed effects")
         warnings.warn(prep["notes"][-1], UserWarning, stacklevel=3)
         Z = np.delete(Z, drop, axis=1)
         names.pop(drop)
+    return TwfeFit(y=prep["y"], B=B, Z=Z, unit=prep["unit"], unit_labels=prep["unit_labels"],
+                   treated=prep["treated"], period=prep["period"],
+                   period_labels=prep["period_labels"], post=prep["post"], fe=prep["fe"],
+                   weights=prep["weights"], terms=terms, covariates=names,
+                   small_sample=small_sample)
 
 
 def _gram(prep, B, Z):
-    from .twfe import Demeaner
-
+    """Weighted cross-products of the demeaned regressors and the raw sums of squares."""
     dm = Demeaner(prep["fe"], prep["weights"])
     X = np.column_stack([(prep["unit"] == prep["treated"])[:, None] * B, Z])
     Xt = dm(X)
@@ -317,21 +316,6 @@ def _dependent(G, scale, tol=1e-9):
             return j
         kept.append(j)
     return None
-
-
-def _full_rank(prep, B, Z) -> bool:
-    if Z.shape[1] == 0:
-        return True
-    G, scale = _gram(prep, B, Z)
-    return _dependent(G, scale) is None
-
-
-def _first_dependent(prep, B, Z):
-    G, scale = _gram(prep, B, Z)
-    j = _dependent(G, scale)
-    if j is None or j < B.shape[1]:
-        return None
-    return j - B.shape[1]
 
 
 def fit_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | None = None,
