@@ -20,7 +20,7 @@ Examples
 ...                    "y": [0, 0, 1, 1, 0, 0, 0, 2, 0, 0, 0, 0.],
 ...                    "d": [0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0]})
 >>> res = bacon_decomposition(df, unit="u", time="t", outcome="y", treated="d")
->>> round(res.components["weight"].sum(), 10)
+>>> float(round(res.components["weight"].sum(), 10))
 1.0
 """
 

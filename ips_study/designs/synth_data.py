@@ -8,11 +8,11 @@ into the outcome matrix with control units first and pre-periods first
 Examples
 --------
 >>> import pandas as pd
->>> long = pd.DataFrame({"unit": list("aabb"), "time": [1, 2, 1, 2],
-...                      "y": [1.0, 2.0, 3.0, 5.0], "d": [0, 0, 0, 1]})
+>>> long = pd.DataFrame({"unit": list("aaabbb"), "time": [1, 2, 3] * 2,
+...                      "y": [1.0, 2.0, 3.0, 3.0, 5.0, 9.0], "d": [0, 0, 0, 0, 0, 1]})
 >>> m = outcome_matrix(long, unit="unit", time="time", outcome="y", treated="d")
 >>> m.Y.tolist(), m.n_control, m.n_pre
-([[1.0, 2.0], [3.0, 5.0]], 1, 1)
+([[1.0, 2.0, 3.0], [3.0, 5.0, 9.0]], 1, 2)
 """
 
 from __future__ import annotations
