@@ -137,10 +137,11 @@ def plot_participant_flow(flow: pd.DataFrame, ax=None, *, lang: str = "en",
     ax.grid(False, axis="y")
     if safe[["treated", "controls"]].isna().to_numpy().any():
         note = label("suppressed", lang, n=min_count)
-        ax.annotate(f"{disclosure.SUPPRESSED} = {note}", xy=(1, 0), xycoords="axes fraction",
-                    xytext=(0, -28), textcoords="offset points", ha="right", fontsize=7)
+        ax.annotate(f"{disclosure.SUPPRESSED} = {note}", xy=(1, 1), xycoords="axes fraction",
+                    xytext=(0, 3), textcoords="offset points", ha="right", va="bottom",
+                    fontsize=7)
     finish(ax, lang=lang, title=label("flow_title", lang) if title else None,
-           xlabel=label("persons_log", lang), legend_loc="lower right")
+           xlabel=label("persons_log", lang), legend_loc="below")
     return ax
 
 

@@ -132,7 +132,10 @@ def finish(ax, *, lang: str = "en", title: str | None = None, xlabel: str | None
         kw = {"fontsize": RC["legend.fontsize"], "frameon": False, "title": legend_title,
               "title_fontsize": RC["legend.fontsize"]}
         if legend_loc == "below":
-            kw.update(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(len(handles), 4))
+            # a fixed distance in inches under the axes clears tick labels and x label
+            height = ax.get_position().height * ax.figure.get_figheight()
+            kw.update(loc="upper center", bbox_to_anchor=(0.5, -0.5 / max(height, 0.5)),
+                      ncol=min(len(handles), 4))
         else:
             kw["loc"] = legend_loc
         ax.legend(**kw)
