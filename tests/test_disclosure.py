@@ -333,3 +333,13 @@ def test_protect_table_avoid_keeps_headline_cells():
     assert kept["waiting"] and kept["ended"] and not kept["current"] and not kept["Total"]
     with pytest.raises(ValueError, match="avoid mask"):
         dc.protect_table(counts, avoid=np.zeros((1, 1), dtype=bool))
+
+
+def test_check_outputs_reads_one_column_and_other_delimiters(tmp_path):
+    (tmp_path / "one.csv").write_text("n\n12\n3\n")  # csv.Sniffer would split on "n"
+    (tmp_path / "semi.csv").write_text("\ufeffn_persons;group\n2;a\n")
+    (tmp_path / "quoted.csv").write_text('label,n\n"a, b",30\n"c",4\n')
+    res = dc.check_outputs(tmp_path)
+    assert sorted((v.file, v.location) for v in res.violations) == [
+        ("one.csv", "column 'n' rows 2"), ("quoted.csv", "column 'n' rows 2"),
+        ("semi.csv", "column 'n_persons' rows 1")]

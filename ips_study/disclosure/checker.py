@@ -158,6 +158,13 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
     return out
 
 
+def _delimiter(text: str) -> str:
+    """The header line's most frequent of , ; tab | (csv.Sniffer guesses letters on
+    one-column files)."""
+    header = text.lstrip("\ufeff").splitlines()[0] if text else ""
+    return max((",", ";", "\t", "|"), key=header.count)
+
+
 def _rows(rows: list[int]) -> str:
     shown = ", ".join(str(r + 1) for r in rows[:5])
     return shown + (f" (+{len(rows) - 5} more)" if len(rows) > 5 else "")
@@ -240,7 +247,8 @@ def check_file(path: str | Path, min_count: int = MIN_COUNT, *, ids: Iterable[st
     try:
         if suffix == ".csv":
             if text.strip():
-                df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+                df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=_delimiter(text),
+                                 encoding="utf-8-sig")
                 out += _check_frame(df, min_count, name, known)
         elif suffix == ".json":
             _walk_json(json.loads(text), "", min_count, name, known, out)
