@@ -1,9 +1,9 @@
 # Reference numbers for tests/test_sdid.py (Arkhangelsky et al. 2021, Table 1, Prop 99).
 #
-# Provenance: the paper reports SDID -15.6, SC -19.6, DiD -27.3; the authors' package
-# `synthdid` (README example) prints -15.60383 / -19.61966 / -27.34911. R `synthdid` is not
-# installable on the project machine, so this script was not re-run here; our estimates
-# (-15.6038, -19.6197, -27.3491) agree with the package's printed values to 1e-4.
+# Provenance: the paper's Table 1 reports SDID -15.6, SC -19.6, DiD -27.3 (the task brief
+# quotes -15.60 and -27.35). R `synthdid` is not installable on the project machine, so
+# this script was not re-run here; our estimates (-15.6038, -19.6197, -27.3491) agree with
+# the published values to their reported precision.
 #   Rscript tests/reference/prop99_synthdid.R
 library(synthdid)
 data("california_prop99")
