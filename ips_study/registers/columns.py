@@ -94,12 +94,11 @@ class Coded:
 
 def _text(arr) -> Coded:
     """Any delivered type -> codes into trimmed distinct strings (empty = missing)."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
     t = arr.type
     if pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
-        return _trimmed(pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64),
-                        arr.dictionary.cast(pa.string()))
+        return _from_dictionaries(arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr])
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     if pa.types.is_dictionary(t):
         arr = arr.cast(t.value_type)
         t = arr.type
@@ -115,11 +114,28 @@ def _text(arr) -> Coded:
     return _trimmed(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary)
 
 
-def _trimmed(codes: np.ndarray, raw: pa.Array) -> Coded:
+def _from_dictionaries(chunks) -> Coded:
+    """Codes from dictionary chunks (Parquet row groups each bring their own dictionary).
+
+    Unifying the dictionaries in Arrow hashes every row; stacking them and de-duplicating
+    the (much shorter) stacked dictionary gives the same codes for far less work.
+    """
+    if not chunks:
+        return Coded(np.empty(0, np.int64), np.empty(0, dtype=object))
+    codes, dicts, offset = [], [], 0
+    for ch in chunks:
+        idx = pc.fill_null(ch.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes.append(np.where(idx >= 0, idx + offset, -1))
+        dicts.append(ch.dictionary.cast(pa.string()))
+        offset += len(ch.dictionary)
+    return _trimmed(np.concatenate(codes), pa.concat_arrays(dicts), dedupe=len(chunks) > 1)
+
+
+def _trimmed(codes: np.ndarray, raw: pa.Array, dedupe: bool = False) -> Coded:
     """Trim the distinct values; empty becomes missing; values equal once trimmed share a code."""
     trimmed = pc.utf8_trim_whitespace(raw)
     empty = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
-    if empty.any() or not pc.all(pc.equal(raw, trimmed)).as_py():
+    if dedupe or empty.any() or not pc.all(pc.equal(raw, trimmed)).as_py():
         # distinct raw values may coincide once trimmed (" p1" and "p1"): re-code them
         t_np = trimmed.to_numpy(zero_copy_only=False).astype(object)
         t_np[empty] = None
@@ -181,7 +197,7 @@ def _code(text: Coded, missing: np.ndarray, col: Column) -> Parsed:
     bad = ~ok_u[text.codes]
     reason[bad & (reason == 0)] = R["unknown_code"]
     notes = {}
-    n_alias = int(_counts(text)[np.array(is_alias, bool)].sum()) if len(text.uniques) else 0
+    n_alias = int(_counts(text)[np.array(is_alias, bool)].sum()) if any(is_alias) else 0
     if n_alias:
         notes["sex_code_recoded" if col.name == "sex" else "code_alias"] = n_alias
     values = text.recode(mapped)

@@ -73,9 +73,7 @@ def read_file(file: Path) -> RawTable:
         if suffix == ".csv":
             return _read_csv(file)
         if suffix == ".parquet":
-            # text read as dictionaries: codes and dates repeat, and only distinct values are parsed
-            text = [f.name for f in pq.read_schema(file) if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-            data = pq.read_table(file, read_dictionary=text).unify_dictionaries()
+            data = pq.read_table(file)
         elif suffix == ".dta":
             data = _from_pandas(pd.read_stata(file, convert_categoricals=False))
         elif suffix == ".sas7bdat":
