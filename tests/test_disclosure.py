@@ -343,3 +343,25 @@ def test_check_outputs_reads_one_column_and_other_delimiters(tmp_path):
     assert sorted((v.file, v.location) for v in res.violations) == [
         ("one.csv", "column 'n' rows 2"), ("quoted.csv", "column 'n' rows 2"),
         ("semi.csv", "column 'n_persons' rows 1")]
+
+
+def test_coarsen_survival_steps_rest_on_enough_events():
+    rng = np.random.default_rng(12)
+    times = np.arange(0, 40)
+    events = np.r_[0, rng.poisson(1.5, 39)]
+    at_risk = 120 - np.r_[0, np.cumsum(events[:-1])] - np.r_[0, np.arange(39)]  # some censoring
+    surv = np.cumprod(1 - events / at_risk)
+    curve = pd.DataFrame({"time": times, "survival": surv, "events": events, "at_risk": at_risk})
+    out = dc.coarsen_survival(curve, min_count=5)
+    assert out.loc[0, "events"] == 0 and out.loc[0, "survival"] == 1.0
+    assert (out["events"].iloc[1:] >= 5).all()
+    assert (out["at_risk"] >= 5).all()
+    # values are the exact curve at the reported times, and no events are invented
+    exact = curve.set_index("time")["survival"]
+    assert np.allclose(out["survival"].to_numpy(), exact.loc[out["time"]].to_numpy())
+    kept = dc.truncate_survival(curve)
+    assert out["events"].sum() <= kept["events"].sum() < out["events"].sum() + 5
+    # a cumulative incidence column works the same way
+    cif = curve.assign(cif=1 - curve["survival"])
+    out2 = dc.coarsen_survival(cif, value_col="cif", min_count=10)
+    assert (out2["events"].iloc[1:] >= 10).all() and out2["cif"].is_monotonic_increasing

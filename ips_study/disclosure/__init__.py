@@ -19,8 +19,9 @@ through (the naming convention is described in ``docs/disclosure.md``):
   cell by linear programming to confirm it cannot be pinned down exactly.
 * Optional rounding of counts to a base (:func:`round_counts`).
 * Figures: :func:`mask_small` drops points resting on fewer than ``min_count`` persons,
-  :func:`coarsen_bins` merges neighbouring bins until each has enough, and
-  :func:`truncate_survival` ends a survival curve where its risk set falls below the minimum.
+  :func:`coarsen_bins` merges neighbouring bins until each has enough,
+  :func:`truncate_survival` ends a survival curve where its risk set falls below the minimum,
+  and :func:`coarsen_survival` also merges its steps until each rests on enough events.
 * Regression outputs: :func:`check_results` refuses a :class:`~ips_study.results.Results`
   whose ``n_obs``, ``n_units`` or ``n_min`` is below the minimum.
 * Identifiers never leave the process: :func:`redact` and :class:`RedactingFilter` scrub
@@ -43,7 +44,7 @@ from __future__ import annotations
 
 from .checker import (CHECKED_SUFFIXES, OutputCheck, Violation, check_file, check_outputs,
                       export_table)
-from .figures import coarsen_bins, mask_small, save_figure, truncate_survival
+from .figures import coarsen_bins, coarsen_survival, mask_small, save_figure, truncate_survival
 from .identifiers import (RedactingFilter, assert_no_identifiers, check_results,
                           install_redaction, redact)
 from .rules import (MIN_COUNT, SUPPRESSED, DisclosureError, is_birth_name, is_count_name,
@@ -59,7 +60,8 @@ del _obj
 __all__ = [
     "CHECKED_SUFFIXES", "MIN_COUNT", "SUPPRESSED", "DisclosureError", "OutputCheck",
     "RedactingFilter", "Suppressed", "Violation", "assert_no_identifiers", "audit_suppression",
-    "check_file", "check_outputs", "check_results", "coarsen_bins", "export_table",
+    "check_file", "check_outputs", "check_results", "coarsen_bins", "coarsen_survival",
+    "export_table",
     "install_redaction", "is_birth_name", "is_count_name", "is_identifier_name", "mask_small",
     "protect_array", "protect_table", "redact", "round_counts", "save_figure",
     "suppress_small", "truncate_survival",

@@ -91,6 +91,49 @@ def truncate_survival(curve: pd.DataFrame, at_risk_col: str = "at_risk",
     return curve.iloc[:stop].copy()
 
 
+
+def coarsen_survival(curve: pd.DataFrame, *, time_col: str = "time", value_col: str = "survival",
+                     events_col: str = "events", at_risk_col: str = "at_risk",
+                     min_count: int = MIN_COUNT) -> pd.DataFrame:
+    """A survival (or cumulative incidence) step curve whose every step rests on enough events.
+
+    A step of a Kaplan-Meier curve shows how many events happened at that time; a step of
+    one or two events in a small risk set can single out persons. The curve is first
+    truncated where the risk set falls below ``min_count`` (:func:`truncate_survival`);
+    then consecutive event times are merged until each merged step holds at least
+    ``min_count`` events, and the curve is reported only at the end of each merged step
+    (its value there is exact; the path in between is not shown). Leading rows without
+    events (the start of the curve) are kept; events left over at the end that do not reach
+    ``min_count`` are dropped, so the curve ends at the last full step.
+
+    Returns the columns ``time_col``, ``value_col``, ``events_col`` (events in the merged
+    step) and ``at_risk_col`` (risk set at the step's first event time).
+
+    >>> c = pd.DataFrame({"time": [0, 1, 2, 3, 4, 5], "survival": [1, .98, .95, .9, .85, .84],
+    ...                   "events": [0, 2, 3, 5, 4, 1], "at_risk": [100, 100, 98, 95, 90, 86]})
+    >>> coarsen_survival(c)[["time", "events", "at_risk"]].values.tolist()
+    [[0.0, 0.0, 100.0], [2.0, 5.0, 100.0], [3.0, 5.0, 95.0], [5.0, 5.0, 90.0]]
+    """
+    c = truncate_survival(curve, at_risk_col, min_count).reset_index(drop=True)
+    rows: list[dict[str, float]] = []
+    events = pd.to_numeric(c[events_col], errors="coerce").fillna(0).to_numpy(dtype=float)
+    k = 0
+    while k < len(c) and events[k] == 0:
+        rows.append({time_col: c.at[k, time_col], value_col: c.at[k, value_col],
+                     events_col: 0.0, at_risk_col: c.at[k, at_risk_col]})
+        k += 1
+    acc, first = 0.0, None
+    for i in range(k, len(c)):
+        if events[i] > 0 and first is None:
+            first = i
+        acc += events[i]
+        if acc >= min_count:
+            rows.append({time_col: c.at[i, time_col], value_col: c.at[i, value_col],
+                         events_col: acc, at_risk_col: c.at[first, at_risk_col]})
+            acc, first = 0.0, None
+    out = pd.DataFrame(rows, columns=[time_col, value_col, events_col, at_risk_col])
+    return out.astype(float)
+
 def save_figure(fig: Any, path: str | Path, dpi: int = 100) -> Path:
     """Save a matplotlib figure as PNG with fixed metadata (byte-identical reruns)."""
     path = Path(path)
