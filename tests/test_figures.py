@@ -422,3 +422,24 @@ def test_fidelity_profile_restyles_the_reviews_and_names_bands():
     assert legend == ["2013: 75 (akseptabel)", "2014: 113 (god)"]
     assert ax.lines[0].get_marker() != ax.lines[1].get_marker()
     assert ax.get_yticklabels()[0].get_text() == "1. Antall brukere per jobbspesialist"
+
+
+def test_schoenfeld_plot_summarises_residuals_without_one_point_per_person():
+    from ips_study.designs.survival import fit_cox_panel
+    from tests.survival_dgp import simulate_panel
+
+    cox = fit_cox_panel(simulate_panel(n=400, months=48, seed=4),
+                        config=StudyConfig(design="closed"), inference="robust")
+    n_events = len(cox.zph().x)
+    ax = figures.plot_schoenfeld(cox, bins=8, min_count=5, lang="no")
+    means = ax.containers[0].lines[0]
+    assert len(means.get_xdata()) == 8
+    assert not ax.collections or all(len(c.get_offsets()) < n_events for c in ax.collections)
+    # the group means are those of 8 equal-size groups of events sorted by time
+    x = np.sort(np.asarray(cox.zph().x, float))
+    assert means.get_xdata()[0] == pytest.approx(x[: -(-n_events // 8)].mean())
+    assert ax.get_title().startswith("Test av proporsjonale hasarder")
+    # too few events for even one group of min_count
+    assert cox.n_units > n_events + 1  # so the refusal below comes from the event count
+    with pytest.raises(disclosure.DisclosureError, match="events"):
+        figures.plot_schoenfeld(cox, min_count=n_events + 1)

@@ -17,6 +17,7 @@ figure                                    input
 :func:`plot_staggered`                    ``ips_study.designs.staggered`` results
 :func:`plot_km`                           ``ips_study.designs.survival`` Kaplan–Meier results
 :func:`plot_cumulative_incidence`         ``ips_study.designs.survival`` cumulative incidence
+:func:`plot_schoenfeld`                   ``ips_study.designs.survival`` Cox results (PH check)
 :func:`plot_programme_metrics`            :func:`ips_study.caseload.metrics_by_quarter`
 :func:`plot_fidelity_profile`             :mod:`ips_study.fidelity` review table
 ========================================  ======================================================
@@ -38,13 +39,13 @@ from .effects import plot_event_study, plot_staggered, plot_synth_gap, plot_synt
 from .labels import flow_step_label, group_label, label, metric_label, outcome_label
 from .programme import plot_fidelity_profile, plot_programme_metrics, protected_series
 from .style import DPI, LANGUAGES, RC, SERIES, new_axes, save, series_style
-from .survival import plot_cumulative_incidence, plot_km, safe_curves
+from .survival import plot_cumulative_incidence, plot_km, plot_schoenfeld, safe_curves
 
 __all__ = [
     "DPI", "LANGUAGES", "RC", "SERIES", "flow_step_label", "group_label", "label",
     "metric_label", "new_axes", "outcome_label", "plot_cumulative_incidence",
     "plot_event_study", "plot_fidelity_profile", "plot_km", "plot_participant_flow",
-    "plot_programme_metrics", "plot_staggered", "plot_synth_gap", "plot_synth_placebos",
+    "plot_programme_metrics", "plot_schoenfeld", "plot_staggered", "plot_synth_gap", "plot_synth_placebos",
     "plot_trends", "protect_flow", "protected_series", "safe_curves", "save", "series_style",
     "trend_table",
 ]

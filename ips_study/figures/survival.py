@@ -21,6 +21,7 @@ Example
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import disclosure
@@ -128,4 +129,64 @@ def plot_cumulative_incidence(results, ax=None, *, lang: str = "en",
            xlabel=label("months_since_index", lang),
            ylabel=f"{label('cumulative_incidence', lang)}: {event}", legend_loc="upper left",
            legend_title=label("ci_pointwise", lang, level=results.level))
+    return ax
+
+
+def plot_schoenfeld(results, term: str | None = None, ax=None, *, lang: str = "en",
+                    min_count: int = disclosure.MIN_COUNT, bins: int = 10, frac: float = 0.5,
+                    title: bool = True):
+    """Proportional-hazards check: the smoothed scaled Schoenfeld residuals of one term.
+
+    The design's own plot (:meth:`ZPH.plot <ips_study.designs.survival.cox.ZPH.plot>`)
+    scatters one residual per event, i.e. one point per person; a published figure may not.
+    Here the residuals are summarised instead: a lowess smooth (each point a local average
+    over a share ``frac`` of all events) and means with 95 % intervals in ``bins`` groups of
+    equal size along the time axis, each resting on at least ``min_count`` events (fewer
+    groups are used when needed). A flat line at the Cox coefficient supports proportional
+    hazards (Grambsch & Therneau 1994).
+
+    Parameters
+    ----------
+    results : CoxResults
+        From ``ips_study.designs.survival.fit_cox_panel``.
+    term : str, optional
+        Covariate (default: the main term).
+
+    Returns
+    -------
+    Axes
+    """
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    from .labels import label as _label
+
+    check_lang(lang)
+    disclosure.check_results(results, min_count)
+    zph = results.zph()
+    term = term or results.main_term
+    j = list(zph.names).index(term)
+    x, y = np.asarray(zph.x, float), np.asarray(zph.scaled[:, j], float)
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    k = int(min(bins, len(x) // min_count))
+    if k < 1:
+        raise disclosure.DisclosureError(f"fewer than {min_count} events: no residual summary")
+    ax = new_axes(ax)
+    groups = np.array_split(np.arange(len(x)), k)
+    mx = np.array([x[g].mean() for g in groups])
+    my = np.array([y[g].mean() for g in groups])
+    se = np.array([y[g].std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else np.nan for g in groups])
+    ax.errorbar(mx, my, yerr=1.96 * se, label=_label("binned_residuals", lang),
+                elinewidth=0.9, **series_style(1, line=False))
+    # it=0: a local mean; robustness iterations would chase one mode of a binary covariate
+    sm = lowess(y, x, frac=frac, it=0, return_sorted=True)
+    ax.plot(sm[:, 0], sm[:, 1], label="lowess", **series_style(0, marker=False))
+    coef = float(zph.coef[j])
+    ax.axhline(coef, linestyle=":", color="0.3", linewidth=0.9, label=_label("cox_coefficient", lang))
+    p = float(zph.table.loc[term, "p"])
+    xlabel = "1 − KM(t−)" if zph.transform == "km" else _label("months_since_index", lang)
+    finish(ax, lang=lang,
+           title=(f"{_label('schoenfeld_title', lang)}: {term} (p = {format_number(p, lang)})"
+                  if title else None),
+           xlabel=xlabel, ylabel=f"β(t): {term}", legend_loc="below")
     return ax
