@@ -227,3 +227,35 @@ def test_cluster_se_formula():
     # singleton clusters give the unclustered SE sqrt(mean(psi^2)/n)
     np.testing.assert_allclose(analytic_se(infl, np.arange(12)),
                                np.sqrt(np.mean(infl ** 2, axis=0) / 12))
+
+
+def _hand_did(df, g, t, base, controls):
+    wide = df.pivot(index="countyreal", columns="year", values="lemp")
+    grp = df.groupby("countyreal")["first.treat"].first()
+    change = wide[t] - wide[base]
+    return change[grp == g].mean() - change[grp.isin(controls)].mean()
+
+
+def test_cells_equal_hand_computed_did_of_means(mpdta, gt):
+    t = gt.tidy()
+    # post cell: base g - 1; pre cell (varying base): previous period
+    assert t.loc["ATT(2004,2006)", "estimate"] == pytest.approx(
+        _hand_did(mpdta, 2004, 2006, 2003, [0]), abs=1e-12)
+    assert t.loc["ATT(2007,2005)", "estimate"] == pytest.approx(
+        _hand_did(mpdta, 2007, 2005, 2004, [0]), abs=1e-12)
+    nyt = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat",
+                 control_group="not_yet_treated").tidy()
+    # not-yet-treated controls for (2004, 2005): never treated and groups 2006, 2007
+    assert nyt.loc["ATT(2004,2005)", "estimate"] == pytest.approx(
+        _hand_did(mpdta, 2004, 2005, 2003, [0, 2006, 2007]), abs=1e-12)
+
+
+def test_anticipation_moves_the_base_period(mpdta):
+    with pytest.warns(UserWarning, match="already treated in the first period"):
+        res = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year",
+                     group="first.treat", anticipation=1).tidy()
+    # with one period of anticipation group 2007 is "treated" from 2006, base 2005
+    assert res.loc["ATT(2007,2006)", "estimate"] == pytest.approx(
+        _hand_did(mpdta, 2007, 2006, 2005, [0]), abs=1e-12)
+    # group 2004 would need a base before 2003: dropped as treated in the first period
+    assert not any(i.startswith("ATT(2004,") for i in res.index)
