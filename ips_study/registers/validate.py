@@ -36,7 +36,9 @@ Example
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,7 @@ from .spells import _NAT, from_days, merge_days, truncate_residence
 #: Default as-of date for the future-date check (fixed for reproducibility).
 DEFAULT_AS_OF = "2026-12-31"
 
+_PARALLEL_ROWS = 200_000
 _REASON_NAMES = np.array([""] + list(REASONS), dtype=object)
 _ICD10 = r"[A-Z][0-9]{2}(\.?[0-9A-Z]{1,4})?"
 _ICPC2 = r"[A-Z][0-9]{2}(\.[0-9]{1,2})?"
@@ -210,14 +213,22 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
     tr.read = n + len(raw.malformed)
     end_col = table.spell[1] if table.spell else None
     reason = np.zeros(n, dtype=np.int8)
-    parsed: dict[str, Parsed] = {}
-    for col in table.columns:
+    decimal_comma = raw.delimiter in (";", "\t")
+
+    def parse(col):
         try:
-            p = parse_column(data.column(col.name), col, end=col.name == end_col,
-                             decimal_comma=raw.delimiter in (";", "\t"))
+            return parse_column(data.column(col.name), col, end=col.name == end_col, decimal_comma=decimal_comma)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError) as exc:
             raise RegisterError(f"{raw.file.name}, column {col.name!r}, line {int(raw.line[0]) if n else 1}:"
                                 f" cannot read type {data.column(col.name).type} as {col.kind}: {_safe(str(exc))}")
+
+    if n >= _PARALLEL_ROWS:  # Arrow and NumPy release the GIL: columns parse side by side
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            results = list(pool.map(parse, table.columns))
+    else:
+        results = [parse(col) for col in table.columns]
+    parsed: dict[str, Parsed] = {}
+    for col, p in zip(table.columns, results):
         if col.kind != "id" and col.kind != "str" and p.n_present and p.n_bad == p.n_present:
             line = int(raw.line[np.flatnonzero(p.reason)[0]]) if p.reason.any() else int(raw.line[0])
             raise RegisterError(f"{raw.file.name}, column {col.name!r}, line {line}: no value can be read as"
@@ -226,8 +237,10 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
             tr.note(k, v)
         np.copyto(reason, p.reason, where=reason == 0)
         parsed[col.name] = p
+    for col in table.columns:
         if col.kind == "date" and not col.future_ok:
-            _first(reason, R["future_date"], (p.values != _NAT) & (p.values > as_of_day))
+            v = parsed[col.name].values
+            _first(reason, R["future_date"], (v != _NAT) & (v > as_of_day))
     _row_checks(table, parsed, reason)
     merged = np.zeros(n, dtype=bool)  # folded into another row
     if table.spell is None:
