@@ -8,6 +8,18 @@ import sys
 from .pipeline import run
 
 
+def output_table() -> str:
+    """The README's table: output -> step -> function (program) -> files."""
+    from .outputs import OUTPUTS
+
+    lines = ["| output | step | made by | files |", "|---|---|---|---|"]
+    for o in OUTPUTS:
+        ext = "png, pdf" if o.kind == "figure" else "csv, md, tex"
+        doc = (o.make.__doc__ or "").strip().split("\n")[0]
+        lines.append(f"| `{o.name}` | {o.step} | `analysis.outputs.{o.make.__name__}` {doc} | {ext} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     p.add_argument("--data", default=None, help="register directory (default: synthetic_data/)")
@@ -16,7 +28,11 @@ def main(argv=None) -> int:
     p.add_argument("--work", default=None, help="confidential work area for intermediates")
     p.add_argument("--only", nargs="*", default=None, help="output names or step names to (re)build")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--list", action="store_true", help="print the output table (Markdown) and exit")
     a = p.parse_args(argv)
+    if a.list:
+        print(output_table())
+        return 0
     return run(data=a.data, out=a.out, study=a.study, quiet=a.quiet, only=a.only, work=a.work)
 
 

@@ -253,6 +253,60 @@ def make_programme_flow(ctx) -> pd.DataFrame:
     return caseload.protect_flow(flow, ctx.config.min_count)
 
 
+# -- health economics and power -----------------------------------------------------------------
+def _economics(ctx):
+    from ips_study import economics
+
+    def make():
+        inputs = economics.EconomicInputs.from_dict(ctx.config.economics or {})
+        effects = {name: ctx.fit("did", name, level=MAIN_LEVEL)
+                   for name in ("workdays", "disability", "work_assessment", "sickness")}
+        return economics.evaluate(effects, inputs, seed=ctx.config.seed)
+
+    return ctx.memo("economics", make)
+
+
+def make_cost_benefit_table(ctx) -> pd.DataFrame:
+    """Net present value, cost per work year and ROI with Monte Carlo intervals."""
+    t = _economics(ctx).tidy().reset_index()
+    return t[["term", "estimate", "std_error", "conf_low", "conf_high"]]
+
+
+def make_cost_benefit_figure(ctx):
+    """Cost-effectiveness acceptability curve and one-way sensitivity (tornado)."""
+    res = _economics(ctx)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    res.plot_ceac(ax=axes[0])
+    res.plot_tornado(ax=axes[1])
+    fig.tight_layout()
+    return fig
+
+
+def _power(ctx):
+    from ips_study import power
+
+    return ctx.memo("power", lambda: power.power_report(ctx.panel("year"), outcome="workdays", config=ctx.config))
+
+
+def make_power_table(ctx) -> pd.DataFrame:
+    """Power by inference method and effect size, and the minimum detectable effects."""
+    rep = _power(ctx)
+    return rep["compare"].reset_index() if rep["compare"].index.name else rep["compare"]
+
+
+def make_power_figure(ctx):
+    """Power curves by method; minimum detectable effect against controls and follow-up."""
+    from ips_study import power
+
+    rep = _power(ctx)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    power.plot_compare(rep["compare"], ax=axes[0])
+    power.plot_power_by(rep["by_controls"], ax=axes[1])
+    power.plot_power_by(rep["by_followup"], ax=axes[2])
+    fig.tight_layout()
+    return fig
+
+
 # -- truth recovery (synthetic data only) -------------------------------------------------------
 def make_truth_table(ctx) -> pd.DataFrame:
     truth = ctx.truth["att"]
@@ -286,5 +340,9 @@ OUTPUTS: list[Output] = [
     Output("figure_7_schoenfeld", "survival", make_schoenfeld_figure, kind="figure"),
     Output("table_3_programme_metrics", "programme", make_table_3, when=_has_programme),
     Output("table_11_programme_outcome_flow", "programme", make_programme_flow, when=_has_programme),
+    Output("table_13_cost_benefit", "economics", make_cost_benefit_table),
+    Output("figure_9_cost_benefit", "economics", make_cost_benefit_figure, kind="figure"),
+    Output("table_14_power", "power", make_power_table),
+    Output("figure_10_power", "power", make_power_figure, kind="figure"),
     Output("table_12_truth_recovery", "truth", make_truth_table, when=lambda ctx: ctx.is_synthetic),
 ]
