@@ -83,11 +83,20 @@ def make_delivery(root: Path, rows: int, seed: int = 2013) -> None:
     pacsv.write_csv(csv_b, root / "csv" / "benefits.csv")
 
 
+_PLAIN = """import pandas as pd
+df = pd.{reader}(r'{{d}}/{fmt}/benefits.{fmt}')
+n = len(df)
+size = int(df.memory_usage(deep=True).sum())"""
+_OURS = """from ips_study.registers import read_registers
+rs = read_registers(r'{{d}}/{fmt}', quarantine_dir=r'{{d}}/quarantine_{fmt}')
+n = rs.report.tables['benefits'].read
+size = int(rs['benefits'].memory_usage(deep=True).sum())
+extra = rs.report.to_dict()['tables']['benefits']"""
 TASKS = {
-    "pandas.read_parquet": "import pandas as pd\ndf = pd.read_parquet(r'{d}/parquet/benefits.parquet')\nn = len(df)\nsize = int(df.memory_usage(deep=True).sum())",
-    "pandas.read_csv": "import pandas as pd\ndf = pd.read_csv(r'{d}/csv/benefits.csv')\nn = len(df)\nsize = int(df.memory_usage(deep=True).sum())",
-    "read_registers parquet": "from ips_study.registers import read_registers\nrs = read_registers(r'{d}/parquet', quarantine_dir=r'{d}/quarantine_p')\nn = rs.report.tables['benefits'].read\nsize = int(rs['benefits'].memory_usage(deep=True).sum())\nextra = rs.report.to_dict()['tables']['benefits']",
-    "read_registers csv": "from ips_study.registers import read_registers\nrs = read_registers(r'{d}/csv', quarantine_dir=r'{d}/quarantine_c')\nn = rs.report.tables['benefits'].read\nsize = int(rs['benefits'].memory_usage(deep=True).sum())\nextra = rs.report.to_dict()['tables']['benefits']",
+    "pandas.read_parquet": _PLAIN.format(reader="read_parquet", fmt="parquet"),
+    "pandas.read_csv": _PLAIN.format(reader="read_csv", fmt="csv"),
+    "read_registers parquet": _OURS.format(fmt="parquet"),
+    "read_registers csv": _OURS.format(fmt="csv"),
 }
 
 RUNNER = """

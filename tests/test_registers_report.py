@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ips_study.registers import REASONS, RegisterError, TableReport, ValidationReport, read_registers, validate_directory
+from ips_study.registers import (REASONS, RegisterError, TableReport, ValidationReport, read_registers,
+                                  validate_directory)
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -37,7 +38,8 @@ def test_renderings(delivery, tmp_path):
         fh.write("p02,sickness,2012-05-01,2012-04-30,100\np02,sickness,2012-05-01,2012-04-30,100\n")
     rep = validate_directory(delivery, quarantine_dir=tmp_path / "q")
     frame = rep.to_frame()
-    assert frame.loc["benefits", ["read", "kept", "merged", "quarantined", "end_before_start"]].tolist() == [8, 6, 0, 2, 2]
+    counts = frame.loc["benefits", ["read", "kept", "merged", "quarantined", "end_before_start"]].tolist()
+    assert counts == [8, 6, 0, 2, 2]
     assert (frame["kept"] + frame["merged"] + frame["quarantined"] == frame["read"]).all()
     d = json.loads(json.dumps(rep.to_dict()))
     assert d["tables"]["benefits"]["reasons"] == {"end_before_start": 2}
