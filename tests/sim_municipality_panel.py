@@ -51,5 +51,5 @@ def make_panel(*, n_munis: int = 16, persons: int = 60, effect: float = 5.0,
                                        else pd.NaT, index=range(persons), dtype="datetime64[ns]"),
                 "exposed": np.int8(exposed), "event_time": year - 2013,
                 "age": birth_age[m] + y_i, "sex": np.where(np.arange(persons) % 2, "F", "M"),
-                "months_observed": 12, "workdays": y}))
+                "months_observed": 12, "workdays": y, "employed": (y > 45).astype(float)}))
     return pd.concat(rows, ignore_index=True)

@@ -123,6 +123,23 @@ def test_fit_panel_recovers_known_effect():
         fit_panel(panel, outcome="workdays", config=StudyConfig(), inference="cluster")
 
 
+def test_fit_panel_with_predictors_uses_nested_v():
+    panel = make_panel(seed=7)
+    res = fit_panel(panel, outcome="workdays", config=StudyConfig(), predictors=["employed"],
+                    outcome_lags=["2008", "2012"], leave_one_out=False, inference="none")
+    assert res.extras["variant"] == "nested V over predictors"
+    bal = res.predictor_balance
+    assert list(bal.index) == ["employed", "workdays (2008)", "workdays (2012)"]
+    assert bal["v"].sum() == pytest.approx(1.0)
+    # predictor = pre-period mean of the municipality-year means (equal cell sizes here)
+    bodo = panel[(panel["municipality"] == "1804") & (panel["period"] < "2013")]
+    assert bal.loc["employed", "treated"] == pytest.approx(bodo["employed"].mean())
+    w = res.weights
+    donors = panel[panel["municipality"].isin(w.index) & (panel["period"] < "2013")]
+    by_muni = donors.groupby("municipality")["employed"].mean().reindex(w.index)
+    assert bal.loc["employed", "synthetic"] == pytest.approx(float(by_muni @ w))
+
+
 def test_exposed_municipalities_are_not_donors():
     panel = make_panel(staggered=True, n_munis=16, seed=3)
     res = fit_panel(panel, outcome="workdays", config=StudyConfig(), leave_one_out=False)

@@ -315,7 +315,9 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
 
     The person-period panel is aggregated to municipality x period means
     (:func:`ips_study.designs.synth_data.block_design_frame`). ``inference`` may be
-    ``None``/``"placebo"`` (placebo-in-space) or ``"none"``; ``options`` go to :func:`synth`.
+    ``None``/``"placebo"`` (placebo-in-space) or ``"none"``; ``options`` go to :func:`synth`
+    (``predictors`` may name other outcome columns, e.g. ``["employed", "disability"]``,
+    whose municipality means then enter the nested ``V`` optimisation).
 
     Examples
     --------
@@ -323,6 +325,6 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
     """
     if inference not in (None, "default", "placebo", "none"):
         raise ValueError("synthetic control inference is 'placebo' (in space) or 'none'")
-    frame = block_design_frame(panel, outcome, config)
+    frame = block_design_frame(panel, outcome, config, extra=options.get("predictors", ()))
     return synth(frame, unit="municipality", time="period", outcome=outcome,
                  treated="treated_post", placebo=inference != "none", **options)

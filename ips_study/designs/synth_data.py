@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,25 +77,30 @@ def outcome_matrix(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
                          n_pre=n_pre)
 
 
-def aggregate_to_units(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
+def aggregate_to_units(panel: pd.DataFrame, outcome: str,
+                       extra: Sequence[str] = ()) -> pd.DataFrame:
     """Municipality x period means of ``outcome`` from a person-period panel.
 
     Delegates to :func:`ips_study.panel.aggregate_panel` (each person-period row counts once,
-    so the mean is weighted by the population at risk, ``n_persons``).
+    so the mean is weighted by the population at risk, ``n_persons``). ``extra`` names
+    further outcome columns to keep (e.g. predictors for synthetic control).
     """
     from ips_study.panel import aggregate_panel
 
-    if outcome not in panel:
-        raise KeyError(f"outcome {outcome!r} is not a column of the panel")
+    wanted = [outcome] + [c for c in extra if c != outcome]
+    for col in wanted:
+        if col not in panel:
+            raise KeyError(f"{col!r} is not a column of the panel")
     agg = aggregate_panel(panel)
-    if outcome not in agg:
-        raise ValueError(f"{outcome!r} is not an outcome known to ips_study.panel")
-    keep = ["municipality", "period", "period_start", "ips_start", "exposed", "n_persons",
-            outcome]
-    return agg[keep]
+    unknown = [c for c in wanted if c not in agg]
+    if unknown:
+        raise ValueError(f"{unknown} are not outcomes known to ips_study.panel")
+    keep = ["municipality", "period", "period_start", "ips_start", "exposed", "n_persons"]
+    return agg[keep + wanted]
 
 
-def block_design_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig) -> pd.DataFrame:
+def block_design_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig,
+                       extra: Sequence[str] = ()) -> pd.DataFrame:
     """Municipality frame with a ``treated_post`` column for the one-treated-unit designs.
 
     The treated unit is ``config.treated_municipality`` from the first period starting on or
@@ -102,7 +108,7 @@ def block_design_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig) -
     (or ``config.controls`` when a list is given). Units not observed in every period are
     dropped, since both designs need a balanced panel.
     """
-    units = aggregate_to_units(panel, outcome)
+    units = aggregate_to_units(panel, outcome, extra)
     treated_code = config.treated_municipality
     if treated_code not in set(units["municipality"]):
         raise ValueError(f"treated municipality {treated_code} not in the panel")
