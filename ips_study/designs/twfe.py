@@ -57,18 +57,18 @@ class Demeaner:
         self.maxiter = maxiter
         self._wsum = [np.bincount(f, weights=self.weights, minlength=L).astype(float)
                       for f, L in zip(self.fe, self.levels)]
-        # O(n) check (no sort): every (i, t) cell holds exactly one row
-        self.balanced = (
-            self.weights is None and len(self.fe) == 2
-            and self.n == self.levels[0] * self.levels[1]
-            and np.bincount(self.fe[0] * self.levels[1] + self.fe[1],
-                            minlength=self.n).max(initial=0) == 1
-        )
         self.iterations = 0
+        two = self.weights is None and len(self.fe) == 2 and self.n == np.prod(self.levels)
         # rows stored as a person-major grid (sorted panel): demean by reshaping, no gathers
-        self.grid = bool(self.balanced and np.array_equal(
-            self.fe[0], np.repeat(np.arange(self.levels[0]), self.levels[1])) and np.array_equal(
-            self.fe[1], np.tile(np.arange(self.levels[1]), self.levels[0])))
+        self.grid = bool(two and self._is_grid())
+        # otherwise an O(n) check (no sort): every (i, t) cell holds exactly one row
+        self.balanced = bool(self.grid or two and np.bincount(
+            self.fe[0] * self.levels[1] + self.fe[1], minlength=self.n).max(initial=0) == 1)
+
+    def _is_grid(self) -> bool:
+        shape = tuple(self.levels)
+        return bool((self.fe[0].reshape(shape) == np.arange(shape[0])[:, None]).all()
+                    and (self.fe[1].reshape(shape) == np.arange(shape[1])[None, :]).all())
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Demean a vector or the columns of a matrix (returns a new float64 array)."""
