@@ -257,7 +257,7 @@ def test_plots_draw_on_the_given_axes_and_return_it():
 def test_protect_flow_hides_small_counts_small_exclusions_and_their_partners():
     f = pd.DataFrame({"step": list("abcde"), "treated": [100, 97, 60, 3, 0],
                       "controls": [900, 800, 700, 650, 640], "total": [1000, 897, 760, 653, 640]})
-    out = disclosure_free = figures.protect_flow(f, min_count=5)
+    out = figures.protect_flow(f, min_count=5)
     # b: only 3 excluded since a -> hidden; c: 40 excluded since a (last published) -> shown
     assert np.isnan(out.loc[1, "treated"]) and out.loc[2, "treated"] == 60
     # d: 3 persons -> hidden; e: zero is not disclosive and 60 excluded since c -> shown
@@ -265,7 +265,7 @@ def test_protect_flow_hides_small_counts_small_exclusions_and_their_partners():
     # secondary: with the total published, the partner cell of a hidden one is hidden too
     assert np.isnan(out.loc[1, "controls"]) and np.isnan(out.loc[3, "controls"])
     assert out.loc[2, "controls"] == 700
-    assert disclosure_free["total"].notna().all()
+    assert out["total"].notna().all()
 
 
 def test_flow_bars_match_the_published_counts_and_mark_hidden_ones():

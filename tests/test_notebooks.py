@@ -39,6 +39,9 @@ def test_notebook_is_committed_clean(path):
         source = "".join(cell["source"])
         # absolute paths would tie the notebook to one machine
         assert not re.search(r"""["'](/(home|work|Users|tmp)/|[A-Z]:\\)""", source), f"cell {k}"
+        # raw data is read-only: validation must not write its quarantine next to the registers
+        for call in re.findall(r"read_registers\([^)]*\)", source):
+            assert "quarantine_dir" in call, f"cell {k}: {call}"
 
 
 def _kernel_manager(tmp_path):
@@ -74,5 +77,4 @@ def test_notebook_runs_from_a_fresh_kernel(path, tmp_path, monkeypatch):
     assert ran and all(c.execution_count for c in ran)
     errors = [o for c in ran for o in c.outputs if o.output_type == "error"]
     assert not errors
-    # the kernel must have run this environment's package, not another installation
     assert any("ips_study" in "".join(c.source) for c in ran)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import disclosure
 from .labels import flow_step_label, label, outcome_label, treated_label
-from .style import BAND, REFLINE, check_lang, finish, new_axes, series_style
+from .style import REFLINE, check_lang, finish, new_axes, series_style
 
 #: Reforms that hit every municipality (SPEC section 6): date, label key.
 REFORMS = (("2010-03-01", "reform_aap"), ("2015-01-01", "reform_disability"),

@@ -172,14 +172,16 @@ def label(key: str, lang: str = "en", **fmt) -> str:
 
 def outcome_label(outcome: str, lang: str = "en") -> str:
     """Axis label of an outcome (SPEC section 4 name); unknown names are returned as given."""
+    check_lang(lang)
     pair = OUTCOMES.get(outcome)
-    return _pick(pair, lang) if pair else (check_lang(lang) and outcome)
+    return _pick(pair, lang) if pair else outcome
 
 
 def metric_label(metric: str, lang: str = "en") -> str:
     """Label of a programme metric (:mod:`ips_study.caseload` name)."""
+    check_lang(lang)
     pair = METRICS.get(metric)
-    return _pick(pair, lang) if pair else (check_lang(lang) and metric)
+    return _pick(pair, lang) if pair else metric
 
 
 def flow_step_label(step: str, lang: str = "en") -> str:
