@@ -329,6 +329,16 @@ def test_event_study_offsets_several_models():
     assert np.allclose(x1 - x0, 0.12)
 
 
+def test_event_study_band_option_shades_the_interval():
+    res = event_results()
+    ax = figures.plot_event_study(res, band=True, unit="month")
+    band = ax.collections[0].get_paths()[0].vertices
+    et = res.event_time()
+    assert band[:, 1].min() == pytest.approx(et["conf_low"].min())
+    assert band[:, 1].max() == pytest.approx(et["conf_high"].max())
+    assert ax.get_xlabel() == "Months since IPS start"
+
+
 def test_event_study_refuses_results_on_too_few_units():
     with pytest.raises(disclosure.DisclosureError):
         figures.plot_event_study(event_results(n_units=3))
@@ -357,7 +367,12 @@ def test_synth_paths_gap_and_placebos_follow_the_results():
     res, counts = synth_results()
     ax = figures.plot_synth_gap(res, counts)
     treated, synthetic = (line.get_ydata() for line in ax.lines[1:3])
+    bodo = counts[counts["municipality"] == "1804"].sort_values("period")["ltbd"].to_numpy()
+    assert np.allclose(treated, bodo)
     assert np.allclose(treated - synthetic, res.gaps.to_numpy())
+    # the synthetic path is the weighted mix of the donors' paths
+    wide = counts.pivot(index="period", columns="municipality", values="ltbd")
+    assert np.allclose(synthetic, wide[list(res.weights.index)].to_numpy() @ res.weights.to_numpy())
     ax = figures.plot_synth_gap(res, counts, paths=False)
     assert np.allclose(ax.lines[1].get_ydata(), res.gaps.to_numpy())
     ax = figures.plot_synth_placebos(res, counts, max_pre_rmspe_ratio=None)
