@@ -47,10 +47,17 @@ def build(out_dir: str | Path | None = None, *, progress: bool = True) -> Path:
     return out
 
 
-def load_default():
-    """Read the embedded data with :func:`ips_study.registers.read_registers`."""
+def load_default(quarantine_dir: str | Path | None = None):
+    """Read the embedded data with :func:`ips_study.registers.read_registers`.
+
+    Quarantined rows go to ``quarantine_dir`` (default: a fresh temporary directory), never
+    into the committed data directory.
+    """
+    import tempfile
+
     from ..registers.validate import read_registers
-    return read_registers(embedded_dir())
+    qdir = quarantine_dir if quarantine_dir is not None else tempfile.mkdtemp(prefix="ips_quarantine_")
+    return read_registers(embedded_dir(), quarantine_dir=qdir)
 
 
 def main(argv: list[str] | None = None) -> int:
