@@ -280,10 +280,20 @@ class TwfeFit:
         self.n_units = len(self.unit_labels)
         self.demeaner = Demeaner(self.fe, self.weights, tol=tol)
         self.yt = self.demeaner(self.y)
-        X = np.column_stack([self.treatment(self.treated), self.Z])
+        D = self.treatment(self.treated)
+        X = np.column_stack([D, self.Z]) if self.Z.shape[1] else D
         self.Xt = self.demeaner(X)
         self.beta, self.resid, self.bread = wls(self.yt, self.Xt, self.weights)
-        _, self.k_fe_nonnested = fixed_effect_dof(self.fe, self.unit)
+        if self.demeaner.grid:
+            # person-major grid: nestedness is a comparison along one axis of the reshaped
+            # clusters (no scatter/gather over all rows)
+            c = self.unit.reshape(self.demeaner.levels)
+            L = self.demeaner.levels
+            nested = [bool((c == c[:, :1]).all()), bool((c == c[:1, :]).all())]
+            self.k_fe_nonnested = (sum(L) - 1 - sum(l for l, n in zip(L, nested) if n)
+                                   + sum(nested))
+        else:
+            _, self.k_fe_nonnested = fixed_effect_dof(self.fe, self.unit)
 
     # -- shapes -----------------------------------------------------------------------------
     @property
