@@ -52,6 +52,18 @@ def test_weights_are_on_simplex_and_regularised(sdid_fit):
     assert len(om) == 38 and len(lam) == 19
 
 
+def test_period_effects_average_to_estimate(sdid_fit):
+    et = sdid_fit.event_time()
+    assert len(et) == 31 and et["event_time"].iloc[0] == -19
+    assert et.loc[et["event_time"] >= 0, "estimate"].mean() == pytest.approx(sdid_fit.estimate)
+    # placebo SEs per period exist and the pre-period effects are small next to the
+    # post-1989 ones (the time-weighted pre-period gap is zero by construction)
+    assert et["std_error"].notna().all()
+    pre = et.loc[et["event_time"] < 0, "estimate"].abs().mean()
+    post = et.loc[et["event_time"] >= 5, "estimate"].abs().mean()
+    assert pre < post / 3
+
+
 def test_did_matches_hand_computation(prop99):
     wide = prop99.pivot(index="state", columns="year", values="cigsale")
     post = wide.columns >= 1989
@@ -134,6 +146,7 @@ def test_plots_return_axes(sdid_fit):
     assert sdid_fit.plot().get_title().startswith("Synthetic DiD")
     fig, ax = plt.subplots()
     assert sdid_fit.plot_weights(ax=ax) is ax
+    assert sdid_fit.plot_effects().get_xlabel() == "Event time"
     plt.close("all")
 
 

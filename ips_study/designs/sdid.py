@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ips_study.config import StudyConfig
 from ips_study.designs.sdid_batch import solve_weights_batch
@@ -167,6 +168,10 @@ class SDIDResults(Results):
         ax.set_title("Synthetic DiD unit weights")
         return ax
 
+    def plot_effects(self, ax=None):
+        """Effect by event time with placebo intervals (the event-time table); returns Axes."""
+        return Results.plot(self, ax=ax)
+
     def plot(self, ax=None, **kwargs):
         """Treated mean and the omega-weighted control trajectory, time weights shaded."""
         import matplotlib.pyplot as plt
@@ -192,7 +197,17 @@ class SDIDResults(Results):
         return ax
 
 
-def _variance(Y, n0, t0, method, inference, replications, rng, omega, lam) -> float:
+def period_effects(Y: np.ndarray, n0: int, omega: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Effect by period: gap to the omega-weighted controls minus the lambda-weighted
+    pre-period gap; its post-period mean is the estimate. ``Y`` may be a stack (B, N, T)."""
+    gap = Y[..., n0:, :].mean(axis=-2) - np.einsum("...n,...nt->...t", omega, Y[..., :n0, :])
+    t0 = lam.shape[-1]
+    return gap - np.einsum("...t,...t->...", lam, gap[..., :t0])[..., None]
+
+
+def _variance(Y, n0, t0, method, inference, replications, rng, omega,
+              lam) -> tuple[float, np.ndarray | None]:
+    """Standard error of the estimate and, for the placebo method, of each period effect."""
     n1 = Y.shape[0] - n0
     if inference == "placebo":
         if n0 <= n1:
@@ -204,9 +219,12 @@ def _variance(Y, n0, t0, method, inference, replications, rng, omega, lam) -> fl
         sums = om.sum(axis=1, keepdims=True)
         start_om = np.where(sums > 0, om / np.where(sums > 0, sums, 1.0), 1.0 / (n0 - n1))
         start_lam = np.tile(lam, (replications, 1)) if lam.sum() > 0 else None
-        est = solve_weights_batch(Y[perms], n0 - n1, t0, method=method,
-                                  start_omega=start_om, start_lambda=start_lam)[0]
-        return float(np.sqrt((replications - 1) / replications) * np.std(est, ddof=1))
+        est, om_b, lam_b = solve_weights_batch(Y[perms], n0 - n1, t0, method=method,
+                                               start_omega=start_om, start_lambda=start_lam)
+        shrink = np.sqrt((replications - 1) / replications)
+        per_period = period_effects(Y[perms], n0 - n1, om_b, lam_b)
+        return (float(shrink * np.std(est, ddof=1)),
+                shrink * np.std(per_period, axis=0, ddof=1))
     if n1 < 2:
         raise ValueError(f"{inference} variance is not valid with a single treated unit "
                          "(Arkhangelsky et al. 2021, section 5); use inference='placebo'")
@@ -219,7 +237,7 @@ def _variance(Y, n0, t0, method, inference, replications, rng, omega, lam) -> fl
                 continue
             idx = np.sort(idx)
             est.append(solve_weights(Y[idx], n0b, t0, method=method)[0])
-        return float(np.sqrt((replications - 1) / replications) * np.std(est, ddof=1))
+        return float(np.sqrt((replications - 1) / replications) * np.std(est, ddof=1)), None
     # jackknife with the weights held fixed (Algorithm 3), renormalised after a control drop
     _, omega, lam = solve_weights(Y, n0, t0, method=method)
     n = Y.shape[0]
@@ -234,7 +252,7 @@ def _variance(Y, n0, t0, method, inference, replications, rng, omega, lam) -> fl
         right = np.concatenate([-lam, np.full(Y.shape[1] - t0, 1.0 / (Y.shape[1] - t0))])
         est.append(left @ Y[keep] @ right)
     est = np.asarray(est)
-    return float(np.sqrt((n - 1) / n * np.sum((est - est.mean()) ** 2)))
+    return float(np.sqrt((n - 1) / n * np.sum((est - est.mean()) ** 2))), None
 
 
 def sdid(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str,
@@ -264,15 +282,22 @@ def sdid(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str
         raise ValueError(f"inference must be one of {INFERENCE} or None")
     m = outcome_matrix(data, unit=unit, time=time, outcome=outcome, treated=treated)
     est, omega, lam = solve_weights(m.Y, m.n_control, m.n_pre, method=method)
-    se = np.nan
+    se, se_t = np.nan, None
     if inference is not None:
         rng = np.random.default_rng(seed)
-        se = _variance(m.Y, m.n_control, m.n_pre, method, inference, replications, rng,
-                       omega, lam)
+        se, se_t = _variance(m.Y, m.n_control, m.n_pre, method, inference, replications, rng,
+                             omega, lam)
     tidy = pd.DataFrame({"estimate": [est], "std_error": [se]}, index=["treated_post"])
+    eff = period_effects(m.Y, m.n_control, omega, lam)
+    se_t = np.full(len(eff), np.nan) if se_t is None else se_t
+    crit = stats.norm.ppf(0.5 + level / 2)
+    event = pd.DataFrame({"event_time": np.arange(len(eff)) - m.n_pre, "estimate": eff,
+                          "std_error": se_t, "conf_low": eff - crit * se_t,
+                          "conf_high": eff + crit * se_t})
     return SDIDResults(
         tidy, matrix=m, omega=omega, lam=lam, design=method, outcome=outcome,
         inference=inference or "none", n_obs=m.Y.size, n_units=m.Y.shape[0], level=level,
+        event_time=event,
         extras={"unit_weights": dict(zip(map(str, m.control_units), omega)),
                 "time_weights": dict(zip(map(str, m.times[: m.n_pre]), lam)),
                 "n_treated_units": int(m.Y.shape[0] - m.n_control),
