@@ -365,3 +365,14 @@ def test_coarsen_survival_steps_rest_on_enough_events():
     cif = curve.assign(cif=1 - curve["survival"])
     out2 = dc.coarsen_survival(cif, value_col="cif", min_count=10)
     assert (out2["events"].iloc[1:] >= 10).all() and out2["cif"].is_monotonic_increasing
+
+
+def test_export_table_number_format(tmp_path):
+    df = pd.DataFrame({"term": ["npv", "share", "p"], "estimate": [-28_812_345.2, 0.53448, 1.2e-5],
+                       "n": [1200, 58, 58]})
+    dc.export_table(df, tmp_path / "t", formats=("csv",))
+    assert (tmp_path / "t.csv").read_text().splitlines() == [
+        "term,estimate,n", "npv,-28812345,1200", "share,0.534,58", "p,1.2e-05,58"]
+    dc.export_table(df, tmp_path / "u", formats=("csv",), float_format="{:.2f}")
+    assert (tmp_path / "u.csv").read_text().splitlines()[2] == "share,0.53,58"
+    assert dc.format_number(pd.NA) == "" and dc.format_number("x") == "x"

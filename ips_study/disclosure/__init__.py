@@ -43,7 +43,7 @@ Example
 from __future__ import annotations
 
 from .checker import (CHECKED_SUFFIXES, OutputCheck, Violation, check_file, check_outputs,
-                      export_table)
+                      export_table, format_number)
 from .figures import coarsen_bins, coarsen_survival, mask_small, save_figure, truncate_survival
 from .identifiers import (RedactingFilter, assert_no_identifiers, check_results,
                           install_redaction, redact)
@@ -61,7 +61,7 @@ __all__ = [
     "CHECKED_SUFFIXES", "MIN_COUNT", "SUPPRESSED", "DisclosureError", "OutputCheck",
     "RedactingFilter", "Suppressed", "Violation", "assert_no_identifiers", "audit_suppression",
     "check_file", "check_outputs", "check_results", "coarsen_bins", "coarsen_survival",
-    "export_table",
+    "export_table", "format_number",
     "install_redaction", "is_birth_name", "is_count_name", "is_identifier_name", "mask_small",
     "protect_array", "protect_table", "redact", "round_counts", "save_figure",
     "suppress_small", "truncate_survival",

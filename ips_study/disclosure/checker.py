@@ -30,13 +30,16 @@ def export_table(
     *,
     min_count: int = MIN_COUNT,
     formats: Sequence[str] = ("csv", "md"),
-    float_format: str = "{:.3g}",
+    float_format: str | None = None,
 ) -> list[Path]:
     """Write a table as CSV and/or Markdown after checking it against the convention.
 
     The table must already be disclosure-controlled (:func:`suppress_small` or
     :func:`protect_table`); the same checks as :func:`check_outputs` run on it before
     anything is written, so a table that breaks the rules never reaches the disk.
+
+    Numbers are written by :func:`format_number` (or ``float_format``, e.g. ``"{:.2f}"``,
+    for non-integer floats); missing values as empty cells, suppressed ones as ``:``.
 
     >>> import tempfile
     >>> d = tempfile.mkdtemp()
@@ -50,9 +53,7 @@ def export_table(
     problems = _check_frame(frame, min_count, "table")
     if problems:
         raise DisclosureError("; ".join(v.detail for v in problems))
-    fmt = frame.map(lambda v: float_format.format(v)
-                    if isinstance(v, (float, np.floating)) and np.isfinite(v)
-                    and not float(v).is_integer() else ("" if _isnan(v) else v))
+    fmt = frame.map(lambda v: format_number(v, float_format))
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -70,8 +71,32 @@ def export_table(
     return paths
 
 
-def _isnan(v: Any) -> bool:
-    return isinstance(v, (float, np.floating)) and np.isnan(v)
+def format_number(v: Any, float_format: str | None = None) -> Any:
+    """How a cell is printed: whole numbers as integers, three significant digits below
+    100, no decimals from 100 on (never scientific notation for large amounts), empty for
+    missing. Non-numbers are returned unchanged.
+
+    >>> [format_number(v) for v in (58.0, 0.53448, 24.5, 1234.56, -28_812_345.2, float("nan"))]
+    ['58', '0.534', '24.5', '1235', '-28812345', '']
+    """
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if not isinstance(v, (float, np.floating)):
+        return v
+    x = float(v)
+    if np.isnan(x):
+        return ""
+    if not np.isfinite(x):
+        return "inf" if x > 0 else "-inf"
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    if float_format is not None:
+        return float_format.format(x)
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 def _to_markdown(df: pd.DataFrame) -> str:
