@@ -121,8 +121,14 @@ def plot_programme_metrics(metrics: pd.DataFrame, ax=None, *,
     else:
         ax.set_ylim(bottom=0)
         ylabel = metric_label(which[0], lang) if len(which) == 1 else ""
-    step = max(1, -(-len(x) // 12))
-    ax.set_xticks(x[::step], list(data.index[::step]), rotation=45, ha="right")
+    labels = [str(q) for q in data.index]
+    if len(x) > 12:  # long series: label the first quarter of every year (or every few)
+        every = 4 * -(-len(x) // 32)
+        first = next((i for i, q in enumerate(labels) if q.endswith("Q1")), 0)
+        ticks = x[first::every]
+    else:
+        ticks = x
+    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=45, ha="right")
     finish(ax, lang=lang, title=label("programme_title", lang) if title else None,
            xlabel=label("quarter", lang), ylabel=ylabel, legend_loc="upper left")
     return ax
