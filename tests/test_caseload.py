@@ -408,3 +408,12 @@ def test_team_list_is_refused_for_export(tmp_path):
     with pytest.raises(disclosure.DisclosureError, match="person identifier"):
         disclosure.export_table(t, tmp_path / "team")
     assert not any(tmp_path.iterdir())
+
+
+def test_quarterly_follow_up_counts(tmp_path):
+    big = pd.DataFrame([_ep(f"p{i}", "s9", "municipal", "2014-01-01", "2014-01-02")
+                        for i in range(23)])
+    cl.quarterly_report(big, None, "2014Q3", tmp_path)
+    f = pd.read_csv(tmp_path / "ips_2014Q3_follow_up.csv")
+    assert f["n"].tolist() == [0, 23, 23]  # nobody has a job after 271 days; 23 > 20
+    assert f["specialists_flagged"].tolist() == [0, 1, 1]

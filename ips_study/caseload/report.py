@@ -103,17 +103,20 @@ def quarterly_report(
     paths.append(disclosure.save_figure(fig, out / f"{stem}_outcome_flow.png"))
     plt.close(fig)
 
+    # numbers of job seekers flagged (persons: suppressed below the minimum) and of their
+    # specialists (staff, not protected persons)
+    absent = (flag_absent_specialist(caseload, weeks, d, min_weeks=absent_weeks)
+              if weeks is not None else pd.DataFrame({"specialist_id": []}))
+    long = flag_long_without_work(caseload, d, days=days_without_work)
+    over = flag_caseload_above_limit(caseload, d)
     follow = pd.DataFrame({
         "check": [f"specialist absent {absent_weeks}+ weeks",
                   f"followed {days_without_work}+ days without work",
-                  f"specialists above {CASELOAD_LIMIT} job seekers"],
-        "n": [len(flag_absent_specialist(caseload, weeks, d, min_weeks=absent_weeks))
-              if weeks is not None else 0,
-              len(flag_long_without_work(caseload, d, days=days_without_work)),
-              0],
-        "specialists": [0, 0, len(flag_caseload_above_limit(caseload, d))],
+                  f"caseload above {CASELOAD_LIMIT} job seekers"],
+        "n": [len(absent), len(long), int(over["active"].sum())],
+        "specialists_flagged": [absent["specialist_id"].nunique(),
+                                long["specialist_id"].nunique(), len(over)],
     })
-    follow = follow.rename(columns={"specialists": "specialists_flagged"})
     fsup = disclosure.suppress_small(follow, min_count=min_count, counts=["n"], rates={})
     paths += disclosure.export_table(fsup, out / f"{stem}_follow_up", min_count=min_count)
 
