@@ -25,12 +25,12 @@ field = {
 rows = st.lists(st.fixed_dictionaries(field), min_size=1, max_size=30)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(rows)
 def test_every_row_accounted_for(records):
     header = "person_id,benefit,start_date,end_date,grade"
     # a leading valid row keeps every column from being wholly of the wrong type
-    lines = [header, "p05,qualification,2015-01-01,2015-12-31,"] + [
+    lines = [header, "p05,qualification,2015-01-01,2015-12-31,100"] + [
         ",".join(r[c] for c in field) for r in records]
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp) / "data"
