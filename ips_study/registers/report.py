@@ -16,7 +16,7 @@ Example
 >>> t.quarantine("death_before_birth", 1)
 >>> t.close(kept=2, merged=0)
 >>> rep = ValidationReport({"persons": t})
->>> rep.fatal, rep.to_frame().loc["persons", "quarantined"]
+>>> rep.fatal, int(rep.to_frame().loc["persons", "quarantined"])
 (False, 1)
 """
 
