@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,9 +84,16 @@ def read_file(file: Path) -> RawTable:
     except RegisterError:
         raise
     except Exception as exc:  # any reader failure means the file is unreadable: fatal
-        raise RegisterError(f"{file.name}, line 1: cannot read file: {type(exc).__name__}: {exc}") from exc
+        raise RegisterError(f"{file.name}, line 1: cannot read file:"
+                            f" {type(exc).__name__}: {_safe(str(exc))}") from exc
     data = data.rename_columns([str(c).strip() for c in data.column_names])
     return RawTable(file, data, np.arange(1, data.num_rows + 1, dtype=np.int64), typed=True)
+
+
+def _safe(msg: str) -> str:
+    """First line of a reader's message, without any row content it may quote (person ids)."""
+    first = msg.splitlines()[0] if msg else ""
+    return re.sub(r"(got \d+)\s*:.*|(:\s*['\"]).*", r"\1", first)[:200]
 
 
 def _from_pandas(df: pd.DataFrame) -> pa.Table:
@@ -158,7 +166,7 @@ def _read_csv(file: Path) -> RawTable:
         if bad:  # physical line numbers are only known to the single-threaded reader
             table, bad = attempt(encoding, False)
     except pa.ArrowInvalid as exc:
-        raise RegisterError(f"{file.name}: cannot parse CSV: {exc}") from exc
+        raise RegisterError(f"{file.name}, line 1: cannot parse CSV: {_safe(str(exc))}") from exc
     if encoding == "cp1252":
         notes["encoding_cp1252"] = 1
     table = table.rename_columns(names)

@@ -37,7 +37,6 @@ Example
 from __future__ import annotations
 
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -175,11 +174,6 @@ def _write_quarantine(qdir: Path, quarantine: dict[str, pd.DataFrame]) -> None:
             target.unlink()
 
 
-def _safe(msg: str) -> str:
-    """Drop row content that Arrow error messages may quote (it can contain person ids)."""
-    return re.sub(r"(got \d+)\s*:.*", r"\1", msg.splitlines()[0] if msg else msg)[:300]
-
-
 def _match_columns(raw: RawTable, table: Table, tr: TableReport) -> pa.Table:
     data = raw.data
     lower = {c.lower(): c for c in data.column_names}
@@ -220,7 +214,7 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
             return parse_column(data.column(col.name), col, end=col.name == end_col, decimal_comma=decimal_comma)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError) as exc:
             raise RegisterError(f"{raw.file.name}, column {col.name!r}, line {int(raw.line[0]) if n else 1}:"
-                                f" cannot read type {data.column(col.name).type} as {col.kind}: {_safe(str(exc))}")
+                                f" cannot read type {data.column(col.name).type} as {col.kind} ({type(exc).__name__})")
 
     if n >= _PARALLEL_ROWS:  # Arrow and NumPy release the GIL: columns parse side by side
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
