@@ -103,9 +103,10 @@ def worker(tool: str, rows: int, balanced: bool) -> dict:
     if tool == "ips_study":
         out["map_sweeps"] = res.fit.demeaner.iterations
         if balanced:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             pl = res.with_inference("placebo")
             out["placebo_seconds"] = time.perf_counter() - t0
+            out["placebo_cpu_seconds"] = time.process_time() - c0
             out["n_placebos"] = pl.extras["n_placebos"]
             out["placebo_p"] = pl.p_value
     return out
@@ -140,6 +141,7 @@ def main() -> None:
             "rel_diff_estimate": abs(a["estimate"] - b["estimate"]) / abs(b["estimate"]),
             "rel_diff_se": abs(a["std_error"] - b["std_error"]) / b["std_error"],
             "placebo_s": a.get("placebo_seconds", float("nan")),
+            "placebo_cpu_s": a.get("placebo_cpu_seconds", float("nan")),
             "n_placebos": a.get("n_placebos", 0),
         })
         print(json.dumps(pair), file=sys.stderr)
