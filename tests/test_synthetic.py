@@ -172,3 +172,19 @@ def test_mental_health_codes_and_other_codes(small):
     first = d["code"].str[0]
     assert first.isin(["F", "P"]).mean() > 0.6 and (~first.isin(["F", "P"])).sum() > 0
     assert np.isin(["F20", "F31"], d["code"]).all()  # psychosis and bipolar codes
+
+
+def test_streaming_writer_gives_the_same_files_as_in_memory(tmp_path):
+    from ips_study.synthetic.writer import stream_synthetic
+
+    a = write_synthetic(tmp_path / "mem", persons=1500, seed=8)
+    b = stream_synthetic(tmp_path / "stream", n_persons=1500, seed=8, progress=False)
+    da, db = _digest(a), _digest(b)
+    assert set(da) == set(db)
+    for name in da:
+        if name != "truth.json":
+            assert da[name] == db[name], name
+    import json
+    t = json.loads((b / "truth.json").read_text())
+    assert t["method"] == "monthly_states" and set(t["att"]) == set(json.loads(
+        (a / "truth.json").read_text())["att"])

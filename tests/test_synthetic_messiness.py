@@ -41,7 +41,7 @@ def test_messiness_kinds_are_present_in_written_files(tmp_path, data):
     assert b["start_date"].str.fullmatch(r"\d{6}").any()          # YYYYMM months
     assert b["start_date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").any()
     assert b["end_date"].isna().any()                              # open spells
-    late = b["registered_date"] - pd.to_datetime(b["start_date"].where(b["start_date"].str.len() == 10))
+    late = pd.to_datetime(b["registered_date"]) - pd.to_datetime(b["start_date"].where(b["start_date"].str.len() == 10))
     assert (late.dt.days > 100).any()
     tail = b.iloc[-len(b) // 50:]
     assert not tail["person_id"].is_monotonic_increasing            # late rows at the end

@@ -13,7 +13,7 @@ active (from the first meeting to the end of the episode):
 
 Example
 -------
->>> Effects().implied_work_entry_hr(0.031)
+>>> Effects().implied_work_entry_hr(0.05)
 4.0
 >>> Effects.null().job_hazard
 0.0
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 class Effects:
     """Effect sizes of IPS on programme participants (see module docstring)."""
 
-    job_hazard: float = 0.093
+    job_hazard: float = 0.15
     work_exit_hr: float = 1.0
     health_benefit_hr: float = 0.7
 

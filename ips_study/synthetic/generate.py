@@ -90,7 +90,8 @@ def _setup(seed: int, start: str, end: str) -> _Setup:
     return _Setup(cal, geo, ctx, eff.as_frame(list(geo["municipality"])))
 
 
-def _chunk(setup: _Setup, seed: int, c: int, n: int, offset: int, effects: Effects) -> Chunk:
+def _chunk(setup: _Setup, seed: int, c: int, n: int, offset: int, effects: Effects,
+           counterfactual: bool = True) -> Chunk:
     from .truth import direct_truth_parts
 
     cal, ctx = setup.cal, setup.ctx
@@ -111,8 +112,9 @@ def _chunk(setup: _Setup, seed: int, c: int, n: int, offset: int, effects: Effec
     factual["ips_caseload"] = caseload_table(
         paths.programme, pop, cal, ids, ctx.bodo_index, _rng(seed, c, 3), _specialists(c, n))
     cf = dict(common)
-    cf["benefits"] = benefits_table(paths.state_cf, paths.shared_u, pop, cal, ids)
-    cf["employment"] = employment_table(paths.job_cf, paths.shared_u, pop, cal, ids, offset)
+    if counterfactual:
+        cf["benefits"] = benefits_table(paths.state_cf, paths.shared_u, pop, cal, ids)
+        cf["employment"] = employment_table(paths.job_cf, paths.shared_u, pop, cal, ids, offset)
     direct = direct_truth_parts(pop, health, paths, cal, ctx, setup.geo)
     return Chunk(factual, cf, direct)
 
@@ -131,9 +133,13 @@ def _chunk_sizes(n: int) -> list[int]:
 
 
 def iter_chunks(n_persons: int, *, seed: int = DEFAULT_SEED, effects: Effects | None = None,
-                start: str = "2006-01", end: str = "2020-12",
-                progress: bool = False) -> Iterator[Chunk]:
-    """Yield the simulated chunks of a population of ``n_persons`` one at a time."""
+                start: str = "2006-01", end: str = "2020-12", progress: bool = False,
+                counterfactual: bool = True) -> Iterator[Chunk]:
+    """Yield the simulated chunks of a population of ``n_persons`` one at a time.
+
+    ``counterfactual=False`` skips building the counterfactual tables (the monthly
+    potential outcomes still give the direct truth).
+    """
     effects = Effects() if effects is None else effects
     setup = _setup(seed, start, end)
     sizes = _chunk_sizes(n_persons)
@@ -143,7 +149,7 @@ def iter_chunks(n_persons: int, *, seed: int = DEFAULT_SEED, effects: Effects | 
         it = tqdm(it, total=len(sizes), desc="synthetic registers", unit="chunk")
     offset = 0
     for c, n in it:
-        yield _chunk(setup, seed, c, n, offset, effects)
+        yield _chunk(setup, seed, c, n, offset, effects, counterfactual)
         offset += n
 
 

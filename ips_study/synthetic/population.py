@@ -158,10 +158,9 @@ def simulate_population(n: int, cal: Calendar, weights: np.ndarray, centrality: 
         h_move = np.select([age < 25, age < 31], [0.007, 0.004], 0.0015)
         moves = present & ~dies & ~leaves & (u[:, 2] < h_move)
         if moves.any():
+            # a draw of the own municipality is a move within it, so flows between any two
+            # municipalities are symmetric in expectation and sizes stay stable
             dest = np.searchsorted(np.cumsum(attract), u[moves, 3] * 0.999999).astype(np.int16)
-            same = dest == where[moves]
-            dest[same] = (dest[same] + 1 + (u[moves, 3][same] * 1000).astype(np.int16)
-                          % (n_muni - 1)) % n_muni
             where[moves] = dest
         where[returns] = home[returns]
         emigrated[returns] = False

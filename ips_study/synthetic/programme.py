@@ -39,7 +39,7 @@ OTHER_INTENSITY = 0.6
 #: episode timing distributions (medians in days / months) and their log-scale spreads
 MEET_DAYS_MEDIAN, MEET_SIGMA = 9.0, 0.6
 CONTACT_DAYS_MEDIAN, CONTACT_SIGMA = 24.0, 0.55
-DURATION_MONTHS_MEDIAN, DURATION_SIGMA = 12.6, 0.6
+DURATION_MONTHS_MEDIAN, DURATION_SIGMA = 12.2, 0.6
 SERVICES = ("psychosis_team", "municipal_mental_health", "nav")
 SERVICE_P = (0.3, 0.5, 0.2)
 N_SPECIALISTS = 4

@@ -46,7 +46,8 @@ def _arrow(df: pd.DataFrame) -> pa.Table:
         elif s.dtype == object:
             cols[name] = pa.array(s, type=pa.string(), from_pandas=True)
         else:
-            cols[name] = pa.array(s.to_numpy())
+            # from_pandas: NaN is a missing value (empty in CSV, null in Parquet)
+            cols[name] = pa.array(s.to_numpy(), from_pandas=True)
     return pa.table(cols)
 
 
@@ -109,7 +110,8 @@ def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: 
     out.mkdir(parents=True, exist_ok=True)
     sinks: dict[str, TableSink] = {}
     parts = []
-    for c, ch in enumerate(iter_chunks(n_persons, seed=seed, effects=effects, progress=progress)):
+    for c, ch in enumerate(iter_chunks(n_persons, seed=seed, effects=effects, progress=progress,
+                                                counterfactual=False)):
         write_tables(ch.factual, out, format=format, spec=spec, seed=seed, sinks=sinks, chunk=c)
         parts.append(ch.direct)
         del ch
