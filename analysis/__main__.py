@@ -28,12 +28,13 @@ def main(argv=None) -> int:
     p.add_argument("--work", default=None, help="confidential work area for intermediates")
     p.add_argument("--only", nargs="*", default=None, help="output names or step names to (re)build")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--lang", choices=["en", "no"], default="en", help="figure labels: English or Norwegian")
     p.add_argument("--list", action="store_true", help="print the output table (Markdown) and exit")
     a = p.parse_args(argv)
     if a.list:
         print(output_table())
         return 0
-    return run(data=a.data, out=a.out, study=a.study, quiet=a.quiet, only=a.only, work=a.work)
+    return run(data=a.data, out=a.out, study=a.study, quiet=a.quiet, only=a.only, work=a.work, lang=a.lang)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ class Context:
     config: Any
     key: str
     quiet: bool = False
+    lang: str = "en"
     _memo: dict[str, Any] = field(default_factory=dict)
 
     def memo(self, name: str, make: Callable[[], Any]) -> Any:

@@ -40,16 +40,17 @@ def save_table(df: pd.DataFrame, stem: Path, min_count: int) -> list[Path]:
 
 
 def save_fig(fig, stem: Path) -> list[Path]:
-    paths = []
-    for ext, meta in ((".png", {"Software": None}),
-                      (".pdf", {"Creator": None, "Producer": None, "CreationDate": None})):
-        target = stem.with_suffix(ext)
-        tmp = stem.with_name(stem.name + ".part" + ext)
-        fig.savefig(tmp, dpi=150, metadata=meta, bbox_inches="tight")
-        os.replace(tmp, target)
-        paths.append(target)
-    plt.close(fig)
-    return paths
+    """PNG + PDF through the house style's deterministic writer, renamed into place."""
+    from ips_study.figures import save
+
+    tmp = stem.with_name(stem.name + ".part")
+    written = save(fig, tmp, close=True)
+    final = []
+    for p in written:
+        target = stem.with_suffix(p.suffix)
+        os.replace(p, target)
+        final.append(target)
+    return final
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,40 @@ def make_register_accounting(ctx) -> pd.DataFrame:
     return out
 
 
-def make_flow_table(ctx) -> pd.DataFrame:
+def _flow(ctx) -> pd.DataFrame:
     from ips_study.cohort import participant_flow
 
-    flow = participant_flow(ctx.registers.tables, ctx.config)
-    flow = flow.rename(columns={"treated": "n_treated", "controls": "n_controls", "total": "n_total"})
+    return ctx.memo("flow", lambda: participant_flow(ctx.registers.tables, ctx.config))
+
+
+def make_flow_table(ctx) -> pd.DataFrame:
+    """Participant flow at the baseline date: persons left after each selection step."""
+    flow = _flow(ctx).rename(columns={"treated": "n_treated", "controls": "n_controls", "total": "n_total"})
     # A funnel discloses its differences too (persons excluded at each step), so counts are
     # published rounded to base 5 after primary suppression.
     return disclosure.suppress_small(flow, min_count=ctx.config.min_count, round_base=5).to_frame()
+
+
+def make_flow_figure(ctx):
+    """Participant flow (Bodø and the controls), counts below the minimum hidden."""
+    from ips_study import figures
+
+    ax = figures.plot_participant_flow(_flow(ctx), lang=ctx.lang, min_count=ctx.config.min_count,
+                                       treated_code=ctx.config.treated_municipality)
+    return ax.figure
+
+
+def make_trends_figure(ctx):
+    """Long-term benefit dependence and workdays, Bodø against the pooled controls."""
+    from ips_study import figures
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, outcome in zip(axes, ("ltbd", "workdays")):
+        figures.plot_trends(ctx.aggregate("year"), outcome, ax=ax, lang=ctx.lang,
+                            treated_code=ctx.config.treated_municipality,
+                            ips_start=ctx.config.ips_start, min_count=ctx.config.min_count)
+    fig.tight_layout()
+    return fig
 
 
 def make_descriptives(ctx) -> pd.DataFrame:
@@ -113,6 +140,7 @@ MAIN_LEVEL = "municipality"
 
 
 def make_did_table(ctx) -> pd.DataFrame:
+    """TWFE DiD for the main outcomes under every inference method (person FE as sensitivity)."""
     rows = []
     for outcome in MAIN_OUTCOMES:
         for level in (MAIN_LEVEL, "person"):
@@ -128,6 +156,7 @@ def make_did_table(ctx) -> pd.DataFrame:
 
 
 def make_event_table(ctx) -> pd.DataFrame:
+    """Event-study coefficients by year relative to IPS start (reference year -1)."""
     rows = []
     for outcome in ("workdays", "ltbd"):
         et = ctx.fit("event", outcome, level=MAIN_LEVEL).event_time()
@@ -136,9 +165,14 @@ def make_event_table(ctx) -> pd.DataFrame:
 
 
 def make_event_figure(ctx):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    """Event study of workdays and long-term benefit dependence with confidence bands."""
+    from ips_study import figures
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, outcome in zip(axes, ("workdays", "ltbd")):
-        ctx.fit("event", outcome, level=MAIN_LEVEL).plot(ax=ax)
+        figures.plot_event_study(ctx.fit("event", outcome, level=MAIN_LEVEL), ax=ax, lang=ctx.lang,
+                                 min_count=ctx.config.min_count)
+    fig.tight_layout()
     return fig
 
 
@@ -147,6 +181,7 @@ SC_OUTCOMES = ["workdays", "ltbd"]
 
 
 def make_synth_table(ctx) -> pd.DataFrame:
+    """Synthetic control and synthetic DiD next to the DiD, with single-unit inference."""
     rows = []
     for outcome in SC_OUTCOMES:
         for design in ("synth", "sdid"):
@@ -164,14 +199,20 @@ def make_synth_table(ctx) -> pd.DataFrame:
 
 
 def make_synth_figure(ctx):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    """Synthetic control: Bodø against its synthetic twin, and the placebo gaps."""
+    from ips_study import figures
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     r = ctx.fit("synth", "workdays")
-    r.plot_gaps(ax=axes[0])
-    r.plot_placebos(ax=axes[1])
+    kw = dict(lang=ctx.lang, min_count=ctx.config.min_count)
+    figures.plot_synth_gap(r, ctx.aggregate("year"), ax=axes[0], ips_start=ctx.config.ips_start, **kw)
+    figures.plot_synth_placebos(r, ctx.aggregate("year"), ax=axes[1], **kw)
+    fig.tight_layout()
     return fig
 
 
 def make_staggered_table(ctx) -> pd.DataFrame:
+    """Callaway–Sant'Anna aggregations (simple, group, dynamic, calendar), all municipalities."""
     rows = []
     for outcome in SC_OUTCOMES:
         for kind in ("simple", "group", "dynamic", "calendar"):
@@ -185,13 +226,19 @@ def make_staggered_table(ctx) -> pd.DataFrame:
 
 
 def make_staggered_figure(ctx):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    """Staggered adoption: effects by years since each municipality's IPS start."""
+    from ips_study import figures
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, outcome in zip(axes, SC_OUTCOMES):
-        ctx.fit("staggered", outcome, scope="all", aggregation="dynamic").plot(ax=ax)
+        figures.plot_staggered(ctx.fit("staggered", outcome, scope="all", aggregation="dynamic"), ax=ax,
+                               lang=ctx.lang, min_count=ctx.config.min_count)
+    fig.tight_layout()
     return fig
 
 
 def make_bacon_table(ctx) -> pd.DataFrame:
+    """Goodman-Bacon decomposition of the staggered TWFE estimate (workdays)."""
     from ips_study.designs.bacon import bacon_decomposition
 
     agg = ctx.aggregate("year", "all")
@@ -210,13 +257,19 @@ SURV = {"freq": "month", "population": "closed"}
 
 
 def make_km_figure(ctx):
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    ctx.fit("km", "ltbd_onset", **SURV).plot(ax=axes[0])
-    ctx.fit("cuminc", "ltbd_onset", **SURV).plot(ax=axes[1])
+    """Kaplan–Meier and cumulative incidence (sustained work competing) of dependence onset."""
+    from ips_study import figures
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    kw = dict(lang=ctx.lang, min_count=ctx.config.min_count)
+    figures.plot_km(ctx.fit("km", "ltbd_onset", **SURV), ax=axes[0], **kw)
+    figures.plot_cumulative_incidence(ctx.fit("cuminc", "ltbd_onset", **SURV), ax=axes[1], **kw)
+    fig.tight_layout()
     return fig
 
 
 def make_survival_table(ctx) -> pd.DataFrame:
+    """Cox (time-varying exposure), Fine–Gray and discrete-time hazard DiD coefficients."""
     rows = []
     for design in ("cox", "finegray", "dthazard"):
         r = ctx.fit(design, "ltbd_onset", **SURV)
@@ -228,9 +281,12 @@ def make_survival_table(ctx) -> pd.DataFrame:
 
 
 def make_schoenfeld_figure(ctx):
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ctx.fit("cox", "ltbd_onset", **SURV).plot_schoenfeld(ax=ax)
-    return fig
+    """Proportional-hazards check: smoothed scaled Schoenfeld residuals of the exposure."""
+    from ips_study import figures
+
+    ax = figures.plot_schoenfeld(ctx.fit("cox", "ltbd_onset", **SURV), lang=ctx.lang,
+                                 min_count=ctx.config.min_count)
+    return ax.figure
 
 
 # -- programme metrics -------------------------------------------------------------------------
@@ -239,6 +295,7 @@ def _has_programme(ctx) -> bool:
 
 
 def make_table_3(ctx) -> pd.DataFrame:
+    """The programme report's Table 3 at 2014-09-30, next to the published figures."""
     from ips_study import caseload
 
     t = caseload.table_3(ctx.registers["ips_caseload"], ctx.registers["specialist_weeks"])
@@ -246,7 +303,17 @@ def make_table_3(ctx) -> pd.DataFrame:
                                      rates={"value": "n", "exact": "n"}).to_frame()
 
 
+def make_programme_figure(ctx):
+    """Programme metrics by quarter: share of the caseload in work, time in the community."""
+    from ips_study import caseload, figures
+
+    m = caseload.metrics_by_quarter(ctx.registers["ips_caseload"], ctx.registers["specialist_weeks"])
+    ax = figures.plot_programme_metrics(m, lang=ctx.lang, min_count=ctx.config.min_count)
+    return ax.figure
+
+
 def make_programme_flow(ctx) -> pd.DataFrame:
+    """Outcome flow of the programme's job seekers (attached, ended, by reason)."""
     from ips_study import caseload
 
     flow = caseload.outcome_flow(ctx.registers["ips_caseload"])
@@ -309,6 +376,7 @@ def make_power_figure(ctx):
 
 # -- truth recovery (synthetic data only) -------------------------------------------------------
 def make_truth_table(ctx) -> pd.DataFrame:
+    """Estimates against the generator's true effects (synthetic data only)."""
     truth = ctx.truth["att"]
     rows = []
     for outcome in MAIN_OUTCOMES:
@@ -326,7 +394,9 @@ def make_truth_table(ctx) -> pd.DataFrame:
 OUTPUTS: list[Output] = [
     Output("table_1_register_accounting", "registers", make_register_accounting),
     Output("table_2_participant_flow", "cohort", make_flow_table),
+    Output("figure_1_participant_flow", "cohort", make_flow_figure, kind="figure"),
     Output("table_4_descriptives", "panels", make_descriptives),
+    Output("figure_3_trends", "panels", make_trends_figure, kind="figure"),
     Output("table_5_difference_in_differences", "did", make_did_table),
     Output("table_6_event_study", "did", make_event_table),
     Output("figure_2_event_study", "did", make_event_figure, kind="figure"),
@@ -339,6 +409,8 @@ OUTPUTS: list[Output] = [
     Output("table_10_survival_models", "survival", make_survival_table),
     Output("figure_7_schoenfeld", "survival", make_schoenfeld_figure, kind="figure"),
     Output("table_3_programme_metrics", "programme", make_table_3, when=_has_programme),
+    Output("figure_8_programme_metrics", "programme", make_programme_figure, kind="figure",
+           when=_has_programme),
     Output("table_11_programme_outcome_flow", "programme", make_programme_flow, when=_has_programme),
     Output("table_13_cost_benefit", "economics", make_cost_benefit_table),
     Output("figure_9_cost_benefit", "economics", make_cost_benefit_figure, kind="figure"),

@@ -107,7 +107,7 @@ class Ledger:
 
 
 def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | None = None,
-        work=None) -> int:
+        work=None, lang: str = "en") -> int:
     """Run every output of :data:`analysis.outputs.OUTPUTS`; return a process exit code."""
     from ips_study.config import StudyConfig
     from ips_study.disclosure import check_outputs
@@ -122,9 +122,9 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
     work.mkdir(parents=True, exist_ok=True)
     config = StudyConfig.load(study)
     inputs = input_hashes(data)
-    key = hashlib.sha256(json.dumps({"inputs": inputs, "config": config.to_dict(),
+    key = hashlib.sha256(json.dumps({"inputs": inputs, "config": config.to_dict(), "lang": lang,
                                      "source": source_hash()}, sort_keys=True).encode()).hexdigest()
-    ctx = Context(data=data, out=out, work=work, config=config, key=key, quiet=quiet)
+    ctx = Context(data=data, out=out, work=work, config=config, key=key, quiet=quiet, lang=lang)
     ledger = Ledger(work, out)
     timings: dict[str, float] = {}
     skipped: list[str] = []

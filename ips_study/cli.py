@@ -6,7 +6,7 @@ Commands::
     ips-study validate  DIR [--json] [--quarantine-dir Q]
     ips-study panel     DIR --out PANEL.parquet [--freq month|year] [--study STUDY.toml] [--scope study|all]
     ips-study estimate  PANEL.parquet --design DESIGN --outcome NAME [--inference M] [--study STUDY.toml] [--json OUT.json]
-    ips-study reproduce [--data DIR] [--out DIR] [--study STUDY.toml]
+    ips-study reproduce [--data DIR] [--out DIR] [--study STUDY.toml] [--work DIR] [--lang en|no]
     ips-study check-outputs DIR [--min-count N]
     ips-study caseload-report DIR --quarter 2014Q3 --out OUTDIR
 
@@ -91,7 +91,8 @@ def cmd_estimate(args) -> int:
 def cmd_reproduce(args) -> int:
     from analysis.pipeline import run
 
-    return run(data=args.data, out=args.out, study=args.study, quiet=args.quiet)
+    return run(data=args.data, out=args.out, study=args.study, quiet=args.quiet, work=args.work,
+               lang=args.lang)
 
 
 def cmd_check_outputs(args) -> int:
@@ -158,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", default=None)
     s.add_argument("--out", default=None)
     s.add_argument("--study", default=None)
+    s.add_argument("--work", default=None, help="confidential work area for intermediates")
+    s.add_argument("--lang", choices=["en", "no"], default="en")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_reproduce)
 

@@ -236,14 +236,16 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
             v = parsed[col.name].values
             _first(reason, R["future_date"], (v != _NAT) & (v > as_of_day))
     _row_checks(table, parsed, reason)
-    merged = np.zeros(n, dtype=bool)  # folded into another row
-    if table.spell is None:
-        _duplicates(table, parsed, reason, merged, tr)
+    # the person check comes before duplicate folding, so a row is never both merged and
+    # quarantined (a duplicated row of an unknown person is quarantined twice, not merged)
     if table.person_linked and person_ids is not None:
         ids = parsed["person_id"].values
         known_u = pc.is_in(pa.array(ids.uniques, pa.string()), value_set=person_ids).to_numpy(zero_copy_only=False)
         known = np.append(known_u, True)[ids.codes]
         _first(reason, R["unknown_person"], ~known)
+    merged = np.zeros(n, dtype=bool)  # folded into another row
+    if table.spell is None:
+        _duplicates(table, parsed, reason, merged, tr)
     end_override = None
     if table.spell is not None:
         good = np.flatnonzero(reason == 0)
