@@ -86,10 +86,12 @@ def test_panel_truth_refuses_missing_counterfactual_rows(small):
 @pytest.mark.slow
 def test_simple_did_recovers_truth_on_default_data():
     """Person-level two-way fixed-effects DiD of Bodø vs never-treated controls on the
-    embedded data: the truth must lie inside its 95 % interval, for workdays and employment.
-    With one seed this is one draw; the interval is the method's own (Ferman-Pinto, the
-    project default for one treated unit), so the check fails only 5 % of the time for a
-    valid method and almost always for a biased one (e.g. a before/after contrast)."""
+    embedded data: the truth must lie inside its 95 % placebo interval (permutation over
+    control municipalities, the inference that needs no variance model with one treated
+    unit), for workdays and employment. One seed is one draw, so a valid method fails this
+    5 % of the time; a method that ignores the municipality-level noise (cluster-robust
+    errors with one treated cluster) is too narrow, and a before/after contrast of Bodø
+    alone is off by the reform shocks, which is why the data has them."""
     from ips_study.designs.did import fit_panel
     from ips_study.panel import build_panel
     from ips_study.synthetic.embedded import load_default
@@ -99,6 +101,6 @@ def test_simple_did_recovers_truth_on_default_data():
     panel = build_panel(rs, cfg)
     truth = json.loads((ROOT / "synthetic_data" / "truth.json").read_text())["att"]
     for outcome in ("workdays", "employed"):
-        res = fit_panel(panel, outcome=outcome, config=cfg)
+        res = fit_panel(panel, outcome=outcome, config=cfg, inference="placebo")
         lo, hi = res.conf_int().iloc[0]
         assert lo <= truth[outcome] <= hi, (outcome, lo, hi, truth[outcome])
