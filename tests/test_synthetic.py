@@ -188,3 +188,18 @@ def test_streaming_writer_gives_the_same_files_as_in_memory(tmp_path):
     t = json.loads((b / "truth.json").read_text())
     assert t["method"] == "monthly_states" and set(t["att"]) == set(json.loads(
         (a / "truth.json").read_text())["att"])
+
+
+def test_chunked_streaming_is_identical_with_two_worker_processes(tmp_path, monkeypatch):
+    import importlib
+
+    from ips_study.synthetic.writer import stream_synthetic
+
+    gen = importlib.import_module("ips_study.synthetic.generate")  # the module, not the function
+
+    monkeypatch.setattr(gen, "CHUNK_SIZE", 700)   # three chunks of a small population
+    a = stream_synthetic(tmp_path / "one", n_persons=1500, seed=6, progress=False, workers=1)
+    b = stream_synthetic(tmp_path / "two", n_persons=1500, seed=6, progress=False, workers=2)
+    assert _digest(a) == _digest(b)
+    ids = pd.read_parquet(a / "persons.parquet")["person_id"]
+    assert len(ids) == 1500 and ids.is_unique

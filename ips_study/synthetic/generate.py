@@ -75,6 +75,7 @@ class _Setup:
     muni_effects: pd.DataFrame
 
 
+@functools.lru_cache(maxsize=4)
 def _setup(seed: int, start: str, end: str) -> _Setup:
     cal = Calendar.from_months(start, end)
     geo = municipality_table()
@@ -125,6 +126,12 @@ def _specialists(c: int, n: int) -> list[str]:
     return [f"JS{N_SPECIALISTS * c + s + 1:02d}" for s in range(k)]
 
 
+def _chunk_job(args: tuple) -> Chunk:
+    """One chunk in a worker process (arguments picklable; setup cached per process)."""
+    seed, start, end, c, n, offset, effects, counterfactual = args
+    return _chunk(_setup(seed, start, end), seed, c, n, offset, effects, counterfactual)
+
+
 def _chunk_sizes(n: int) -> list[int]:
     sizes = [CHUNK_SIZE] * (n // CHUNK_SIZE)
     if n % CHUNK_SIZE:
@@ -134,23 +141,34 @@ def _chunk_sizes(n: int) -> list[int]:
 
 def iter_chunks(n_persons: int, *, seed: int = DEFAULT_SEED, effects: Effects | None = None,
                 start: str = "2006-01", end: str = "2020-12", progress: bool = False,
-                counterfactual: bool = True) -> Iterator[Chunk]:
+                counterfactual: bool = True, workers: int = 1) -> Iterator[Chunk]:
     """Yield the simulated chunks of a population of ``n_persons`` one at a time.
 
     ``counterfactual=False`` skips building the counterfactual tables (the monthly
-    potential outcomes still give the direct truth).
+    potential outcomes still give the direct truth); ``workers > 1`` simulates chunks in
+    that many processes (same output: chunks depend only on the seed and their index).
     """
     effects = Effects() if effects is None else effects
-    setup = _setup(seed, start, end)
     sizes = _chunk_sizes(n_persons)
-    it = enumerate(sizes)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+    jobs = [(seed, start, end, c, n, int(o), effects, counterfactual)
+            for c, (n, o) in enumerate(zip(sizes, offsets))]
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing as mp
+        pool = mp.get_context("spawn").Pool(min(workers, len(jobs)))
+        it = pool.imap(_chunk_job, jobs)   # in order, so the output is the same as serial
+    else:
+        pool = None
+        it = map(_chunk_job, jobs)
     if progress:
         from tqdm import tqdm
-        it = tqdm(it, total=len(sizes), desc="synthetic registers", unit="chunk")
-    offset = 0
-    for c, n in it:
-        yield _chunk(setup, seed, c, n, offset, effects, counterfactual)
-        offset += n
+        it = tqdm(it, total=len(jobs), desc="synthetic registers", unit="chunk")
+    try:
+        yield from it
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
 
 
 def _static_tables(setup: _Setup, seed: int, n_persons: int) -> dict[str, pd.DataFrame]:

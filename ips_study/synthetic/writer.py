@@ -99,19 +99,22 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, *, format
 
 def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: str = "parquet",
                      effects: Effects | None = None, messy: bool | MessSpec = True,
-                     progress: bool = True) -> Path:
+                     progress: bool = True, workers: int | None = None) -> Path:
     """Generate ``n_persons`` in chunks and stream every table to disk; truth from monthly states."""
     from .generate import _setup, _static_tables, iter_chunks, write_truth
     from .truth import direct_truth, merge_direct
 
+    import os
+
     spec = MessSpec() if messy is True else (MessSpec.none() if messy is False else messy)
     effects = Effects() if effects is None else effects
+    workers = min(2, os.cpu_count() or 1) if workers is None else workers
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sinks: dict[str, TableSink] = {}
     parts = []
     for c, ch in enumerate(iter_chunks(n_persons, seed=seed, effects=effects, progress=progress,
-                                                counterfactual=False)):
+                                                counterfactual=False, workers=workers)):
         write_tables(ch.factual, out, format=format, spec=spec, seed=seed, sinks=sinks, chunk=c)
         parts.append(ch.direct)
         del ch
