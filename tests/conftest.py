@@ -2,8 +2,14 @@
 
 import matplotlib
 import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")
+
+# Property tests are reproducible: the same examples on every run and machine (no example
+# database, derandomized), so a failure in CI is a failure locally too.
+settings.register_profile("ips_study", derandomize=True, database=None, deadline=None)
+settings.load_profile("ips_study")
 
 
 @pytest.fixture(scope="session")
