@@ -28,29 +28,27 @@ MAIN_OUTCOMES = ["workdays", "ltbd", "health_benefit", "disability", "employed"]
 INFERENCES = ["cluster", "wild", "placebo", "conley-taber", "ferman-pinto"]
 
 
-def save_table(df: pd.DataFrame, stem: Path, min_count: int) -> list[Path]:
-    tmp = stem.with_name(stem.name + ".part")
-    written = disclosure.export_table(df, tmp, min_count=min_count, formats=("csv", "md", "tex"))
+def _write_atomically(stem: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
+    """Write under a temporary stem, then rename each file into place (no half-written output)."""
     final = []
-    for p in written:
+    for p in write(stem.with_name(stem.name + ".part")):
         target = stem.with_suffix(p.suffix)
         os.replace(p, target)
         final.append(target)
     return final
+
+
+def save_table(df: pd.DataFrame, stem: Path, min_count: int) -> list[Path]:
+    """CSV, Markdown and LaTeX through :func:`ips_study.disclosure.export_table`."""
+    return _write_atomically(stem, lambda tmp: disclosure.export_table(
+        df, tmp, min_count=min_count, formats=("csv", "md", "tex")))
 
 
 def save_fig(fig, stem: Path) -> list[Path]:
-    """PNG + PDF through the house style's deterministic writer, renamed into place."""
+    """PNG + PDF through the house style's deterministic writer."""
     from ips_study.figures import save
 
-    tmp = stem.with_name(stem.name + ".part")
-    written = save(fig, tmp, close=True)
-    final = []
-    for p in written:
-        target = stem.with_suffix(p.suffix)
-        os.replace(p, target)
-        final.append(target)
-    return final
+    return _write_atomically(stem, lambda tmp: save(fig, tmp, close=True))
 
 
 @dataclass(frozen=True)
