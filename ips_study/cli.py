@@ -5,6 +5,7 @@ Commands::
     ips-study synth     --out DIR [--persons N] [--seed S] [--format csv|parquet]
     ips-study validate  DIR [--json] [--quarantine-dir Q]
     ips-study panel     DIR --out PANEL.parquet [--freq month|year] [--study STUDY.toml] [--scope study|all]
+                        [--partitions N --work DIR]
     ips-study estimate  PANEL.parquet --design DESIGN --outcome NAME [--inference M] [--study STUDY.toml] [--json OUT.json]
     ips-study reproduce [--data DIR] [--out DIR] [--study STUDY.toml] [--work DIR] [--lang en|no]
     ips-study check-outputs DIR [--min-count N]
@@ -49,12 +50,20 @@ def cmd_validate(args) -> int:
 
 
 def cmd_panel(args) -> int:
-    from .panel import write_panel
+    from .panel import write_panel, write_panel_partitioned
     from .registers import read_registers
 
     config = _config(args)
     if args.freq:
         config = config.replace(freq=args.freq)
+    if args.partitions:
+        if not args.work:
+            raise ValueError("--partitions needs --work DIR (a confidential area for the partition files)")
+        summary = write_panel_partitioned(args.dir, args.out, config, n_parts=args.partitions, work=args.work,
+                                          scope=args.scope, quarantine_dir=args.quarantine_dir,
+                                          progress=not args.quiet)
+        print(json.dumps({k: v for k, v in summary.items() if k != "registers"}, indent=2, sort_keys=True))
+        return 0
     registers = read_registers(args.dir, quarantine_dir=args.quarantine_dir)
     summary = write_panel(registers, args.out, config, scope=args.scope, progress=not args.quiet)
     summary["registers"] = registers.report.to_dict() if registers.report is not None else None
@@ -141,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--study", default=None)
     s.add_argument("--scope", choices=["study", "all"], default="study")
     s.add_argument("--quarantine-dir", default=None)
+    s.add_argument("--partitions", type=int, default=None,
+                   help="split the delivery into N person partitions (deliveries larger than memory)")
+    s.add_argument("--work", default=None, help="confidential work area for partition files")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_panel)
 

@@ -303,6 +303,56 @@ def write_panel(registers, out: str | Path, config: StudyConfig | None = None, *
     return summary
 
 
+def write_panel_partitioned(src, out: str | Path, config: StudyConfig | None = None, *,
+                            n_parts: int, work: str | Path, freq: str | None = None,
+                            scope: str = "study", quarantine_dir=None, progress: bool = False) -> dict:
+    """:func:`write_panel` for deliveries larger than memory: split by person, then stream.
+
+    The delivery in ``src`` is split into ``n_parts`` person partitions under ``work`` (a
+    confidential area: the files hold person ids); each partition is validated and turned into
+    panel rows in turn, so at most one partition is in memory. Returns the summary with the
+    combined row accounting (``registers``).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .registers.partition import combine_reports, iter_partitions, split_by_person
+
+    config = config or StudyConfig()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    parts = split_by_person(src, Path(work) / "partitions", n_parts)
+    writer = None
+    rows = persons = 0
+    munis: set[str] = set()
+    periods: set[str] = set()
+    reports = []
+    registers = iter_partitions(parts, quarantine_dir=quarantine_dir)
+    if progress:
+        from tqdm.auto import tqdm
+        registers = tqdm(registers, total=len(parts), desc="partitions", unit="partition")
+    try:
+        for rs in registers:
+            reports.append(rs.report)
+            for part in iter_panel(rs, config, freq=freq, scope=scope, partition_size=10**9):
+                table = pa.Table.from_pandas(part, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(out, table.schema, compression="zstd")
+                writer.write_table(table.cast(writer.schema))
+                rows += len(part)
+                persons += part["person_id"].nunique()
+                munis.update(part["municipality"].unique())
+                periods.update(part["period"].unique())
+    finally:
+        if writer is not None:
+            writer.close()
+    summary = {"rows": rows, "persons": persons, "municipalities": len(munis), "periods": len(periods),
+               "freq": freq or config.freq, "design": config.design, "target_rule": config.target_rule,
+               "partitions": n_parts, "registers": combine_reports(reports).to_dict()}
+    out.with_suffix(".summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    return summary
+
+
 def read_panel(path: str | Path) -> pd.DataFrame:
     """Read a panel written by :func:`write_panel` (identifiers as ``str``)."""
     df = pd.read_parquet(path)

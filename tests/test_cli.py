@@ -51,3 +51,15 @@ def test_input_errors_are_one_line_without_traceback(tmp_path, capsys):
     assert code == 2 and "unknown key" in err and "Traceback" not in err
     with pytest.raises(SystemExit):
         main(["estimate"])  # argparse usage error
+
+
+def test_panel_in_person_partitions(small_synthetic_dir, tmp_path):
+    whole, parted = tmp_path / "whole.parquet", tmp_path / "parted.parquet"
+    assert main(["panel", str(small_synthetic_dir), "--out", str(whole), "--quiet",
+                 "--quarantine-dir", str(tmp_path / "q")]) == 0
+    assert main(["panel", str(small_synthetic_dir), "--out", str(parted), "--quiet", "--partitions", "3",
+                 "--work", str(tmp_path / "work"), "--quarantine-dir", str(tmp_path / "q2")]) == 0
+    a = pd.read_parquet(whole).sort_values(["person_id", "period"]).reset_index(drop=True)
+    b = pd.read_parquet(parted).sort_values(["person_id", "period"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    assert main(["panel", str(small_synthetic_dir), "--out", str(parted), "--partitions", "3"]) == 2
