@@ -386,6 +386,19 @@ def make_truth_table(ctx) -> pd.DataFrame:
             rows.append({"outcome": outcome, "design": design, "inference": r.inference,
                          "truth": truth[outcome], "estimate": r.estimate, "conf_low": lo,
                          "conf_high": hi, "covers_truth": bool(lo <= truth[outcome] <= hi)})
+    # staggered adoption: the person-year weighted truth over every adopting municipality
+    units = [(ctx.truth["att"], ctx.truth.get("n_person_periods", 0))]
+    units += [(u["att"], u.get("n_person_periods", 0)) for u in ctx.truth.get("by_municipality", {}).values()]
+    w = np.array([n for _, n in units], dtype=float)
+    for outcome in SC_OUTCOMES:
+        if w.sum() == 0:
+            break
+        true = float(np.dot([a[outcome] for a, _ in units], w) / w.sum())
+        r = ctx.fit("staggered", outcome, scope="all", aggregation="simple")
+        lo, hi = r.conf_int().loc[r.main_term]
+        rows.append({"outcome": outcome, "design": "staggered", "inference": r.inference,
+                     "truth": true, "estimate": r.estimate, "conf_low": lo, "conf_high": hi,
+                     "covers_truth": bool(lo <= true <= hi)})
     return pd.DataFrame(rows)
 
 
