@@ -15,7 +15,7 @@ Examples
 --------
 >>> table = simulate(reps=3, methods=("cluster", "placebo"), seed=1)
 >>> list(table.columns)
-['method', 'reps', 'rejection_rate', 'rejection_se', 'coverage', 'mean_ci_width']
+['method', 'reps', 'rejection_rate', 'rejection_se', 'coverage', 'mean_ci_width', 'bias', 'sd_estimate']
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ def _one(panel, truth, methods, config, fit_options, wild_options):
             lo, hi = r.conf_int().loc[r.main_term]
             # the p-value tests effect = 0, so "reject" is a false rejection only under a null
             out[m] = (r.p_value <= 0.05, float(lo <= truth <= hi), float(hi - lo))
+    out["_estimate"] = base.estimate - truth
     return out
 
 
@@ -112,6 +113,7 @@ def simulate(dgp: Callable = municipality_dgp, *, reps: int = 500, seed: int = 2
     wild_options = {"reps": 999} if wild_options is None else wild_options
     rng = np.random.default_rng(seed)
     rows = {m: [] for m in methods}
+    errors = []
     it = range(reps)
     if progress:
         from tqdm import tqdm
@@ -121,6 +123,10 @@ def simulate(dgp: Callable = municipality_dgp, *, reps: int = 500, seed: int = 2
         res = _one(panel, truth, methods, config, fit_options, wild_options)
         for m in methods:
             rows[m].append(res[m])
+        errors.append(res["_estimate"])
+    # bias and spread of the estimate around the truth: an over-rejection with a clearly
+    # non-zero bias is a failure of identification in the DGP, not of the inference method
+    bias, sd = float(np.mean(errors)), float(np.std(errors, ddof=1)) if reps > 1 else np.nan
     table = []
     for m in methods:
         a = np.array(rows[m], dtype=float)
@@ -131,5 +137,6 @@ def simulate(dgp: Callable = municipality_dgp, *, reps: int = 500, seed: int = 2
                       else np.nan,
                       "mean_ci_width": float(np.nanmean(np.where(np.isfinite(a[:, 2]), a[:, 2],
                                                                  np.nan)))
-                      if np.isfinite(a[:, 2]).any() else np.nan})
+                      if np.isfinite(a[:, 2]).any() else np.nan,
+                      "bias": bias, "sd_estimate": sd})
     return pd.DataFrame(table)
