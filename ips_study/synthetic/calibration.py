@@ -24,7 +24,6 @@ Example
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 REFERENCE_DATE = pd.Timestamp("2014-09-30")

@@ -86,7 +86,7 @@ def _setup(seed: int, start: str, end: str) -> _Setup:
                      (mstart - first).astype(np.int64))
     ctx = MunicipalityContext(
         health_level=eff.health_level, work_level=eff.work_level, health_trend=eff.health_trend,
-        centrality=geo["centrality"].to_numpy(), weight=geo["weight"].to_numpy(),
+        weight=geo["weight"].to_numpy(),
         ips_start_t=ips_t, bodo_index=int(np.nonzero(geo["municipality"].to_numpy() == BODO)[0][0]))
     return _Setup(cal, geo, ctx, eff.as_frame(list(geo["municipality"])))
 
@@ -96,7 +96,7 @@ def _chunk(setup: _Setup, seed: int, c: int, n: int, offset: int, effects: Effec
     from .truth import direct_truth_parts
 
     cal, ctx = setup.cal, setup.ctx
-    pop = simulate_population(n, cal, ctx.weight, ctx.centrality, _rng(seed, c, 0))
+    pop = simulate_population(n, cal, ctx.weight, _rng(seed, c, 0))
     health = simulate_health(pop, cal, _rng(seed, c, 1))
     paths = simulate_states(pop, health, cal, ctx, effects, _rng(seed, c, 2), scale=n / DEFAULT_N_PERSONS)
     ids = person_ids(np.arange(offset, offset + n))

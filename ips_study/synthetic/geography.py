@@ -62,7 +62,7 @@ MUNICIPALITIES: tuple[tuple[str, str, str, int, float, str | None], ...] = (
 def municipality_table() -> pd.DataFrame:
     """The ``municipalities`` register table (SPEC section 2) plus the internal ``weight``.
 
-    >>> municipality_table()["ips_start"].notna().sum()
+    >>> int(municipality_table()["ips_start"].notna().sum())
     7
     """
     df = pd.DataFrame(MUNICIPALITIES,

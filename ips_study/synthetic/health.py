@@ -52,8 +52,7 @@ def simulate_health(pop: Population, cal: Calendar, rng: np.random.Generator) ->
 
     >>> from ips_study.synthetic.population import simulate_population
     >>> cal = Calendar.from_months("2006-01", "2006-12", burn_in=0)
-    >>> pop = simulate_population(100, cal, np.ones(2) / 2, np.array([3., 4.]),
-    ...                           np.random.default_rng(1))
+    >>> pop = simulate_population(100, cal, np.ones(2) / 2, np.random.default_rng(1))
     >>> simulate_health(pop, cal, np.random.default_rng(2)).episode.shape
     (100, 12)
     """

@@ -91,17 +91,16 @@ class Population:
 MH_CLASS_SHARES = (0.80, 0.16, 0.04)
 
 
-def simulate_population(n: int, cal: Calendar, weights: np.ndarray, centrality: np.ndarray,
-                        rng: np.random.Generator, *, immigrant_share: float = 0.15) -> Population:
+def simulate_population(n: int, cal: Calendar, weights: np.ndarray, rng: np.random.Generator, *,
+                        immigrant_share: float = 0.15) -> Population:
     """Draw ``n`` people and their monthly residence, migration and death.
 
-    ``weights`` are the municipalities' population shares (also the destination shares of
-    movers); ``centrality`` (1-6) is accepted for the signature's stability but does not
-    steer moves, as a steady drift to central places would be a municipality-specific trend.
+    ``weights`` are the municipalities' population shares and also the destination shares
+    of movers (not centrality: a steady drift to central places would be a
+    municipality-specific trend).
 
     >>> cal = Calendar.from_months("2006-01", "2006-06", burn_in=0)
-    >>> pop = simulate_population(50, cal, np.array([.5, .5]), np.array([3., 5.]),
-    ...                           np.random.default_rng(0))
+    >>> pop = simulate_population(50, cal, np.array([.5, .5]), np.random.default_rng(0))
     >>> pop.residence.shape
     (50, 6)
     """

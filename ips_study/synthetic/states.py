@@ -92,7 +92,6 @@ class MunicipalityContext:
     health_level: np.ndarray
     work_level: np.ndarray
     health_trend: np.ndarray
-    centrality: np.ndarray
     weight: np.ndarray
     ips_start_t: np.ndarray  # simulation month index of IPS start, or a huge number
     bodo_index: int
