@@ -26,7 +26,8 @@ Examples
 --------
 >>> from ips_study.config import StudyConfig
 >>> from ips_study.designs.did import example_panel, fit_panel
->>> res = fit_panel(example_panel(seed=1), outcome="workdays", config=StudyConfig())
+>>> res = fit_panel(example_panel(seed=1), outcome="workdays", config=StudyConfig(),
+...                 inference="ferman-pinto")
 >>> sorted(res.extras["variance_function"]["treated_post"])
 ['A', 'B']
 """
