@@ -32,25 +32,17 @@ OUTCOMES = ["disability", "work_assessment", "sickness", "unemployment", "social
 def full_run(data: str, out: str, partition: int) -> None:
     """Child process: read registers, stream the month panel; print JSON timings."""
     from ips_study.config import StudyConfig
-    from ips_study.panel import iter_panel
+    from ips_study.panel import write_panel
     from ips_study.registers import read_registers
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     t0 = time.perf_counter()
     rs = read_registers(data, quarantine_dir=Path(out).parent / "quarantine_bench")
     t_read = time.perf_counter() - t0
     cfg = StudyConfig(freq="month")
     t0 = time.perf_counter()
-    rows = 0
-    writer = None
-    for part in iter_panel(rs, cfg, freq="month", restrict_to_target=False, scope="all",
-                           partition_size=partition, progress=True):
-        table = pa.Table.from_pandas(part, preserve_index=False)
-        writer = writer or pq.ParquetWriter(out, table.schema, compression="zstd")
-        writer.write_table(table)
-        rows += len(part)
-    writer.close()
+    summary = write_panel(rs, out, cfg, freq="month", scope="all", restrict_to_target=False,
+                          partition_size=partition, progress=True)
+    rows = summary["rows"]
     t_panel = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     print(json.dumps({"read_s": t_read, "panel_s": t_panel, "rows": rows, "peak_gb": peak,
@@ -150,7 +142,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(HERE / "_data" / "synthetic_1500000"))
     ap.add_argument("--persons", type=int, default=1_500_000)
     ap.add_argument("--subset", type=int, default=150_000)
-    ap.add_argument("--partition", type=int, default=100_000)
+    ap.add_argument("--partition", type=int, default=5_000)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--skip-full", action="store_true")
     a = ap.parse_args()

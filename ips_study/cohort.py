@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .config import StudyConfig
-from .outcomes import MonthGrid, age_at_month_start, month_id
+from .outcomes import MonthGrid, age_at_month_start, as_datetime64, month_id
 
 MH_PREFIX = {"ICD10": "F", "ICPC2": "P"}
 
@@ -111,7 +111,7 @@ def person_months(tables: dict[str, pd.DataFrame], grid: MonthGrid, codes: list[
     muni = grid.assign(r, res["start_date"], res["end_date"], code_index.astype(np.int32), first_day=True)
 
     birth = pd.to_datetime(persons["birth_date"])
-    death = np.asarray(pd.to_datetime(persons["death_date"]), dtype="datetime64[ns]")
+    death = as_datetime64(persons["death_date"])
     alive = np.isnat(death)[:, None] | (death[:, None] >= starts[None, :])
     alive &= np.asarray(birth, dtype="datetime64[ns]")[:, None] <= starts[None, :]
     age = age_at_month_start(month_id(birth), birth.dt.day.to_numpy(), months)

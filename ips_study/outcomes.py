@@ -31,9 +31,17 @@ import pandas as pd
 _NAT_MONTH = np.iinfo(np.int64).min
 
 
+def as_datetime64(dates) -> np.ndarray:
+    """``datetime64[ns]`` array; typed input is viewed, not re-parsed (pandas' parser walks
+    datetime arrays element by element to decide on caching, which dominates on large data)."""
+    if getattr(dates, "dtype", None) is not None and np.dtype(dates.dtype).kind == "M":
+        return np.asarray(dates, dtype="datetime64[ns]")
+    return np.asarray(pd.to_datetime(dates), dtype="datetime64[ns]")
+
+
 def month_id(dates) -> np.ndarray:
     """Months since 1970-01 as int64 (``NaT`` -> a very small sentinel)."""
-    arr = np.asarray(pd.to_datetime(dates), dtype="datetime64[ns]")
+    arr = as_datetime64(dates)
     out = arr.astype("datetime64[M]").astype(np.int64)
     out[np.isnat(arr)] = _NAT_MONTH
     return out
@@ -82,8 +90,8 @@ class MonthGrid:
 
         ``first_day=True`` counts a month only when the spell covers its first day.
         """
-        s = np.asarray(pd.to_datetime(start), dtype="datetime64[ns]")
-        e = np.asarray(pd.to_datetime(end), dtype="datetime64[ns]")
+        s = as_datetime64(start)
+        e = as_datetime64(end)
         lo = month_id(s)
         if first_day:
             day1 = s.astype("datetime64[M]").astype("datetime64[ns]")
@@ -121,7 +129,7 @@ class MonthGrid:
         rows = np.asarray(rows)
         lo, hi = self._range(start, end, first_day=first_day)
         values = np.asarray(values)
-        order = np.argsort(np.asarray(pd.to_datetime(start), dtype="datetime64[ns]"), kind="stable")
+        order = np.argsort(as_datetime64(start), kind="stable")
         rows, lo, hi, values = rows[order], lo[order], hi[order], values[order]
         ok = lo <= hi
         rows, lo, hi, values = rows[ok], lo[ok], hi[ok], values[ok]
@@ -137,8 +145,8 @@ class MonthGrid:
     def workdays(self, rows, start, end, fte) -> np.ndarray:
         """FTE-weighted weekdays worked per person-month, capped at the month's weekdays."""
         rows = np.asarray(rows)
-        s = np.asarray(pd.to_datetime(start), dtype="datetime64[ns]").astype("datetime64[D]")
-        e_raw = np.asarray(pd.to_datetime(end), dtype="datetime64[ns]")
+        s = as_datetime64(start).astype("datetime64[D]")
+        e_raw = as_datetime64(end)
         grid_end = month_start(np.array([self.first + self.n_months])) - np.timedelta64(1, "D")
         e = np.where(np.isnat(e_raw), grid_end[0], e_raw.astype("datetime64[D]"))
         grid_start = self.starts[0]

@@ -90,7 +90,7 @@ def _year_blocks(grid: MonthGrid) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _partition_panel(tables, config: StudyConfig, freq: str, restrict_to_target: bool,
-                     scope: str, codes_all: list[str]) -> pd.DataFrame:
+                     scope: str, codes_all: list[str]) -> dict:
     munis = tables["municipalities"]
     study = study_municipalities(munis, config, scope)
     grid = MonthGrid.from_range(config.window_start, config.window_end, len(tables["persons"]))
@@ -163,13 +163,16 @@ def _partition_panel(tables, config: StudyConfig, freq: str, restrict_to_target:
         months_obs = n_obs.astype(np.int64)
         event_time = (years - config.ips_start.year)[j]
 
-    code_arr = np.asarray(codes_all, dtype=object)
     treated_code = codes_all.index(config.treated_municipality) if config.treated_municipality in codes_all else -2
     ips_row = ips_by_code[muni_idx]
+    # Text columns stay as (codes, dictionary) pairs here: materialising hundreds of millions of
+    # Python strings is what makes a naive panel slow. pandas gets objects, Parquet gets
+    # dictionary-encoded arrays (see _to_frame / _to_arrow).
+    period_codes, period_dict = (m, month_labels) if freq == "month" else (j, years.astype(str).astype(object))
     data = {
-        "person_id": pm.person_ids[p],
-        "municipality": code_arr[muni_idx],
-        "period": period,
+        "person_id": (p, pm.person_ids),
+        "municipality": (muni_idx, np.asarray(codes_all, dtype=object)),
+        "period": (period_codes, period_dict),
         "period_start": period_start,
         "treated": (muni_idx == treated_code).astype(np.int8),
         "post": (period_start >= np.datetime64(config.ips_start)).astype(np.int8),
@@ -177,14 +180,31 @@ def _partition_panel(tables, config: StudyConfig, freq: str, restrict_to_target:
         "exposed": (~np.isnat(ips_row) & (ips_row <= period_start)).astype(np.int8),
         "event_time": event_time.astype(np.int64),
         "age": age.astype(np.int64),
-        "sex": pm.sex[p],
+        "sex": (p, pm.sex),
         "months_observed": months_obs,
     }
     if config.design == "closed":
-        data["current_municipality"] = code_arr[np.take(pm.muni.reshape(-1), flat)]
+        data["current_municipality"] = (np.take(pm.muni.reshape(-1), flat), np.asarray(codes_all, dtype=object))
     for k in OUTCOMES:
         data[k] = cols[k].astype(np.float64, copy=False)
-    return pd.DataFrame(data)
+    return data
+
+
+def _to_frame(data: dict) -> pd.DataFrame:
+    return pd.DataFrame({k: (v[1][v[0]] if isinstance(v, tuple) else v) for k, v in data.items()})
+
+
+def _to_arrow(data: dict):
+    import pyarrow as pa
+
+    cols = {}
+    for k, v in data.items():
+        if isinstance(v, tuple):
+            codes, values = v
+            cols[k] = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(values, pa.string()))
+        else:
+            cols[k] = pa.array(v)
+    return pa.table(cols)
 
 
 def _all_codes(tables) -> list[str]:
@@ -194,8 +214,13 @@ def _all_codes(tables) -> list[str]:
 
 def iter_panel(registers, config: StudyConfig | None = None, *, freq: str | None = None,
                restrict_to_target: bool = True, scope: str = "study",
-               partition_size: int = 100_000, progress: bool = False) -> Iterator[pd.DataFrame]:
-    """Yield the panel one person partition at a time (bounded memory)."""
+               partition_size: int = 5_000, progress: bool = False,
+               arrow: bool = False) -> Iterator[pd.DataFrame]:
+    """Yield the panel one person partition at a time (bounded memory).
+
+    With ``arrow=True`` each partition is a ``pyarrow.Table`` with dictionary-encoded text
+    columns (no Python strings are created: the fast path for writing Parquet).
+    """
     config = config or StudyConfig()
     freq = freq or config.freq
     if freq not in ("month", "year"):
@@ -210,13 +235,14 @@ def iter_panel(registers, config: StudyConfig | None = None, *, freq: str | None
     if progress:
         from tqdm.auto import tqdm
         parts = tqdm(parts, total=-(-len(tables["persons"]) // partition_size), desc="panel", unit="partition")
+    convert = _to_arrow if arrow else _to_frame
     for sub in parts:
-        yield _partition_panel(sub, config, freq, restrict_to_target, scope, codes_all)
+        yield convert(_partition_panel(sub, config, freq, restrict_to_target, scope, codes_all))
 
 
 def build_panel(registers, config: StudyConfig | None = None, *, freq: str | None = None,
                 restrict_to_target: bool = True, scope: str = "study",
-                partition_size: int = 100_000, progress: bool = False) -> pd.DataFrame:
+                partition_size: int = 5_000, progress: bool = False) -> pd.DataFrame:
     """Person-period panel with every SPEC section 4 outcome.
 
     Parameters
@@ -265,14 +291,13 @@ def aggregate_panel(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_panel(registers, out: str | Path, config: StudyConfig | None = None, *,
-                freq: str | None = None, scope: str = "study", partition_size: int = 100_000,
-                progress: bool = False) -> dict:
+                freq: str | None = None, scope: str = "study", partition_size: int = 5_000,
+                restrict_to_target: bool = True, progress: bool = False) -> dict:
     """Stream the panel to one Parquet file, partition by partition; return a summary.
 
     The summary (also written beside the file as ``<name>.summary.json``) holds rows, persons,
     municipalities and periods - counts only, never identifiers.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     out = Path(out)
@@ -283,16 +308,15 @@ def write_panel(registers, out: str | Path, config: StudyConfig | None = None, *
     munis: set[str] = set()
     periods: set[str] = set()
     try:
-        for part in iter_panel(registers, config, freq=freq, scope=scope,
-                               partition_size=partition_size, progress=progress):
-            table = pa.Table.from_pandas(part, preserve_index=False)
+        for table in iter_panel(registers, config, freq=freq, scope=scope, restrict_to_target=restrict_to_target,
+                                partition_size=partition_size, progress=progress, arrow=True):
             if writer is None:
                 writer = pq.ParquetWriter(out, table.schema, compression="zstd")
             writer.write_table(table)
-            rows += len(part)
-            persons += part["person_id"].nunique()
-            munis.update(part["municipality"].unique())
-            periods.update(part["period"].unique())
+            rows += table.num_rows
+            persons += len(table["person_id"].unique())  # partitions hold disjoint persons
+            munis.update(table["municipality"].unique().to_pylist())
+            periods.update(table["period"].unique().to_pylist())
     finally:
         if writer is not None:
             writer.close()
@@ -334,15 +358,14 @@ def write_panel_partitioned(src, out: str | Path, config: StudyConfig | None = N
     try:
         for rs in registers:
             reports.append(rs.report)
-            for part in iter_panel(rs, config, freq=freq, scope=scope, partition_size=10**9):
-                table = pa.Table.from_pandas(part, preserve_index=False)
+            for table in iter_panel(rs, config, freq=freq, scope=scope, partition_size=10**9, arrow=True):
                 if writer is None:
                     writer = pq.ParquetWriter(out, table.schema, compression="zstd")
-                writer.write_table(table.cast(writer.schema))
-                rows += len(part)
-                persons += part["person_id"].nunique()
-                munis.update(part["municipality"].unique())
-                periods.update(part["period"].unique())
+                writer.write_table(table)
+                rows += table.num_rows
+                persons += len(table["person_id"].unique())
+                munis.update(table["municipality"].unique().to_pylist())
+                periods.update(table["period"].unique().to_pylist())
     finally:
         if writer is not None:
             writer.close()

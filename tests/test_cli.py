@@ -59,7 +59,9 @@ def test_panel_in_person_partitions(small_synthetic_dir, tmp_path):
                  "--quarantine-dir", str(tmp_path / "q")]) == 0
     assert main(["panel", str(small_synthetic_dir), "--out", str(parted), "--quiet", "--partitions", "3",
                  "--work", str(tmp_path / "work"), "--quarantine-dir", str(tmp_path / "q2")]) == 0
-    a = pd.read_parquet(whole).sort_values(["person_id", "period"]).reset_index(drop=True)
-    b = pd.read_parquet(parted).sort_values(["person_id", "period"]).reset_index(drop=True)
+    from ips_study.panel import read_panel
+
+    a = read_panel(whole).sort_values(["person_id", "period"]).reset_index(drop=True)
+    b = read_panel(parted).sort_values(["person_id", "period"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     assert main(["panel", str(small_synthetic_dir), "--out", str(parted), "--partitions", "3"]) == 2
