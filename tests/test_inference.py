@@ -231,3 +231,18 @@ def test_simulation_size_slow():
     assert rate["cluster"] >= 0.3
     # restricted wild cluster bootstrap with one treated cluster under-rejects (MacKinnon-Webb)
     assert rate["wild"] <= 0.05
+
+
+def test_placebo_skips_controls_whose_placebo_regression_is_not_identified():
+    # a small control municipality with nobody in one year: its event-time dummy for that
+    # year is empty, so it cannot be a placebo; the others still give a valid test
+    from ips_study.config import StudyConfig
+    from ips_study.designs.did import example_panel, fit_event_panel
+
+    panel = example_panel(seed=3)
+    small = sorted(set(panel["municipality"]) - {"1804"})[0]
+    panel = panel[~((panel["municipality"] == small) & (panel["period"] == "2015"))]
+    res = fit_event_panel(panel, outcome="workdays", config=StudyConfig(), inference="placebo")
+    assert res.extras["n_placebos_not_identified"] == 1
+    assert res.extras["n_placebos"] == panel["municipality"].nunique() - 2
+    assert any("not identified" in n for n in res.notes)

@@ -52,11 +52,18 @@ def _controls_piece(fit):
 
 
 def _solve(DtD, Dty, DtZ, ZtZ, Zty):
-    """First block of the solution of the partitioned normal equations."""
+    """First block of the solution of the partitioned normal equations.
+
+    NaN when the placebo regression is not identified (a small control municipality with no
+    person in some event-time bin): that unit cannot serve as a placebo.
+    """
     p = DtD.shape[0]
     A = np.block([[DtD, DtZ], [DtZ.T, ZtZ]])
     b = np.concatenate([Dty, Zty])
-    return np.linalg.solve(A, b)[:p]
+    try:
+        return np.linalg.solve(A, b)[:p]
+    except np.linalg.LinAlgError:
+        return np.full(p, np.nan)
 
 
 def _nested_owner(person: np.ndarray, unit: np.ndarray, n_persons: int):
@@ -166,6 +173,9 @@ def placebo_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
     rmspe : also compute the RMSPE-ratio p-value (``extras["rmspe_p_value"]``)
     """
     est_all, codes = placebo_estimates(fit)
+    identified = np.isfinite(est_all).all(axis=1)
+    dropped = int((~identified).sum())
+    est_all, codes = est_all[identified], codes[identified]
     L = contrasts.reindex(columns=fit.terms, fill_value=0.0).to_numpy(dtype=float)
     draws = est_all @ L.T
     estimates = pd.Series(L @ fit.beta[: fit.p], index=contrasts.index)
@@ -177,6 +187,10 @@ def placebo_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
               "n_placebos": J}
     notes = [f"Placebo-in-space over {J} control municipalities; p = rank/(J+1); "
              "interval inverts the rank test; std_error = RMS of placebo estimates."]
+    if dropped:
+        notes.append(f"{dropped} control municipalities left out as placebos: their placebo "
+                     "regression is not identified (empty event-time cells)")
+        extras["n_placebos_not_identified"] = dropped
     if J + 1 < 1 / (1 - level):
         notes.append(f"with {J} controls the {level:.0%} interval is unbounded")
     if rmspe:
