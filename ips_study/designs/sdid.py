@@ -39,7 +39,8 @@ from scipy import stats
 
 from ips_study.config import StudyConfig
 from ips_study.designs.sdid_batch import solve_weights_batch
-from ips_study.designs.synth_data import OutcomeMatrix, block_design_frame, outcome_matrix
+from ips_study.designs.synth_data import (OutcomeMatrix, block_design_frame, outcome_matrix,
+                                          plot_unit_weights)
 from ips_study.results import Results
 
 METHODS = ("sdid", "sc", "did")
@@ -158,15 +159,8 @@ class SDIDResults(Results):
 
     def plot_weights(self, ax=None, top: int = 20):
         """Horizontal bars of the largest unit weights; returns Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 4))
-        w = self.unit_weights.sort_values(ascending=False).head(top)[::-1]
-        ax.barh([str(i) for i in w.index], w.to_numpy(), color="0.4")
-        ax.set_xlabel("Unit weight (omega)")
-        ax.set_title("Synthetic DiD unit weights")
-        return ax
+        return plot_unit_weights(self.unit_weights, ax, top=top, xlabel="Unit weight (omega)",
+                                 title="Synthetic DiD unit weights")
 
     def plot_effects(self, ax=None):
         """Effect by event time with placebo intervals (the event-time table); returns Axes."""

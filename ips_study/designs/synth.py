@@ -44,7 +44,8 @@ import pandas as pd
 from scipy import stats
 
 from ips_study.config import StudyConfig
-from ips_study.designs.synth_data import OutcomeMatrix, block_design_frame, outcome_matrix
+from ips_study.designs.synth_data import (OutcomeMatrix, block_design_frame, outcome_matrix,
+                                          plot_unit_weights)
 from ips_study.designs.synth_weights import nested_weights, simplex_least_squares
 from ips_study.results import Results
 
@@ -161,15 +162,8 @@ class SynthResults(Results):
 
     def plot_weights(self, ax=None, top: int = 20):
         """Largest donor weights as horizontal bars."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 4))
-        w = self.weights.sort_values(ascending=False).head(top)[::-1]
-        ax.barh([str(i) for i in w.index], w.to_numpy(), color="0.4")
-        ax.set_xlabel("Donor weight")
-        ax.set_title("Synthetic control weights")
-        return ax
+        return plot_unit_weights(self.weights, ax, top=top, xlabel="Donor weight",
+                                 title="Synthetic control weights")
 
     def plot_leave_one_out(self, ax=None):
         """Estimate with each positive-weight donor dropped, against the full estimate."""

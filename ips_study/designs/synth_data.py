@@ -129,3 +129,17 @@ def block_design_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig,
     units["treated_post"] = ((units["municipality"] == treated_code)
                              & (start >= config.ips_start)).astype(int)
     return units
+
+
+def plot_unit_weights(weights: pd.Series, ax=None, *, top: int = 20, xlabel: str = "Weight",
+                      title: str = ""):
+    """Largest unit weights as horizontal bars (synthetic control and SDID); returns Axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    w = weights.sort_values(ascending=False).head(top)[::-1]
+    ax.barh([str(i) for i in w.index], w.to_numpy(), color="0.4")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return ax
