@@ -378,9 +378,10 @@ def plot_tornado(table: pd.DataFrame, base: float, ax=None, *, label: str = "NPV
         _, ax = plt.subplots(figsize=(7, 0.4 * len(table) + 1.2))
     y = np.arange(len(table))[::-1]
     for yi, (_, r) in zip(y, table.iterrows()):
-        ax.barh(yi, r["metric_low"] - base, left=base, color="#9ecae1",
+        # greys with a hatch for "high": readable in greyscale print (house style)
+        ax.barh(yi, r["metric_low"] - base, left=base, color="0.8", edgecolor="0.3",
                 label="input low" if yi == y[0] else None)
-        ax.barh(yi, r["metric_high"] - base, left=base, color="#3182bd",
+        ax.barh(yi, r["metric_high"] - base, left=base, color="0.45", edgecolor="0.2", hatch="//",
                 label="input high" if yi == y[0] else None)
     ax.axvline(base, color="black", lw=1)
     ax.set_yticks(y, table["parameter"])
