@@ -290,6 +290,53 @@ def aggregate_panel(panel: pd.DataFrame) -> pd.DataFrame:
                        "n_persons"] + outcomes]
 
 
+class _ParquetSink:
+    """Ordered Parquet writer whose encoding runs in a background thread.
+
+    Parquet encoding releases the GIL, so writing partition k overlaps building partition
+    k + 1; at most one partition waits (bounded memory) and rows keep their order
+    (byte-identical output). Keeps counts for the summary, never identifiers.
+    """
+
+    def __init__(self, out: Path):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.out = out
+        self.writer = None
+        self.pending = None
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.rows = self.persons = 0
+        self.munis: set[str] = set()
+        self.periods: set[str] = set()
+
+    def write(self, table) -> None:
+        import pyarrow.parquet as pq
+
+        if self.pending is not None:
+            self.pending.result()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.out, table.schema, compression="zstd")
+        self.pending = self.pool.submit(self.writer.write_table, table)
+        self.rows += table.num_rows
+        self.persons += len(table["person_id"].unique())  # partitions hold disjoint persons
+        self.munis.update(table["municipality"].unique().to_pylist())
+        self.periods.update(table["period"].unique().to_pylist())
+
+    def close(self) -> None:
+        try:
+            if self.pending is not None:
+                self.pending.result()
+        finally:
+            self.pool.shutdown()
+            if self.writer is not None:
+                self.writer.close()
+
+    def summary(self, config: StudyConfig, freq: str | None) -> dict:
+        return {"rows": self.rows, "persons": self.persons, "municipalities": len(self.munis),
+                "periods": len(self.periods), "freq": freq or config.freq, "design": config.design,
+                "target_rule": config.target_rule}
+
+
 def write_panel(registers, out: str | Path, config: StudyConfig | None = None, *,
                 freq: str | None = None, scope: str = "study", partition_size: int = 5_000,
                 restrict_to_target: bool = True, progress: bool = False) -> dict:
@@ -298,31 +345,17 @@ def write_panel(registers, out: str | Path, config: StudyConfig | None = None, *
     The summary (also written beside the file as ``<name>.summary.json``) holds rows, persons,
     municipalities and periods - counts only, never identifiers.
     """
-    import pyarrow.parquet as pq
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     config = config or StudyConfig()
-    writer = None
-    rows = persons = 0
-    munis: set[str] = set()
-    periods: set[str] = set()
+    sink = _ParquetSink(out)
     try:
         for table in iter_panel(registers, config, freq=freq, scope=scope, restrict_to_target=restrict_to_target,
                                 partition_size=partition_size, progress=progress, arrow=True):
-            if writer is None:
-                writer = pq.ParquetWriter(out, table.schema, compression="zstd")
-            writer.write_table(table)
-            rows += table.num_rows
-            persons += len(table["person_id"].unique())  # partitions hold disjoint persons
-            munis.update(table["municipality"].unique().to_pylist())
-            periods.update(table["period"].unique().to_pylist())
+            sink.write(table)
     finally:
-        if writer is not None:
-            writer.close()
-    summary = {"rows": rows, "persons": persons, "municipalities": len(munis),
-               "periods": len(periods), "freq": freq or config.freq, "design": config.design,
-               "target_rule": config.target_rule}
+        sink.close()
+    summary = sink.summary(config, freq)
     out.with_suffix(".summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return summary
 
@@ -337,41 +370,27 @@ def write_panel_partitioned(src, out: str | Path, config: StudyConfig | None = N
     panel rows in turn, so at most one partition is in memory. Returns the summary with the
     combined row accounting (``registers``).
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from .registers.partition import combine_reports, iter_partitions, split_by_person
 
     config = config or StudyConfig()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     parts = split_by_person(src, Path(work) / "partitions", n_parts)
-    writer = None
-    rows = persons = 0
-    munis: set[str] = set()
-    periods: set[str] = set()
     reports = []
     registers = iter_partitions(parts, quarantine_dir=quarantine_dir)
     if progress:
         from tqdm.auto import tqdm
         registers = tqdm(registers, total=len(parts), desc="partitions", unit="partition")
+    sink = _ParquetSink(out)
     try:
         for rs in registers:
             reports.append(rs.report)
-            for table in iter_panel(rs, config, freq=freq, scope=scope, partition_size=10**9, arrow=True):
-                if writer is None:
-                    writer = pq.ParquetWriter(out, table.schema, compression="zstd")
-                writer.write_table(table)
-                rows += table.num_rows
-                persons += len(table["person_id"].unique())
-                munis.update(table["municipality"].unique().to_pylist())
-                periods.update(table["period"].unique().to_pylist())
+            for table in iter_panel(rs, config, freq=freq, scope=scope, arrow=True):
+                sink.write(table)
     finally:
-        if writer is not None:
-            writer.close()
-    summary = {"rows": rows, "persons": persons, "municipalities": len(munis), "periods": len(periods),
-               "freq": freq or config.freq, "design": config.design, "target_rule": config.target_rule,
-               "partitions": n_parts, "registers": combine_reports(reports).to_dict()}
+        sink.close()
+    summary = {**sink.summary(config, freq), "partitions": n_parts,
+               "registers": combine_reports(reports).to_dict()}
     out.with_suffix(".summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
     return summary
 
