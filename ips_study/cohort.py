@@ -50,12 +50,19 @@ def study_municipalities(municipalities: pd.DataFrame, config: StudyConfig,
 
 def mental_health_mask(diagnoses: pd.DataFrame) -> np.ndarray:
     """Rows of ``diagnoses`` that are mental-health contacts (ICD-10 F / ICPC-2 P)."""
-    code = diagnoses["code"].astype(str).str.strip().str.upper()
-    system = diagnoses["system"].astype(str)
-    out = np.zeros(len(diagnoses), dtype=bool)
+    # classify each distinct (system, code) pair once: registers repeat a few thousand codes
+    # millions of times
+    if len(diagnoses) == 0:
+        return np.zeros(0, dtype=bool)
+    pairs = pd.MultiIndex.from_arrays([diagnoses["system"].astype(str).to_numpy(),
+                                       diagnoses["code"].astype(str).to_numpy()])
+    codes, uniques = pairs.factorize()
+    system = np.asarray(uniques.get_level_values(0))
+    code = pd.Series(uniques.get_level_values(1)).str.strip().str.upper()
+    hit = np.zeros(len(uniques), dtype=bool)
     for sys_name, prefix in MH_PREFIX.items():
-        out |= (system == sys_name).to_numpy() & code.str.startswith(prefix).to_numpy()
-    return out
+        hit |= (system == sys_name) & code.str.startswith(prefix).to_numpy(dtype=bool)
+    return hit[codes]
 
 
 @dataclass
