@@ -237,11 +237,13 @@ def test_aggregate_panel_counts_and_means():
     assert set(a["treated"]) <= {0, 1}
 
 
-def test_written_panel_is_byte_identical_on_rerun(tmp_path):
+def test_written_panel_is_byte_identical_on_rerun(small_synthetic_dir, tmp_path):
     # found the hard way: a dictionary column with repeated values (sex per person) encoded
-    # differently from run to run; dictionaries now hold distinct values
-    t = random_registers(13, n_persons=50)
+    # differently from run to run on realistic sizes; dictionaries now hold distinct values
+    from ips_study.registers import read_registers
+
+    rs = read_registers(small_synthetic_dir, quarantine_dir=tmp_path / "q")
     a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
     for path in (a, b):
-        write_panel(t, path, freq="month", restrict_to_target=False, partition_size=7)
+        write_panel(rs, path, freq="month", restrict_to_target=False, scope="all", partition_size=2500)
     assert a.read_bytes() == b.read_bytes()
