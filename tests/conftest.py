@@ -1,6 +1,9 @@
 """Shared fixtures. Tests force the Agg backend and never need a display or network."""
 
+from pathlib import Path
+
 import matplotlib
+import pandas as pd
 import pytest
 from hypothesis import settings
 
@@ -20,3 +23,11 @@ def small_synthetic_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("synthetic") / "registers"
     write_synthetic(out, persons=6000, seed=11)
     return out
+
+
+@pytest.fixture(scope="session")
+def prop99():
+    """California's Proposition 99 panel (tests/data/README.md) with the treatment column ``d``."""
+    df = pd.read_csv(Path(__file__).parent / "data" / "prop99_smoking.csv")
+    df["d"] = ((df["state"] == "California") & (df["year"] >= 1989)).astype(int)
+    return df

@@ -1,5 +1,4 @@
 """Tests of synthetic difference-in-differences (Arkhangelsky et al. 2021)."""
-from pathlib import Path
 
 import matplotlib
 
@@ -11,15 +10,6 @@ import pytest  # noqa: E402
 from ips_study.config import StudyConfig  # noqa: E402
 from ips_study.designs.sdid import fit_panel, sdid, solve_weights  # noqa: E402
 from tests.sim_municipality_panel import make_panel  # noqa: E402
-
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture(scope="module")
-def prop99():
-    df = pd.read_csv(DATA / "prop99_smoking.csv")
-    df["d"] = ((df["state"] == "California") & (df["year"] >= 1989)).astype(int)
-    return df
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,4 @@
 """Tests of the synthetic control design (Abadie, Diamond & Hainmueller 2010)."""
-from pathlib import Path
 
 import matplotlib
 
@@ -13,15 +12,6 @@ from ips_study.config import StudyConfig  # noqa: E402
 from ips_study.designs.synth import fit_panel, synth  # noqa: E402
 from ips_study.designs.synth_weights import simplex_least_squares  # noqa: E402
 from tests.sim_municipality_panel import make_panel  # noqa: E402
-
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture(scope="module")
-def prop99():
-    df = pd.read_csv(DATA / "prop99_smoking.csv")
-    df["d"] = ((df["state"] == "California") & (df["year"] >= 1989)).astype(int)
-    return df
 
 
 @pytest.fixture(scope="module")
