@@ -140,12 +140,16 @@ def stacked_tte(factual: pd.DataFrame, counterfactual: pd.DataFrame,
 
 def _fit_stacked(tte: pd.DataFrame, covariates, *, event, ties: str):
     from ..designs.survival import CoxPH
+    from ..designs.survival.cox import ConvergenceError
     from ..designs.survival.panel_fit import _design_matrix, _drop_eventless_levels
 
     X = _design_matrix(tte, covariates)
     X, merged = _drop_eventless_levels(X, np.asarray(event, dtype=bool))
-    fit = CoxPH(ties=ties).fit(X.to_numpy(), tte["stop"], event, start=tte["start"],
-                               names=list(X.columns))
+    try:
+        fit = CoxPH(ties=ties).fit(X.to_numpy(), tte["stop"], event, start=tte["start"],
+                                   names=list(X.columns))
+    except ConvergenceError as err:
+        raise ValueError(f"{err}; too few events for the stacked fit: simulate more people") from err
     cov = fit.robust_cov(pd.factorize(tte["person_id"])[0])
     return fit, cov, merged
 
@@ -226,8 +230,10 @@ def fit_stacked(tte: pd.DataFrame, *, outcome: str = "ltbd_onset", covariates=ST
     from ..designs.survival.tte import EVENTS
 
     event = (tte["event"] == EVENTS[outcome]).to_numpy()
-    if not event[tte["exposed"].to_numpy() == 1].any():
-        raise ValueError("no events in exposed person-time of the treated cohort: simulate more people")
+    exposed, world = tte["exposed"].to_numpy() == 1, tte["world"].to_numpy() == 1
+    if not (event[exposed & world].any() and event[exposed & ~world].any()):
+        raise ValueError("no events in exposed person-time of the treated cohort in one of the "
+                         "worlds: simulate more people")
     fit, cov, merged = _fit_stacked(tte, covariates, event=event, ties=ties)
     j = fit.names_.index(covariates[0])
     notes = [f"No events at level(s) {', '.join(merged)}: merged into the reference level."] if merged else []
@@ -237,7 +243,7 @@ def fit_stacked(tte: pd.DataFrame, *, outcome: str = "ltbd_onset", covariates=ST
         estimand=(f"log hazard ratio of IPS on exposed person-time for {outcome} in the closed cohort "
                   f"of {treated_municipality}: factual vs counterfactual world of the same people, "
                   "Cox fit with the study's covariates"),
-        log_hr=float(fit.params_[j]), std_error=float(np.sqrt(cov[j, j])),
+        log_hr=float(fit.params_[j]), std_error=float(np.sqrt(max(cov[j, j], 0.0))),
         n_persons=int(tte["person_id"].nunique()), n_rows=len(tte),
         n_events={"factual": int(event[fact].sum()), "counterfactual": int(event[~fact].sum())},
         exposed_share=float(months[fact & (tte["exposed"].to_numpy() == 1)].sum() / months[fact].sum()),
@@ -360,7 +366,7 @@ def participant_hazard_ratio(data, config: StudyConfig | None = None, *, ties: s
     return HazardTruth(
         estimand=("hazard ratio of entering work assessment allowance or disability pension in "
                   "active IPS months of the programme's participants, factual vs counterfactual world"),
-        log_hr=float(fit.params_[0]), std_error=float(np.sqrt(cov[0, 0])),
+        log_hr=float(fit.params_[0]), std_error=float(np.sqrt(max(cov[0, 0], 0.0))),
         n_persons=int(rows["person_id"].nunique()), n_rows=len(rows),
         n_events={"factual": int(event[fact].sum()), "counterfactual": int(event[~fact].sum())},
         exposed_share=1.0, level=level, notes=notes)
