@@ -5,7 +5,13 @@ Fixed effects are removed by the within transformation (Frisch-Waugh-Lovell), so
 slope coefficients and residuals equal those of the regression with every dummy included:
 
 * balanced panel, two fixed effects, no weights: one pass of group sums,
-  ``x - mean_i(x) - mean_t(x) + mean(x)``;
+  ``x - mean_i(x) - mean_t(x) + mean(x)`` (row and column means of the persons x periods
+  grid when rows are sorted person-major: contiguous reductions, no gathers);
+* balanced panel where each person stays in one municipality (no movers) and there are no
+  covariates: the demeaned treatment ``(d_i - mean(d)) (b_t - mean(b))`` is a product of a
+  person and a period vector, so coefficients and clustered scores follow in closed form
+  from ``Y @ (b - mean(b))`` and the period means of ``Y`` (one pass over the outcome), and
+  the demeaned columns and residuals are built only if an inference method asks for them;
 * otherwise (unbalanced, weights, more fixed effects): the method of alternating
   projections (MAP; Guimarães & Portugal 2010, Gaure 2013), sweeping weighted group means
   until the largest change is below ``tol``.
@@ -46,29 +52,41 @@ class Demeaner:
         scale of the column.
     maxiter : int
         Maximum MAP sweeps (an error is raised if not converged).
+    fast : bool
+        Use the closed forms on balanced panels (``False`` forces alternating projections,
+        for checks).
     """
 
-    def __init__(self, fe, weights=None, *, tol: float = 1e-13, maxiter: int = 100_000) -> None:
+    def __init__(self, fe, weights=None, *, tol: float = 1e-13, maxiter: int = 100_000,
+                 fast: bool = True) -> None:
         self.fe = [np.asarray(f, dtype=np.intp) for f in fe]
         self.n = len(self.fe[0]) if self.fe else 0
         self.levels = [int(f.max()) + 1 if len(f) else 0 for f in self.fe]
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self.tol = tol
         self.maxiter = maxiter
-        self._wsum = [np.bincount(f, weights=self.weights, minlength=L).astype(float)
-                      for f, L in zip(self.fe, self.levels)]
+        self.fast = fast
         self.iterations = 0
-        two = self.weights is None and len(self.fe) == 2 and self.n == np.prod(self.levels)
+        two = (fast and self.weights is None and len(self.fe) == 2
+               and self.n == np.prod(self.levels))
         # rows stored as a person-major grid (sorted panel): demean by reshaping, no gathers
         self.grid = bool(two and self._is_grid())
+        if self.grid:
+            L0, L1 = self.levels
+            self._wsum = [np.full(L0, float(L1)), np.full(L1, float(L0))]
+            self.balanced = True
+            return
+        self._wsum = [np.bincount(f, weights=self.weights, minlength=L).astype(float)
+                      for f, L in zip(self.fe, self.levels)]
         # otherwise an O(n) check (no sort): every (i, t) cell holds exactly one row
-        self.balanced = bool(self.grid or two and np.bincount(
+        self.balanced = bool(two and np.bincount(
             self.fe[0] * self.levels[1] + self.fe[1], minlength=self.n).max(initial=0) == 1)
 
     def _is_grid(self) -> bool:
         shape = tuple(self.levels)
-        return bool((self.fe[0].reshape(shape) == np.arange(shape[0])[:, None]).all()
-                    and (self.fe[1].reshape(shape) == np.arange(shape[1])[None, :]).all())
+        # the period check first: it fails at once on an unsorted panel
+        return bool((self.fe[1].reshape(shape) == np.arange(shape[1])[None, :]).all()
+                    and (self.fe[0].reshape(shape) == np.arange(shape[0])[:, None]).all())
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Demean a vector or the columns of a matrix (returns a new float64 array)."""
@@ -132,9 +150,11 @@ class Demeaner:
             return x.copy()
         if self.grid:
             g = x.reshape(self.levels)
-            out = g - g.mean(axis=1, keepdims=True)
-            out -= g.mean(axis=0, keepdims=True)
-            out += g.mean()
+            rows = g.mean(axis=1, keepdims=True)
+            cols = g.mean(axis=0, keepdims=True)
+            cols -= rows.mean()  # the grand mean (balanced: mean of the row means)
+            out = g - rows
+            out -= cols
             return out.reshape(-1)
         if self.balanced:
             a = self._group_mean(0, x)
@@ -160,7 +180,7 @@ class Demeaner:
         """A demeaner for a subset of rows (fixed-effect codes re-factorised)."""
         fe = [_dense(f[rows], L) for f, L in zip(self.fe, self.levels)]
         w = None if self.weights is None else self.weights[rows]
-        return Demeaner(fe, w, tol=self.tol, maxiter=self.maxiter)
+        return Demeaner(fe, w, tol=self.tol, maxiter=self.maxiter, fast=self.fast)
 
 
 def _dense(codes: np.ndarray, n_levels: int) -> np.ndarray:
@@ -248,9 +268,15 @@ class TwfeFit:
     DiD, event-time bins for an event study), so a placebo that moves treatment to another
     unit only swaps the unit indicator. Read-only after construction.
 
+    On a balanced person-period panel without weights, covariates or movers the fit is in
+    closed form (see :meth:`_fit_balanced`); ``yt``, ``Xt`` and ``resid`` are then built on
+    first access (e.g. by the wild bootstrap), and the cluster scores come from per-person
+    sums reduced to municipalities.
+
     Parameters
     ----------
-    y : (n,) outcome; B : (n, p) timing matrix; Z : (n, q) covariates (may be q = 0)
+    y : (n,) outcome; B : (n, p) timing matrix (a function of the period only);
+        Z : (n, q) covariates (may be q = 0)
     unit : (n,) int codes of the municipality (also the cluster), ``unit_labels`` their names
     treated : int code of the treated unit
     period : (n,) int codes of the period; post : (n,) 0/1 post indicator
@@ -258,11 +284,13 @@ class TwfeFit:
     weights : (n,) or None
     terms, covariates : names of the columns of B and Z
     small_sample : CRV1 convention (see :func:`small_sample_factor`)
+    fast : use the balanced closed forms when they apply (``False``: alternating
+        projections and explicit demeaned columns throughout, for checks)
     """
 
     def __init__(self, *, y, B, Z, unit, unit_labels, treated, period, period_labels, post,
                  fe, weights=None, terms, covariates=(), small_sample="fixest",
-                 tol: float = 1e-13) -> None:
+                 tol: float = 1e-13, fast: bool = True) -> None:
         self.y = np.asarray(y, dtype=float)
         self.B = np.asarray(B, dtype=float).reshape(len(self.y), -1)
         self.Z = np.asarray(Z, dtype=float).reshape(len(self.y), -1)
@@ -278,22 +306,120 @@ class TwfeFit:
         self.covariates = list(covariates)
         self.small_sample = small_sample
         self.n_units = len(self.unit_labels)
-        self.demeaner = Demeaner(self.fe, self.weights, tol=tol)
-        self.yt = self.demeaner(self.y)
-        D = self.treatment(self.treated)
-        X = np.column_stack([D, self.Z]) if self.Z.shape[1] else D
-        self.Xt = self.demeaner(X)
-        self.beta, self.resid, self.bread = wls(self.yt, self.Xt, self.weights)
+        self.demeaner = Demeaner(self.fe, self.weights, tol=tol, fast=fast)
+        self.closed_form = False
+        self._scores = None
+        self._owner = self._person_owner()
+        if not self._fit_balanced():
+            self._yt = self.demeaner(self.y)
+            D = self.treatment(self.treated)
+            X = np.column_stack([D, self.Z]) if self.Z.shape[1] else D
+            self._Xt = self.demeaner(X)
+            self.beta, self._resid, self.bread = wls(self._yt, self._Xt, self.weights)
         if self.demeaner.grid:
-            # person-major grid: nestedness is a comparison along one axis of the reshaped
-            # clusters (no scatter/gather over all rows)
+            # person-major grid: nestedness is read off the reshaped clusters (no scatter
+            # over all rows); a period is nested only if period 0 sits in one cluster
             c = self.unit.reshape(self.demeaner.levels)
             L = self.demeaner.levels
-            nested = [bool((c == c[:, :1]).all()), bool((c == c[:1, :]).all())]
+            nested = [self._owner is not None,
+                      bool((c[:, 0] == c[0, 0]).all() and (c == c[:1, :]).all())]
             self.k_fe_nonnested = (sum(L) - 1 - sum(l for l, n in zip(L, nested) if n)
                                    + sum(nested))
         else:
             _, self.k_fe_nonnested = fixed_effect_dof(self.fe, self.unit)
+
+    # -- balanced closed form -----------------------------------------------------------------
+    def _person_owner(self):
+        """Unit of each person on a balanced two-way panel if no person moves, else None."""
+        dm = self.demeaner
+        if not dm.balanced:
+            return None
+        if dm.grid:
+            c = self.unit.reshape(dm.levels)
+            owner = c[:, 0]
+            return owner.copy() if (c == owner[:, None]).all() else None
+        owner = np.empty(dm.levels[0], dtype=np.intp)
+        owner[self.fe[0]] = self.unit
+        return owner if np.array_equal(owner[self.fe[0]], self.unit) else None
+
+    def _fit_balanced(self) -> bool:
+        """Closed-form fit on a balanced panel without weights, covariates or movers.
+
+        With persons nested in units and ``B`` a function of the period, the treatment is
+        ``D_it = d_i b_t`` and its within transform is ``dc_i bc_t`` (``dc = d - mean(d)``,
+        ``bc = b - mean_t(b)``). Because ``dc`` and ``bc`` sum to zero, the person, period and
+        grand means of ``y`` drop out of every cross-product:
+
+        * ``X~'X~ = (dc'dc) (bc'bc)`` and ``X~'y~ = dc' R`` with ``R = Y bc - 1 (ybar_t' bc)``,
+          where ``Y`` is the persons x periods outcome grid and ``ybar_t`` its period means;
+        * the score of person i is ``dc_i (R_i - dc_i (bc'bc) beta)`` (the sum over t of
+          ``x~_it e_it``), and a cluster's score is the sum over its persons.
+
+        So the whole fit costs one matrix product over ``Y`` and its column means. Returns
+        False (nothing set) when the conditions do not hold.
+        """
+        dm = self.demeaner
+        if (self._owner is None or self.weights is not None or len(self.fe) != 2
+                or self.Z.shape[1]):
+            return False
+        (P, T), p = dm.levels, self.p
+        person, period = self.fe
+        if dm.grid:
+            Bg = self.B.reshape(P, T, p)
+            b = Bg[0]
+            if not (Bg == b).all():
+                return False
+            Y = self.y.reshape(P, T)
+            ybar_t = Y.mean(axis=0)
+            bc = b - b.mean(axis=0)
+            R = Y @ bc
+        else:
+            b = np.empty((T, p))
+            b[period] = self.B
+            if not np.array_equal(b[period], self.B):
+                return False
+            ybar_t = np.bincount(period, weights=self.y, minlength=T) / P
+            bc = b - b.mean(axis=0)
+            R = np.column_stack([np.bincount(person, weights=self.y * bc[period, j],
+                                             minlength=P) for j in range(p)])
+        R -= ybar_t @ bc
+        d = (self._owner == self.treated).astype(float)
+        dc = d - d.mean()
+        BB = bc.T @ bc
+        self.bread = np.linalg.inv((dc @ dc) * BB)
+        self.beta = self.bread @ (dc @ R)
+        q = dc[:, None] * (R - dc[:, None] * (BB @ self.beta)[None, :])
+        self._scores = np.column_stack([np.bincount(self._owner, weights=q[:, j],
+                                                    minlength=self.n_units)
+                                        for j in range(p)])
+        self._dc, self._bc = dc, bc
+        self.closed_form = True
+        return True
+
+    @property
+    def yt(self) -> np.ndarray:
+        """Demeaned outcome (n,)."""
+        if not hasattr(self, "_yt"):
+            self._yt = self.demeaner(self.y)
+        return self._yt
+
+    @property
+    def Xt(self) -> np.ndarray:
+        """Demeaned regressors (n, k): treatment columns then covariates."""
+        if not hasattr(self, "_Xt"):
+            if self.demeaner.grid:
+                P, T = self.demeaner.levels
+                self._Xt = (self._dc[:, None, None] * self._bc[None]).reshape(P * T, self.p)
+            else:
+                self._Xt = self._dc[self.fe[0]][:, None] * self._bc[self.fe[1]]
+        return self._Xt
+
+    @property
+    def resid(self) -> np.ndarray:
+        """Residuals of the within regression (n,)."""
+        if not hasattr(self, "_resid"):
+            self._resid = self.yt - self.Xt @ self.beta
+        return self._resid
 
     # -- shapes -----------------------------------------------------------------------------
     @property
@@ -306,7 +432,7 @@ class TwfeFit:
 
     @property
     def k(self) -> int:
-        return self.Xt.shape[1]
+        return self.p + self.Z.shape[1]
 
     @property
     def names(self) -> list[str]:
@@ -314,16 +440,23 @@ class TwfeFit:
 
     def treatment(self, u: int) -> np.ndarray:
         """Treatment columns ``1[unit == u] * B`` for unit code ``u``."""
-        return (self.unit == u)[:, None] * self.B
+        return np.where((self.unit == u)[:, None], self.B, 0.0)
 
     def crv_factor(self, convention: str | None = None) -> float:
         return small_sample_factor(convention or self.small_sample, n=self.n, k=self.k,
                                    n_clusters=self.n_units, k_fe_nonnested=self.k_fe_nonnested)
 
+    def cluster_scores(self) -> np.ndarray:
+        """Per-cluster score sums ``sum_{r in g} w_r x~_r e_r`` (G, k), computed once."""
+        if self._scores is None:
+            self._scores = cluster_scores(self.Xt, self.resid, self.unit, self.n_units,
+                                          self.weights)
+        return self._scores
+
     def vcov_cluster(self, convention: str | None = None) -> np.ndarray:
         """CRV1 covariance of all coefficients, clustered by unit."""
-        return crv1(self.Xt, self.resid, self.unit, self.n_units, self.bread, self.weights,
-                    self.crv_factor(convention))
+        s = self.cluster_scores()
+        return self.crv_factor(convention) * self.bread @ (s.T @ s) @ self.bread
 
     # -- unit-period aggregates ---------------------------------------------------------------
     def cell_means(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
