@@ -171,24 +171,26 @@ def codes(col: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
     Categorical and small-range integer columns are coded in O(n) without hashing (a 20M-row
     person-month panel spends most of its set-up time here otherwise).
     """
-    # when every level occurs (the usual case) the codes are the values themselves: one
-    # widening pass instead of a gather through the re-numbering table
+    # widen to intp once and count on that (bincount would widen a copy itself); when every
+    # level occurs (the usual case) the widened values are already the codes
     if isinstance(col.dtype, pd.CategoricalDtype):
         c = col.cat.codes.to_numpy()
         if len(c) and c.min() >= 0:
-            used = np.bincount(c, minlength=len(col.cat.categories)) > 0
+            x = c.astype(np.intp)
+            used = np.bincount(x, minlength=len(col.cat.categories)) > 0
             cats = np.asarray(col.cat.categories)
             if used.all():
-                return c.astype(np.intp), cats
-            return (np.cumsum(used) - 1)[c], cats[used]
+                return x, cats
+            return (np.cumsum(used) - 1)[x], cats[used]
     elif pd.api.types.is_integer_dtype(col.dtype) and len(col):
         v = col.to_numpy()
         lo, hi = int(v.min()), int(v.max())
         if hi - lo <= 4 * len(v):
-            used = np.bincount(v - lo if lo else v, minlength=hi - lo + 1) > 0
+            x = np.subtract(v, lo, dtype=np.intp)
+            used = np.bincount(x, minlength=hi - lo + 1) > 0
             if used.all():
-                return np.subtract(v, lo, dtype=np.intp), np.arange(lo, hi + 1)
-            return (np.cumsum(used) - 1)[v - lo], np.flatnonzero(used) + lo
+                return x, np.arange(lo, hi + 1)
+            return (np.cumsum(used) - 1)[x], np.flatnonzero(used) + lo
     return pd.factorize(col, sort=sort)
 
 
