@@ -1,23 +1,66 @@
 """Size and coverage of every DiD inference method with one treated municipality (issue 5.4).
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/sim_inference.py [--reps 500] [--seed S]``.
-Default DGP: :func:`ips_study.inference.simulate.municipality_dgp` (Bodø 600 persons,
-25 controls of 50-2000 persons, AR(1) municipality-year shocks, true effect 0), 500
-replications. ``--effect`` adds a true effect (coverage is then of that effect).
-``--synthetic N`` adds a run on the project's synthetic register generator (N replications,
-seeds 1..N), true effect from ``truth.json``; slow, so off by default.
-Prints a markdown table for docs/inference.md.
+Default run (the table in docs/inference.md)::
+
+    nice -n 10 .venv/bin/python benchmarks/sim_inference.py
+
+runs 500 replications of :func:`ips_study.inference.simulate.municipality_dgp` (Bodø 600
+persons, 25 controls of 50-2000 persons, AR(1) municipality-year shocks, true effect 0;
+``--effect`` adds a true effect) and prints a markdown table.
+
+The register generator (``ips_study.synthetic``) is run in two steps, because generating
+registers is the slow part (about 6 s per replication at 15,000 persons):
+
+1. ``--synthetic N --generate-only [--persons 15000] [--effects]``: N draws of the generator
+   (seed ``--seed + i`` for replication i, null effects unless ``--effects``), each person-year
+   panel kept in ``--cache`` (one Parquet file per replication, written atomically, so an
+   interrupted run resumes; with ``--effects`` the true effect of each draw, ``att_population``
+   of :func:`ips_study.synthetic.truth.direct_truth`, is kept beside it);
+2. ``--synthetic N [--level person|municipality]``: every inference method on the cached
+   draws; each replication's result is appended to a JSON-lines checkpoint in the cache, so
+   this step also resumes.
+
+Population: 15,000 persons instead of the default 60,000 (municipality sizes scale with the
+population and Bodø keeps its share, about 80 target persons per year instead of 320), so
+that 500 replications fit in about an hour on the shared machine.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from ips_study.inference.simulate import simulate
 
+#: columns kept in a cached replication (person ids replaced by integer codes)
+CACHE_COLUMNS = ["person", "municipality", "period", "period_start", "treated", "post",
+                 "ips_start", "exposed", "event_time", "months_observed", "workdays",
+                 "employed", "health_benefit", "any_benefit"]
+#: methods on the generator: the studentised placebo both ways (within-unit variance only
+#: exists at person level, where the fit has persons)
+SYNTHETIC_METHODS = {
+    "person": ("cluster", "wild", "placebo", "rmspe", "placebo-t", "placebo-t[size]",
+               "conley-taber", "ferman-pinto"),
+    "municipality": ("cluster", "wild", "placebo", "rmspe", "placebo-t", "conley-taber",
+                     "ferman-pinto"),
+}
 
-def synthetic_dgp(rng, outcome: str = "workdays"):
-    """One null-effect draw of the project's register generator, as a person-year panel."""
+
+def cache_dir(root: Path, persons: int, seed: int, effects: bool) -> Path:
+    return root / f"synthetic_{persons}_seed{seed}{'_effects' if effects else ''}"
+
+
+def cache_synthetic(reps: int, seed: int, persons: int, cache: Path, effects: bool = False,
+                    start: int = 0) -> None:
+    """Generate draws ``start .. reps - 1`` of the register generator, keep each panel.
+
+    Draws already in the cache are skipped, so a second process started at a later
+    ``start`` fills the cache from the other end without touching the first one's draws.
+    """
     import warnings
 
     from ips_study.config import StudyConfig
@@ -25,41 +68,105 @@ def synthetic_dgp(rng, outcome: str = "workdays"):
     from ips_study.synthetic import generate
     from ips_study.synthetic.effects import Effects
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data = generate(seed=int(rng.integers(1, 2**31)), effects=Effects.null())
-        panel = build_panel(data.registers, StudyConfig(), freq="year")
-    return panel.rename(columns={outcome: "workdays"}) if outcome != "workdays" else panel, 0.0
+    cache.mkdir(parents=True, exist_ok=True)
+    for i in range(start, reps):
+        path = cache / f"rep_{i:04d}.parquet"
+        if path.exists():
+            continue
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = generate(persons, seed=seed + i, effects=Effects() if effects else Effects.null())
+            t1 = time.perf_counter()
+            panel = build_panel(data.registers, StudyConfig(), freq="year")
+        if effects:
+            from ips_study.synthetic.truth import direct_truth
+
+            truth = direct_truth(data.direct, "1804")
+            keep = {k: truth[k] for k in ("att", "att_population") if k in truth}
+            (cache / f"rep_{i:04d}.truth.json").write_text(json.dumps(keep))
+        panel["person"] = pd.factorize(panel["person_id"])[0].astype(np.int64)
+        tmp = path.with_suffix(".tmp")
+        panel[CACHE_COLUMNS].to_parquet(tmp, index=False)
+        tmp.rename(path)
+        print(f"rep {i}: generate {t1 - t0:.1f} s, panel {time.perf_counter() - t1:.1f} s, "
+              f"{len(panel)} rows", flush=True)
 
 
-def run_synthetic(reps: int, seed: int) -> None:
-    """Person-level DiD on ``reps`` null draws of the generator (wild bootstrap left out)."""
+class CachedDraws:
+    """A DGP over cached replications: ``dgp(rng)`` returns the next panel and its truth.
+
+    Used through :func:`simulate`, which calls it once per replication in order; the rng
+    is ignored (the randomness is in the cached draws).
+    """
+
+    def __init__(self, files: list[Path], outcome: str = "workdays",
+                 truth_key: str = "att_population") -> None:
+        self.files, self.outcome, self.truth_key, self.i = files, outcome, truth_key, 0
+
+    def __call__(self, rng):
+        f = self.files[self.i]
+        self.i += 1
+        panel = pd.read_parquet(f)
+        panel["person_id"] = panel["person"].astype(str)
+        tf = f.with_suffix(".truth.json")
+        truth = json.loads(tf.read_text())[self.truth_key][self.outcome] if tf.exists() else 0.0
+        if self.outcome != "workdays":
+            panel["workdays"] = panel[self.outcome]
+        return panel, float(truth)
+
+
+def run_synthetic(reps: int, cache: Path, level: str, wild_reps: int = 999,
+                  outcome: str = "workdays") -> pd.DataFrame:
+    """Every method on the first ``reps`` cached draws (checkpointed per replication)."""
+    files = sorted(cache.glob("rep_*.parquet"))[:reps]
+    if len(files) < reps:
+        print(f"# only {len(files)} cached replications in {cache}")
+    methods = SYNTHETIC_METHODS[level]
     t0 = time.perf_counter()
-    table = simulate(synthetic_dgp, reps=reps, seed=seed, fit_options={"level": "person"},
-                     methods=("cluster", "placebo", "rmspe", "conley-taber", "ferman-pinto"))
-    print(f"# synthetic generator, {reps} replications, null effect, seed {seed}, "
-          f"{time.perf_counter() - t0:.0f} s")
+    table = simulate(CachedDraws(files, outcome), reps=len(files), methods=methods,
+                     fit_options={"level": level}, wild_options={"reps": wild_reps},
+                     checkpoint=cache / f"results_{level}_{outcome}.jsonl")
+    print(f"# synthetic generator ({cache.name}), {len(files)} replications, {level}-level "
+          f"DiD of {outcome}, {time.perf_counter() - t0:.0f} s")
     print(table.to_markdown(index=False, floatfmt=".3f"))
+    return table
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=500)
     ap.add_argument("--seed", type=int, default=20130101)
     ap.add_argument("--effect", type=float, default=0.0)
     ap.add_argument("--controls", type=int, default=25)
+    ap.add_argument("--wild-reps", type=int, default=999)
+    ap.add_argument("--checkpoint", type=Path, default=None,
+                    help="JSON-lines checkpoint for the municipality DGP run")
     ap.add_argument("--synthetic", type=int, default=0,
-                    help="replications on the synthetic register generator (null effects)")
+                    help="replications on the synthetic register generator")
+    ap.add_argument("--persons", type=int, default=15_000)
+    ap.add_argument("--effects", action="store_true", help="generator with its default effects")
+    ap.add_argument("--level", choices=["person", "municipality"], default="person")
+    ap.add_argument("--cache", type=Path, default=Path("benchmarks/_data/sim_inference"))
+    ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--start", type=int, default=0,
+                    help="first replication to generate (a second process can fill from here)")
     args = ap.parse_args()
     if args.synthetic:
-        run_synthetic(args.synthetic, args.seed)
+        cache = cache_dir(args.cache, args.persons, args.seed, args.effects)
+        if args.generate_only:
+            cache_synthetic(args.synthetic, args.seed, args.persons, cache, args.effects,
+                            args.start)
+        else:
+            run_synthetic(args.synthetic, cache, args.level, args.wild_reps)
         return
     t0 = time.perf_counter()
     table = simulate(reps=args.reps, seed=args.seed, progress=False,
+                     wild_options={"reps": args.wild_reps}, checkpoint=args.checkpoint,
                      dgp_options={"effect": args.effect, "n_controls": args.controls})
     secs = time.perf_counter() - t0
-    print(f"# {args.reps} replications, {args.controls} controls, effect {args.effect}, "
-          f"seed {args.seed}, {secs:.0f} s")
+    print(f"# municipality DGP, {args.reps} replications, {args.controls} controls, "
+          f"effect {args.effect}, seed {args.seed}, {secs:.0f} s")
     print(table.to_markdown(index=False, floatfmt=".3f"))
 
 

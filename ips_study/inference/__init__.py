@@ -11,6 +11,9 @@ estimate can be re-examined under several named methods, switchable after fittin
                           weights, interval by test inversion (:mod:`.wild`)
 ``placebo``               placebo-in-space randomization inference, p = rank/(J+1), plus
                           the RMSPE-ratio variant (:mod:`.randomization`)
+``placebo-t``             placebo-in-space ranking studentised estimates, rescaled for
+                          unequal municipality sizes (Ferman & Pinto 2019;
+                          :mod:`.studentized`)
 ``conley-taber``          Conley & Taber (2011) interval from control-unit residuals
                           (:mod:`.residual`)
 ``ferman-pinto``          Ferman & Pinto (2019) version of Conley-Taber corrected for
@@ -26,7 +29,7 @@ Examples
 --------
 >>> from ips_study.inference import METHODS
 >>> sorted(METHODS)
-['cluster', 'conley-taber', 'ferman-pinto', 'placebo', 'wild']
+['cluster', 'conley-taber', 'ferman-pinto', 'placebo', 'placebo-t', 'wild']
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ METHODS: dict[str, str] = {
     "cluster": "ips_study.inference.cluster:cluster_inference",
     "wild": "ips_study.inference.wild:wild_inference",
     "placebo": "ips_study.inference.randomization:placebo_inference",
+    "placebo-t": "ips_study.inference.studentized:studentized_placebo_inference",
     "conley-taber": "ips_study.inference.residual:conley_taber_inference",
     "ferman-pinto": "ips_study.inference.residual:ferman_pinto_inference",
 }

@@ -16,7 +16,19 @@ and under-rejects for a large one. Assuming ``var(W_j | M_j) = A + B / M_j``, A 
 estimated by regressing ``W_j^2`` on ``(1, 1/M_j)`` over the controls, and each control's
 ``W_j`` is rescaled to the treated unit's size: ``W_j * sqrt(v(M_1) / v(M_j))``. If the fitted
 B is negative (no size-driven heteroskedasticity) it is set to 0, which gives Conley-Taber;
-if A is negative it is set to 0 and B refitted through the origin.
+if A is negative it is set to 0 and B refitted through the origin. By default the fit is
+feasible GLS (weights ``1 / v_j^2``, iterated): ``W_j^2`` of small units is very noisy
+(``var(W_j^2) = 2 v_j^2`` under normality), and plain OLS (``fgls=False``) lets it dominate
+the intercept ``A`` on which a large treated unit's variance rests.
+
+Level: the draws are the cell-level (municipality-period) contrast. On a municipality-level
+(aggregate) fit that is exactly the estimator's error. On a person-level fit with person
+fixed effects in an open population it is not: persons seen only before or only after the
+start carry no information, so the estimator's variance is larger than the cell formula
+gives (on the synthetic generator the draws are about half its standard deviation). Plain
+Conley-Taber can then look right by accident (too-small draws against a treated unit larger
+than most controls), and Ferman-Pinto, which extrapolates to the treated unit's size,
+over-rejects. A note says so; use :mod:`.studentized` (``placebo-t``) at person level.
 
 Both report, with the finite-J rank form of the test (exact under exchangeability of the
 rescaled draws): p = ``(1 + #{|W_j| >= |b|}) / (J + 1)``, interval ``b +/- h`` inverting it,
@@ -38,6 +50,23 @@ import numpy as np
 import pandas as pd
 
 from . import InferenceOutput, rank_table
+
+
+#: note added to Conley-Taber / Ferman-Pinto output on person-level fits
+PERSON_LEVEL_NOTE = (
+    "person-level fit: the draws apply the treated unit's cell weights to unit-period mean "
+    "residuals, which ignores that person fixed effects discard persons not seen on both "
+    "sides of the start; on the synthetic generator the draws are then about half the "
+    "estimator's standard deviation and Ferman-Pinto over-rejects (docs/inference.md). "
+    "Prefer 'placebo-t' or a municipality-level fit.")
+
+
+def has_persons(fit) -> bool:
+    """True for a person-level fit: the first fixed effect has more levels than municipalities.
+
+    Persons may move between municipalities (open population).
+    """
+    return len(fit.fe) >= 2 and int(fit.fe[0].max()) + 1 > fit.n_units
 
 
 def residual_draws(fit) -> tuple[np.ndarray, np.ndarray]:
@@ -66,24 +95,46 @@ def conley_taber_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95
     tidy, ci = rank_table(estimates, draws, level, se)
     note = (f"Conley-Taber: error distribution from {len(codes)} control municipalities' "
             "residuals; assumes errors identically distributed across municipalities.")
-    return InferenceOutput(tidy=tidy, conf_int_fn=ci, notes=(note,), null_draws=draws,
+    notes = (note, PERSON_LEVEL_NOTE) if has_persons(fit) else (note,)
+    return InferenceOutput(tidy=tidy, conf_int_fn=ci, notes=notes, null_draws=draws,
                            extras={"n_controls": len(codes)})
 
 
-def variance_function(w2: np.ndarray, inv_m: np.ndarray) -> tuple[float, float]:
-    """Fit ``E[W^2 | M] = A + B / M`` by least squares with A, B >= 0 (see module doc)."""
+def variance_function(w2: np.ndarray, inv_m: np.ndarray, *, fgls: bool = False,
+                      iterations: int = 5) -> tuple[float, float]:
+    """Fit ``E[W^2 | M] = A + B / M`` by least squares with A, B >= 0 (see module doc).
+
+    ``fgls=True`` reweights by ``1 / v_j^2`` (iterated a few times from the OLS fit): under
+    normal errors ``var(W_j^2) = 2 v_j^2``, so plain OLS lets the very noisy squares of the
+    smallest units dominate the intercept A, which is what the variance of a large treated
+    unit rests on. The weighted fit is the efficient one (feasible GLS).
+    """
     X = np.column_stack([np.ones_like(inv_m), inv_m])
-    A, B = np.linalg.lstsq(X, w2, rcond=None)[0]
-    if B < 0:
-        return float(np.mean(w2)), 0.0
-    if A < 0:
-        return 0.0, float(inv_m @ w2 / (inv_m @ inv_m))
-    return float(A), float(B)
+
+    def fit(wt):
+        A, B = np.linalg.lstsq(X * np.sqrt(wt)[:, None], w2 * np.sqrt(wt), rcond=None)[0]
+        if B < 0:
+            return float(np.average(w2, weights=wt)), 0.0
+        if A < 0:
+            return 0.0, float((wt * inv_m) @ w2 / ((wt * inv_m) @ inv_m))
+        return float(A), float(B)
+
+    A, B = fit(np.ones_like(w2))
+    for _ in range(iterations if fgls else 0):
+        v = A + B * inv_m
+        if not np.all(v > 0):
+            break
+        A, B = fit(1.0 / v ** 2)
+    return A, B
 
 
-def ferman_pinto_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95
-                           ) -> InferenceOutput:
-    """Ferman-Pinto (2019) heteroskedasticity-corrected Conley-Taber inference."""
+def ferman_pinto_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
+                           fgls: bool = True) -> InferenceOutput:
+    """Ferman-Pinto (2019) heteroskedasticity-corrected Conley-Taber inference.
+
+    ``fgls`` fits the variance function by feasible GLS (default) instead of OLS
+    (``fgls=False``, the plain version); see :func:`variance_function`.
+    """
     W, codes = residual_draws(fit)
     L = contrasts.reindex(columns=fit.terms, fill_value=0.0).to_numpy(dtype=float)
     raw = W @ L.T
@@ -94,7 +145,7 @@ def ferman_pinto_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95
     se = np.empty(raw.shape[1])
     fits = {}
     for i in range(raw.shape[1]):
-        A, B = variance_function(raw[:, i] ** 2, inv_m)
+        A, B = variance_function(raw[:, i] ** 2, inv_m, fgls=fgls)
         v_j = A + B * inv_m
         v_1 = A + B * inv_m1
         draws[:, i] = raw[:, i] * np.sqrt(v_1 / v_j)
@@ -105,5 +156,7 @@ def ferman_pinto_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95
     note = (f"Ferman-Pinto: Conley-Taber draws from {len(codes)} controls rescaled to the "
             f"treated municipality's size ({sizes[fit.treated]:.0f} per period) with "
             "var(W|M) = A + B/M.")
-    return InferenceOutput(tidy=tidy, conf_int_fn=ci, notes=(note,), null_draws=draws,
-                           extras={"variance_function": fits, "n_controls": len(codes)})
+    notes = (note, PERSON_LEVEL_NOTE) if has_persons(fit) else (note,)
+    return InferenceOutput(tidy=tidy, conf_int_fn=ci, notes=notes, null_draws=draws,
+                           extras={"variance_function": fits, "n_controls": len(codes),
+                                   "variance_fit": "fgls" if fgls else "ols"})

@@ -15,7 +15,7 @@ Examples
 --------
 >>> table = simulate(reps=3, methods=("cluster", "placebo"), seed=1)
 >>> list(table.columns)
-['method', 'reps', 'rejection_rate', 'rejection_se', 'coverage', 'mean_ci_width', 'bias', 'sd_estimate']
+['method', 'reps', 'rejection_rate', 'rejection_se', 'coverage', 'coverage_se', 'mean_ci_width', 'n_unbounded', 'bias', 'sd_estimate']
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import pandas as pd
 
 from ips_study.config import StudyConfig
 
-ALL_METHODS = ("cluster", "wild", "placebo", "rmspe", "conley-taber", "ferman-pinto")
+ALL_METHODS = ("cluster", "wild", "placebo", "rmspe", "placebo-t", "conley-taber",
+               "ferman-pinto")
 
 
 def municipality_dgp(rng: np.random.Generator, *, n_controls: int = 25, treated_size: int = 600,
@@ -69,74 +70,130 @@ def municipality_dgp(rng: np.random.Generator, *, n_controls: int = 25, treated_
     return df, float(effect)
 
 
-def _one(panel, truth, methods, config, fit_options, wild_options):
+def _method_call(name: str, wild_options: dict) -> tuple[str, dict]:
+    """Inference name and options of a method spec (``"placebo-t[size]"`` -> variance="size")."""
+    if name.endswith("]") and "[" in name:
+        base, arg = name[:-1].split("[", 1)
+        return base, {"variance": arg}
+    return name, (wild_options if name == "wild" else {})
+
+
+def evaluate(panel: pd.DataFrame, truth: float, methods: Sequence[str] = ALL_METHODS, *,
+             config: StudyConfig | None = None, fit_options: dict | None = None,
+             wild_options: dict | None = None, outcome: str = "workdays") -> dict:
+    """Fit one replication once and apply every inference method to the same fit.
+
+    Returns ``{"error": estimate - truth, "methods": {name: [reject, covers, ci_width]}}``:
+    ``reject`` is ``p <= 0.05`` for H0: effect = 0 (a false rejection only under a true
+    null), ``covers`` whether the 95% interval contains ``truth``. The regression (and its
+    within transformation) is computed once; each method reuses it via ``with_inference``.
+    """
     from ips_study.designs.did import fit_panel
 
+    config = config or StudyConfig()
+    fit_options = {"level": "municipality"} if fit_options is None else fit_options
+    wild_options = {"reps": 999} if wild_options is None else wild_options
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        base = fit_panel(panel, outcome="workdays", config=config, inference="cluster",
+        base = fit_panel(panel, outcome=outcome, config=config, inference="cluster",
                          **fit_options)
         for m in methods:
             if m == "rmspe":
-                r = base.with_inference("placebo")
-                p = r.extras["rmspe_p_value"]
-                out[m] = (p <= 0.05, np.nan, np.nan)
+                p = base.with_inference("placebo").extras["rmspe_p_value"]
+                out[m] = [float(p <= 0.05), np.nan, np.nan]
                 continue
-            r = base if m == "cluster" else base.with_inference(
-                m, **(wild_options if m == "wild" else {}))
+            name, opts = _method_call(m, wild_options)
+            r = base if m == "cluster" else base.with_inference(name, **opts)
             lo, hi = r.conf_int().loc[r.main_term]
-            # the p-value tests effect = 0, so "reject" is a false rejection only under a null
-            out[m] = (r.p_value <= 0.05, float(lo <= truth <= hi), float(hi - lo))
-    out["_estimate"] = base.estimate - truth
-    return out
+            out[m] = [float(r.p_value <= 0.05), float(lo <= truth <= hi), float(hi - lo)]
+    return {"error": float(base.estimate - truth), "methods": out}
+
+
+def summarise(records: Sequence[dict], methods: Sequence[str]) -> pd.DataFrame:
+    """Rejection rate (with its binomial Monte Carlo SE), coverage and mean CI width per method.
+
+    ``coverage_se`` is the binomial SE of the coverage; ``mean_ci_width`` averages finite
+    widths only (``n_unbounded`` counts the infinite ones). ``bias``/``sd_estimate`` describe
+    the estimate around the truth: an over-rejection with a clearly non-zero bias is a failure
+    of identification in the DGP, not of the inference method.
+    """
+    reps = len(records)
+    if not reps:
+        raise ValueError("no replications to summarise")
+    errors = np.array([r["error"] for r in records], dtype=float)
+    bias = float(errors.mean()) if reps else np.nan
+    sd = float(errors.std(ddof=1)) if reps > 1 else np.nan
+    table = []
+    for m in methods:
+        a = np.array([r["methods"][m] for r in records], dtype=float).reshape(reps, 3)
+        rate = float(a[:, 0].mean())
+        cov = a[:, 1][np.isfinite(a[:, 1])]
+        width = a[:, 2][np.isfinite(a[:, 2])]
+        covr = float(cov.mean()) if len(cov) else np.nan
+        table.append({"method": m, "reps": reps, "rejection_rate": rate,
+                      "rejection_se": float(np.sqrt(rate * (1 - rate) / reps)),
+                      "coverage": covr,
+                      "coverage_se": float(np.sqrt(covr * (1 - covr) / len(cov))) if len(cov)
+                      else np.nan,
+                      "mean_ci_width": float(width.mean()) if len(width) else np.nan,
+                      "n_unbounded": int(np.sum(np.isinf(a[:, 2]))),
+                      "bias": bias, "sd_estimate": sd})
+    return pd.DataFrame(table)
+
+
+def _read_checkpoint(path) -> dict[int, dict]:
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    done = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                done[int(rec["rep"])] = rec
+    return done
 
 
 def simulate(dgp: Callable = municipality_dgp, *, reps: int = 500, seed: int = 20130101,
              methods: Sequence[str] = ALL_METHODS, config: StudyConfig | None = None,
              fit_options: dict | None = None, wild_options: dict | None = None,
-             dgp_options: dict | None = None, progress: bool = False) -> pd.DataFrame:
+             dgp_options: dict | None = None, progress: bool = False,
+             checkpoint=None) -> pd.DataFrame:
     """Rejection rate at 5% and 95% coverage per inference method.
 
     Parameters
     ----------
     dgp : ``dgp(rng, **dgp_options) -> (panel, true_effect)``; default :func:`municipality_dgp`.
-    reps : replications; seed : seeds one generator for the whole run.
+    reps : replications; seed : replication i draws from ``default_rng([seed, i])``, so any
+        replication can be redone alone (and a checkpointed run resumes exactly).
     methods : names from :data:`ALL_METHODS` (``rmspe`` = placebo RMSPE-ratio p-value; it has
-        no interval, so its coverage is NaN).
+        no interval, so its coverage is NaN; ``"placebo-t[size]"`` passes ``variance="size"``).
     fit_options : passed to :func:`ips_study.designs.did.fit_panel` (default
         ``level="municipality"`` for aggregate panels).
     wild_options : passed to the wild bootstrap (default 999 Webb draws).
+    checkpoint : path of a JSON-lines file; each finished replication is appended, and
+        replications already in it are not recomputed.
     """
+    import json
+
     config = config or StudyConfig()
-    fit_options = {"level": "municipality"} if fit_options is None else fit_options
-    wild_options = {"reps": 999} if wild_options is None else wild_options
-    rng = np.random.default_rng(seed)
-    rows = {m: [] for m in methods}
-    errors = []
+    done = _read_checkpoint(checkpoint) if checkpoint else {}
     it = range(reps)
     if progress:
         from tqdm import tqdm
         it = tqdm(it)
-    for _ in it:
-        panel, truth = dgp(rng, **(dgp_options or {}))
-        res = _one(panel, truth, methods, config, fit_options, wild_options)
-        for m in methods:
-            rows[m].append(res[m])
-        errors.append(res["_estimate"])
-    # bias and spread of the estimate around the truth: an over-rejection with a clearly
-    # non-zero bias is a failure of identification in the DGP, not of the inference method
-    bias, sd = float(np.mean(errors)), float(np.std(errors, ddof=1)) if reps > 1 else np.nan
-    table = []
-    for m in methods:
-        a = np.array(rows[m], dtype=float)
-        rate = a[:, 0].mean()
-        table.append({"method": m, "reps": reps, "rejection_rate": rate,
-                      "rejection_se": float(np.sqrt(rate * (1 - rate) / reps)),
-                      "coverage": float(np.nanmean(a[:, 1])) if np.isfinite(a[:, 1]).any()
-                      else np.nan,
-                      "mean_ci_width": float(np.nanmean(np.where(np.isfinite(a[:, 2]), a[:, 2],
-                                                                 np.nan)))
-                      if np.isfinite(a[:, 2]).any() else np.nan,
-                      "bias": bias, "sd_estimate": sd})
-    return pd.DataFrame(table)
+    records = []
+    for i in it:
+        if i in done and all(m in done[i]["methods"] for m in methods):
+            records.append(done[i])
+            continue
+        panel, truth = dgp(np.random.default_rng([seed, i]), **(dgp_options or {}))
+        rec = {"rep": i, **evaluate(panel, truth, methods, config=config,
+                                    fit_options=fit_options, wild_options=wild_options)}
+        records.append(rec)
+        if checkpoint:
+            with open(checkpoint, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+    return summarise(records, methods)
