@@ -27,6 +27,7 @@ resident all year, the SSB convention); *closed cohort* evaluates it once at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -65,30 +66,154 @@ def mental_health_mask(diagnoses: pd.DataFrame) -> np.ndarray:
     return hit[codes]
 
 
-@dataclass
+@dataclass(frozen=True)
+class Spells:
+    """Spells of one register table as arrays, sorted by person row (table order within a
+    person). ``rows`` index the persons table; ``values`` holds one array per extra column."""
+
+    rows: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    values: dict
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame, index: pd.Index, start: str, end: str,
+                   values: dict | None = None, keep: np.ndarray | None = None) -> "Spells":
+        rows = index.get_indexer(table["person_id"])
+        ok = rows >= 0 if keep is None else (rows >= 0) & keep
+        # a stable sort keeps each person's spells in table order (later rows win ties in
+        # MonthGrid.assign, as they did before sorting)
+        order = np.flatnonzero(ok)[np.argsort(rows[ok], kind="stable")]
+        cols = {k: np.asarray(v)[order] for k, v in (values or {}).items()}
+        return cls(rows[order].astype(np.int64), as_datetime64(table[start])[order],
+                   as_datetime64(table[end])[order], cols)
+
+    def slice(self, lo: int, hi: int) -> "Spells":
+        """Spells of persons ``lo .. hi - 1``, rows renumbered from 0 (views, no copies)."""
+        a, b = np.searchsorted(self.rows, [lo, hi])
+        return Spells(self.rows[a:b] - lo, self.start[a:b], self.end[a:b],
+                      {k: v[a:b] for k, v in self.values.items()})
+
+
+@dataclass(frozen=True)
+class PersonArrays:
+    """The registers a panel needs, as NumPy arrays indexed by person row.
+
+    Built once per register set (one string lookup per table row), then sliced into person
+    partitions without touching pandas again: per-partition DataFrame indexing and string
+    matching used to cost more than the month arithmetic itself.
+    """
+
+    person_ids: np.ndarray
+    sex: np.ndarray
+    birth: np.ndarray
+    death: np.ndarray
+    residence: Spells   # values: "code" (index into ``codes``, -1 unknown)
+    benefits: Spells    # values: "kind" (index into BENEFITS)
+    work: Spells        # employment spells counting as work; values: "fte"
+    contacts: Spells    # mental-health contacts (start = end = contact date)
+    codes: list
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], codes: list[str]) -> "PersonArrays":
+        from .registers.schema import BENEFITS
+
+        persons = tables["persons"]
+        index = pd.Index(persons["person_id"])
+        res = tables["residence"]
+        code = pd.Index(codes).get_indexer(res["municipality"].astype(str)).astype(np.int32)
+        ben = tables["benefits"]
+        kind = pd.Index(BENEFITS).get_indexer(ben["benefit"].astype(str)).astype(np.int8)
+        emp = tables["employment"]
+        work = ((emp["fte"] > 0) & (emp["monthly_wage"] > 0)).to_numpy()
+        dx = tables["diagnoses"]
+        return cls(
+            person_ids=persons["person_id"].astype(str).to_numpy(),
+            sex=persons["sex"].astype(str).to_numpy(),
+            birth=as_datetime64(persons["birth_date"]),
+            death=as_datetime64(persons["death_date"]),
+            residence=Spells.from_table(res, index, "start_date", "end_date", {"code": code}),
+            benefits=Spells.from_table(ben, index, "start_date", "end_date", {"kind": kind}),
+            work=Spells.from_table(emp, index, "start_date", "end_date",
+                                   {"fte": emp["fte"].to_numpy(dtype=np.float64)}, keep=work),
+            contacts=Spells.from_table(dx, index, "date", "date", keep=mental_health_mask(dx)),
+            codes=list(codes),
+        )
+
+    def __len__(self) -> int:
+        return len(self.person_ids)
+
+    def slice(self, lo: int, hi: int) -> "PersonArrays":
+        """Persons ``lo .. hi - 1`` (a partition)."""
+        return PersonArrays(self.person_ids[lo:hi], self.sex[lo:hi], self.birth[lo:hi],
+                            self.death[lo:hi], self.residence.slice(lo, hi),
+                            self.benefits.slice(lo, hi), self.work.slice(lo, hi),
+                            self.contacts.slice(lo, hi), self.codes)
+
+
 class PersonMonths:
     """All person x month grids of one partition of persons (see :mod:`ips_study.outcomes`).
 
     ``muni`` holds an index into ``codes`` (-1: not resident anywhere on the first day).
+    Grids only the target rule needs (``mh_recent``, ``dp_day1``, ``age``) are computed on
+    first use, so panels of all residents never pay for them.
     """
 
-    person_ids: np.ndarray
-    grid: MonthGrid
-    codes: list[str]
-    muni: np.ndarray
-    alive: np.ndarray
-    age: np.ndarray
-    sex: np.ndarray
-    mh_recent: np.ndarray
-    dp_day1: np.ndarray
-    benefit: dict[str, np.ndarray]
-    employed: np.ndarray
-    workdays: np.ndarray
+    def __init__(self, arrays: PersonArrays, grid: MonthGrid, lookback_months: int):
+        from .registers.schema import BENEFITS
+
+        self.arrays, self.grid, self.lookback = arrays, grid, lookback_months
+        self.person_ids, self.sex, self.codes = arrays.person_ids, arrays.sex, arrays.codes
+        starts = grid.starts.astype("datetime64[ns]")
+        r = arrays.residence
+        self.muni = grid.assign(r.rows, r.start, r.end, r.values["code"], first_day=True)
+        death, birth = arrays.death, arrays.birth
+        self.alive = np.isnat(death)[:, None] | (death[:, None] >= starts[None, :])
+        self.alive &= birth[:, None] <= starts[None, :]
+        b = arrays.benefits
+        grids = grid.cover_kinds(b.rows, b.start, b.end, b.values["kind"], len(BENEFITS))
+        self.benefit = dict(zip(BENEFITS, grids))
+        w = arrays.work
+        self.employed = grid.cover(w.rows, w.start, w.end)
+        self.workdays = grid.workdays(w.rows, w.start, w.end, w.values["fte"])
+
+    @cached_property
+    def age(self) -> np.ndarray:
+        """Completed years on the first day of each month (persons x months)."""
+        return age_at_month_start(month_id(self.arrays.birth), self._birth_day(), self.grid.month_ids)
+
+    def age_at(self, p: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Age (int64) at person-months ``(p[i], m[i])``, without the full grid."""
+        birth_mid = month_id(self.arrays.birth)
+        return (self.grid.month_ids[m] - birth_mid[p] - (self._birth_day() > 1)[p]) // 12
+
+    def _birth_day(self) -> np.ndarray:
+        b = self.arrays.birth
+        return (b.astype("datetime64[D]") - b.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+
+    @cached_property
+    def mh_recent(self) -> np.ndarray:
+        """A mental-health contact in the ``lookback`` calendar months before each month."""
+        c, look, grid = self.arrays.contacts, self.lookback, self.grid
+        ext = MonthGrid(grid.first - look, grid.n_months + look, grid.n_persons)
+        contact = ext.cover(c.rows, c.start, c.end).astype(np.int32)
+        csum = np.concatenate([np.zeros((grid.n_persons, 1), np.int64), np.cumsum(contact, axis=1)], axis=1)
+        # months m-look .. m-1 in grid coordinates are ext columns m .. m+look-1
+        cols = np.arange(grid.n_months)
+        return (csum[:, cols + look] - csum[:, cols]) > 0
+
+    @cached_property
+    def dp_day1(self) -> np.ndarray:
+        """On disability pension on the first day of each month."""
+        b = self.arrays.benefits
+        k = b.values["kind"] == 0  # BENEFITS[0] is disability_pension
+        return self.grid.cover(b.rows[k], b.start[k], b.end[k], first_day=True)
 
     def resident_in(self, codes: list[str]) -> np.ndarray:
         """Person-months resident (on day 1) in one of ``codes`` and alive."""
-        idx = [self.codes.index(c) for c in codes if c in self.codes]
-        return np.isin(self.muni, idx) & self.alive
+        lut = np.zeros(len(self.codes) + 1, dtype=bool)  # slot 0: not resident (-1)
+        lut[[self.codes.index(c) + 1 for c in codes if c in self.codes]] = True
+        return lut[self.muni + 1] & self.alive
 
     def target(self, config: StudyConfig, study_codes: list[str]) -> np.ndarray:
         """Person-months meeting the target-group rule with each month as index date."""
@@ -99,63 +224,13 @@ class PersonMonths:
         return base & (self.benefit["work_assessment"] > 0)
 
 
-def _rows(table: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, pd.DataFrame]:
-    rows = index.get_indexer(table["person_id"])
-    keep = rows >= 0
-    return rows[keep], table.loc[keep]
+def person_months(tables, grid: MonthGrid, codes: list[str], config: StudyConfig) -> PersonMonths:
+    """Every grid for the persons in ``tables["persons"]`` (one partition).
 
-
-def person_months(tables: dict[str, pd.DataFrame], grid: MonthGrid, codes: list[str],
-                  config: StudyConfig) -> PersonMonths:
-    """Compute every grid for the persons in ``tables["persons"]`` (one partition)."""
-    persons = tables["persons"]
-    index = pd.Index(persons["person_id"])
-    months = grid.month_ids
-    starts = grid.starts.astype("datetime64[ns]")
-
-    r, res = _rows(tables["residence"], index)
-    code_index = pd.Index(codes).get_indexer(res["municipality"].astype(str))
-    muni = grid.assign(r, res["start_date"], res["end_date"], code_index.astype(np.int32), first_day=True)
-
-    birth = pd.to_datetime(persons["birth_date"])
-    death = as_datetime64(persons["death_date"])
-    alive = np.isnat(death)[:, None] | (death[:, None] >= starts[None, :])
-    alive &= np.asarray(birth, dtype="datetime64[ns]")[:, None] <= starts[None, :]
-    age = age_at_month_start(month_id(birth), birth.dt.day.to_numpy(), months)
-
-    # mental-health contacts in the lookback months before each index month
-    r, dx = _rows(tables["diagnoses"], index)
-    mh = mental_health_mask(dx)
-    look = config.mh_lookback_months
-    ext = MonthGrid(grid.first - look, grid.n_months + look, grid.n_persons)
-    contact = ext.cover(r[mh], dx.loc[mh, "date"], dx.loc[mh, "date"]).astype(np.int32)
-    csum = np.concatenate([np.zeros((grid.n_persons, 1), np.int64), np.cumsum(contact, axis=1)], axis=1)
-    # months m-look .. m-1 in grid coordinates are ext columns m .. m+look-1
-    cols = np.arange(grid.n_months)
-    mh_recent = (csum[:, cols + look] - csum[:, cols]) > 0
-
-    r, ben = _rows(tables["benefits"], index)
-    kinds = ben["benefit"].astype(str).to_numpy()
-    benefit = {}
-    from .registers.schema import BENEFITS
-    for b in BENEFITS:
-        k = kinds == b
-        benefit[b] = grid.cover(r[k], ben.loc[k, "start_date"], ben.loc[k, "end_date"])
-    k = kinds == "disability_pension"
-    dp_day1 = grid.cover(r[k], ben.loc[k, "start_date"], ben.loc[k, "end_date"], first_day=True)
-
-    r, emp = _rows(tables["employment"], index)
-    work = ((emp["fte"] > 0) & (emp["monthly_wage"] > 0)).to_numpy()
-    employed = grid.cover(r[work], emp.loc[work, "start_date"], emp.loc[work, "end_date"])
-    workdays = grid.workdays(r[work], emp.loc[work, "start_date"], emp.loc[work, "end_date"],
-                             emp.loc[work, "fte"])
-
-    return PersonMonths(
-        person_ids=persons["person_id"].astype(str).to_numpy(), grid=grid, codes=codes,
-        muni=muni, alive=alive, age=age, sex=persons["sex"].astype(str).to_numpy(),
-        mh_recent=mh_recent, dp_day1=dp_day1, benefit=benefit, employed=employed,
-        workdays=workdays,
-    )
+    ``tables`` is a dict of register DataFrames or a prepared :class:`PersonArrays`.
+    """
+    arrays = tables if isinstance(tables, PersonArrays) else PersonArrays.from_tables(tables, codes)
+    return PersonMonths(arrays, grid, config.mh_lookback_months)
 
 
 def participant_flow(tables: dict[str, pd.DataFrame], config: StudyConfig,

@@ -31,7 +31,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from .cohort import PersonMonths, person_months, study_municipalities
+from .cohort import PersonArrays, PersonMonths, person_months, study_municipalities
 from .config import StudyConfig
 from .municipalities import harmonise_residence
 from .outcomes import MonthGrid, month_id
@@ -45,24 +45,6 @@ OUTCOMES = [
 _BENEFIT_OUTCOME = {"disability_pension": "disability"}
 KEY_COLUMNS = ["person_id", "municipality", "period", "period_start", "treated", "post",
                "ips_start", "exposed", "event_time", "age", "sex", "months_observed"]
-
-
-def _partitions(tables: dict[str, pd.DataFrame], size: int) -> Iterator[dict[str, pd.DataFrame]]:
-    persons = tables["persons"]
-    if len(persons) <= size:
-        yield tables
-        return
-    part = pd.Series(np.arange(len(persons)) // size, index=pd.Index(persons["person_id"]))
-    groups = {}
-    for name in ("residence", "benefits", "employment", "diagnoses"):
-        t = tables[name]
-        key = part.reindex(t["person_id"]).to_numpy()
-        groups[name] = {k: g for k, g in t.groupby(key, sort=True)}
-    for k in range(int(part.max()) + 1):
-        sub = {"persons": persons.iloc[k * size:(k + 1) * size], "municipalities": tables["municipalities"]}
-        for name in groups:
-            sub[name] = groups[name].get(float(k), groups[name].get(k, tables[name].iloc[:0]))
-        yield sub
 
 
 def _month_outcomes(pm: PersonMonths) -> dict[str, np.ndarray]:
@@ -91,19 +73,18 @@ def _year_blocks(grid: MonthGrid) -> tuple[np.ndarray, np.ndarray]:
     return uniq, first
 
 
-def _partition_panel(tables, config: StudyConfig, freq: str, restrict_to_target: bool,
-                     scope: str, codes_all: list[str]) -> dict:
-    munis = tables["municipalities"]
+def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyConfig, freq: str,
+                     restrict_to_target: bool, scope: str, codes_all: list[str]) -> dict:
     study = study_municipalities(munis, config, scope)
-    grid = MonthGrid.from_range(config.window_start, config.window_end, len(tables["persons"]))
-    pm = person_months(tables, grid, codes_all, config)
+    grid = MonthGrid.from_range(config.window_start, config.window_end, len(arrays))
+    pm = person_months(arrays, grid, codes_all, config)
     y = _month_outcomes(pm)
     ips = munis.set_index(munis["municipality"].astype(str))["ips_start"]
     ips_by_code = pd.to_datetime(ips.reindex(codes_all)).to_numpy(dtype="datetime64[ns]")
 
     if config.design == "closed":
         base = MonthGrid.from_range(config.baseline_date, config.baseline_date, grid.n_persons)
-        pm0 = person_months(tables, base, codes_all, config)
+        pm0 = person_months(arrays, base, codes_all, config)
         in_cohort = pm0.target(config, study)[:, 0] if restrict_to_target else pm0.resident_in(study)[:, 0]
         observed = in_cohort[:, None] & pm.alive & (pm.muni >= 0)
         muni_grid = np.broadcast_to(pm0.muni[:, :1], pm.muni.shape)
@@ -115,30 +96,30 @@ def _partition_panel(tables, config: StudyConfig, freq: str, restrict_to_target:
 
     # calendar-year ltbd from months observed (same value for month and year panels)
     years, first = _year_blocks(grid)
-    obs = observed.astype(np.float64)
-    bm_year = np.add.reduceat(y["health_benefit"] * obs, first, axis=1)
-    ltbd_year = (bm_year >= config.ltbd_months).astype(np.float64)
+    # small-integer counts: exact, and an eighth of the memory traffic of float grids
+    bm_year = np.add.reduceat(y["health_benefit"] & observed, first, axis=1, dtype=np.int16)
+    ltbd_year = bm_year >= config.ltbd_months
     year_col = np.searchsorted(first, np.arange(grid.n_months), side="right") - 1
 
     n_m = grid.n_months
     month_labels = np.array([f"{mid // 12 + 1970}-{mid % 12 + 1:02d}" for mid in grid.month_ids], dtype=object)
     if freq == "month":
+        mask = include.reshape(-1)
         p, m = np.nonzero(include)
         flat = p * n_m + m
-        # flat takes are several times faster than 2-d fancy indexing on these grids
-        cols = {k: np.take(v.reshape(-1), flat) for k, v in y.items()}
+        # a boolean mask selects cells faster than an index array (no index reads)
+        cols = {k: v.reshape(-1)[mask] for k, v in y.items()}
         cols["ltbd"] = np.take(ltbd_year.reshape(-1), p * len(years) + year_col[m])
-        muni_idx = np.take(np.ascontiguousarray(muni_grid).reshape(-1), flat)
-        period = month_labels[m]
+        muni_idx = np.ascontiguousarray(muni_grid).reshape(-1)[mask]
         starts = grid.starts.astype("datetime64[ns]")
         period_start = starts[m]
-        age = np.take(pm.age.reshape(-1), flat)
+        age = pm.age_at(p, m)
         months_obs = np.ones(len(p), dtype=np.int64)
         event_time = (grid.month_ids - month_id([config.ips_start])[0])[m]
     else:
         # index month: first observed month of each person-year
         n_y = len(years)
-        counts = np.add.reduceat(obs, first, axis=1)
+        counts = np.add.reduceat(observed.astype(np.float64), first, axis=1)
         idx_month = np.full((grid.n_persons, n_y), -1, dtype=np.int64)
         for j in range(n_y):  # loop over years (12), not persons
             lo = first[j]
@@ -153,15 +134,15 @@ def _partition_panel(tables, config: StudyConfig, freq: str, restrict_to_target:
         flat_y = p * n_y + j
         n_obs = np.take(counts.reshape(-1), flat_y)
         cols = {}
+        obs = observed.astype(np.float64)
         for k, v in y.items():
             s = np.take(np.add.reduceat(v * obs, first, axis=1).reshape(-1), flat_y)
             cols[k] = s if k in ("workdays", "benefit_months") else s / n_obs
         cols["ltbd"] = np.take(ltbd_year.reshape(-1), flat_y)
         flat = p * n_m + m
         muni_idx = np.take(np.ascontiguousarray(muni_grid).reshape(-1), flat)
-        period = years.astype(str).astype(object)[j]
         period_start = pd.to_datetime(years.astype(str), format="%Y").to_numpy()[j]
-        age = np.take(pm.age.reshape(-1), flat)
+        age = pm.age_at(p, m)
         months_obs = n_obs.astype(np.int64)
         event_time = (years - config.ips_start.year)[j]
 
@@ -236,13 +217,17 @@ def iter_panel(registers, config: StudyConfig | None = None, *, freq: str | None
     if changes is not None and len(changes):
         tables["residence"], _ = harmonise_residence(tables["residence"], changes)
     codes_all = _all_codes(tables)
-    parts = _partitions(tables, partition_size)
+    # registers become arrays once; partitions are then slices of them
+    arrays = PersonArrays.from_tables(tables, codes_all)
+    munis = tables["municipalities"]
+    bounds = range(0, len(arrays), max(int(partition_size), 1))
     if progress:
         from tqdm.auto import tqdm
-        parts = tqdm(parts, total=-(-len(tables["persons"]) // partition_size), desc="panel", unit="partition")
+        bounds = tqdm(bounds, desc="panel", unit="partition")
     convert = _to_arrow if arrow else _to_frame
-    for sub in parts:
-        yield convert(_partition_panel(sub, config, freq, restrict_to_target, scope, codes_all))
+    for lo in bounds:
+        part = arrays.slice(lo, lo + partition_size)
+        yield convert(_partition_panel(part, munis, config, freq, restrict_to_target, scope, codes_all))
 
 
 def build_panel(registers, config: StudyConfig | None = None, *, freq: str | None = None,
