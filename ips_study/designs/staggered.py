@@ -273,8 +273,20 @@ def _time_index(period: pd.Series) -> pd.Series:
 
 
 def _first_exposed(frame: pd.DataFrame, config: StudyConfig) -> pd.Series:
-    """First exposed ``time`` per municipality (``exposed`` column, else the treated one)."""
-    if "exposed" in frame:
+    """First ``time`` with IPS per municipality: the period that contains its ``ips_start``.
+
+    A municipality starting mid-period (Tromsø 2014-09 in a year panel) belongs to the group
+    of that period, so that its base period ``g - 1`` is free of IPS; grouping by the panel's
+    ``exposed`` (IPS at the period's *start*) would put months of effect into the base period
+    and count a late-in-window starter as never treated. Without ``ips_start`` the ``exposed``
+    column is used, else the treated municipality from ``config``.
+    """
+    if "ips_start" in frame and "period_start" in frame:
+        freq = "Y" if all(len(str(p)) == 4 for p in frame["period"].unique()) else "M"
+        start = pd.to_datetime(frame["ips_start"])
+        period = pd.to_datetime(frame["period_start"]).dt.to_period(freq)
+        exposed = start.notna() & (start.dt.to_period(freq) <= period)
+    elif "exposed" in frame:
         exposed = frame["exposed"] > 0
     else:
         start = pd.to_datetime(frame["period_start"])
@@ -299,7 +311,7 @@ def person_frame(panel: pd.DataFrame, outcome: str, config: StudyConfig) -> pd.D
     change a person's group; ``female`` is added as a 0/1 covariate.
     """
     cols = ["person_id", "municipality", "period", outcome]
-    cols += [c for c in ("period_start", "exposed", "age") if c in panel]
+    cols += [c for c in ("period_start", "ips_start", "exposed", "age") if c in panel]
     frame = panel[cols + (["sex"] if "sex" in panel else [])].copy()
     frame["time"] = _time_index(frame["period"])
     first = _first_exposed(frame, config)
