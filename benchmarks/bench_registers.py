@@ -1,18 +1,21 @@
 """Benchmark: read and validate a benefits table of 20 million spells (issue 2).
 
-Writes a register delivery under ``benchmarks/_data/registers_<rows>/`` (Parquet and CSV
-copies; 2 million persons, ~10 spells each, 0.1 % malformed rows, 5 % FD-Trygd YYYYMM dates
-in the CSV copy) and measures, each in a fresh subprocess so that peak memory (max RSS) is per
-task:
+Writes a register delivery under ``benchmarks/_data/registers_<rows>/`` (2 million persons,
+~10 spells each, 0.1 % end-before-start rows) in three copies: ``parquet_text/`` (Parquet with
+dates as text -- ISO, 5 % FD-Trygd ``YYYYMM`` start months -- as a delivery converted from CSV
+or SAS is; the goal file), ``parquet/`` (the same spells with typed ``date32`` dates, ISO
+starts) and ``csv/``. Measures, each in a fresh subprocess so that peak memory (``VmHWM``) is
+per task:
 
-* ``pandas.read_parquet`` / ``pandas.read_csv`` of the benefits file alone (the peer);
+* the peer: ``pandas.read_parquet`` / ``pandas.read_csv`` of the benefits file alone;
 * ``ips_study.registers.read_registers`` of the whole delivery (persons + benefits, validated,
   merged, quarantine written).
 
-Goals: Parquet >= 2 million benefit rows/s end to end; peak memory < 3x the in-memory size of
-the benefits table (``DataFrame.memory_usage(deep=True)`` of the plain pandas read).
+Goals: Parquet >= 2 million benefit rows/s end to end on 2 cores; peak memory < 3x the
+in-memory size of the benefits table (``DataFrame.memory_usage(deep=True)`` of the peer's read).
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/bench_registers.py [--rows N]``.
+Run: ``nice -n 10 .venv/bin/python benchmarks/bench_registers.py [--rows N] [--variants ...]``
+(default: the two Parquet copies at 20 M rows).
 """
 
 from __future__ import annotations
@@ -81,22 +84,38 @@ def make_delivery(root: Path, rows: int, seed: int = 2013) -> None:
     csv_b = benefits.set_column(2, "start_date", pc.if_else(ym, pc.strftime(benefits["start_date"], "%Y%m"),
                                                             pc.strftime(benefits["start_date"], "%Y-%m-%d")))
     pacsv.write_csv(csv_b, root / "csv" / "benefits.csv")
+    write_text_parquet(root, csv_b, persons)
+
+
+def write_text_parquet(root: Path, csv_b: pa.Table, persons: pa.Table) -> None:
+    """The CSV delivery converted to Parquet as-is: dates stay text (ISO, 5 % ``YYYYMM``)."""
+    import pyarrow.compute as pc
+
+    d = root / "parquet_text"
+    d.mkdir(parents=True, exist_ok=True)
+    for f in (root / "parquet").glob("*.csv"):
+        (d / f.name).write_bytes(f.read_bytes())
+    text_b = csv_b.set_column(3, "end_date", pc.strftime(csv_b["end_date"], "%Y-%m-%d"))
+    text_p = persons.set_column(1, "birth_date", pc.strftime(persons["birth_date"], "%Y-%m-%d"))
+    text_p = text_p.set_column(3, "death_date", pa.nulls(len(text_p), pa.string()))
+    pq.write_table(text_b, d / "benefits.parquet")
+    pq.write_table(text_p, d / "persons.parquet")
 
 
 _PLAIN = """import pandas as pd
-df = pd.{reader}(r'{{d}}/{fmt}/benefits.{fmt}')
+df = pd.{reader}(r'{{d}}/{variant}/benefits.{ext}')
 n = len(df)
 size = int(df.memory_usage(deep=True).sum())"""
 _OURS = """from ips_study.registers import read_registers
-rs = read_registers(r'{{d}}/{fmt}', quarantine_dir=r'{{d}}/quarantine_{fmt}')
+rs = read_registers(r'{{d}}/{variant}', quarantine_dir=r'{{d}}/quarantine_{variant}')
 n = rs.report.tables['benefits'].read
 size = int(rs['benefits'].memory_usage(deep=True).sum())
 extra = rs.report.to_dict()['tables']['benefits']"""
-TASKS = {
-    "pandas.read_parquet": _PLAIN.format(reader="read_parquet", fmt="parquet"),
-    "pandas.read_csv": _PLAIN.format(reader="read_csv", fmt="csv"),
-    "read_registers parquet": _OURS.format(fmt="parquet"),
-    "read_registers csv": _OURS.format(fmt="csv"),
+#: delivery variants: directory, file suffix, pandas reader (the peer), description
+VARIANTS = {
+    "parquet_text": ("parquet", "read_parquet", "Parquet, dates as text (ISO, 5 % YYYYMM): the goal file"),
+    "parquet": ("parquet", "read_parquet", "Parquet, dates typed (date32)"),
+    "csv": ("csv", "read_csv", "CSV (ISO dates, 5 % YYYYMM)"),
 }
 
 RUNNER = """
@@ -121,35 +140,48 @@ def run(code: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def ensure_text_parquet(root: Path) -> None:
+    """Build the text-date Parquet copy from the CSV copy (for data generated before it existed)."""
+    if (root / "parquet_text" / "benefits.parquet").exists():
+        return
+    types = {"person_id": pa.string(), "benefit": pa.string(), "start_date": pa.string(),
+             "end_date": pa.date32(), "grade": pa.float64()}
+    csv_b = pacsv.read_csv(root / "csv" / "benefits.csv", convert_options=pacsv.ConvertOptions(column_types=types))
+    write_text_parquet(root, csv_b, pq.read_table(root / "parquet" / "persons.parquet"))
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=20_000_000)
-    ap.add_argument("--skip-csv", action="store_true")
+    ap.add_argument("--variants", default="parquet_text,parquet",
+                    help=f"comma-separated, from {', '.join(VARIANTS)} (csv is slow: 1.1 GB at 20 M rows)")
     args = ap.parse_args(argv)
     root = HERE / "_data" / f"registers_{args.rows}"
     if not (root / "csv" / "benefits.csv").exists():
         t = time.perf_counter()
         make_delivery(root, args.rows)
         print(f"generated {args.rows:,} benefit spells in {time.perf_counter() - t:.1f} s under {root}")
+    ensure_text_parquet(root)
     base = run(BASELINE)
-    results = {}
-    for name, body in TASKS.items():
-        if args.skip_csv and "csv" in name:
-            continue
-        results[name] = run(RUNNER.format(body=body.format(d=root)))
-    plain = results["pandas.read_parquet"]
-    print(f"\nbenefits: {args.rows:,} spells; interpreter + libraries baseline RSS {base / 2**30:.2f} GiB")
-    print(f"in-memory size of the table (pandas.read_parquet, deep): {plain['size'] / 2**30:.2f} GiB\n")
-    print(f"{'task':<24}{'wall s':>8}{'cpu s':>8}{'rows/s (M)':>12}{'peak GiB':>10}{'peak/size':>11}"
-          f"{'wall vs read_parquet':>22}")
-    for name, r in results.items():
-        print(f"{name:<24}{r['seconds']:>8.1f}{r['cpu']:>8.1f}{r['rows'] / r['seconds'] / 1e6:>12.2f}"
-              f"{r['peak'] / 2**30:>10.2f}{r['peak'] / plain['size']:>11.2f}{r['seconds'] / plain['seconds']:>21.2f}x")
-    print("rows/s = benefit rows / wall seconds (end to end: persons and benefits read, validated, merged)")
-    for name, r in results.items():
-        if r["extra"]:
-            print(f"{name}: kept {r['extra']['kept']:,}, merged {r['extra']['merged']:,},"
-                  f" quarantined {r['extra']['quarantined']:,} {r['extra']['reasons']}")
+    print(f"\nbenefits: {args.rows:,} spells of {max(args.rows // 10, 1):,} persons;"
+          f" interpreter + libraries baseline RSS {base / 2**30:.2f} GiB")
+    print(f"{'file':<14}{'task':<24}{'wall s':>8}{'cpu s':>8}{'rows/s (M)':>12}{'peak GiB':>10}"
+          f"{'peak/size':>11}{'wall vs peer':>14}")
+    counts = {}
+    for variant in args.variants.split(","):
+        ext, reader, _ = VARIANTS[variant]
+        peer = run(RUNNER.format(body=_PLAIN.format(reader=reader, variant=variant, ext=ext).format(d=root)))
+        ours = run(RUNNER.format(body=_OURS.format(variant=variant).format(d=root)))
+        for name, r in ((f"pandas.{reader}", peer), ("read_registers", ours)):
+            print(f"{variant:<14}{name:<24}{r['seconds']:>8.1f}{r['cpu']:>8.1f}{r['rows'] / r['seconds'] / 1e6:>12.2f}"
+                  f"{r['peak'] / 2**30:>10.2f}{r['peak'] / peer['size']:>11.2f}{r['seconds'] / peer['seconds']:>13.2f}x")
+        counts[variant] = (ours["extra"], peer["size"], ours["size"])
+    print("\nrows/s = benefit rows / wall seconds; read_registers is end to end (persons and benefits read,"
+          " validated, merged, quarantine written); size = memory_usage(deep=True) of the peer's DataFrame")
+    for variant, (extra, peer_size, our_size) in counts.items():
+        print(f"{variant}: table size {peer_size / 2**30:.2f} GiB (peer), {our_size / 2**30:.2f} GiB (ours);"
+              f" kept {extra['kept']:,}, merged {extra['merged']:,}, quarantined {extra['quarantined']:,}"
+              f" {extra['reasons']}")
 
 
 if __name__ == "__main__":

@@ -118,17 +118,49 @@ def _from_dictionaries(chunks) -> Coded:
     """Codes from dictionary chunks (Parquet row groups each bring their own dictionary).
 
     Unifying the dictionaries in Arrow hashes every row; stacking them and de-duplicating
-    the (much shorter) stacked dictionary gives the same codes for far less work.
+    the (much shorter) stacked dictionary gives the same values for far less work. The codes
+    are then put in order of first appearance, as ``dictionary_encode`` of the plain column
+    would give, so that output order does not depend on how a file was encoded.
     """
     if not chunks:
         return Coded(np.empty(0, np.int64), np.empty(0, dtype=object))
-    codes, dicts, offset = [], [], 0
+    codes = np.empty(sum(len(ch) for ch in chunks), np.int64)
+    dicts, offsets, total, pos = [], {}, 0, 0
     for ch in chunks:
-        idx = pc.fill_null(ch.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        codes.append(np.where(idx >= 0, idx + offset, -1))
-        dicts.append(ch.dictionary.cast(pa.string()))
-        offset += len(ch.dictionary)
-    return _trimmed(np.concatenate(codes), pa.concat_arrays(dicts), dedupe=len(chunks) > 1)
+        d = ch.dictionary
+        # the batches of one Parquet row group share one dictionary: stack it once
+        key = (d.offset, len(d), *(b.address if b is not None else 0 for b in d.buffers()))
+        if key not in offsets:
+            offsets[key] = total
+            dicts.append(d.cast(pa.string()))
+            total += len(d)
+        offset = offsets[key]
+        out = codes[pos:pos + len(ch)]
+        if ch.null_count:
+            idx = pc.fill_null(ch.indices, -1).to_numpy(zero_copy_only=False)
+            np.add(idx, offset, out=out, casting="unsafe")
+            out[idx < 0] = -1
+        else:
+            np.add(ch.indices.to_numpy(zero_copy_only=False), offset, out=out, casting="unsafe")
+        pos += len(ch)
+    coded = _trimmed(codes, pa.concat_arrays(dicts), dedupe=len(dicts) > 1)
+    return _first_appearance(coded)
+
+
+def _first_appearance(coded: Coded) -> Coded:
+    """Renumber codes in order of first appearance, dropping values no row uses."""
+    codes, k = coded.codes, len(coded.uniques)
+    if not len(codes):
+        return Coded(codes, coded.uniques[:0])
+    running = np.maximum.accumulate(codes)  # missing (-1) never raises the running maximum
+    # already in order iff the running maximum only ever steps up by one and reaches every value
+    if running[-1] == k - 1 and running[0] <= 0 and (np.diff(running) <= 1).all():
+        return coded
+    seen = pd.unique(codes)
+    seen = seen[seen >= 0]
+    lut = np.full(k + 1, -1, np.int64)  # last slot: missing stays missing
+    lut[seen] = np.arange(len(seen))
+    return Coded(lut[codes], coded.uniques[seen])
 
 
 def _trimmed(codes: np.ndarray, raw: pa.Array, dedupe: bool = False) -> Coded:
@@ -137,11 +169,11 @@ def _trimmed(codes: np.ndarray, raw: pa.Array, dedupe: bool = False) -> Coded:
     empty = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
     if dedupe or empty.any() or not pc.all(pc.equal(raw, trimmed)).as_py():
         # distinct raw values may coincide once trimmed (" p1" and "p1"): re-code them
-        t_np = trimmed.to_numpy(zero_copy_only=False).astype(object)
-        t_np[empty] = None
-        remap, uniq = pd.factorize(t_np, use_na_sentinel=True)
-        codes = np.append(remap.astype(np.int64), -1)[codes]
-        return Coded(codes, np.asarray(uniq, dtype=object))
+        # Arrow's hash encoding, like pandas.factorize: first-appearance order, empty -> missing
+        enc = pc.dictionary_encode(pc.if_else(pa.array(empty), pa.scalar(None, trimmed.type), trimmed))
+        remap = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = np.append(remap, -1)[codes]
+        return Coded(codes, enc.dictionary.to_numpy(zero_copy_only=False).astype(object))
     return Coded(codes, raw.to_numpy(zero_copy_only=False).astype(object))
 
 

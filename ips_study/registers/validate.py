@@ -47,10 +47,11 @@ import pyarrow.compute as pc
 
 from . import RegisterSet
 from .columns import Coded, R, Parsed, parse_column
+from .frames import assemble_frame, plain, take_rows
 from .readers import SUFFIXES, RawTable, find_table_files, read_file
 from .report import REASONS, SHOW_LINES, RegisterError, TableReport, ValidationReport
 from .schema import TABLES, Table
-from .spells import _NAT, from_days, merge_days, truncate_residence
+from .spells import _NAT, from_days, merge_days, merge_days_blocks, truncate_residence
 
 #: Default as-of date for the future-date check (fixed for reproducibility).
 DEFAULT_AS_OF = "2026-12-31"
@@ -194,6 +195,11 @@ def _match_columns(raw: RawTable, table: Table, tr: TableReport) -> pa.Table:
     return data
 
 
+def _workers(n: int) -> int:
+    """Threads worth using for ``n`` rows (Arrow and NumPy release the GIL)."""
+    return (os.cpu_count() or 1) if n >= _PARALLEL_ROWS else 1
+
+
 def _first(reason: np.ndarray, code: int, mask: np.ndarray) -> None:
     """Give ``code`` to rows in ``mask`` that have no reason yet (first failing check wins)."""
     reason[mask & (reason == 0)] = code
@@ -303,6 +309,10 @@ def _duplicates(table: Table, parsed, reason, merged, tr: TableReport) -> None:
     good = np.flatnonzero(reason == 0)
     if len(good) < 2:
         return
+    if _distinct(parsed[table.columns[0].name].values, good):
+        # one column (the id) never repeats, so no row repeats and no key can clash
+        if not table.unique or table.columns[0].name in table.unique:
+            return
     frame = _frame(parsed, [c.name for c in table.columns], good)
     dup = frame.duplicated(keep="first").to_numpy()
     merged[good[dup]] = True
@@ -312,6 +322,14 @@ def _duplicates(table: Table, parsed, reason, merged, tr: TableReport) -> None:
         clash = np.zeros(len(good), bool)
         clash[rest] = frame.loc[rest, list(table.unique)].duplicated(keep=False).to_numpy()
         reason[good[clash]] = R["duplicate_key"]
+
+
+def _distinct(v, rows: np.ndarray) -> bool:
+    """Whether a text column holds a different, non-missing value in each of ``rows``."""
+    if not isinstance(v, Coded) or len(v.uniques) < len(rows):
+        return False
+    c = v.codes[rows]
+    return bool(c.min() >= 0 and np.bincount(c, minlength=len(v.uniques)).max() <= 1)
 
 
 def _codes(v, rows) -> tuple[np.ndarray, int]:
@@ -357,7 +375,7 @@ def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: Table
         first, new_end = first[order], new_end[order]
     else:
         code = _group(parsed, ["person_id", *table.merge_keys], good)
-        first, new_end = merge_days(code, start, end)
+        first, new_end = merge_days_blocks(code, start, end, workers=_workers(len(code)))
     new_end_full = parsed[e].values.copy()
     new_end_full[good[first]] = new_end
     return good[first], new_end_full
@@ -377,23 +395,15 @@ def _typed_frame(data: pa.Table, table: Table, parsed, keep: np.ndarray, end_ove
         else:
             out[col.name] = v.take(keep)
     names = set(table.names)
-    extra = [c for c in data.column_names if c not in names]
-    if extra:  # extra columns are kept as delivered
-        rows = data.select(extra).take(pa.array(keep, pa.int64()))
-        for c in extra:
-            col = rows.column(c)
-            if pa.types.is_dictionary(col.type):
-                col = col.cast(col.type.value_type)
-            out[c] = col.to_pandas().to_numpy()
-    return pd.DataFrame(out)
+    for c in data.column_names:
+        if c not in names:  # extra columns are kept as delivered
+            out[c] = plain(data.column(c)).take(pa.array(keep, pa.int64())).to_pandas().to_numpy()
+    return assemble_frame(out)
 
 
 def _quarantine_frame(raw: RawTable, data: pa.Table, reason: np.ndarray) -> pd.DataFrame:
     bad = np.flatnonzero(reason)
-    rows = data.take(pa.array(bad, pa.int64()))
-    # plain values, not categoricals that would carry every distinct id of the table along
-    q = pd.DataFrame({c: (col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col).to_pandas()
-                      for c, col in zip(rows.column_names, rows.columns)})
+    q = take_rows(data, bad)
     q.insert(0, "reason", _REASON_NAMES[reason[bad]])
     q.insert(0, "line", raw.line[bad])
     if raw.malformed:
