@@ -1,22 +1,36 @@
-"""The true effect of IPS in the synthetic registers (``truth.json``).
+"""The true effects of IPS in the synthetic registers (``truth.json``): one per estimand.
 
-Estimand (SPEC section 5): the average effect on the treated over the post-period
-person-years of the treated municipality's target group, for every SPEC section 4 outcome,
-overall and by year of exposure (event time), and for each later-adopting municipality on
-its own post period (staggered adoption).
+With an open population (each period, the people who meet the target rule then) IPS
+changes who is in the target group, so "the effect" has several meanings. Every one is
+computed from the factual and counterfactual registers of the same simulated people (common
+random numbers), with the package's own panel code, for every SPEC section 4 outcome:
 
-:func:`compute_truth` runs the package's own panel code on the factual registers (target
-group, treated municipality, post period) and on the counterfactual registers of the same
-people without the target restriction, merges on (person, period) and averages the
-differences; common random numbers make this the exact effect for the simulated people.
-:func:`direct_truth` is a fast approximation straight from the simulated monthly states
-(month-level target membership, whole-month outcomes) used for populations too large to
-hold in memory and as a cross-check.
+* ``att`` (:func:`panel_truth`): factual minus counterfactual outcomes of the same people
+  over the post-period person-years of the treated municipality's *factual* target group
+  (SPEC section 5; kept, same meaning, for compatibility). No design compares these people
+  with themselves: it is not what the designs below identify.
+* ``att_population`` (:func:`population_truth`): the open-population estimand
+  ``E[Y(1) | target with IPS] - E[Y(0) | target without IPS]`` per post year, years weighted
+  by the factual person-years: the effect on the target-group mean, composition included.
+  Identified by the DiD on municipality x period means (``att_population_year_mean``, each
+  year weighted equally, by synthetic control and synthetic DiD).
+* ``att_cohort`` (:func:`cohort_truth`): intention-to-treat effect on the closed cohort
+  (target group at ``config.baseline_date``, by baseline municipality), factual minus
+  counterfactual of the same person-years. Identified by the closed-cohort DiD.
+* ``staggered`` (:func:`staggered_cells`, :func:`aggregate_cells`): the open-population
+  truth per adopting municipality and period from the period containing its IPS start, and
+  its Callaway-Sant'Anna simple and dynamic aggregations.
+
+Overall, by year of exposure (event time) and per later-adopting municipality (kommune).
+:func:`direct_truth` gives all three straight from the simulated monthly states (month-level
+membership, whole months): the cheap version for large populations and for simulations.
 
 Example
 -------
 >>> OUTCOMES[:3]
 ('disability', 'work_assessment', 'sickness')
+>>> sorted(ESTIMANDS)
+['att', 'att_cohort', 'att_population', 'staggered']
 """
 
 from __future__ import annotations
