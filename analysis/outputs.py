@@ -373,30 +373,42 @@ def make_power_figure(ctx):
 
 
 # -- truth recovery (synthetic data only) -------------------------------------------------------
-def make_truth_table(ctx) -> pd.DataFrame:
-    """Estimates against the generator's true effects (synthetic data only)."""
-    truth = ctx.truth["att"]
+# Each design is compared with the estimand it identifies (docs/designs.md, "Estimands"): the
+# open-population designs with the change of the target-group mean (att_population; synthetic
+# control and synthetic DiD average their post years equally, the population-weighted DiD by
+# person-years), the closed-cohort DiD with the intention-to-treat effect on the baseline
+# cohort (att_cohort), Callaway-Sant'Anna with its cells aggregated by the same weights.
+def _truth_rows(truth: dict) -> list[tuple[str, str, dict, str, float]]:
+    """(outcome, design, fit options, estimand name, true value) of every comparison."""
     rows = []
+    pop, equal = truth["att_population"], truth["att_population_year_mean"]
     for outcome in MAIN_OUTCOMES:
-        for design, kw in (("did", {"level": MAIN_LEVEL}), ("synth", {}), ("sdid", {})):
-            if design != "did" and outcome not in SC_OUTCOMES:
-                continue
-            r = ctx.fit(design, outcome, **kw)
-            lo, hi = r.conf_int().loc[r.main_term]
-            rows.append({"outcome": outcome, "design": design, "inference": r.inference,
-                         "truth": truth[outcome], "estimate": r.estimate, "conf_low": lo,
-                         "conf_high": hi, "covers_truth": bool(lo <= truth[outcome] <= hi)})
-    # staggered adoption: the person-year weighted truth over every adopting municipality
-    units = [(ctx.truth["att"], ctx.truth.get("n_person_periods", 0))]
-    units += [(u["att"], u.get("n_person_periods", 0)) for u in ctx.truth.get("by_municipality", {}).values()]
-    w = np.array([n for _, n in units], dtype=float)
-    for outcome in SC_OUTCOMES:
-        if w.sum() == 0:
-            break
-        true = float(np.dot([a[outcome] for a, _ in units], w) / w.sum())
-        r = ctx.fit("staggered", outcome, scope="all", aggregation="simple")
+        rows.append((outcome, "did", {"level": MAIN_LEVEL}, "att_population", pop[outcome]))
+        rows.append((outcome, "did", {"level": MAIN_LEVEL, "population": "closed"}, "att_cohort",
+                     truth["att_cohort"][outcome]))
+        if outcome in SC_OUTCOMES:
+            for design in ("synth", "sdid"):
+                rows.append((outcome, design, {}, "att_population_year_mean", equal[outcome]))
+            for kind in ("simple", "dynamic"):
+                rows.append((outcome, "staggered", {"scope": "all", "aggregation": kind},
+                             f"staggered.att_{kind}", truth["staggered"][f"att_{kind}"][outcome]))
+    return rows
+
+
+def make_truth_table(ctx) -> pd.DataFrame:
+    """Estimates against the true effect each design identifies (synthetic data only)."""
+    truth = ctx.truth
+    if "att_population_year_mean" not in truth:
+        raise ValueError("truth.json predates the estimand fields (att_population, att_cohort, "
+                         "staggered); regenerate the synthetic data")
+    rows = []
+    for outcome, design, kw, estimand, true in _truth_rows(truth):
+        r = ctx.fit(design, outcome, **kw)
         lo, hi = r.conf_int().loc[r.main_term]
-        rows.append({"outcome": outcome, "design": "staggered", "inference": r.inference,
+        label = design if kw.get("population") != "closed" else f"{design} (closed cohort)"
+        if "aggregation" in kw:
+            label = f"{design} ({kw['aggregation']})"
+        rows.append({"outcome": outcome, "design": label, "estimand": estimand, "inference": r.inference,
                      "truth": true, "estimate": r.estimate, "conf_low": lo, "conf_high": hi,
                      "covers_truth": bool(lo <= true <= hi)})
     return pd.DataFrame(rows)
