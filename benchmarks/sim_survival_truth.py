@@ -94,9 +94,13 @@ def part_coverage(seeds: list[int], n: int) -> None:
         tte = stacked_tte(*cohort_panels(d, CFG), CFG)
         tte["person_id"] = f"{s}:" + tte["person_id"]
         ttes.append(tte)
-        own = fit_stacked(tte)
-        rows.append({"seed": s, **study_estimates(d.registers), "truth_own": own.log_hr,
-                     "truth_own_se": own.std_error})
+        try:
+            own = fit_stacked(tte)
+            own = (own.log_hr, own.std_error)
+        except ValueError:      # too few onsets in one world's exposed time of this seed alone
+            own = (np.nan, np.nan)
+        rows.append({"seed": s, **study_estimates(d.registers), "truth_own": own[0],
+                     "truth_own_se": own[1]})
         del d
     truth = fit_stacked(pd.concat(ttes, ignore_index=True))
     tab = pd.DataFrame(rows).set_index("seed")
