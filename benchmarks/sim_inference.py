@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ips_study.inference.simulate import simulate
+from ips_study.inference.simulate import evaluate, simulate, summarise
 
 #: columns kept in a cached replication (person ids replaced by integer codes)
 CACHE_COLUMNS = ["person", "municipality", "period", "period_start", "treated", "post",
@@ -93,40 +93,48 @@ def cache_synthetic(reps: int, seed: int, persons: int, cache: Path, effects: bo
               f"{len(panel)} rows", flush=True)
 
 
-class CachedDraws:
-    """A DGP over cached replications: ``dgp(rng)`` returns the next panel and its truth.
-
-    Used through :func:`simulate`, which calls it once per replication in order; the rng
-    is ignored (the randomness is in the cached draws).
-    """
-
-    def __init__(self, files: list[Path], outcome: str = "workdays",
-                 truth_key: str = "att_population") -> None:
-        self.files, self.outcome, self.truth_key, self.i = files, outcome, truth_key, 0
-
-    def __call__(self, rng):
-        f = self.files[self.i]
-        self.i += 1
-        panel = pd.read_parquet(f)
-        panel["person_id"] = panel["person"].astype(str)
-        tf = f.with_suffix(".truth.json")
-        truth = json.loads(tf.read_text())[self.truth_key][self.outcome] if tf.exists() else 0.0
-        if self.outcome != "workdays":
-            panel["workdays"] = panel[self.outcome]
-        return panel, float(truth)
+def load_draw(path: Path, outcome: str = "workdays", truth_key: str = "att_population"):
+    """A cached replication: the person-year panel and its true effect (0 without a truth file)."""
+    panel = pd.read_parquet(path)
+    panel["person_id"] = panel["person"].astype(str)
+    tf = path.with_suffix(".truth.json")
+    truth = json.loads(tf.read_text())[truth_key][outcome] if tf.exists() else 0.0
+    if outcome != "workdays":
+        panel["workdays"] = panel[outcome]
+    return panel, float(truth)
 
 
 def run_synthetic(reps: int, cache: Path, level: str, wild_reps: int = 999,
                   outcome: str = "workdays") -> pd.DataFrame:
-    """Every method on the first ``reps`` cached draws (checkpointed per replication)."""
+    """Every method on the first ``reps`` cached draws (in file order).
+
+    Each replication's result is appended to ``results_<level>_<outcome>.jsonl`` in the
+    cache, keyed by its file, so the step resumes and can run while draws are still being
+    generated.
+    """
     files = sorted(cache.glob("rep_*.parquet"))[:reps]
     if len(files) < reps:
         print(f"# only {len(files)} cached replications in {cache}")
     methods = SYNTHETIC_METHODS[level]
+    ckpt = cache / f"results_{level}_{outcome}.jsonl"
+    done = {}
+    if ckpt.exists():
+        for line in ckpt.read_text().splitlines():
+            rec = json.loads(line)
+            done[rec["rep"]] = rec
     t0 = time.perf_counter()
-    table = simulate(CachedDraws(files, outcome), reps=len(files), methods=methods,
-                     fit_options={"level": level}, wild_options={"reps": wild_reps},
-                     checkpoint=cache / f"results_{level}_{outcome}.jsonl")
+    records = []
+    for f in files:
+        if f.stem in done and all(m in done[f.stem]["methods"] for m in methods):
+            records.append(done[f.stem])
+            continue
+        panel, truth = load_draw(f, outcome)
+        rec = {"rep": f.stem, **evaluate(panel, truth, methods, fit_options={"level": level},
+                                         wild_options={"reps": wild_reps})}
+        records.append(rec)
+        with open(ckpt, "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+    table = summarise(records, methods)
     print(f"# synthetic generator ({cache.name}), {len(files)} replications, {level}-level "
           f"DiD of {outcome}, {time.perf_counter() - t0:.0f} s")
     print(table.to_markdown(index=False, floatfmt=".3f"))
