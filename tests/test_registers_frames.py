@@ -95,3 +95,13 @@ def test_merge_in_blocks_unsorted_groups_fall_back():
     want = merge_days(code, start, end)
     got = merge_days_blocks(code, start, end, workers=2)
     assert [a.tolist() for a in got] == [a.tolist() for a in want]
+
+
+def test_first_appearance_order_check_in_blocks():
+    from ips_study.registers.columns import _in_order
+
+    cases = [([], 0, True), ([-1, -1], 0, True), ([0, 0, 1, -1, 2, 1], 3, True), ([1, 0], 2, False),
+             ([0, 2, 1], 3, False), ([0, 1], 3, False), ([0, -1, 1, 0, 2], 3, True)]
+    for codes, k, want in cases:
+        for block in (1, 2, 3, 100):
+            assert _in_order(np.array(codes, np.int64), k, block) == want

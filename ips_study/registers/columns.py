@@ -39,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .dates import parse_date_strings
 from .report import REASONS
 from .schema import Column
 from .spells import _NAT
@@ -78,6 +79,8 @@ class Coded:
 
     codes: np.ndarray
     uniques: np.ndarray  # object array of str (None for a value that failed validation)
+    #: the same distinct values as an Arrow array, when known (saves a conversion for lookups)
+    arrow: pa.Array | None = field(default=None, repr=False, compare=False)
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """Object array of the values at ``rows`` (None where missing)."""
@@ -152,15 +155,30 @@ def _first_appearance(coded: Coded) -> Coded:
     codes, k = coded.codes, len(coded.uniques)
     if not len(codes):
         return Coded(codes, coded.uniques[:0])
-    running = np.maximum.accumulate(codes)  # missing (-1) never raises the running maximum
-    # already in order iff the running maximum only ever steps up by one and reaches every value
-    if running[-1] == k - 1 and running[0] <= 0 and (np.diff(running) <= 1).all():
+    if _in_order(codes, k):
         return coded
     seen = pd.unique(codes)
     seen = seen[seen >= 0]
     lut = np.full(k + 1, -1, np.int64)  # last slot: missing stays missing
     lut[seen] = np.arange(len(seen))
-    return Coded(lut[codes], coded.uniques[seen])
+    arrow = coded.arrow.take(pa.array(seen)) if coded.arrow is not None else None
+    return Coded(lut[codes], coded.uniques[seen], arrow)
+
+
+def _in_order(codes: np.ndarray, k: int, block: int = 1 << 19) -> bool:
+    """Whether codes ``0..k-1`` first appear in increasing order (``-1`` = missing, ignored).
+
+    True iff the running maximum only ever steps up by one and reaches ``k - 1``; computed in
+    blocks that stay in cache.
+    """
+    top = -1
+    for a in range(0, len(codes), block):
+        run = np.maximum.accumulate(codes[a:a + block])
+        np.maximum(run, top, out=run)
+        if run[0] > top + 1 or (np.diff(run) > 1).any():
+            return False
+        top = int(run[-1])
+    return top == k - 1
 
 
 def _trimmed(codes: np.ndarray, raw: pa.Array, dedupe: bool = False) -> Coded:
@@ -173,8 +191,8 @@ def _trimmed(codes: np.ndarray, raw: pa.Array, dedupe: bool = False) -> Coded:
         enc = pc.dictionary_encode(pc.if_else(pa.array(empty), pa.scalar(None, trimmed.type), trimmed))
         remap = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         codes = np.append(remap, -1)[codes]
-        return Coded(codes, enc.dictionary.to_numpy(zero_copy_only=False).astype(object))
-    return Coded(codes, raw.to_numpy(zero_copy_only=False).astype(object))
+        return Coded(codes, enc.dictionary.to_numpy(zero_copy_only=False).astype(object), enc.dictionary)
+    return Coded(codes, raw.to_numpy(zero_copy_only=False).astype(object), raw)
 
 
 def _counts(coded: Coded) -> np.ndarray:
@@ -275,22 +293,12 @@ def _typed_date(arr, col: Column) -> Parsed:
 
 def _string_date(text: Coded, missing: np.ndarray, col: Column, end: bool) -> Parsed:
     idx = text.codes
-    s = pd.Series(text.uniques, dtype=object)
-    iso = s.str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?)?")
-    ym = s.str.fullmatch(r"\d{6}")
-    parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    if iso.any():
-        parsed[iso] = pd.to_datetime(s[iso].str[:10], format="%Y-%m-%d", errors="coerce")
-    if ym.any():
-        months = pd.to_datetime(s[ym], format="%Y%m", errors="coerce")
-        parsed[ym] = months + pd.offsets.MonthEnd(0) if end else months
-    udays = np.r_[to_day_numbers(parsed.to_numpy()), _NAT]
-    days = udays[idx]
-    bad_u = np.r_[parsed.isna().to_numpy(), False]
+    udays, ym = parse_date_strings(text.uniques, end=end)
+    days = np.r_[udays, _NAT][idx]
+    bad_u = np.r_[udays == _NAT, False]
     notes = {}
     if ym.any():
-        n_ym = int(_counts(text)[ym.to_numpy(dtype=bool)].sum())
-        notes["yyyymm_dates"] = n_ym
+        notes["yyyymm_dates"] = int(_counts(text)[ym].sum())
     return _check_days(days, missing, bad_u[idx], col, notes)
 
 

@@ -246,7 +246,8 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
     # quarantined (a duplicated row of an unknown person is quarantined twice, not merged)
     if table.person_linked and person_ids is not None:
         ids = parsed["person_id"].values
-        known_u = pc.is_in(pa.array(ids.uniques, pa.string()), value_set=person_ids).to_numpy(zero_copy_only=False)
+        uniq = ids.arrow.cast(pa.string()) if ids.arrow is not None else pa.array(ids.uniques, pa.string())
+        known_u = pc.is_in(uniq, value_set=person_ids).to_numpy(zero_copy_only=False)
         known = np.append(known_u, True)[ids.codes]
         _first(reason, R["unknown_person"], ~known)
     merged = np.zeros(n, dtype=bool)  # folded into another row
