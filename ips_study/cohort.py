@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .config import StudyConfig
-from .outcomes import MonthGrid, age_at_month_start, as_datetime64, month_id
+from .outcomes import MonthGrid, age_at_month_start, as_datetime64, cap_workdays, month_id
 
 MH_PREFIX = {"ICD10": "F", "ICPC2": "P"}
 
@@ -155,13 +155,12 @@ class PersonMonths:
     """All person x month grids of one partition of persons (see :mod:`ips_study.outcomes`).
 
     ``muni`` holds an index into ``codes`` (-1: not resident anywhere on the first day).
-    Grids only the target rule needs (``mh_recent``, ``dp_day1``, ``age``) are computed on
-    first use, so panels of all residents never pay for them.
+    Every grid but residence and being alive is computed on first use: month panels read
+    outcomes straight from the covered cells, and panels of all residents never need the
+    target-rule grids (``mh_recent``, ``dp_day1``, ``age``).
     """
 
     def __init__(self, arrays: PersonArrays, grid: MonthGrid, lookback_months: int):
-        from .registers.schema import BENEFITS
-
         self.arrays, self.grid, self.lookback = arrays, grid, lookback_months
         self.person_ids, self.sex, self.codes = arrays.person_ids, arrays.sex, arrays.codes
         starts = grid.starts.astype("datetime64[ns]")
@@ -170,12 +169,44 @@ class PersonMonths:
         death, birth = arrays.death, arrays.birth
         self.alive = np.isnat(death)[:, None] | (death[:, None] >= starts[None, :])
         self.alive &= birth[:, None] <= starts[None, :]
-        b = arrays.benefits
-        grids = grid.cover_kinds(b.rows, b.start, b.end, b.values["kind"], len(BENEFITS))
-        self.benefit = dict(zip(BENEFITS, grids))
-        w = arrays.work
-        self.employed = grid.cover(w.rows, w.start, w.end)
-        self.workdays = grid.workdays(w.rows, w.start, w.end, w.values["fte"])
+
+    @cached_property
+    def benefit_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """Grid cells covered by benefit spells and the benefit (index into BENEFITS) of each."""
+        b = self.arrays.benefits
+        return self.grid.cells(b.rows, b.start, b.end, b.values["kind"])
+
+    @cached_property
+    def work_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """Grid cells covered by work spells and each spell's FTE-weighted weekdays there."""
+        w = self.arrays.work
+        return self.grid.workday_cells(w.rows, w.start, w.end, w.values["fte"])
+
+    @cached_property
+    def benefit(self) -> dict[str, np.ndarray]:
+        """Benefit name -> bool grid: on that benefit any day of the month."""
+        from .registers.schema import BENEFITS
+
+        cells, kind = self.benefit_cells
+        out = np.zeros((len(BENEFITS), self.grid.n_persons, self.grid.n_months), dtype=bool)
+        ok = kind >= 0
+        out.reshape(-1)[kind[ok].astype(np.int64) * out[0].size + cells[ok]] = True
+        return dict(zip(BENEFITS, out))
+
+    @cached_property
+    def employed(self) -> np.ndarray:
+        """Bool grid: a spell counting as work covers some day of the month."""
+        out = np.zeros((self.grid.n_persons, self.grid.n_months), dtype=bool)
+        out.reshape(-1)[self.work_cells[0]] = True
+        return out
+
+    @cached_property
+    def workdays(self) -> np.ndarray:
+        """FTE-weighted weekdays worked per person-month (see :meth:`MonthGrid.workdays`)."""
+        g = self.grid
+        cells, days = self.work_cells
+        total = np.bincount(cells, weights=days, minlength=g.n_persons * g.n_months)
+        return cap_workdays(total, np.tile(g.weekdays, g.n_persons)).reshape(g.n_persons, g.n_months)
 
     @cached_property
     def age(self) -> np.ndarray:
@@ -184,8 +215,9 @@ class PersonMonths:
 
     def age_at(self, p: np.ndarray, m: np.ndarray) -> np.ndarray:
         """Age (int64) at person-months ``(p[i], m[i])``, without the full grid."""
-        birth_mid = month_id(self.arrays.birth)
-        return (self.grid.month_ids[m] - birth_mid[p] - (self._birth_day() > 1)[p]) // 12
+        # completed months of age at grid column 0, per person; then one gather per row
+        offset = self.grid.first - month_id(self.arrays.birth) - (self._birth_day() > 1)
+        return (offset[p] + m) // 12
 
     def _birth_day(self) -> np.ndarray:
         b = self.arrays.birth

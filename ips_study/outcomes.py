@@ -122,8 +122,22 @@ class MonthGrid:
 
     def cover(self, rows, start, end, *, first_day: bool = False) -> np.ndarray:
         """Whether any spell covers each person-month (bool)."""
-        return self.cover_kinds(rows, start, end, np.zeros(len(rows), dtype=np.int64), 1,
-                                first_day=first_day)[0]
+        out = np.zeros((self.n_persons, self.n_months), dtype=bool)
+        out.reshape(-1)[self.cells(rows, start, end, first_day=first_day)[0]] = True
+        return out
+
+    def cells(self, rows, start, end, labels=None, *, first_day: bool = False):
+        """Flat grid cells (``row * n_months + month``) that each spell covers, spell by spell.
+
+        Returns ``(cells, labels)``: ``labels`` repeats each spell's label for its cells
+        (``None`` when no labels are given). Spells cover few of the grid's cells (benefits:
+        about 15 of 144 months a person), so listing covered cells beats difference arrays,
+        whose cumulative sums pass over every cell.
+        """
+        lo, hi = self._range(start, end, first_day=first_day)
+        lengths = np.maximum(hi - lo + 1, 0)
+        cells = _expand(np.asarray(rows, dtype=np.int64) * self.n_months + lo, lengths)
+        return cells, (None if labels is None else np.repeat(np.asarray(labels), lengths))
 
     def cover_kinds(self, rows, start, end, kinds, n_kinds: int, *,
                     first_day: bool = False) -> np.ndarray:
@@ -131,15 +145,10 @@ class MonthGrid:
 
         ``kinds`` holds each spell's kind in ``0 .. n_kinds - 1`` (other values are ignored).
         """
-        # Spells cover few of the grid's cells (benefits: about 15 of 144 months a person), so
-        # writing each covered cell once beats difference arrays, whose cumulative sums pass
-        # over every cell of every kind.
-        kinds = np.asarray(kinds, dtype=np.int64)
-        lo, hi = self._range(start, end, first_day=first_day)
-        ok = (kinds >= 0) & (kinds < n_kinds)
-        cell0 = (kinds * self.n_persons + np.asarray(rows, dtype=np.int64)) * self.n_months
+        cells, kind = self.cells(rows, start, end, np.asarray(kinds, dtype=np.int64), first_day=first_day)
+        ok = (kind >= 0) & (kind < n_kinds)
         out = np.zeros((n_kinds, self.n_persons, self.n_months), dtype=bool)
-        out.reshape(-1)[_expand(cell0[ok] + lo[ok], hi[ok] - lo[ok] + 1)] = True
+        out.reshape(-1)[kind[ok] * (self.n_persons * self.n_months) + cells[ok]] = True
         return out
 
     def assign(self, rows, start, end, values, *, first_day: bool = True, fill=-1) -> np.ndarray:
@@ -160,6 +169,15 @@ class MonthGrid:
 
     def workdays(self, rows, start, end, fte) -> np.ndarray:
         """FTE-weighted weekdays worked per person-month, capped at the month's weekdays."""
+        cells, days = self.workday_cells(rows, start, end, fte)
+        total = np.bincount(cells, weights=days, minlength=self.n_persons * self.n_months)
+        return cap_workdays(total, np.tile(self.weekdays, self.n_persons)).reshape(self.n_persons, self.n_months)
+
+    def workday_cells(self, rows, start, end, fte) -> tuple[np.ndarray, np.ndarray]:
+        """FTE-weighted weekdays of each spell in each grid cell it covers, before summing.
+
+        Returns ``(cells, days)`` as :meth:`cells`; the cells are those :meth:`cover` marks.
+        """
         rows = np.asarray(rows, dtype=np.int64)
         s = as_datetime64(start).astype("datetime64[D]")
         e_raw = as_datetime64(end)
@@ -174,24 +192,28 @@ class MonthGrid:
         lo = s.astype("datetime64[M]").astype(np.int64) - self.first
         hi = e.astype("datetime64[M]").astype(np.int64) - self.first
         one_day = np.timedelta64(1, "D")
-        weekdays = self.weekdays
-        # one value per spell-month: the month's weekdays, except the spell's first and last
-        # months, which count their own weekdays; each times the spell's fte share
+        # the month's weekdays, except in the spell's first and last months, which count
+        # their own weekdays; each times the spell's fte share
         lengths = hi - lo + 1
         ends = np.cumsum(lengths)
         month = _expand(lo, lengths)
-        days = weekdays[month]
+        days = self.weekdays[month]
         first_end = np.minimum(month_start(lo + self.first + 1), e + one_day)
         days[ends - lengths] = np.busday_count(s, first_end)
         multi = lengths > 1
         days[ends[multi] - 1] = np.busday_count(month_start(hi[multi] + self.first), e[multi] + one_day)
         cells = np.repeat(rows * self.n_months, lengths) + month
-        total = np.bincount(cells, weights=days * np.repeat(f, lengths),
-                            minlength=self.n_persons * self.n_months)
-        # rounding at 1e-10 makes the sum independent of the order spells are added in
-        # (fte has at most two decimals, so no true value lies near a rounding tie)
-        total = np.round(total.astype(np.float64, copy=False), 10).reshape(self.n_persons, self.n_months)
-        return np.minimum(total, weekdays, out=total)
+        return cells, days * np.repeat(f, lengths)
+
+
+def cap_workdays(total: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
+    """Summed spell workdays rounded at 1e-10 and capped at the month's weekdays (in place).
+
+    Rounding makes the sum independent of the order spells are added in (fte has at most
+    two decimals, so no true value lies near a rounding tie).
+    """
+    total = np.round(total.astype(np.float64, copy=False), 10)
+    return np.minimum(total, weekdays, out=total)
 
 
 def _expand(first: np.ndarray, lengths: np.ndarray) -> np.ndarray:

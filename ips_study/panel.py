@@ -34,7 +34,7 @@ import pandas as pd
 from .cohort import PersonArrays, PersonMonths, person_months, study_municipalities
 from .config import StudyConfig
 from .municipalities import harmonise_residence
-from .outcomes import MonthGrid, month_id
+from .outcomes import MonthGrid, cap_workdays, month_id
 from .registers.schema import BENEFITS, HEALTH_BENEFITS
 
 OUTCOMES = [
@@ -47,9 +47,11 @@ KEY_COLUMNS = ["person_id", "municipality", "period", "period_start", "treated",
                "ips_start", "exposed", "event_time", "age", "sex", "months_observed"]
 
 
+_HEALTH_KINDS = [BENEFITS.index(b) for b in HEALTH_BENEFITS]
+
+
 def _month_outcomes(pm: PersonMonths) -> dict[str, np.ndarray]:
-    """Month grids of every outcome; indicators stay boolean (1 byte a cell) until the rows
-    are gathered, which makes the gathers several times cheaper than on float grids."""
+    """Month grids of every outcome (year panels sum them over months)."""
     out = {}
     for b in BENEFITS:
         out[_BENEFIT_OUTCOME.get(b, b)] = pm.benefit[b]
@@ -67,6 +69,48 @@ def _month_outcomes(pm: PersonMonths) -> dict[str, np.ndarray]:
     return out
 
 
+def _health_grid(pm: PersonMonths) -> np.ndarray:
+    cells, kind = pm.benefit_cells
+    out = np.zeros((pm.grid.n_persons, pm.grid.n_months), dtype=bool)
+    out.reshape(-1)[cells[np.isin(kind, _HEALTH_KINDS)]] = True
+    return out
+
+
+def _indicator(rows: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    out[rows] = 1.0
+    return out
+
+
+def _month_rows(pm: PersonMonths, include: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
+    """Outcomes of the included person-months (row order), straight from the covered cells.
+
+    Each spell writes its covered cells once into the output rows, instead of filling a
+    grid per outcome and gathering the rows from it: spells cover few cells, and the
+    outputs are written in their final float64 form once.
+    """
+    mask = include.reshape(-1)
+    n = len(m)
+    pos = np.full(mask.shape, -1, dtype=np.int32)  # output row of each included cell
+    pos[mask] = np.arange(n, dtype=np.int32)
+    cells, kind = pm.benefit_cells
+    r = pos[cells]
+    keep = (r >= 0) & (kind >= 0)
+    r, kind = r[keep], kind[keep]
+    cols = {_BENEFIT_OUTCOME.get(b, b): _indicator(r[kind == i], n) for i, b in enumerate(BENEFITS)}
+    cols["health_benefit"] = _indicator(r[np.isin(kind, _HEALTH_KINDS)], n)
+    cols["any_benefit"] = _indicator(r, n)
+    cols["benefit_months"] = cols["health_benefit"]  # one month: the same column
+    cells, days = pm.work_cells
+    r = pos[cells]
+    keep = r >= 0
+    cols["employed"] = _indicator(r[keep], n)
+    # same cells in the same order as the grid version: sums are bit-identical
+    total = np.bincount(r[keep], weights=days[keep], minlength=n)
+    cols["workdays"] = cap_workdays(total, pm.grid.weekdays[m])
+    return cols
+
+
 def _year_blocks(grid: MonthGrid) -> tuple[np.ndarray, np.ndarray]:
     years = grid.month_ids // 12 + 1970
     uniq, first = np.unique(years, return_index=True)
@@ -78,7 +122,6 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
     study = study_municipalities(munis, config, scope)
     grid = MonthGrid.from_range(config.window_start, config.window_end, len(arrays))
     pm = person_months(arrays, grid, codes_all, config)
-    y = _month_outcomes(pm)
     ips = munis.set_index(munis["municipality"].astype(str))["ips_start"]
     ips_by_code = pd.to_datetime(ips.reindex(codes_all)).to_numpy(dtype="datetime64[ns]")
 
@@ -94,28 +137,25 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
         muni_grid = pm.muni
         include = pm.target(config, study) if restrict_to_target else observed
 
-    # calendar-year ltbd from months observed (same value for month and year panels)
-    years, first = _year_blocks(grid)
+    # calendar-year ltbd from months observed (same value for month and year panels);
     # small-integer counts: exact, and an eighth of the memory traffic of float grids
-    bm_year = np.add.reduceat(y["health_benefit"] & observed, first, axis=1, dtype=np.int16)
+    years, first = _year_blocks(grid)
+    bm_year = np.add.reduceat(_health_grid(pm) & observed, first, axis=1, dtype=np.int16)
     ltbd_year = bm_year >= config.ltbd_months
     year_col = np.searchsorted(first, np.arange(grid.n_months), side="right") - 1
 
     n_m = grid.n_months
-    month_labels = np.array([f"{mid // 12 + 1970}-{mid % 12 + 1:02d}" for mid in grid.month_ids], dtype=object)
     if freq == "month":
-        mask = include.reshape(-1)
         p, m = np.nonzero(include)
         flat = p * n_m + m
-        # a boolean mask selects cells faster than an index array (no index reads)
-        cols = {k: v.reshape(-1)[mask] for k, v in y.items()}
+        cols = _month_rows(pm, include, m)
         cols["ltbd"] = np.take(ltbd_year.reshape(-1), p * len(years) + year_col[m])
-        muni_idx = np.ascontiguousarray(muni_grid).reshape(-1)[mask]
-        starts = grid.starts.astype("datetime64[ns]")
-        period_start = starts[m]
-        age = pm.age_at(p, m)
+        muni_idx = np.ascontiguousarray(muni_grid).reshape(-1)[include.reshape(-1)]
         months_obs = np.ones(len(p), dtype=np.int64)
-        event_time = (grid.month_ids - month_id([config.ips_start])[0])[m]
+        period_codes = m
+        period_dict = np.array([f"{mid // 12 + 1970}-{mid % 12 + 1:02d}" for mid in grid.month_ids], dtype=object)
+        period_starts = grid.starts.astype("datetime64[ns]")
+        event_times = grid.month_ids - month_id([config.ips_start])[0]
     else:
         # index month: first observed month of each person-year
         n_y = len(years)
@@ -135,38 +175,40 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
         n_obs = np.take(counts.reshape(-1), flat_y)
         cols = {}
         obs = observed.astype(np.float64)
-        for k, v in y.items():
+        for k, v in _month_outcomes(pm).items():
             s = np.take(np.add.reduceat(v * obs, first, axis=1).reshape(-1), flat_y)
             cols[k] = s if k in ("workdays", "benefit_months") else s / n_obs
         cols["ltbd"] = np.take(ltbd_year.reshape(-1), flat_y)
         flat = p * n_m + m
         muni_idx = np.take(np.ascontiguousarray(muni_grid).reshape(-1), flat)
-        period_start = pd.to_datetime(years.astype(str), format="%Y").to_numpy()[j]
-        age = pm.age_at(p, m)
         months_obs = n_obs.astype(np.int64)
-        event_time = (years - config.ips_start.year)[j]
+        period_codes = j
+        period_dict = years.astype(str).astype(object)
+        period_starts = pd.to_datetime(years.astype(str), format="%Y").to_numpy()
+        event_times = years - config.ips_start.year
 
     treated_code = codes_all.index(config.treated_municipality) if config.treated_municipality in codes_all else -2
+    period_start = period_starts[period_codes]
     ips_row = ips_by_code[muni_idx]
     # Text columns stay as (codes, dictionary) pairs here: materialising hundreds of millions of
     # Python strings is what makes a naive panel slow. pandas gets objects, Parquet gets
     # dictionary-encoded arrays (see _to_frame / _to_arrow).
-    period_codes, period_dict = (m, month_labels) if freq == "month" else (j, years.astype(str).astype(object))
     # dictionaries hold distinct values (a dictionary with repeats encodes nondeterministically)
     sex_values, sex_codes = np.unique(pm.sex.astype(str), return_inverse=True)
     sex_values = sex_values.astype(object)
+    # 0/1 columns are booleans viewed as int8 (no conversion pass); NaT compares False
     data = {
         "person_id": (p, pm.person_ids),
         "municipality": (muni_idx, np.asarray(codes_all, dtype=object)),
         "period": (period_codes, period_dict),
         "period_start": period_start,
-        "treated": (muni_idx == treated_code).astype(np.int8),
-        "post": (period_start >= np.datetime64(config.ips_start)).astype(np.int8),
+        "treated": (muni_idx == treated_code).view(np.int8),
+        "post": (period_starts >= np.datetime64(config.ips_start)).view(np.int8)[period_codes],
         "ips_start": ips_row,
-        "exposed": (~np.isnat(ips_row) & (ips_row <= period_start)).astype(np.int8),
-        "event_time": event_time.astype(np.int64),
-        "age": age.astype(np.int64),
-        "sex": (sex_codes[p], sex_values),
+        "exposed": (ips_row <= period_start).view(np.int8),
+        "event_time": event_times.astype(np.int64, copy=False)[period_codes],
+        "age": pm.age_at(p, m).astype(np.int64, copy=False),
+        "sex": (sex_codes.astype(np.int32)[p], sex_values),
         "months_observed": months_obs,
     }
     if config.design == "closed":
@@ -187,7 +229,8 @@ def _to_arrow(data: dict):
     for k, v in data.items():
         if isinstance(v, tuple):
             codes, values = v
-            cols[k] = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(values, pa.string()))
+            cols[k] = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32, copy=False)),
+                                                     pa.array(values, pa.string()))
         else:
             cols[k] = pa.array(v)
     return pa.table(cols)
@@ -198,15 +241,28 @@ def _all_codes(tables) -> list[str]:
                   | set(tables["municipalities"]["municipality"].astype(str)))
 
 
+def _materialise(data: dict) -> dict:
+    return {k: (v[1][v[0]] if isinstance(v, tuple) else v) for k, v in data.items()}
+
+
 def iter_panel(registers, config: StudyConfig | None = None, *, freq: str | None = None,
                restrict_to_target: bool = True, scope: str = "study",
                partition_size: int = 5_000, progress: bool = False,
-               arrow: bool = False) -> Iterator[pd.DataFrame]:
+               arrow: bool = False, workers: int = 1) -> Iterator[pd.DataFrame]:
     """Yield the panel one person partition at a time (bounded memory).
 
     With ``arrow=True`` each partition is a ``pyarrow.Table`` with dictionary-encoded text
     columns (no Python strings are created: the fast path for writing Parquet).
+    ``workers > 1`` builds that many partitions at once in threads (NumPy releases the GIL
+    in the array work); partitions still arrive in person order and at most ``workers + 1``
+    are held, so memory stays bounded.
     """
+    return _iter_parts(registers, config, freq, restrict_to_target, scope, partition_size, progress,
+                       workers, _to_arrow if arrow else _to_frame)
+
+
+def _iter_parts(registers, config, freq, restrict_to_target, scope, partition_size, progress,
+                workers, convert) -> Iterator:
     config = config or StudyConfig()
     freq = freq or config.freq
     if freq not in ("month", "year"):
@@ -224,15 +280,35 @@ def iter_panel(registers, config: StudyConfig | None = None, *, freq: str | None
     if progress:
         from tqdm.auto import tqdm
         bounds = tqdm(bounds, desc="panel", unit="partition")
-    convert = _to_arrow if arrow else _to_frame
-    for lo in bounds:
+
+    def build(lo: int):
         part = arrays.slice(lo, lo + partition_size)
-        yield convert(_partition_panel(part, munis, config, freq, restrict_to_target, scope, codes_all))
+        return convert(_partition_panel(part, munis, config, freq, restrict_to_target, scope, codes_all))
+
+    yield from _ordered_map(build, bounds, workers)
+
+
+def _ordered_map(fn, items, workers: int) -> Iterator:
+    """``map(fn, items)`` on ``workers`` threads, results in input order, few in flight."""
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def build_panel(registers, config: StudyConfig | None = None, *, freq: str | None = None,
                 restrict_to_target: bool = True, scope: str = "study",
-                partition_size: int = 5_000, progress: bool = False) -> pd.DataFrame:
+                partition_size: int = 5_000, progress: bool = False, workers: int = 1) -> pd.DataFrame:
     """Person-period panel with every SPEC section 4 outcome.
 
     Parameters
@@ -255,11 +331,13 @@ def build_panel(registers, config: StudyConfig | None = None, *, freq: str | Non
     DataFrame with :data:`KEY_COLUMNS` + :data:`OUTCOMES`, one row per person-period, ordered
     by person (in the order of the ``persons`` table) and period.
     """
-    parts = list(iter_panel(registers, config, freq=freq, restrict_to_target=restrict_to_target,
-                            scope=scope, partition_size=partition_size, progress=progress))
+    parts = list(_iter_parts(registers, config, freq, restrict_to_target, scope, partition_size,
+                             progress, workers, _materialise))
     if not parts:
         return pd.DataFrame(columns=KEY_COLUMNS + OUTCOMES)
-    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    # one frame from concatenated columns: pd.concat of per-partition frames copies twice
+    return pd.DataFrame({k: np.concatenate([p[k] for p in parts]) if len(parts) > 1 else parts[0][k]
+                         for k in parts[0]})
 
 
 def aggregate_panel(panel: pd.DataFrame) -> pd.DataFrame:
@@ -329,11 +407,12 @@ class _ParquetSink:
 
 def write_panel(registers, out: str | Path, config: StudyConfig | None = None, *,
                 freq: str | None = None, scope: str = "study", partition_size: int = 5_000,
-                restrict_to_target: bool = True, progress: bool = False) -> dict:
+                restrict_to_target: bool = True, progress: bool = False, workers: int = 1) -> dict:
     """Stream the panel to one Parquet file, partition by partition; return a summary.
 
     The summary (also written beside the file as ``<name>.summary.json``) holds rows, persons,
-    municipalities and periods - counts only, never identifiers.
+    municipalities and periods - counts only, never identifiers. ``workers``: threads building
+    partitions (see :func:`iter_panel`); the file is the same for any number.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -341,7 +420,8 @@ def write_panel(registers, out: str | Path, config: StudyConfig | None = None, *
     sink = _ParquetSink(out)
     try:
         for table in iter_panel(registers, config, freq=freq, scope=scope, restrict_to_target=restrict_to_target,
-                                partition_size=partition_size, progress=progress, arrow=True):
+                                partition_size=partition_size, progress=progress, arrow=True,
+                                workers=workers):
             sink.write(table)
     finally:
         sink.close()
