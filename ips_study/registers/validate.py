@@ -345,8 +345,13 @@ def _codes(v, rows) -> tuple[np.ndarray, int]:
 
 def _group(parsed, names, rows) -> np.ndarray:
     code = np.zeros(len(rows), np.int64)
-    for name in names:
-        c, k = _codes(parsed[name].values, rows)
+    workers = min(_workers(len(rows)), len(names))
+    if workers > 1:  # gathers and factorizing release the GIL: key columns side by side
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            keys = list(pool.map(lambda name: _codes(parsed[name].values, rows), names))
+    else:
+        keys = [_codes(parsed[name].values, rows) for name in names]
+    for c, k in keys:
         code = code * k + c
         if len(code) and code.max() > 2**40:  # stay far from int64 overflow
             code = pd.factorize(code)[0].astype(np.int64)
