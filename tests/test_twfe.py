@@ -193,6 +193,8 @@ def test_fit_panel_same_result_in_any_row_order():
         a = fit_panel(df, outcome="y", config=cfg, inference="cluster")
         b = fit_panel(df.sample(frac=1, random_state=1), outcome="y", config=cfg,
                       inference="cluster")
+        # clustered SEs on the closed form never build the n-row demeaned columns
+        assert not any(hasattr(a.fit, k) for k in ("_Xt", "_yt", "_resid"))
         w = a.with_inference("wild", reps=99)  # uses the lazily built Xt, yt
     assert a.fit.closed_form and b.fit.closed_form and a.fit.demeaner.grid
     assert b.estimate == pytest.approx(a.estimate, rel=1e-12)
