@@ -187,7 +187,7 @@ def direct_truth(direct: dict, code: str = "1804") -> dict[str, Any]:
     rec = direct[code]
     outs = [o for o in OUTCOMES if o in rec]
     months, pf, pc, co = rec["months"], rec.get("pf_months"), rec.get("pc_months"), rec.get("co_months")
-    att = {o: float(rec[o].sum() / months.sum()) for o in outs}
+    att = {o: float(rec[o].sum() / months.sum()) if months.sum() > 0 else 0.0 for o in outs}
     by_et = {o: {str(e): float(rec[o][e] / months[e]) for e in np.nonzero(months)[0]} for o in outs}
     out: dict[str, Any] = {"att": att, "by_event_time": by_et, "person_years": float(months.sum() / 12.0)}
     if pf is not None:
