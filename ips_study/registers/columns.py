@@ -292,14 +292,18 @@ def _typed_date(arr, col: Column) -> Parsed:
 
 
 def _string_date(text: Coded, missing: np.ndarray, col: Column, end: bool) -> Parsed:
-    idx = text.codes
+    # every verdict depends on the distinct value alone: decide per value, gather once per row
     udays, ym = parse_date_strings(text.uniques, end=end)
-    days = np.r_[udays, _NAT][idx]
-    bad_u = np.r_[udays == _NAT, False]
-    notes = {}
-    if ym.any():
-        notes["yyyymm_dates"] = int(_counts(text)[ym].sum())
-    return _check_days(days, missing, bad_u[idx], col, notes)
+    bad_u = udays == _NAT
+    reason_u = np.zeros(len(udays) + 1, np.int8)  # last slot: missing (code -1)
+    reason_u[:-1][~bad_u & ((udays < MIN_DAY) | (udays > MAX_DAY))] = R["out_of_range"]
+    reason_u[:-1][bad_u] = R["unparseable_date"]
+    if not col.nullable:
+        reason_u[-1] = R["missing_value"]
+    counts = _counts(text)
+    notes = {"yyyymm_dates": int(counts[ym].sum())} if ym.any() else {}
+    days = np.r_[udays, _NAT][text.codes]
+    return Parsed(days, reason_u[text.codes], notes, int(counts.sum()), int(counts[bad_u].sum()))
 
 
 def to_day_numbers(values: np.ndarray) -> np.ndarray:
