@@ -92,6 +92,8 @@ class Coded:
         new = np.empty(len(new_uniques), dtype=object)
         new[:] = list(new_uniques)
         remap, uniq = pd.factorize(new, use_na_sentinel=True)
+        if len(uniq) == len(remap) and (remap == np.arange(len(remap))).all():  # same codes: no gather
+            return Coded(self.codes, np.asarray(uniq, dtype=object))
         return Coded(np.append(remap.astype(np.int64), -1)[self.codes], np.asarray(uniq, dtype=object))
 
 
@@ -242,16 +244,18 @@ def _code(text: Coded, missing: np.ndarray, col: Column) -> Parsed:
         key = u.lower()
         mapped.append(canon.get(key, alias.get(key)))
         is_alias.append(key not in canon and key in alias or (key in canon and u != canon[key]))
-    ok_u = np.array([m is not None for m in mapped] + [True])  # last slot: missing (-1)
-    reason = _missing_reason(len(missing), missing, col)
-    bad = ~ok_u[text.codes]
-    reason[bad & (reason == 0)] = R["unknown_code"]
+    bad_u = np.array([m is None for m in mapped], bool)
+    reason_u = np.zeros(len(mapped) + 1, np.int8)  # decided per value; last slot: missing (-1)
+    reason_u[:-1][bad_u] = R["unknown_code"]
+    if not col.nullable:
+        reason_u[-1] = R["missing_value"]
+    counts = _counts(text)
     notes = {}
-    n_alias = int(_counts(text)[np.array(is_alias, bool)].sum()) if any(is_alias) else 0
+    n_alias = int(counts[np.array(is_alias, bool)].sum()) if any(is_alias) else 0
     if n_alias:
         notes["sex_code_recoded" if col.name == "sex" else "code_alias"] = n_alias
     values = text.recode(mapped)
-    return Parsed(values, reason, notes, int((~missing).sum()), int(bad.sum()))
+    return Parsed(values, reason_u[text.codes], notes, int(counts.sum()), int(counts[bad_u].sum()))
 
 
 def _fix_municipality(code: str) -> tuple[str | None, bool]:
