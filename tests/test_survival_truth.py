@@ -13,8 +13,8 @@ from ips_study.designs.survival import fit_cox_panel
 from ips_study.panel import build_panel
 from ips_study.synthetic import Effects, generate
 from ips_study.synthetic import states as synth_states
-from ips_study.synthetic.hazard_truth import (HazardTruth, everyone_referred, fit_stacked,
-                                              implied_hazard_ratio, iter_worlds,
+from ips_study.synthetic.hazard_truth import (HazardTruth, cohort_panels, everyone_referred,
+                                              fit_stacked, implied_hazard_ratio, iter_worlds,
                                               participant_hazard_ratio, participant_months,
                                               stacked_tte)
 
@@ -164,7 +164,6 @@ def test_study_cox_covers_the_pooled_truth_over_seeds():
     ttes, est = [], []
     for s in (11, 12, 13):
         d = generate(30_000, seed=s)
-        from ips_study.synthetic.hazard_truth import cohort_panels
         tte = stacked_tte(*cohort_panels(d, CFG), CFG)
         tte["person_id"] = f"{s}:" + tte["person_id"]
         ttes.append(tte)

@@ -64,6 +64,11 @@ class HazardTruth:
 
     ``std_error`` is the person-clustered sandwich SE: how much the truth of the simulated
     people would move with another draw of people, not the study's estimation error.
+
+    >>> t = HazardTruth("demo", log_hr=float(np.log(0.8)), std_error=0.1, n_persons=10, n_rows=20,
+    ...                 n_events={"factual": 4, "counterfactual": 5}, exposed_share=0.5)
+    >>> round(t.hazard_ratio, 3), [round(x, 3) for x in t.conf_int()]
+    (0.8, [-0.419, -0.027])
     """
 
     estimand: str
@@ -82,7 +87,7 @@ class HazardTruth:
 
     def conf_int(self, level: float | None = None) -> tuple[float, float]:
         """Interval of the log hazard ratio (normal, from the person-clustered SE)."""
-        z = stats.norm.ppf(0.5 + (level or self.level) / 2)
+        z = float(stats.norm.ppf(0.5 + (level or self.level) / 2))
         return (self.log_hr - z * self.std_error, self.log_hr + z * self.std_error)
 
     def to_dict(self) -> dict[str, Any]:
@@ -288,13 +293,6 @@ def iter_worlds(n_persons: int, *, seed: int, effects=None) -> Iterator[Worlds]:
 
 
 # -- the participants' own months: no dilution ---------------------------------------------------
-def _run_length(flag: np.ndarray, new_person: np.ndarray) -> np.ndarray:
-    """Length of the current run of ``flag`` within each person (rows sorted by person, month)."""
-    from ..designs.survival.tte import _runs
-
-    return _runs(flag, new_person)
-
-
 def participant_months(panel: pd.DataFrame, caseload: pd.DataFrame) -> pd.DataFrame:
     """Person-months at risk of entering AAP/DP while the person's IPS episode is active.
 
@@ -306,13 +304,15 @@ def participant_months(panel: pd.DataFrame, caseload: pd.DataFrame) -> pd.DataFr
     must be consecutive (a gap breaks the history). Returns ``person_id``, ``start``/``stop``
     (months since the first meeting, ``(k-1, k]``), ``event`` (entry this month).
     """
+    from ..designs.survival.tte import _runs
+
     p = panel.sort_values(["person_id", "period_start"], kind="stable").reset_index(drop=True)
     ps = pd.to_datetime(p["period_start"])
     mon = (ps.dt.year * 12 + ps.dt.month - 1).to_numpy(np.int64)
     pid = p["person_id"].to_numpy()
     same = np.r_[False, (pid[1:] == pid[:-1]) & (np.diff(mon) == 1)]
     ent = ((p["work_assessment"].to_numpy() > 0) | (p["disability"].to_numpy() > 0))
-    sick_run = _run_length(p["sickness"].to_numpy() > 0, ~same)
+    sick_run = _runs(p["sickness"].to_numpy() > 0, ~same)
     prev_ok = np.r_[False, ~ent[:-1] & (sick_run[:-1] < LONG_SICK_MONTHS)] & same
     ep = caseload.dropna(subset=["start_date"])
     first = pd.to_datetime(ep["start_date"])
