@@ -147,7 +147,6 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
     n_m = grid.n_months
     if freq == "month":
         p, m = np.nonzero(include)
-        flat = p * n_m + m
         cols = _month_rows(pm, include, m)
         cols["ltbd"] = np.take(ltbd_year.reshape(-1), p * len(years) + year_col[m])
         muni_idx = np.ascontiguousarray(muni_grid).reshape(-1)[include.reshape(-1)]
@@ -179,8 +178,7 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
             s = np.take(np.add.reduceat(v * obs, first, axis=1).reshape(-1), flat_y)
             cols[k] = s if k in ("workdays", "benefit_months") else s / n_obs
         cols["ltbd"] = np.take(ltbd_year.reshape(-1), flat_y)
-        flat = p * n_m + m
-        muni_idx = np.take(np.ascontiguousarray(muni_grid).reshape(-1), flat)
+        muni_idx = np.take(np.ascontiguousarray(muni_grid).reshape(-1), p * n_m + m)
         months_obs = n_obs.astype(np.int64)
         period_codes = j
         period_dict = years.astype(str).astype(object)
@@ -212,7 +210,7 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
         "months_observed": months_obs,
     }
     if config.design == "closed":
-        data["current_municipality"] = (np.take(pm.muni.reshape(-1), flat), np.asarray(codes_all, dtype=object))
+        data["current_municipality"] = (np.take(pm.muni.reshape(-1), p * n_m + m), np.asarray(codes_all, dtype=object))
     for k in OUTCOMES:
         data[k] = cols[k].astype(np.float64, copy=False)
     return data
