@@ -173,8 +173,9 @@ def main(argv=None) -> None:
         peer = run(RUNNER.format(body=_PLAIN.format(reader=reader, variant=variant, ext=ext).format(d=root)))
         ours = run(RUNNER.format(body=_OURS.format(variant=variant).format(d=root)))
         for name, r in ((f"pandas.{reader}", peer), ("read_registers", ours)):
-            print(f"{variant:<14}{name:<24}{r['seconds']:>8.1f}{r['cpu']:>8.1f}{r['rows'] / r['seconds'] / 1e6:>12.2f}"
-                  f"{r['peak'] / 2**30:>10.2f}{r['peak'] / peer['size']:>11.2f}{r['seconds'] / peer['seconds']:>13.2f}x")
+            print(f"{variant:<14}{name:<24}{r['seconds']:>8.1f}{r['cpu']:>8.1f}"
+                  f"{r['rows'] / r['seconds'] / 1e6:>12.2f}{r['peak'] / 2**30:>10.2f}"
+                  f"{r['peak'] / peer['size']:>11.2f}{r['seconds'] / peer['seconds']:>13.2f}x")
         counts[variant] = (ours["extra"], peer["size"], ours["size"])
     print("\nrows/s = benefit rows / wall seconds; read_registers is end to end (persons and benefits read,"
           " validated, merged, quarantine written); size = memory_usage(deep=True) of the peer's DataFrame")

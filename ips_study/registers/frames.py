@@ -18,7 +18,8 @@ Example
 >>> df = assemble_frame({"id": np.array(["a", "b"], dtype=object), "x": np.array([1.0, 2.0])})
 >>> df.dtypes.astype(str).tolist()
 ['object', 'float64']
->>> t = pa.table({"c": pa.chunked_array([pa.array(["x", "y"]).dictionary_encode(), pa.array(["z"]).dictionary_encode()])})
+>>> parts = [pa.array(["x", "y"]).dictionary_encode(), pa.array(["z"]).dictionary_encode()]
+>>> t = pa.table({"c": pa.chunked_array(parts)})
 >>> take_rows(t, np.array([0, 2]))["c"].tolist()
 ['x', 'z']
 """
