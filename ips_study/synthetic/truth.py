@@ -175,7 +175,8 @@ def direct_truth(direct: dict, code: str = "1804") -> dict[str, Any]:
 
     Cheap (a few array sums): the function to call per replication of a simulation. It uses
     whole months and month-level target membership, so it approximates the panel truth of
-    :func:`compute_truth` (person-years by index month) to a few per cent of the effect.
+    :func:`compute_truth` (person-years by index month): on the default data to within 0.7
+    workdays and 1.3 percentage points (5-20 % of the larger effects, more of small ones).
 
     Returns ``att``, ``att_population``, ``att_cohort`` (dicts by outcome), the same
     ``by_event_time*`` (dicts by outcome of dicts by event year), ``person_years`` (factual
