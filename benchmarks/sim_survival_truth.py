@@ -16,8 +16,10 @@ Three parts, each printing a small table:
    in turn as the treated one), and the truth pooled over all seeds; coverage of the 95 %
    intervals.
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/sim_survival_truth.py`` (about 15 minutes on
-one loaded core; ``--parts coverage --seeds 4`` for a quick look).
+Run: ``nice -n 10 .venv/bin/python benchmarks/sim_survival_truth.py`` (one process; on the
+loaded shared machine about 10 + 11 + 12 minutes for the three parts; the second block of
+seeds in docs/survival.md is ``--parts coverage --first-seed 11``; ``--parts coverage --seeds
+3`` for a quick look).
 """
 
 from __future__ import annotations
