@@ -341,6 +341,8 @@ def participant_hazard_ratio(data, config: StudyConfig | None = None, *, ties: s
     register ``ips_caseload``; see :func:`participant_months`) in both worlds, stacked,
     with ``world`` as the only covariate, months since the first meeting as the time scale
     (recurrent entries, Andersen–Gill counting process) and the sandwich by person.
+    ``data`` is a :class:`SyntheticData` or an iterable of them (e.g. :func:`iter_worlds`),
+    pooled into one fit.
 
     Examples
     --------
