@@ -239,10 +239,6 @@ def _all_codes(tables) -> list[str]:
                   | set(tables["municipalities"]["municipality"].astype(str)))
 
 
-def _materialise(data: dict) -> dict:
-    return {k: (v[1][v[0]] if isinstance(v, tuple) else v) for k, v in data.items()}
-
-
 def iter_panel(registers, config: StudyConfig | None = None, *, freq: str | None = None,
                restrict_to_target: bool = True, scope: str = "study",
                partition_size: int = 5_000, progress: bool = False,
@@ -330,12 +326,20 @@ def build_panel(registers, config: StudyConfig | None = None, *, freq: str | Non
     by person (in the order of the ``persons`` table) and period.
     """
     parts = list(_iter_parts(registers, config, freq, restrict_to_target, scope, partition_size,
-                             progress, workers, _materialise))
+                             progress, workers, lambda data: data))
     if not parts:
         return pd.DataFrame(columns=KEY_COLUMNS + OUTCOMES)
-    # one frame from concatenated columns: pd.concat of per-partition frames copies twice
-    return pd.DataFrame({k: np.concatenate([p[k] for p in parts]) if len(parts) > 1 else parts[0][k]
-                         for k in parts[0]})
+    # one frame from concatenated columns (pd.concat of per-partition frames copies twice);
+    # text columns are concatenated as codes and turned into str objects once
+    return pd.DataFrame({k: _concat_column([p[k] for p in parts]) for k in parts[0]})
+
+
+def _concat_column(pieces: list):
+    if not isinstance(pieces[0], tuple):
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+    offsets = np.cumsum([0] + [len(values) for _, values in pieces[:-1]])
+    codes = np.concatenate([c.astype(np.int64) + o for (c, _), o in zip(pieces, offsets)])
+    return np.concatenate([values for _, values in pieces])[codes]
 
 
 def aggregate_panel(panel: pd.DataFrame) -> pd.DataFrame:
