@@ -108,7 +108,7 @@ class CoxPH:
         return loglik, score, info, parts
 
     def fit(self, X, stop, event, *, start=None, strata=None, weights=None, cluster=None,
-            names=None, init=None) -> "CoxPH":
+            names=None, init=None, _grid=None) -> "CoxPH":
         """Fit the model.
 
         Parameters
@@ -129,6 +129,9 @@ class CoxPH:
             Covariate names.
         init : array_like (p,), optional
             Starting values (default zeros).
+        _grid : EventGrid, optional
+            The risk-set grid of an earlier fit on the same ``start``, ``stop``, ``event``
+            and ``strata`` (only covariates changed), reused to skip the sort (placebo refits).
 
         Returns
         -------
@@ -151,7 +154,7 @@ class CoxPH:
         self._center = np.average(X, axis=0, weights=w)
         self._X = X - self._center
         self._w = w
-        self._grid = EventGrid(start, stop, event, strata)
+        self._grid = EventGrid(start, stop, event, strata) if _grid is None else _grid
         self._start, self._stop, self._event = start, stop, event
         beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
         ll, U, I, parts = self._terms(beta)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ...config import StudyConfig
 from ...results import Results
@@ -197,6 +198,9 @@ def _cox_tidy(fit: CoxPH, cov) -> pd.DataFrame:
                          "hazard_ratio": np.exp(fit.params_)}, index=fit.names_)
 
 
+COX_INFERENCE = ("placebo", "cluster", "robust", "model")
+
+
 def _pick_cov(fit, inference, cluster_codes, person_codes):
     if inference == "cluster":
         return fit.robust_cov(cluster_codes)
@@ -207,21 +211,55 @@ def _pick_cov(fit, inference, cluster_codes, person_codes):
     raise ValueError("inference must be 'cluster', 'robust' or 'model'")
 
 
+def _placebo_ci_fn(tidy: pd.DataFrame, main: str, draws: pd.Series):
+    """Intervals at any level: rank inversion for ``main``, normal (person-robust) for the rest."""
+    from scipy import stats
+
+    from .placebo import placebo_table
+
+    def ci(level: float) -> pd.DataFrame:
+        z = stats.norm.ppf(0.5 + level / 2)
+        out = pd.DataFrame({"lower": tidy["estimate"] - z * tidy["std_error"],
+                            "upper": tidy["estimate"] + z * tidy["std_error"]})
+        pt = placebo_table(float(tidy.at[main, "estimate"]), draws, level)
+        out.loc[main] = [pt["conf_low"], pt["conf_high"]]
+        return out
+
+    return ci
+
+
 def fit_cox_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
                   covariates=("exposed", "treated", "age_band", "female"), strata=None,
-                  ties: str = "efron", **options) -> CoxResults:
+                  ties: str = "efron", level: float = 0.95, **options) -> CoxResults:
     """Cox model with time-varying exposure; main term ``exposed`` (log hazard ratio).
 
-    ``inference``: ``"cluster"`` (default; Lin–Wei by index municipality), ``"robust"`` (by
-    person) or ``"model"``. ``strata``: column name(s) with separate baseline hazards.
+    ``inference``:
+
+    * ``"placebo"`` (default): placebo in space for the main term — the model refitted
+      with each control municipality as the pseudo-treated one (exposure from the same
+      ``ips_start``), p = rank of ``|estimate|`` among the J + 1, interval by inverting
+      that rank test, ``std_error`` = root mean square of the placebo estimates (see
+      :mod:`.placebo` for the assumptions). Other terms get the person-robust sandwich.
+      Chosen as the default because there is one treated municipality: the municipality
+      cluster sandwich then rests on one treated cluster and under-covers (docs/survival.md).
+    * ``"cluster"``: Lin–Wei sandwich by index municipality, with a warning note when
+      clusters or treated clusters are few;
+    * ``"robust"``: sandwich by person; ``"model"``: inverse information.
+
+    Whatever the choice, the tidy table carries ``model_std_error``, ``robust_std_error``
+    and ``cluster_std_error`` for comparison. ``strata``: column name(s) with separate
+    baseline hazards.
     """
     cause = _cause(outcome)
     config, tte, notes = _prepare(panel, config, options)
     if options:
         raise TypeError(f"unknown option(s) for cox: {', '.join(options)}")
-    inference = inference or "cluster"
+    inference = inference or "placebo"
+    if inference not in COX_INFERENCE:
+        raise ValueError(f"inference must be one of {COX_INFERENCE} for cox, got {inference!r}")
     X = _design_matrix(tte, covariates)
-    X, merged = _drop_eventless_levels(X, (tte["event"] == cause).to_numpy())
+    event = (tte["event"] == cause).to_numpy()
+    X, merged = _drop_eventless_levels(X, event)
     if merged:
         notes.append(f"No events at level(s) {', '.join(merged)}: merged into the reference "
                      "level (their coefficients would diverge).")
@@ -229,22 +267,62 @@ def fit_cox_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
     if strata:
         strata = [strata] if isinstance(strata, str) else list(strata)
         st = pd.factorize(tte[strata].astype(str).agg("|".join, axis=1))[0]
-    fit = CoxPH(ties=ties).fit(X.to_numpy(), tte["stop"], tte["event"] == cause,
+    fit = CoxPH(ties=ties).fit(X.to_numpy(), tte["stop"], event,
                                start=tte["start"], strata=st, names=list(X.columns))
-    cov = _pick_cov(fit, inference, tte["cluster"], tte["person_id"])
+    person = pd.factorize(tte["person_id"])[0]
+    cov_robust = fit.robust_cov(person)
+    cov_cluster = fit.robust_cov(tte["cluster"])
+    covs = {"model": fit.cov_, "robust": cov_robust, "cluster": cov_cluster}
+    cov = covs.get(inference, cov_robust)
+    tidy = _cox_tidy(fit, cov)
+    tidy["robust_std_error"] = np.sqrt(np.diag(cov_robust))
+    tidy["cluster_std_error"] = np.sqrt(np.diag(cov_cluster))
     n_clusters = int(tte["cluster"].nunique())
-    if inference == "cluster" and n_clusters < MIN_CLUSTERS:
-        notes.append(f"Only {n_clusters} municipality clusters: the Lin–Wei sandwich is biased "
-                     "downward with few clusters; compare with inference='robust'/'model'.")
+    n_treated = int(tte.loc[tte["treated"] == 1, "cluster"].nunique())
     main = covariates[0] if covariates[0] in X.columns else X.columns[0]
     extras = {"loglik": fit.loglik_, "n_events": fit.n_events_, "ties": ties,
               "n_persons": int(tte["person_id"].nunique()), "n_clusters": n_clusters,
+              "n_treated_clusters": n_treated,
               "strata": list(strata) if strata else None,
               "ph_test": fit.zph("km").table.to_dict(orient="index")}
-    return CoxResults(_cox_tidy(fit, cov), fit=fit, design="cox", outcome=outcome or "ltbd_onset",
+    ci_fn = None
+    if inference == "cluster" and (n_clusters < MIN_CLUSTERS or n_treated < 2):
+        notes.append(f"{n_clusters} municipality clusters, {n_treated} treated: the Lin–Wei "
+                     "sandwich is biased downward with few (treated) clusters; prefer "
+                     "inference='placebo' (compare 'robust'/'model').")
+    if inference == "placebo":
+        from .placebo import placebo_draws, placebo_table
+
+        if main != "exposed" or "exposed" not in X.columns:
+            raise ValueError("placebo inference needs 'exposed' as the first covariate")
+        draws = placebo_draws(tte, X, event, config, strata=st, ties=ties)
+        pt = placebo_table(float(tidy.at[main, "estimate"]), draws, level)
+        tidy.loc[main, ["std_error", "p_value", "conf_low", "conf_high"]] = \
+            [pt["std_error"], pt["p_value"], pt["conf_low"], pt["conf_high"]]
+        tidy["statistic"] = tidy["estimate"] / tidy["std_error"]
+        rest = tidy.index != main
+        tidy.loc[rest, "p_value"] = 2 * stats.norm.sf(np.abs(tidy.loc[rest, "statistic"]))
+        z = stats.norm.ppf(0.5 + level / 2)
+        tidy.loc[rest, "conf_low"] = tidy.loc[rest, "estimate"] - z * tidy.loc[rest, "std_error"]
+        tidy.loc[rest, "conf_high"] = tidy.loc[rest, "estimate"] + z * tidy.loc[rest, "std_error"]
+        ci_fn = _placebo_ci_fn(tidy, main, draws)
+        extras.update(n_placebos=pt["n_placebos"], placebo_not_identified=pt["n_not_identified"],
+                      placebo_p_value=pt["p_value"], placebo_half_width=pt["conf_high"] - tidy.at[main, "estimate"],
+                      placebo_estimates=draws.dropna().to_dict())
+        notes.append(f"Placebo in space over {pt['n_placebos']} control municipalities for "
+                     f"'{main}': p = rank/(J+1), interval inverts the rank test, std_error = RMS "
+                     "of placebo estimates; other terms: person-robust sandwich.")
+        if pt["n_not_identified"]:
+            notes.append(f"{pt['n_not_identified']} control municipalities left out as placebos: "
+                         "no event in their exposed or pre-IPS time (not identified).")
+        if pt["n_placebos"] + 1 < 1 / (1 - level):
+            notes.append(f"with {pt['n_placebos']} placebos the {level:.0%} interval is unbounded")
+    return CoxResults(tidy, fit=fit, design="cox", outcome=outcome or "ltbd_onset",
                       inference=inference, n_obs=len(tte),
-                      n_units=n_clusters if inference == "cluster" else int(tte["person_id"].nunique()),
-                      main_term=main, extras=extras, notes=tuple(notes))
+                      n_units=n_clusters if inference in ("cluster", "placebo")
+                      else int(tte["person_id"].nunique()),
+                      main_term=main, level=level, extras=extras, conf_int_fn=ci_fn,
+                      notes=tuple(notes))
 
 
 # -- competing risks ------------------------------------------------------------------------
