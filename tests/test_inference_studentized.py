@@ -49,7 +49,7 @@ def brute_within_variance(X, e, person, unit, period, L):
 
 
 def test_within_variance_equals_brute_force(panel):
-    res = fit(panel)
+    res = fit(panel).with_inference("placebo-t", variance="within")
     f = res.fit
     L = np.ones((1, 1))
     got = within_variance(f.Xt, f.resid, f.fe[0], f.unit, f.period, len(f.period_labels),
@@ -63,10 +63,11 @@ def test_person_and_municipality_level_pick_their_variance(panel):
     person = fit(panel)
     muni = fit(panel, level="municipality")
     assert has_persons(person.fit) and not has_persons(muni.fit)
-    assert person.extras["studentised_variance"] == "within"
+    # "auto" is the size model at both levels (the within model is an option at person level)
+    assert person.extras["studentised_variance"] == "size"
     assert muni.extras["studentised_variance"] == "size"
-    assert person.with_inference("placebo-t", variance="size").extras[
-        "studentised_variance"] == "size"
+    assert person.with_inference("placebo-t", variance="within").extras[
+        "studentised_variance"] == "within"
     with pytest.raises(ValueError, match="person-level"):
         muni.with_inference("placebo-t", variance="within")
     with pytest.raises(ValueError, match="variance must be"):
@@ -74,7 +75,7 @@ def test_person_and_municipality_level_pick_their_variance(panel):
 
 
 def test_studentised_rank_by_hand(panel):
-    res = fit(panel)
+    res = fit(panel).with_inference("placebo-t", variance="within")
     f = res.fit
     L = np.ones((1, 1))
     b, codes = placebo_estimates(f)

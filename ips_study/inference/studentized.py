@@ -32,7 +32,10 @@ for normal errors), in one of two forms (option ``variance``):
 ``"size"`` (aggregate panels, no persons): ``v_j = A + B / M_j``
     as Ferman & Pinto, M = persons per period.
 
-``"auto"`` (default) takes ``within`` when the fit has person fixed effects, else ``size``.
+``"auto"`` (default) is ``size`` at both levels: on 500 draws of the synthetic register
+generator the size model rejected 4.4% of true nulls at person level (3.6% at municipality
+level), the within model 2.0% (valid but conservative: with 21 controls the two-parameter
+fit ``A + C * V_j`` is noisy and overstates the treated unit's variance on average).
 The interval inverts the studentised rank test under a constant additive effect:
 ``b +/- h`` with ``h`` the rank critical value of the rescaled draws
 ``b_j * sqrt(v_1 / v_j)``; ``std_error`` is ``sqrt(v_1)``.
@@ -49,8 +52,9 @@ Examples
 >>> from ips_study.designs.did import example_panel, fit_panel
 >>> res = fit_panel(example_panel(seed=1), outcome="workdays", config=StudyConfig(),
 ...                 inference="placebo-t")
->>> res.extras["studentised_variance"]
-'within'
+>>> res.extras["studentised_variance"], res.with_inference("placebo-t", variance="within").extras[
+...     "studentised_variance"]
+('size', 'within')
 """
 
 from __future__ import annotations
@@ -131,7 +135,9 @@ def studentized_placebo_inference(fit, contrasts: pd.DataFrame, *, level: float 
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     persons = has_persons(fit)
     if variance == "auto":
-        variance = "within" if persons else "size"
+        # the size model was nominal at both levels in the 500-replication generator run;
+        # the within-unit model was valid but conservative at person level (docs/inference.md)
+        variance = "size"
     if variance == "within" and not persons:
         raise ValueError("variance='within' needs a person-level fit (person fixed effects "
                          "nested in municipalities); use variance='size'")
