@@ -17,6 +17,8 @@ random numbers), with the package's own panel code, for every SPEC section 4 out
 * ``att_cohort`` (:func:`cohort_truth`): intention-to-treat effect on the closed cohort
   (target group at ``config.baseline_date``, by baseline municipality), factual minus
   counterfactual of the same person-years. Identified by the closed-cohort DiD.
+* ``hazard_ratio_ltbd_onset`` (:func:`.hazard_truth.implied_hazard_ratio`): the true log
+  hazard ratio of exposure for the Cox design; ``None`` when the population is too small.
 * ``staggered`` (:func:`staggered_cells`, :func:`aggregate_cells`): the open-population
   truth per adopting municipality and period from the period containing its IPS start, and
   its Callaway-Sant'Anna simple and dynamic aggregations.
@@ -30,7 +32,7 @@ Example
 >>> OUTCOMES[:3]
 ('disability', 'work_assessment', 'sickness')
 >>> sorted(ESTIMANDS)
-['att', 'att_cohort', 'att_population', 'staggered']
+['att', 'att_cohort', 'att_population', 'hazard_ratio_ltbd_onset', 'staggered']
 """
 
 from __future__ import annotations
@@ -415,7 +417,25 @@ ESTIMANDS = {
     "staggered": ("open-population truth per adopting municipality and calendar year from the year "
                   "IPS starts (cells), and its Callaway-Sant'Anna simple (population-weighted cells) "
                   "and dynamic aggregations, as the staggered design reports them"),
+    "hazard_ratio_ltbd_onset": ("closed cohort: log hazard ratio of IPS on exposed person-time for the "
+                                "onset of long-term benefit dependence, factual vs counterfactual "
+                                "world of the treated municipality's cohort, stacked Cox fit "
+                                "stratified by exposure (hazard_truth.implied_hazard_ratio). "
+                                "Identified by the Cox design (time-varying exposure)"),
 }
+
+
+def _hazard_truth(data, cfg) -> dict[str, Any] | None:
+    """True log hazard ratio of exposure for the Cox design (:mod:`.hazard_truth`), or None.
+
+    None when the population is too small for the stacked Cox fit (no onset in one world).
+    """
+    from .hazard_truth import implied_hazard_ratio
+
+    try:
+        return implied_hazard_ratio(data, cfg).to_dict()
+    except ValueError:
+        return None
 
 
 def compute_truth(data) -> dict[str, Any]:
@@ -464,6 +484,7 @@ def compute_truth(data) -> dict[str, Any]:
             res.update(cohort_truth(data.registers, data.counterfactual, mcfg))
             by_muni[code] = {"ips_start": row["ips_start"].strftime("%Y-%m"), **res}
         out["by_municipality"] = by_muni
+        out["hazard_ratio_ltbd_onset"] = _hazard_truth(data, cfg)
         cells = staggered_cells(data.registers, data.counterfactual, cfg)
         outcomes = list(out["att"])
         out["staggered"] = {
