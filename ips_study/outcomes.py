@@ -2,9 +2,10 @@
 
 A *grid* is a dense ``(n_persons, n_months)`` array for one partition of persons and a
 contiguous range of calendar months starting at ``MonthGrid.first``. Spells become grid
-values through difference arrays (``+1`` at the first month, ``-1`` after the last, cumulative
-sum along months), so the cost is linear in spells plus grid cells and no Python loop runs over
-persons or spells.
+values by listing the cells (person-months) each spell covers (:meth:`MonthGrid.cells`), so
+the cost is linear in covered cells and no Python loop runs over persons or spells;
+:meth:`MonthGrid.count` keeps the difference-array form (``+1`` at the first month, ``-1``
+after the last, cumulative sum along months), which the tests use as a cross-check.
 
 Definitions (SPEC section 4):
 
@@ -133,6 +134,10 @@ class MonthGrid:
         (``None`` when no labels are given). Spells cover few of the grid's cells (benefits:
         about 15 of 144 months a person), so listing covered cells beats difference arrays,
         whose cumulative sums pass over every cell.
+
+        >>> g = MonthGrid.from_range("2012-01", "2012-03", n_persons=2)
+        >>> g.cells([1], pd.to_datetime(["2012-02-10"]), pd.to_datetime([None]), ["a"])
+        (array([4, 5]), array(['a', 'a'], dtype='<U1'))
         """
         lo, hi = self._range(start, end, first_day=first_day)
         lengths = np.maximum(hi - lo + 1, 0)
@@ -207,10 +212,13 @@ class MonthGrid:
 
 
 def cap_workdays(total: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
-    """Summed spell workdays rounded at 1e-10 and capped at the month's weekdays (in place).
+    """Summed spell workdays rounded at 1e-10 and capped at the month's weekdays.
 
     Rounding makes the sum independent of the order spells are added in (fte has at most
     two decimals, so no true value lies near a rounding tie).
+
+    >>> cap_workdays(np.array([0.1 + 0.2, 25.0]), np.array([21.0, 21.0])).tolist()
+    [0.3, 21.0]
     """
     total = np.round(total.astype(np.float64, copy=False), 10)
     return np.minimum(total, weekdays, out=total)
