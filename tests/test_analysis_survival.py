@@ -45,6 +45,8 @@ def test_survival_table_shows_cox_under_four_inferences():
         assert cox.loc[name, "conf_high"] - cox.loc[name, "conf_low"] == pytest.approx(2 * 1.959964 * t[col])
     assert cox.loc["placebo", "p_value"] == pytest.approx(r.p_value)
     assert np.isinf(cox.loc["placebo", "conf_high"])       # 7 placebos cannot bound a 95% interval
-    # the other Cox terms once, under the fit's own inference; Fine-Gray and dthazard as before
-    assert (table[(table["design"] == "cox") & (table["term"] != "exposed")]["inference"] == "placebo").all()
+    # the other Cox terms once, with the person-robust SE the placebo fit gives them
+    rest = table[(table["design"] == "cox") & (table["term"] != "exposed")].set_index("term")
+    assert (rest["inference"] == "robust").all()
+    assert rest.loc["female", "std_error"] == pytest.approx(r.tidy().loc["female", "robust_std_error"])
     assert {"finegray", "dthazard"} <= set(table["design"])
