@@ -90,3 +90,21 @@ def test_cli_estimate_cox_placebo(tmp_path, panel, placebo, capsys):
     assert d["estimate"] == pytest.approx(placebo.estimate)
     assert d["p_value"] == pytest.approx(placebo.p_value)
     assert str(panel["person_id"].iloc[0]) not in capsys.readouterr().out
+
+
+def test_dthazard_placebo_equals_hand_loop(panel):
+    from ips_study.designs.survival import fit_dthazard_panel
+
+    res = fit_dthazard_panel(panel, config=CFG, inference="placebo")
+    ctrl = panel[panel["municipality"] != CFG.treated_municipality]
+    hand = {code: fit_dthazard_panel(ctrl, config=CFG.replace(treated_municipality=code),
+                                     inference="model").estimate
+            for code in sorted(ctrl["municipality"].unique())}
+    got = res.extras["placebo_estimates"]
+    assert sorted(got) == sorted(hand)
+    for code, b in hand.items():
+        assert got[code] == pytest.approx(b, abs=1e-6)
+    null = np.array(list(got.values()))
+    assert res.p_value == pytest.approx((1 + np.sum(np.abs(null) >= abs(res.estimate))) / (len(null) + 1))
+    assert res.inference == "placebo"
+    assert fit_dthazard_panel(panel, config=CFG).inference == "cluster"

@@ -436,7 +436,11 @@ def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
                        covariates=("age_band", "female"), **options) -> Results:
     """Discrete-time hazard DiD (person-month cloglog/logit); main term ``treated_post``.
 
-    ``inference``: ``"cluster"`` (default; municipality of the index date) or ``"model"``.
+    ``inference``: ``"cluster"`` (default; municipality of the index date), ``"model"`` or
+    ``"placebo"`` (placebo in space for ``term="treated_post"``: the GLM refitted on the
+    controls-only person-months with each control municipality as the treated one from the
+    same ``ips_start``; rank p-value, inverted interval and RMS standard error as for ``cox``,
+    see :mod:`.placebo`; other terms keep the clustered SE).
     """
     cause = _cause(outcome)
     config, tte, notes = _prepare(panel, config, options)
@@ -446,22 +450,66 @@ def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     pm = person_months(tte, cause=cause)
     ips = config.ips_start.year * 12 + config.ips_start.month - 1
     pm["treated_post"] = (pm["treated"].to_numpy() * (pm["calendar_month"].to_numpy() >= ips)).astype(int)
+    if inference not in ("cluster", "model", "placebo"):
+        raise ValueError("inference must be 'cluster', 'model' or 'placebo' for dthazard")
     fit = fit_dthazard(pm, term=term, link=link, period=period, covariates=covariates)
-    se = np.sqrt(np.diag(fit["cov"])) if inference == "cluster" else fit["model_se"].to_numpy()
-    if inference not in ("cluster", "model"):
-        raise ValueError("inference must be 'cluster' or 'model' for dthazard")
+    se = fit["model_se"].to_numpy() if inference == "model" else np.sqrt(np.diag(fit["cov"]))
     names = fit["names"]
     show = [n for n in names if n == term or not n.startswith(("period_", "muni_", "const"))]
     idx = [names.index(n) for n in show]
     tidy = pd.DataFrame({"estimate": fit["params"].to_numpy()[idx], "std_error": se[idx]}, index=show)
     tidy["exp_estimate"] = np.exp(tidy["estimate"])
+    ci_fn, extra_pl = None, {}
+    if inference == "placebo":
+        tidy, ci_fn, extra_pl = _dthazard_placebo(pm, tidy, config, ips, term=term, link=link,
+                                                  period=period, covariates=covariates, notes=notes)
     if inference == "cluster" and fit["n_clusters"] < MIN_CLUSTERS:
         notes.append(f"Only {fit['n_clusters']} municipality clusters: clustered SEs are "
                      "unreliable with few clusters.")
     extras = {"link": link, "period_effects": period, "n_events": fit["n_events"],
               "n_cells": fit["n_cells"], "n_clusters": fit["n_clusters"],
-              "n_persons": int(tte["person_id"].nunique())}
+              "n_persons": int(tte["person_id"].nunique()), **extra_pl}
     return Results(tidy, design="dthazard", outcome=outcome or "ltbd_onset", inference=inference,
-                   n_obs=fit["n_obs"], n_units=fit["n_clusters"] if inference == "cluster"
+                   n_obs=fit["n_obs"], n_units=fit["n_clusters"] if inference != "model"
                    else int(tte["person_id"].nunique()), main_term=term, extras=extras,
-                   notes=tuple(notes))
+                   conf_int_fn=ci_fn, notes=tuple(notes))
+
+
+def _dthazard_placebo(pm, tidy, config, ips, *, term, link, period, covariates, notes):
+    """Placebo-in-space rows for the dthazard ``treated_post`` term (see :mod:`.placebo`)."""
+    from .placebo import placebo_table
+
+    if term != "treated_post":
+        raise ValueError("placebo inference for dthazard needs term='treated_post'")
+    ctrl = pm[pm["cluster"] != config.treated_municipality].reset_index(drop=True)
+    post = ctrl["calendar_month"].to_numpy() >= ips
+    draws = {}
+    for code in sorted(ctrl["cluster"].unique()):
+        t = (ctrl["cluster"].to_numpy() == code).astype(np.int8)
+        if ctrl["y"].to_numpy()[(t == 1) & post].sum() == 0:
+            draws[code] = np.nan          # no event in the placebo's post period: not identified
+            continue
+        try:
+            f = fit_dthazard(ctrl.assign(treated=t, treated_post=(t * post).astype(int)), term=term,
+                             link=link, period=period, covariates=covariates)
+            b = float(f["params"].iloc[f["names"].index(term)])
+        except (ValueError, np.linalg.LinAlgError):
+            b = np.nan
+        draws[code] = b if np.isfinite(b) else np.nan
+    draws = pd.Series(draws, dtype=float)
+    pt = placebo_table(float(tidy.at[term, "estimate"]), draws, 0.95)
+    tidy = tidy.copy()
+    tidy.loc[term, ["std_error", "p_value", "conf_low", "conf_high"]] = \
+        [pt["std_error"], pt["p_value"], pt["conf_low"], pt["conf_high"]]
+    notes.append(f"Placebo in space over {pt['n_placebos']} control municipalities for "
+                 f"'{term}'; other terms: clustered SE.")
+    if pt["n_placebos"] + 1 < 20:
+        notes.append(f"with {pt['n_placebos']} placebos the 95% interval is unbounded")
+    z = stats.norm.ppf(0.975)
+    rest = tidy.index != term
+    tidy.loc[rest, "p_value"] = 2 * stats.norm.sf(np.abs(tidy.loc[rest, "estimate"] / tidy.loc[rest, "std_error"]))
+    tidy.loc[rest, "conf_low"] = tidy.loc[rest, "estimate"] - z * tidy.loc[rest, "std_error"]
+    tidy.loc[rest, "conf_high"] = tidy.loc[rest, "estimate"] + z * tidy.loc[rest, "std_error"]
+    return tidy, _placebo_ci_fn(tidy, term, draws), {
+        "n_placebos": pt["n_placebos"], "placebo_estimates": draws.dropna().to_dict(),
+        "placebo_not_identified": pt["n_not_identified"]}
