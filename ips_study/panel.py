@@ -325,21 +325,15 @@ def build_panel(registers, config: StudyConfig | None = None, *, freq: str | Non
     DataFrame with :data:`KEY_COLUMNS` + :data:`OUTCOMES`, one row per person-period, ordered
     by person (in the order of the ``persons`` table) and period.
     """
-    parts = list(_iter_parts(registers, config, freq, restrict_to_target, scope, partition_size,
-                             progress, workers, lambda data: data))
+    parts = list(iter_panel(registers, config, freq=freq, restrict_to_target=restrict_to_target,
+                            scope=scope, partition_size=partition_size, progress=progress,
+                            workers=workers))
     if not parts:
         return pd.DataFrame(columns=KEY_COLUMNS + OUTCOMES)
-    # one frame from concatenated columns (pd.concat of per-partition frames copies twice);
-    # text columns are concatenated as codes and turned into str objects once
-    return pd.DataFrame({k: _concat_column([p[k] for p in parts]) for k in parts[0]})
-
-
-def _concat_column(pieces: list):
-    if not isinstance(pieces[0], tuple):
-        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-    offsets = np.cumsum([0] + [len(values) for _, values in pieces[:-1]])
-    codes = np.concatenate([c.astype(np.int64) + o for (c, _), o in zip(pieces, offsets)])
-    return np.concatenate([values for _, values in pieces])[codes]
+    # per-partition frames consolidate their blocks while small (in cache); one concat then
+    # copies each block once (concatenating columns first and consolidating after copies the
+    # whole panel twice: 1.5x slower at 19 million rows)
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def aggregate_panel(panel: pd.DataFrame) -> pd.DataFrame:
