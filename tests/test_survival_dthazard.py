@@ -65,3 +65,15 @@ def test_constant_term_is_refused(pm):
         fit_dthazard(pm.assign(treated_post=0))
     with pytest.raises(ValueError, match="link"):
         fit_dthazard(pm, link="probit")
+
+
+def test_row_labels_do_not_matter(pm):
+    """The fit is positional: a shuffled frame with a non-default index gives the same answer
+    (it once aligned the duration bands by label and silently mixed rows up)."""
+    ref = fit_dthazard(pm, covariates=("female",))
+    shuffled = pm.sample(frac=1.0, random_state=5)        # labels now out of order
+    fit = fit_dthazard(shuffled, covariates=("female",))
+    assert fit["params"]["treated_post"] == pytest.approx(ref["params"]["treated_post"], abs=1e-9)
+    relabelled = pm.set_axis(np.arange(len(pm))[::-1] * 3)
+    fit = fit_dthazard(relabelled, covariates=("female",))
+    assert fit["params"]["treated_post"] == pytest.approx(ref["params"]["treated_post"], abs=1e-9)

@@ -95,7 +95,9 @@ def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "c
     cal = pm["calendar_month"].to_numpy()
     d["period"] = cal // 12 if period == "year" else cal
     d["muni"] = pm[cluster].astype(str).to_numpy()
-    d["dur"] = pd.cut(pm["duration"], list(duration_breaks) + [10**6], right=False).astype(str)
+    # positional: ``d`` has a fresh RangeIndex, ``pm`` may not (a Series would align by label)
+    d["dur"] = pd.cut(pm["duration"].to_numpy(), list(duration_breaks) + [10**6],
+                      right=False).astype(str)
     keys = [term, "period", "muni", "dur"] + list(covariates)
     for c in covariates:
         d[c] = pm[c].astype(str).to_numpy()
