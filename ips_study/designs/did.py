@@ -77,7 +77,8 @@ class DidResults(Results):
 
         Parameters
         ----------
-        inference : ``cluster``, ``wild``, ``placebo``, ``conley-taber`` or ``ferman-pinto``
+        inference : ``placebo-t``, ``placebo``, ``conley-taber``, ``ferman-pinto``, ``cluster``
+            or ``wild`` (:data:`ips_study.inference.METHODS`)
         level : confidence level (defaults to this object's)
         options : passed to the method (e.g. ``weights="rademacher"`` for ``wild``)
         """
@@ -345,8 +346,8 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | Non
     config : StudyConfig
         Gives the treated municipality and IPS start.
     inference : str, optional
-        ``cluster``, ``wild``, ``placebo``, ``conley-taber`` or ``ferman-pinto``
-        (default :data:`DEFAULT_INFERENCE`).
+        ``placebo-t``, ``placebo``, ``conley-taber``, ``ferman-pinto``, ``cluster`` or ``wild``
+        (default :data:`DEFAULT_INFERENCE`, ``placebo-t``; see docs/inference.md).
     level : ``"person"`` (person and period effects) or ``"municipality"`` (aggregate,
         municipality and period effects, population weights); default: ``"municipality"``
         for an aggregate panel (``n_persons``, no ``person_id``), else ``"person"``.

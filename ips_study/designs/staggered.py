@@ -329,7 +329,8 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
     """Callaway-Sant'Anna design on a person-period panel.
 
     By default every municipality is a unit (municipality x period means, weighted by mean
-    population at risk) and its group is the first period it is exposed to IPS. With
+    population at risk) and its group is the period that contains its IPS start (a mid-year
+    start puts the whole start year in the group, so the base period g-1 is untreated). With
     ``level="person"`` persons are the units (balanced persons only; a closed cohort keeps
     most), grouped by baseline municipality, with person covariates (``covariates=["age",
     "female"]``) and standard errors clustered by baseline municipality. The headline

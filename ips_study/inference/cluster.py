@@ -56,8 +56,8 @@ def cluster_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
              f"{small_sample or fit.small_sample} small-sample factor), t({fit.n_units - 1})."]
     if n_treated < FEW_TREATED:
         msg = (f"only {n_treated} treated cluster(s): cluster-robust standard errors are "
-               "known to be far too small (MacKinnon & Webb 2017); prefer 'placebo', "
-               "'conley-taber' or 'ferman-pinto'")
+               "known to be far too small (MacKinnon & Webb 2017); prefer 'placebo-t' "
+               "(the default), 'placebo', 'conley-taber' or 'ferman-pinto'")
         warnings.warn(msg, UserWarning, stacklevel=3)
         notes.append(msg)
     return InferenceOutput(tidy=tidy, df_resid=fit.n_units - 1, notes=tuple(notes), vcov=Vc,
