@@ -431,7 +431,8 @@ def analytic_power(effect, se: float, alpha: float = 0.05):
 
 
 def compare_methods(design: PowerDesign, effects: Sequence[float], *,
-                    methods: Sequence[str] = ("cluster", "placebo", "conley-taber", "ferman-pinto"),
+                    methods: Sequence[str] = ("cluster", "placebo", "placebo-t", "conley-taber",
+                                              "ferman-pinto"),
                     reps: int = 200, seed: int = 20130101, power: float = 0.8,
                     progress: bool = False) -> pd.DataFrame:
     """Power and MDE of several inference methods on the same replications.
@@ -562,7 +563,8 @@ def power_report(panel: pd.DataFrame, *, outcome: str = "workdays",
                  config: StudyConfig | None = None, inference: str = "placebo",
                  effects: Sequence[float] | None = None, reps: int = 200,
                  seed: int | None = None,
-                 methods: Sequence[str] = ("cluster", "placebo", "conley-taber", "ferman-pinto"),
+                 methods: Sequence[str] = ("cluster", "placebo", "placebo-t", "conley-taber",
+                                           "ferman-pinto"),
                  n_controls: Sequence[int] = (5, 10, 15, 21, 30, 40),
                  post_years: Sequence[int] = (1, 2, 3, 4, 5, 7)) -> dict[str, Any]:
     """Everything the analysis reports about power, from one panel (for the reproduce run).
