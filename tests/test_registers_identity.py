@@ -10,14 +10,13 @@ small delivery that exercises the Parquet text paths (text dates in ISO and ``YY
 ids, bad values, several row groups) in three encodings.
 
 Regenerate the stored values (only after a deliberate change of behaviour) with
-``.venv/bin/python tests/test_registers_identity.py``.
+``.venv/bin/python -m tests.test_registers_identity``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -31,9 +30,9 @@ import pytest
 from ips_study.registers import validate_directory
 from ips_study.registers.validate import _run
 
+from .test_registers_corpus import CASES, _delivery
+
 HERE = Path(__file__).parent
-CORPUS = HERE / "corpus"
-CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.json").is_file())
 
 
 def fingerprint(data: Path, qdir: Path) -> str:
@@ -58,18 +57,6 @@ def fingerprint(data: Path, qdir: Path) -> str:
             h.update(f.name.encode())
             h.update(f.read_bytes())
     return h.hexdigest()
-
-
-def _delivery(case: str, tmp_path: Path) -> Path:
-    expected = json.loads((CORPUS / case / "expected.json").read_text(encoding="utf-8"))
-    data = tmp_path / "data"
-    shutil.copytree(CORPUS / "base", data)
-    for f in (CORPUS / case).iterdir():
-        if f.name != "expected.json":
-            shutil.copy(f, data / f.name)
-    for name in expected["remove"]:
-        (data / name).unlink()
-    return data
 
 
 def text_delivery(root: Path, fmt: str, rows: int = 6000, seed: int = 7) -> Path:
@@ -200,7 +187,7 @@ def test_text_delivery_unchanged(fmt, tmp_path):
 def test_corpus_unchanged(tmp_path):
     changed = []
     for case in CASES:
-        data = _delivery(case, tmp_path / case)
+        data, _ = _delivery(case, tmp_path / case)
         if fingerprint(data, tmp_path / case / "q") != EXPECTED[f"corpus_{case}"]:
             changed.append(case)
     assert not changed
@@ -226,7 +213,7 @@ def _generate() -> dict[str, str]:
         for fmt in TEXT_FORMATS:
             out[f"text_{fmt}"] = fingerprint(text_delivery(tmp / "text", fmt), tmp / f"q_{fmt}")
         for case in CASES:
-            out[f"corpus_{case}"] = fingerprint(_delivery(case, tmp / case), tmp / case / "q")
+            out[f"corpus_{case}"] = fingerprint(_delivery(case, tmp / case)[0], tmp / case / "q")
     return out
 
 
