@@ -339,20 +339,24 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
 
     Parameters
     ----------
-    inference : {None, "analytic", "bootstrap"}
-        Analytic influence-function SEs (default) or multiplier bootstrap with uniform bands.
+    inference : {None, "analytic", "bootstrap", "placebo"}
+        Analytic influence-function SEs (default), multiplier bootstrap with uniform bands, or
+        placebo in space: the adoption pattern moved to never-treated municipalities, rank
+        p-values and inverted intervals (:mod:`ips_study.designs.staggered_placebo`; valid
+        with one municipality per group, where the analytic SE is too small).
     **options
         ``level`` ("municipality" or "person"), ``control_group`` ("never_treated"),
         ``method`` ("dr"), ``covariates``, ``aggregation``, ``weight_by_population``
-        (municipality level, default True), ``n_boot``, ``seed`` (default ``config.seed``).
+        (municipality level, default True), ``n_boot``, ``seed`` (default ``config.seed``),
+        ``n_draws`` (placebo assignments when not all are used, default 999).
 
     Examples
     --------
     >>> res = fit_panel(panel, outcome="workdays", config=StudyConfig())   # doctest: +SKIP
     >>> res.event_time()                                                   # doctest: +SKIP
     """
-    if inference not in (None, "default", "analytic", "bootstrap"):
-        raise ValueError("staggered inference is 'analytic' or 'bootstrap'")
+    if inference not in (None, "default", "analytic", "bootstrap", "placebo"):
+        raise ValueError("staggered inference is 'analytic', 'bootstrap' or 'placebo'")
     from ips_study.designs.staggered_aggregate import AggregateResults
 
     level = options.pop("level", "municipality")
@@ -361,22 +365,34 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
     bootstrap = inference == "bootstrap"
     n_boot = options.pop("n_boot", 999)
     seed = options.pop("seed", config.seed)
+    n_draws = options.pop("n_draws", 999)
     if level == "municipality":
         frame = staggered_frame(panel, outcome, config)
-        gt = att_gt(frame, outcome=outcome, unit="municipality", time="time", group="group",
-                    weights="population" if weighted else None, **options)
+        spec = dict(unit="municipality", weights="population" if weighted else None, cluster=None)
     elif level == "person":
         frame = person_frame(panel, outcome, config)
-        gt = att_gt(frame, outcome=outcome, unit="person_id", time="time", group="group",
-                    cluster="baseline_municipality", **options)
+        spec = dict(unit="person_id", weights=None, cluster="baseline_municipality")
     else:
         raise ValueError("level must be 'municipality' or 'person'")
+
+    def fit(data):
+        return att_gt(data, outcome=outcome, time="time", group="group", **spec, **options)
+
+    gt = fit(frame)
     main = gt.aggregate(aggregation, bootstrap=bootstrap, n_boot=n_boot, seed=seed)
     dyn = gt.aggregate("dynamic", bootstrap=bootstrap, n_boot=n_boot, seed=seed)
-    return AggregateResults(
+    res = AggregateResults(
         main.tidy(), design="staggered", outcome=outcome, inference=main.inference,
         n_obs=len(panel), n_units=gt.n_units, main_term="ATT", event_time=dyn.event_time(),
         extras={**main.extras, "level": level,
                 "att_gt": gt.tidy()[["estimate", "std_error", "group", "time"]]
                 .reset_index().to_dict(orient="records")},
         notes=main.notes + ("Event-time rows from the dynamic aggregation.",))
+    if inference == "placebo":
+        from ips_study.designs.staggered_placebo import with_placebo
+
+        return with_placebo(res, frame, outcome=outcome, unit=spec["unit"], time="time",
+                            cluster=spec["cluster"] or "municipality", weights=spec["weights"],
+                            aggregation=aggregation, fit=fit, att_options=options,
+                            n_draws=n_draws, seed=seed)
+    return res
