@@ -32,7 +32,7 @@ def _zero_municipality_effects() -> None:
     g = importlib.import_module("ips_study.synthetic.generate")   # the package exports a function of that name
     orig = g.draw_municipality_effects
     g.draw_municipality_effects = lambda rng, n, **kw: orig(rng, n, sd_level=0.0, sd_work=0.0, sd_trend=0.0)
-    g._setup.cache_clear()
+    g.simulation_setup.cache_clear()
 
 
 def _ci(r):

@@ -68,7 +68,14 @@ class Chunk:
 
 
 @dataclass
-class _Setup:
+class SimulationSetup:
+    """What every chunk of one seed shares: calendar, municipalities and their effects.
+
+    ``cal`` is the month calendar, ``geo`` the municipality table (kommune, with IPS start
+    and population weight), ``ctx`` the per-municipality context of the state simulation and
+    ``muni_effects`` the drawn municipality levels and trends (one row per municipality).
+    """
+
     cal: Calendar
     geo: pd.DataFrame
     ctx: MunicipalityContext
@@ -76,7 +83,31 @@ class _Setup:
 
 
 @functools.lru_cache(maxsize=4)
-def _setup(seed: int, start: str, end: str) -> _Setup:
+def simulation_setup(seed: int, start: str, end: str) -> SimulationSetup:
+    """The shared set-up of a simulation: calendar, municipalities and their drawn effects.
+
+    Depends only on ``seed`` (its geography stream) and the window, not on the number of
+    persons, so every chunk and every population size of one seed sees the same
+    municipalities. Cached (four set-ups): call ``simulation_setup.cache_clear()`` after
+    changing module-level draws, e.g. in a sensitivity check.
+
+    Parameters
+    ----------
+    seed : int
+        Generator seed.
+    start, end : str
+        First and last month of the simulated window, ``"YYYY-MM"``.
+
+    Returns
+    -------
+    SimulationSetup
+
+    Examples
+    --------
+    >>> s = simulation_setup(7, "2006-01", "2020-12")
+    >>> BODO in set(s.geo["municipality"]), len(s.muni_effects) == len(s.geo)
+    (True, True)
+    """
     cal = Calendar.from_months(start, end)
     geo = municipality_table()
     eff = draw_municipality_effects(_rng(seed, _GEOGRAPHY_STREAM), len(geo))
@@ -88,10 +119,10 @@ def _setup(seed: int, start: str, end: str) -> _Setup:
         health_level=eff.health_level, work_level=eff.work_level, health_trend=eff.health_trend,
         weight=geo["weight"].to_numpy(),
         ips_start_t=ips_t, bodo_index=int(np.nonzero(geo["municipality"].to_numpy() == BODO)[0][0]))
-    return _Setup(cal, geo, ctx, eff.as_frame(list(geo["municipality"])))
+    return SimulationSetup(cal, geo, ctx, eff.as_frame(list(geo["municipality"])))
 
 
-def _chunk(setup: _Setup, seed: int, c: int, n: int, offset: int, effects: Effects,
+def _chunk(setup: SimulationSetup, seed: int, c: int, n: int, offset: int, effects: Effects,
            counterfactual: bool = True) -> Chunk:
     from .truth import direct_truth_parts
 
@@ -129,7 +160,7 @@ def _specialists(c: int, n: int) -> list[str]:
 def _chunk_job(args: tuple) -> Chunk:
     """One chunk in a worker process (arguments picklable; setup cached per process)."""
     seed, start, end, c, n, offset, effects, counterfactual = args
-    return _chunk(_setup(seed, start, end), seed, c, n, offset, effects, counterfactual)
+    return _chunk(simulation_setup(seed, start, end), seed, c, n, offset, effects, counterfactual)
 
 
 def _chunk_sizes(n: int) -> list[int]:
@@ -171,7 +202,7 @@ def iter_chunks(n_persons: int, *, seed: int = DEFAULT_SEED, effects: Effects | 
             pool.join()
 
 
-def _static_tables(setup: _Setup, seed: int, n_persons: int) -> dict[str, pd.DataFrame]:
+def _static_tables(setup: SimulationSetup, seed: int, n_persons: int) -> dict[str, pd.DataFrame]:
     geo = setup.geo.drop(columns="weight")
     ids = [sid for c, n in enumerate(_chunk_sizes(n_persons)) for sid in _specialists(c, n)]
     n_spec = len(ids)
@@ -249,7 +280,7 @@ def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, e
     if n < 1:
         raise ValueError("n_persons must be positive")
     effects = Effects() if effects is None else effects
-    setup = _setup(seed, start, end)
+    setup = simulation_setup(seed, start, end)
     chunks = list(iter_chunks(n, seed=seed, effects=effects, start=start, end=end, progress=progress))
     static = _static_tables(setup, seed, n)
 

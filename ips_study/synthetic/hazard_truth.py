@@ -39,6 +39,7 @@ Example
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
@@ -47,7 +48,7 @@ import pandas as pd
 from scipy import stats
 
 from ..config import StudyConfig
-from .truth import _subset
+from .truth import subset_registers
 
 #: covariates of the stacked Cox fit (see :func:`implied_hazard_ratio`); the first is the effect
 STACKED_COVARIATES = ("ips_effect", "world", "age_band", "female")
@@ -114,10 +115,10 @@ def cohort_panels(data, config: StudyConfig | None = None) -> tuple[pd.DataFrame
     cfg = _config(config)
     res = data.registers["residence"]
     ever = set(res.loc[res["municipality"] == cfg.treated_municipality, "person_id"])
-    fp = build_panel(_subset(data.registers, ever), cfg, freq="month")
+    fp = build_panel(subset_registers(data.registers, ever), cfg, freq="month")
     fp = fp[fp["treated"] == 1]
     ids = set(fp["person_id"])
-    cp = build_panel(_subset(data.counterfactual, ids), cfg, freq="month")
+    cp = build_panel(subset_registers(data.counterfactual, ids), cfg, freq="month")
     cp = cp[cp["treated"] == 1]
     if set(cp["person_id"]) != ids:
         raise RuntimeError("the treated cohort differs between the factual and counterfactual world")
@@ -147,10 +148,10 @@ def stacked_tte(factual: pd.DataFrame, counterfactual: pd.DataFrame,
 def _fit_stacked(tte: pd.DataFrame, covariates, *, event, ties: str, strata=None):
     from ..designs.survival import CoxPH
     from ..designs.survival.cox import ConvergenceError
-    from ..designs.survival.panel_fit import _design_matrix, _drop_eventless_levels
+    from ..designs.survival.panel_fit import design_matrix, drop_eventless_levels
 
-    X = _design_matrix(tte, covariates)
-    X, merged = _drop_eventless_levels(X, np.asarray(event, dtype=bool))
+    X = design_matrix(tte, covariates)
+    X, merged = drop_eventless_levels(X, np.asarray(event, dtype=bool))
     try:
         fit = CoxPH(ties=ties).fit(X.to_numpy(), tte["stop"], event, start=tte["start"],
                                    strata=None if strata is None else tte[strata].to_numpy(),
@@ -263,6 +264,80 @@ def fit_stacked(tte: pd.DataFrame, *, outcome: str = "ltbd_onset", covariates=ST
         level=level, notes=tuple(notes))
 
 
+def itt_tte(factual: pd.DataFrame, counterfactual: pd.DataFrame,
+            config: StudyConfig | None = None, **tte_options) -> pd.DataFrame:
+    """Stacked episodes of both worlds for the intention-to-treat contrast of ``dthazard``.
+
+    The discrete-time hazard DiD (design ``dthazard``) estimates the coefficient of
+    ``treated_post``: index municipality is the treated one *and* the month is on or after
+    ``ips_start``, whatever the person's later moves (intention to treat). Its truth is the
+    stacked fit of :func:`fit_stacked` with that status in place of the time-varying
+    exposure: each world's episodes (:func:`ips_study.designs.survival.build_tte`) are split
+    at ``ips_start`` (:func:`ips_study.designs.survival.placebo.split_at`, which leaves the
+    partial likelihood unchanged), ``exposed`` becomes the post indicator (the study's
+    current-residence exposure is kept as ``exposed_current``) and ``ips_effect = exposed x
+    world``. In the treated cohort every person is "treated", so the status is the post
+    period alone.
+
+    Examples
+    --------
+    >>> from tests.survival_dgp import simulate_panel                     # doctest: +SKIP
+    >>> p = simulate_panel(200, seed=2)                                     # doctest: +SKIP
+    >>> fit_stacked(itt_tte(p, p)).log_hr                                   # doctest: +SKIP
+    0.0
+    """
+    from ..designs.survival import build_tte
+    from ..designs.survival.placebo import split_at
+
+    cfg = _config(config)
+    ips = cfg.ips_start.year * 12 + cfg.ips_start.month - 1
+    parts = [split_at(build_tte(p, cfg, **tte_options), ips).assign(world=w)
+             for w, p in ((1, factual), (0, counterfactual))]
+    out = pd.concat(parts, ignore_index=True)
+    out["exposed_current"] = out["exposed"]
+    out["exposed"] = ((out["origin_month"] + out["start"]).to_numpy() >= ips).astype(np.int8)
+    out["ips_effect"] = (out["exposed"] * out["world"]).astype(np.int8)
+    return out
+
+
+def fit_itt(tte: pd.DataFrame, *, outcome: str = "ltbd_onset", ties: str = "efron",
+            level: float = 0.95, treated_municipality: str = "1804") -> HazardTruth:
+    """True log hazard ratio of ``treated_post`` (design ``dthazard``) from :func:`itt_tte` episodes.
+
+    The stacked fit of :func:`fit_stacked` (``ips_effect + world + age band + sex``,
+    stratified by the post indicator, person-clustered SE) with the estimand named for the
+    intention-to-treat contrast. Concatenate the episodes of several simulations (distinct
+    ``person_id``) to pool them.
+
+    Examples
+    --------
+    >>> fit_itt(itt_tte(*cohort_panels(generate(60_000, seed=1)))).hazard_ratio  # doctest: +SKIP
+    """
+    t = fit_stacked(tte, outcome=outcome, ties=ties, level=level,
+                    treated_municipality=treated_municipality)
+    return dataclasses.replace(
+        t, estimand=(f"log hazard ratio of IPS for {outcome} in the post period of the closed cohort "
+                     f"of {treated_municipality} (intention to treat by index municipality, as "
+                     "dthazard's treated_post): factual vs counterfactual world of the same people"))
+
+
+def itt_hazard_ratio(data, config: StudyConfig | None = None, *, outcome: str = "ltbd_onset",
+                     ties: str = "efron", level: float = 0.95) -> HazardTruth:
+    """True log hazard ratio for the ``dthazard`` design's ``treated_post`` (see :func:`itt_tte`).
+
+    ``data`` is a :class:`SyntheticData` or an iterable of them (pooled), as for
+    :func:`implied_hazard_ratio`; ``design="closed"`` and ``freq="month"`` are forced.
+
+    Examples
+    --------
+    >>> itt_hazard_ratio(generate(60_000, seed=1)).hazard_ratio            # doctest: +SKIP
+    """
+    cfg = _config(config)
+    tte, _ = _pooled(data, lambda d: itt_tte(*cohort_panels(d, cfg), cfg))
+    return fit_itt(tte, outcome=outcome, ties=ties, level=level,
+                   treated_municipality=cfg.treated_municipality)
+
+
 @dataclass
 class Worlds:
     """The factual and counterfactual registers of one simulated chunk (for pooled truths)."""
@@ -282,10 +357,10 @@ def iter_worlds(n_persons: int, *, seed: int, effects=None) -> Iterator[Worlds]:
     """
     from ..registers import RegisterSet
     from .effects import Effects
-    from .generate import _setup, iter_chunks
+    from .generate import iter_chunks, simulation_setup
 
     effects = Effects() if effects is None else effects
-    geo = _setup(seed, "2006-01", "2020-12").geo.drop(columns="weight")
+    geo = simulation_setup(seed, "2006-01", "2020-12").geo.drop(columns="weight")
     for ch in iter_chunks(n_persons, seed=seed, effects=effects):
         yield Worlds(RegisterSet(dict(ch.factual, municipalities=geo), source="synthetic"),
                      RegisterSet(dict(ch.counterfactual, municipalities=geo),
@@ -304,7 +379,7 @@ def participant_months(panel: pd.DataFrame, caseload: pd.DataFrame) -> pd.DataFr
     must be consecutive (a gap breaks the history). Returns ``person_id``, ``start``/``stop``
     (months since the first meeting, ``(k-1, k]``), ``event`` (entry this month).
     """
-    from ..designs.survival.tte import _runs
+    from ..designs.survival.tte import run_lengths
 
     p = panel.sort_values(["person_id", "period_start"], kind="stable").reset_index(drop=True)
     ps = pd.to_datetime(p["period_start"])
@@ -312,7 +387,7 @@ def participant_months(panel: pd.DataFrame, caseload: pd.DataFrame) -> pd.DataFr
     pid = p["person_id"].to_numpy()
     same = np.r_[False, (pid[1:] == pid[:-1]) & (np.diff(mon) == 1)]
     ent = ((p["work_assessment"].to_numpy() > 0) | (p["disability"].to_numpy() > 0))
-    sick_run = _runs(p["sickness"].to_numpy() > 0, ~same)
+    sick_run = run_lengths(p["sickness"].to_numpy() > 0, ~same)
     prev_ok = np.r_[False, ~ent[:-1] & (sick_run[:-1] < LONG_SICK_MONTHS)] & same
     ep = caseload.dropna(subset=["start_date"])
     first = pd.to_datetime(ep["start_date"])
@@ -359,7 +434,7 @@ def participant_hazard_ratio(data, config: StudyConfig | None = None, *, ties: s
         ids = set(cl["person_id"])
         worlds = []
         for w, regs in ((1, d.registers), (0, d.counterfactual)):
-            panel = build_panel(_subset(regs, ids), cfg, freq="month", restrict_to_target=False)
+            panel = build_panel(subset_registers(regs, ids), cfg, freq="month", restrict_to_target=False)
             worlds.append(participant_months(panel, cl).assign(world=w))
         return pd.concat(worlds, ignore_index=True)
 

@@ -209,7 +209,33 @@ def direct_truth(direct: dict, code: str = "1804") -> dict[str, Any]:
 
 
 # -- truth from the package's panel code --------------------------------------------------
-def _subset(registers, ids: set[str]):
+def subset_registers(registers, ids: set[str]):
+    """The registers of the people in ``ids`` only (tables without ``person_id`` kept whole).
+
+    Used to build a panel of one group of people (e.g. a municipality's cohort) in the
+    factual and the counterfactual world without building the whole population's panel.
+    Source and metadata are kept; rows keep their order and index.
+
+    Parameters
+    ----------
+    registers : RegisterSet
+        Typed register tables (:class:`ips_study.registers.RegisterSet`).
+    ids : set of str
+        Person ids to keep.
+
+    Returns
+    -------
+    RegisterSet
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ips_study.registers import RegisterSet
+    >>> rs = RegisterSet({"persons": pd.DataFrame({"person_id": ["a", "b"], "sex": ["F", "M"]})},
+    ...                  source="demo")
+    >>> subset_registers(rs, {"b"}).tables["persons"]["sex"].tolist()
+    ['M']
+    """
     from ..registers import RegisterSet
     tables = {}
     for name, df in registers.tables.items():
@@ -224,7 +250,7 @@ def _treated_post(registers, config, ids: set[str] | None = None) -> pd.DataFram
     if ids is None:
         res = registers["residence"]
         ids = set(res.loc[res["municipality"] == config.treated_municipality, "person_id"])
-    p = build_panel(_subset(registers, ids), config, restrict_to_target=True)
+    p = build_panel(subset_registers(registers, ids), config, restrict_to_target=True)
     return p[(p["treated"] == 1) & (p["post"] == 1)]
 
 
@@ -237,7 +263,8 @@ def _matched_diff(fp: pd.DataFrame, counterfactual, config) -> pd.DataFrame:
     """Factual minus counterfactual outcomes of the same person-periods (rows of ``fp``)."""
     from ..panel import build_panel
 
-    cp = build_panel(_subset(counterfactual, set(fp["person_id"])), config, restrict_to_target=False)
+    cp = build_panel(subset_registers(counterfactual, set(fp["person_id"])), config,
+                     restrict_to_target=False)
     outcomes = [o for o in OUTCOMES if o in fp.columns and o in cp.columns]
     m = fp[["person_id", "period", "event_time", *outcomes]].merge(
         cp[["person_id", "period", *outcomes]], on=["person_id", "period"], how="left",

@@ -101,7 +101,7 @@ def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: 
                      effects: Effects | None = None, messy: bool | MessSpec = True,
                      progress: bool = True, workers: int | None = None) -> Path:
     """Generate ``n_persons`` in chunks and stream every table to disk; truth from monthly states."""
-    from .generate import _setup, _static_tables, iter_chunks, write_truth
+    from .generate import _static_tables, iter_chunks, simulation_setup, write_truth
     from .truth import direct_truth, merge_direct
 
     import os
@@ -118,7 +118,7 @@ def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: 
         write_tables(ch.factual, out, format=format, spec=spec, seed=seed, sinks=sinks, chunk=c)
         parts.append(ch.direct)
         del ch
-    setup = _setup(seed, "2006-01", "2020-12")
+    setup = simulation_setup(seed, "2006-01", "2020-12")
     write_tables(_static_tables(setup, seed, n_persons), out, format=format, spec=spec, seed=seed,
                  sinks=sinks)
     for s in sinks.values():

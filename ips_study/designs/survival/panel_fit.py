@@ -60,8 +60,32 @@ def _prepare(panel, config, options):
     return config, tte, notes
 
 
-def _design_matrix(df: pd.DataFrame, covariates) -> pd.DataFrame:
-    """Numeric columns as they are; text/categorical columns as treatment dummies."""
+def design_matrix(df: pd.DataFrame, covariates) -> pd.DataFrame:
+    """Covariate matrix of the survival regressions (Cox, Fine–Gray, the stacked truth fits).
+
+    Numeric columns are taken as they are (as float); text/categorical columns become
+    treatment dummies named ``name[level]`` with the first level (sorted as text) as the
+    reference. Columns that are constant in ``df`` (e.g. a dummy of an absent level, or
+    ``treated`` in a one-group sample) are dropped, since they are not identified.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Episodes or persons with the covariate columns.
+    covariates : sequence of str
+        Column names, in the order of the output (dummies of a column stay together).
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``df``, float columns.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"exposed": [0, 1, 1], "age_band": ["18-24", "25-29", "18-24"]})
+    >>> design_matrix(d, ["exposed", "age_band"]).columns.tolist()
+    ['exposed', 'age_band[25-29]']
+    """
     parts = []
     for c in covariates:
         col = df[c]
@@ -76,8 +100,31 @@ def _design_matrix(df: pd.DataFrame, covariates) -> pd.DataFrame:
     return X.loc[:, keep]
 
 
-def _drop_eventless_levels(X: pd.DataFrame, event: np.ndarray):
-    """Drop dummy columns (``name[level]``) whose level has no events (monotone likelihood)."""
+def drop_eventless_levels(X: pd.DataFrame, event: np.ndarray):
+    """Drop dummy columns (``name[level]``) whose level has no events, or only events.
+
+    Such a level makes the partial likelihood monotone in its coefficient (it diverges);
+    dropping the dummy merges the level into the reference level. Numeric columns are
+    never dropped.
+
+    Parameters
+    ----------
+    X : DataFrame
+        From :func:`design_matrix`.
+    event : ndarray of bool
+        Event of interest per row of ``X``.
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        ``X`` without those columns, and the dropped column names (for a note).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"exposed": [0., 1., 1.], "age_band[25-29]": [0., 0., 1.]})
+    >>> drop_eventless_levels(X, np.array([True, True, False]))[1]
+    ['age_band[25-29]']
+    """
     dummies = [c for c in X.columns if c.endswith("]") and "[" in c]
     bad = [c for c in dummies if X.loc[event, c].sum() == 0 or X.loc[event, c].sum() == event.sum()]
     return X.drop(columns=bad), bad
@@ -257,9 +304,9 @@ def fit_cox_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
     inference = inference or "placebo"
     if inference not in COX_INFERENCE:
         raise ValueError(f"inference must be one of {COX_INFERENCE} for cox, got {inference!r}")
-    X = _design_matrix(tte, covariates)
+    X = design_matrix(tte, covariates)
     event = (tte["event"] == cause).to_numpy()
-    X, merged = _drop_eventless_levels(X, event)
+    X, merged = drop_eventless_levels(X, event)
     if merged:
         notes.append(f"No events at level(s) {', '.join(merged)}: merged into the reference "
                      "level (their coefficients would diverge).")
@@ -407,8 +454,8 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     inference = inference or "crr"
     first = tte.groupby("person_id", sort=False).first()
     persons = person_level(tte).set_index(first.index)
-    X = _design_matrix(first, covariates)
-    X, merged = _drop_eventless_levels(X, (persons["status"] == cause).to_numpy())
+    X = design_matrix(first, covariates)
+    X, merged = drop_eventless_levels(X, (persons["status"] == cause).to_numpy())
     if merged:
         notes.append(f"No events at level(s) {', '.join(merged)}: merged into the reference level.")
     fit = fine_gray(persons["time"].to_numpy(float), persons["status"].to_numpy(), X.to_numpy(),

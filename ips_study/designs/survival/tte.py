@@ -73,8 +73,32 @@ def check_month_panel(panel: pd.DataFrame) -> None:
             f"{panel['period'].iloc[0]!r}; build it with `ips-study panel --freq month`")
 
 
-def _runs(flag: np.ndarray, breaks: np.ndarray) -> np.ndarray:
-    """Length of the current run of ``flag`` (reset at ``breaks`` and at False)."""
+def run_lengths(flag: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+    """Length of the current run of ``flag`` at each position (0 where ``flag`` is False).
+
+    Counts consecutive True values of ``flag`` up to and including each position; a
+    position where ``breaks`` is True starts a new run (a new person, or a gap in a
+    person's months). Vectorised (cumulative sums, no loop), used for the 12-month benefit
+    runs of onset and the 6-month work runs of sustained work (SPEC section 4).
+
+    Parameters
+    ----------
+    flag : ndarray of bool
+        The state per row (rows sorted by person and month).
+    breaks : ndarray of bool
+        True where a run must restart (first row of a person, after a gap).
+
+    Returns
+    -------
+    ndarray of int64
+
+    Examples
+    --------
+    >>> f = np.array([True, True, False, True, True, True])
+    >>> b = np.array([True, False, False, False, True, False])
+    >>> run_lengths(f, b).tolist()
+    [1, 2, 0, 1, 1, 2]
+    """
     seg = np.cumsum(breaks | ~flag)
     c = np.cumsum(flag.astype(np.int64))
     first = np.r_[0, np.flatnonzero(np.diff(seg)) + 1]
@@ -147,8 +171,8 @@ def build_tte(panel: pd.DataFrame, config: StudyConfig | None = None, *,
     hb = df["health_benefit"].to_numpy() > 0
     dis = df["disability"].to_numpy() > 0
     work = (df["employed"].to_numpy() > 0) & ~hb
-    onset = dis | (_runs(hb, gap) >= config.onset_months)
-    comp = _runs(work, gap) >= config.sustained_work_months
+    onset = dis | (run_lengths(hb, gap) >= config.onset_months)
+    comp = run_lengths(work, gap) >= config.sustained_work_months
 
     # per person: position of first event (onset has priority within a month)
     person = np.cumsum(new_person) - 1
