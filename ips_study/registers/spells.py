@@ -150,9 +150,18 @@ def to_days(values) -> np.ndarray:
     return arr.view(np.int64)
 
 
-def from_days(days: np.ndarray) -> np.ndarray:
-    """int64 day numbers (NaT integer allowed) -> datetime64[ns]."""
-    return np.asarray(days, np.int64).view("datetime64[D]").astype("datetime64[ns]")
+def from_days(days: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """int64 day numbers (NaT integer allowed) -> datetime64[ns].
+
+    ``inplace=True`` converts an int64 array the caller owns in its own memory (no second
+    table-sized array) and returns a ``datetime64[ns]`` view of it.
+    """
+    if not inplace:
+        return np.asarray(days, np.int64).view("datetime64[D]").astype("datetime64[ns]")
+    if days.dtype != np.int64:
+        raise TypeError("from_days(inplace=True) needs an int64 array")
+    np.multiply(days, 86_400_000_000_000, out=days, where=days != _NAT)  # NaT stays NaT
+    return days.view("datetime64[ns]")
 
 
 def merge_spells(df: pd.DataFrame, *, by: Sequence[str], start: str = "start_date",

@@ -43,11 +43,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import RegisterSet
 from .columns import Coded, R, Parsed, parse_column
+from .blocks import GroupKey, first_appearance_index, merge_blocks, person_blocks
 from .frames import assemble_frame, plain, take_rows
+from .ids import KnownIds
 from .readers import SUFFIXES, RawTable, find_table_files, read_file
 from .report import REASONS, SHOW_LINES, RegisterError, TableReport, ValidationReport
 from .schema import TABLES, Table
@@ -151,7 +152,7 @@ def _run(path, quarantine_dir, as_of) -> tuple[ValidationReport, dict[str, pd.Da
         report.tables[name] = tr
         try:
             raw = read_file(files[name])
-            df, q = _validate_table(raw, TABLES[name], tr, as_of_day, person_ids)
+            df, q, kept_ids = _validate_table(raw, TABLES[name], tr, as_of_day, person_ids)
         except RegisterError as exc:
             tr.errors.append(str(exc))
             report.errors.append(str(exc))
@@ -159,7 +160,7 @@ def _run(path, quarantine_dir, as_of) -> tuple[ValidationReport, dict[str, pd.Da
         tables[name] = df
         quarantine[name] = q
         if name == "persons":
-            person_ids = pa.array(df["person_id"].to_numpy(dtype=object), pa.string())
+            person_ids = KnownIds(kept_ids)
     _write_quarantine(qdir, quarantine)
     return report, tables
 
@@ -246,9 +247,8 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
     # quarantined (a duplicated row of an unknown person is quarantined twice, not merged)
     if table.person_linked and person_ids is not None:
         ids = parsed["person_id"].values
-        uniq = ids.arrow.cast(pa.string()) if ids.arrow is not None else pa.array(ids.uniques, pa.string())
-        known_u = pc.is_in(uniq, value_set=person_ids).to_numpy(zero_copy_only=False)
-        known = np.append(known_u, True)[ids.codes]
+        uniq = ids.arrow if ids.arrow is not None else pa.array(ids.uniques, pa.string())
+        known = np.append(person_ids.contains(uniq), True)[ids.codes]
         _first(reason, R["unknown_person"], ~known)
     merged = np.zeros(n, dtype=bool)  # folded into another row
     if table.spell is None:
@@ -256,11 +256,9 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
     end_override = None
     if table.spell is not None:
         good = np.flatnonzero(reason == 0)
-        first, new_end = _merge(table, parsed, good, reason, tr)
+        keep, end_override = _merge(table, parsed, good, reason, tr)  # end_override: the kept rows' ends
         merged[np.flatnonzero(reason == 0)] = True
-        merged[first] = False
-        end_override = new_end
-        keep = first
+        merged[keep] = False
     else:
         keep = np.flatnonzero((reason == 0) & ~merged)
     tr.quarantine("malformed_row", len(raw.malformed), [ln for ln, _ in raw.malformed])
@@ -269,7 +267,12 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
             tr.quarantine(REASONS_LIST[r - 1], int(cnt), raw.line[np.flatnonzero(reason == r)[:SHOW_LINES]])
     tr.close(kept=len(keep), merged=int(merged.sum()))
     df = _typed_frame(data, table, parsed, keep, end_override)
-    return df, _quarantine_frame(raw, data, reason)
+    kept_ids = None
+    if table.name == "persons":  # the ids later tables are checked against
+        ids = parsed["person_id"].values
+        kept_ids = pa.array(ids.uniques, pa.string()) if ids.arrow is None else ids.arrow
+        kept_ids = kept_ids.take(pa.array(ids.codes[keep]))
+    return df, _quarantine_frame(raw, data, reason), kept_ids
 
 
 REASONS_LIST = list(REASONS)
@@ -358,10 +361,16 @@ def _group(parsed, names, rows) -> np.ndarray:
     return code
 
 
+def _group_key(v, rows) -> GroupKey:
+    if isinstance(v, Coded):
+        return GroupKey(codes=v.codes, n_values=len(v.uniques))
+    return GroupKey(values=v, index=first_appearance_index(v, rows))
+
+
 def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: TableReport):
     s, e = table.spell
-    start, end = parsed[s].values[good], parsed[e].values[good]
     if table.name == "residence":
+        start, end = parsed[s].values[good], parsed[e].values[good]
         person = _group(parsed, ["person_id"], good)
         muni = _group(parsed, ["municipality"], good)
         # same person, same start, different municipality: no way to tell where they lived
@@ -380,11 +389,17 @@ def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: Table
         order = np.lexsort((start[first], person[first]))  # residence history in time order
         first, new_end = first[order], new_end[order]
     else:
-        code = _group(parsed, ["person_id", *table.merge_keys], good)
-        first, new_end = merge_days_blocks(code, start, end, workers=_workers(len(code)))
-    new_end_full = parsed[e].values.copy()
-    new_end_full[good[first]] = new_end
-    return good[first], new_end_full
+        names = ["person_id", *table.merge_keys]
+        blocks = person_blocks(parsed["person_id"].values.codes, good)
+        keys = [_group_key(parsed[name].values, good) for name in names] if blocks is not None else []
+        if blocks is not None and np.prod([float(k.k) for k in keys]) <= 2**40:
+            return merge_blocks(keys, parsed[s].values, parsed[e].values, good, blocks,
+                                workers=_workers(len(good)))
+        # not sorted by person: merge the table whole
+        code = _group(parsed, names, good)
+        first, new_end = merge_days_blocks(code, parsed[s].values[good], parsed[e].values[good],
+                                           workers=_workers(len(code)))
+    return good[first], new_end
 
 
 def _typed_frame(data: pa.Table, table: Table, parsed, keep: np.ndarray, end_override) -> pd.DataFrame:
@@ -392,8 +407,9 @@ def _typed_frame(data: pa.Table, table: Table, parsed, keep: np.ndarray, end_ove
     for col in table.columns:
         v = parsed[col.name].values
         if col.kind == "date":
-            days = end_override if (table.spell and col.name == table.spell[1]) else v
-            out[col.name] = from_days(days[keep])
+            # both are fresh arrays of the kept rows: convert them where they are
+            days = end_override if (table.spell and col.name == table.spell[1]) else v[keep]
+            out[col.name] = from_days(np.asarray(days, np.int64), inplace=True)
         elif col.kind == "int":
             out[col.name] = v[keep].astype(np.int64)
         elif col.kind == "float":

@@ -1,0 +1,163 @@
+"""Spell merging in person blocks: small working arrays instead of table-sized ones.
+
+Merging the spells of a 20-million-row table with whole-table NumPy operations creates a few
+dozen temporary arrays of 160 MB each. Fresh memory is not free: the kernel must zero every
+page it hands out, and on virtual machines the host must back it too. Measured on the project
+machine (docs/benchmarks.md), that cost -- system time, not computation -- was 12 of the 20 CPU
+seconds of reading the benchmark delivery.
+
+A delivery sorted by person splits into blocks of a few hundred thousand rows that hold whole
+persons. Each block is merged alone (group numbers, gathers, sort, running maximum) with
+working arrays of a few megabytes, which the allocator hands back and forth without going to
+the kernel, and two threads take blocks side by side (NumPy releases the GIL). The result is
+exactly that of one merge over the whole table: spells never cross persons, group numbers are
+numbered as in :func:`ips_study.registers.validate._group`, and blocks come in person order.
+Tables that are not sorted by person return ``None`` from :func:`person_blocks`, and the caller
+merges them whole.
+
+Example
+-------
+>>> person = np.array([0, 0, 1, 1, 1, 2, 3, 3])
+>>> person_blocks(person, np.arange(8), size=3)
+[(0, 5), (5, 8)]
+>>> person_blocks(np.array([1, 0]), np.arange(2), size=3) is None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from .spells import merge_days
+
+#: rows per block: working arrays of about a megabyte each
+BLOCK_ROWS = 1 << 17
+
+
+def person_blocks(person: np.ndarray, rows: np.ndarray, size: int | None = None) -> list[tuple[int, int]] | None:
+    """Cut ``rows`` into blocks of about ``size`` positions that never split a person.
+
+    Parameters
+    ----------
+    person : int array
+        Person number of every row of the table.
+    rows : int array
+        The rows to merge (ascending positions into ``person``).
+    size : int, optional
+        Target block length (default :data:`BLOCK_ROWS`).
+
+    Returns
+    -------
+    list of (start, stop) or None
+        Half-open ranges of positions into ``rows``; ``None`` if the person numbers at
+        ``rows`` are not in ascending order (then no such cut exists in general).
+    """
+    n = len(rows)
+    size = size or BLOCK_ROWS
+    if n == 0:
+        return []
+    last = None
+    for a in range(0, n, size):  # ascending order, checked a block at a time
+        p = person[rows[a:a + size]]
+        if (last is not None and p[0] < last) or (p[1:] < p[:-1]).any():
+            return None
+        last = p[-1]
+    blocks, a = [], 0
+    while a + size < n:
+        cut = a + size
+        v = person[rows[cut]]
+        if person[rows[cut - 1]] == v:  # move the cut past the rest of this person's rows
+            width = 1024
+            while True:
+                window = person[rows[cut:cut + width]]
+                step = int(np.searchsorted(window, v, side="right"))
+                if step < len(window) or cut + width >= n:
+                    cut += step
+                    break
+                width *= 4
+        if cut >= n:
+            break
+        blocks.append((a, cut))
+        a = cut
+    blocks.append((a, n))
+    return blocks
+
+
+def first_appearance_index(values: np.ndarray, rows: np.ndarray, size: int | None = None) -> pd.Index:
+    """Distinct ``values[rows]`` in order of first appearance (NaN included), found blockwise.
+
+    The same order ``pandas.factorize(values[rows], use_na_sentinel=False)`` gives, without
+    materialising ``values[rows]``.
+    """
+    index = pd.Index(values[:0])
+    size = size or BLOCK_ROWS
+    for a in range(0, len(rows), size):
+        u = pd.unique(values[rows[a:a + size]])
+        new = u[index.get_indexer(u) < 0]
+        if len(new):
+            index = index.append(pd.Index(new))
+    return index
+
+
+class GroupKey:
+    """One key column of a spell group, coded the way :func:`~.validate._group` codes it.
+
+    ``codes`` + ``k``: text codes (``-1`` = missing, which becomes its own group ``k - 1``);
+    ``values`` + ``index``: numbers numbered by first appearance among the merged rows.
+    """
+
+    def __init__(self, *, codes: np.ndarray | None = None, n_values: int = 0,
+                 values: np.ndarray | None = None, index: pd.Index | None = None):
+        self.codes, self.values, self.index = codes, values, index
+        self.k = n_values + 1 if codes is not None else max(len(index), 1)
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        if self.codes is not None:
+            c = self.codes[rows]
+            return np.where(c < 0, self.k - 1, c)
+        return self.index.get_indexer(self.values[rows]).astype(np.int64)
+
+
+def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, rows: np.ndarray,
+                 blocks: list[tuple[int, int]], workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Merge the spells at ``rows`` block by block (see the module docstring).
+
+    Parameters
+    ----------
+    keys : sequence of GroupKey
+        Group columns, person first.
+    start, end : int64 arrays
+        Day numbers of every row of the table (``end`` may hold the NaT integer).
+    rows : int array
+        Rows to merge.
+    blocks : list of (start, stop)
+        From :func:`person_blocks`.
+    workers : int
+        Threads.
+
+    Returns
+    -------
+    first, new_end : int64 arrays
+        As :func:`~.spells.merge_days` returns them, with ``first`` as table rows.
+    """
+    def one(block):
+        at = rows[block[0]:block[1]]
+        code = np.zeros(len(at), np.int64)
+        for key in keys:
+            code *= key.k
+            code += key.at(at)
+        first, new_end = merge_days(code, start[at], end[at])
+        return at[first], new_end
+
+    if len(blocks) > 1 and workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(one, blocks))
+    else:
+        parts = [one(b) for b in blocks]
+    if not parts:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate([f for f, _ in parts]), np.concatenate([e for _, e in parts])
