@@ -85,10 +85,87 @@ def generate_draws(reps: int, persons: int, effects: bool, start: int = 0) -> No
         print(f"rep {i}: {time.process_time() - t0:.1f} s CPU, {len(panel)} rows", flush=True)
 
 
+def evaluate_draw(panel: pd.DataFrame, outcome: str, kind: str, truth: float) -> dict:
+    """The design under analytic and placebo inference on one draw (one placebo fit).
+
+    The placebo result keeps the analytic standard errors (``extras``), so one call gives
+    both; the analytic interval is ``estimate +/- 1.96 SE`` as the design reports it.
+    """
+    from ips_study.config import StudyConfig
+    from ips_study.designs.staggered import fit_panel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # the one-unit-group warning of the analytic SE
+        res = fit_panel(panel, outcome=outcome, config=StudyConfig(), aggregation=kind,
+                        inference="placebo")
+    est = res.estimate
+    se = res.extras["analytic_std_error"]["ATT"]
+    lo, hi = res.conf_int().loc["ATT"]
+    return {"estimate": est, "truth": truth, "n_placebos": res.extras["n_placebos"],
+            "analytic": [est - 1.96 * se, est + 1.96 * se, 2 * stats_sf(abs(est) / se)],
+            "placebo": [lo, hi, res.p_value], "placebo_se": res.std_error, "analytic_se": se}
+
+
+def stats_sf(z: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.sf(z))
+
+
+def run(cache: Path, reps: int, outcomes=OUTCOMES, kinds=KINDS, truth_file: bool = True) -> list[dict]:
+    """Evaluate the first ``reps`` cached draws; checkpointed in ``results.jsonl``."""
+    files = sorted(cache.glob("rep_*.parquet"))[:reps]
+    if len(files) < reps:
+        print(f"# only {len(files)} cached draws in {cache.name}")
+    ckpt = cache / "results_staggered_placebo.jsonl"
+    done = {}
+    if ckpt.exists():
+        for line in ckpt.read_text().splitlines():
+            r = json.loads(line)
+            done[(r["file"], r["outcome"], r["kind"])] = r
+    out = []
+    with ckpt.open("a") as fh:
+        for f in files:
+            todo = [(o, k) for o in outcomes for k in kinds if (f.name, o, k) not in done]
+            if todo:
+                panel = pd.read_parquet(f)
+                tf = f.with_suffix(".truth.json")
+                truth = json.loads(tf.read_text()) if truth_file and tf.exists() else None
+            for o, k in todo:
+                t = truth[k][o] if truth else 0.0
+                r = {"file": f.name, "outcome": o, "kind": k, **evaluate_draw(panel, o, k, t)}
+                fh.write(json.dumps(r) + "\n")
+                fh.flush()
+                done[(f.name, o, k)] = r
+            out += [done[(f.name, o, k)] for o in outcomes for k in kinds]
+    return out
+
+
+def summarise(records: list[dict]) -> pd.DataFrame:
+    """Rejection of H0: 0 at 5 %, coverage of the truth, width; binomial MC SEs."""
+    rows = []
+    df = pd.DataFrame(records)
+    for (o, k), sub in df.groupby(["outcome", "kind"], sort=False):
+        n = len(sub)
+        err = sub["estimate"] - sub["truth"]
+        for m in ("analytic", "placebo"):
+            ci = np.array(sub[m].tolist(), dtype=float)
+            rej = np.mean(ci[:, 2] <= 0.05)
+            cov = np.mean((ci[:, 0] <= sub["truth"]) & (sub["truth"] <= ci[:, 1]))
+            rows.append({"outcome": o, "aggregation": k, "inference": m, "reps": n,
+                         "rejection_rate": rej, "rejection_se": np.sqrt(rej * (1 - rej) / n),
+                         "coverage": cov, "coverage_se": np.sqrt(cov * (1 - cov) / n),
+                         "mean_ci_width": float(np.mean(ci[:, 1] - ci[:, 0])),
+                         "mean_se": float(sub[f"{m}_se"].mean()), "sd_error": float(err.std())})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--null-reps", type=int, default=300)
     ap.add_argument("--effect-reps", type=int, default=150)
+    ap.add_argument("--study-reps", type=int, default=500,
+                    help="cached study-scope null draws of sim_inference.py to evaluate (0: none)")
     ap.add_argument("--persons", type=int, default=15000)
     ap.add_argument("--generate-only", action="store_true")
     ap.add_argument("--effects", action="store_true", help="with --generate-only: the effects draws")
@@ -98,6 +175,18 @@ def main() -> None:
         reps = args.effect_reps if args.effects else args.null_reps
         generate_draws(reps, args.persons, args.effects, args.start)
         return
+    t0 = time.process_time()
+    pd.set_option("display.width", 200)
+    fmt = dict(index=False, floatfmt=".3f")
+    print(f"## Null draws, all municipalities (7 adopters, one per group), {args.persons} persons\n")
+    print(summarise(run(cache_dir(args.persons, False), args.null_reps)).to_markdown(**fmt))
+    print(f"\n## Draws with the generator's effects, coverage of truth.json 'staggered'\n")
+    print(summarise(run(cache_dir(args.persons, True), args.effect_reps)).to_markdown(**fmt))
+    if STUDY_CACHE.exists() and args.study_reps:
+        print("\n## Null draws, study scope (Bodø the only adopter: every control in turn)\n")
+        print(summarise(run(STUDY_CACHE, args.study_reps, outcomes=("workdays",),
+                            truth_file=False)).to_markdown(**fmt))
+    print(f"\n# evaluation CPU {time.process_time() - t0:.0f} s")
 
 
 if __name__ == "__main__":

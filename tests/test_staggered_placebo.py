@@ -214,3 +214,18 @@ def test_null_size_fixed_seed():
     # a p-value uniform on (0, 1] has mean ~0.5 with SE 0.29 / sqrt(200) = 0.020: 4 SE band
     assert abs(np.mean(pvals) - 0.5) < 0.08
     assert rej_analytic / 200 > 0.15
+
+
+def test_person_level_placebo_without_balanced_persons_is_left_out():
+    # control 5000's persons are seen in one year each: at person level (balanced persons
+    # only) it has no unit, so the placebo giving it Bodø's group is not identified
+    p = make_panel(starts={"1804": 2013}, n_controls=21, seed=9)
+    one = p["municipality"] == "5000"
+    p.loc[one, "person_id"] = p.loc[one, "person_id"] + "_" + p.loc[one, "period"]
+    res = fit(p, inference="placebo", level="person")
+    d = res.placebo_draws()
+    assert res.extras["n_placebos_not_identified"] == 1 and res.extras["n_placebos"] == 20
+    bad = d["assignment"] == "2013:5000"
+    assert d.loc[bad, "ATT"].isna().all() and d.loc[~bad, "ATT"].notna().all()
+    assert res.p_value == rank_p_value(res.estimate, d.loc[~bad, "ATT"].to_numpy())
+    assert any("not identified" in n for n in res.notes)

@@ -64,6 +64,8 @@ from ips_study.inference import rank_table
 
 #: default number of random placebo assignments when there are more possible ones
 DEFAULT_DRAWS = 999
+#: label of the overall term among the term labels of the draws
+OVERALL = "overall"
 
 
 class StaggeredPlaceboResults(AggregateResults):
@@ -201,8 +203,8 @@ def placebo_cells(y, w, times, pattern, draws, *, control_group="never_treated",
 def aggregate_draws(att, cg, ct, pgs, kind, balance_e=None):
     """Aggregations of placebo ATT(g,t) draws, as :func:`~.staggered_aggregate.aggregate`.
 
-    Returns the component labels (``None`` for the overall term) and the (B, terms) draws,
-    overall term first.
+    Returns the term labels (:data:`OVERALL`, then the components) and the (B, terms)
+    draws.
     """
     def wmean(keep):
         p = pgs[:, keep]
@@ -210,7 +212,7 @@ def aggregate_draws(att, cg, ct, pgs, kind, balance_e=None):
 
     comps: list[tuple[float, np.ndarray]] = []
     if kind == "simple":
-        return [None], wmean(cg <= ct)[:, None]
+        return [OVERALL], wmean(cg <= ct)[:, None]
     if kind == "group":
         glist = np.unique(cg)
         for g in glist:
@@ -235,7 +237,8 @@ def aggregate_draws(att, cg, ct, pgs, kind, balance_e=None):
         overall = np.mean(np.column_stack([c[1] for c in comps]), axis=1)
     else:
         raise ValueError(f"unknown aggregation {kind!r}")
-    return [None] + [c[0] for c in comps], np.column_stack([overall] + [c[1] for c in comps])
+    return ([OVERALL] + [float(c[0]) for c in comps],
+            np.column_stack([overall] + [c[1] for c in comps]))
 
 
 # -- the placebo fits ---------------------------------------------------------------------------
@@ -263,22 +266,37 @@ def _control_arrays(frame, outcome, time, weights):
 
 
 def _refit_draws(frame, cluster, codes, pattern, draws, kinds, fit):
-    """One refit per draw (person level, or covariates): the reference path."""
+    """One refit per draw (person level, or covariates): the reference path.
+
+    A placebo fit can lack a term of the real fit (at person level, a small municipality
+    with no person observed in every period drops its group); that term is NaN in the draw.
+    """
     ctrl = frame[frame["group"] == 0]
     out: dict[str, list] = {k: [] for k in kinds}
-    labels: dict[str, list] = {}
     for row in draws:
         group = pd.Series(pattern, index=codes[row])
         sub = ctrl.assign(group=ctrl[cluster].map(group).fillna(0).astype(int))
         with warnings.catch_warnings():
             # every placebo group has one cluster: the analytic-SE warning is moot here
             warnings.simplefilter("ignore")
-            gt = fit(sub)
+            try:
+                gt = fit(sub)
+            except (ValueError, np.linalg.LinAlgError):
+                gt = None
         for k in kinds:
+            if gt is None:
+                out[k].append({})
+                continue
             t = gt.aggregate(k).tidy()
-            labels[k] = [None] + list(t["component"].iloc[1:])
-            out[k].append(t["estimate"].to_numpy())
-    return {k: (labels[k], np.vstack(out[k])) for k in kinds}
+            labels = [OVERALL] + [float(c) for c in t["component"].iloc[1:]]
+            out[k].append(dict(zip(labels, t["estimate"].to_numpy())))
+    tables = {k: pd.DataFrame(out[k], index=range(len(draws))) for k in kinds}
+    return {k: (tab.columns.tolist(), tab.to_numpy(float)) for k, tab in tables.items()}
+
+
+def _align(labels, values, expected):
+    """Draws as columns of the ``expected`` terms (NaN where a placebo fit lacks one)."""
+    return pd.DataFrame(values, columns=labels).reindex(columns=expected).to_numpy(float)
 
 
 def placebo_draws(frame, *, outcome, unit, time, cluster, weights, kinds, fit,
@@ -294,7 +312,7 @@ def placebo_draws(frame, *, outcome, unit, time, cluster, weights, kinds, fit,
     Returns
     -------
     draws : dict
-        ``kind -> (components, ndarray (B, terms))``, overall term first.
+        ``kind -> (labels, ndarray (B, terms))``: :data:`OVERALL`, then the components.
     table : DataFrame
         ``assignment`` of each draw (``"group:municipality;..."``).
     enumerated : bool
@@ -350,25 +368,24 @@ def with_placebo(res: AggregateResults, frame: pd.DataFrame, *, outcome: str, un
         kinds=kinds, fit=fit, n_draws=n_draws, seed=seed, att_options=att_options)
     level = res.level
     t = res.tidy()
-    _, main_draws = res_draws[aggregation]
-    if main_draws.shape[1] != len(t):
-        raise RuntimeError("placebo fits report other terms than the design")  # pragma: no cover
-    tidy, ci = rank_table(t["estimate"], main_draws, level,
-                          np.sqrt(np.mean(main_draws ** 2, axis=0)))
+    main_draws = _align(*res_draws[aggregation],
+                        [OVERALL] + [float(c) for c in t["component"].iloc[1:]])
+    ok = np.isfinite(main_draws[:, 0])
+    rms = np.sqrt(np.nanmean(main_draws[ok] ** 2, axis=0))
+    tidy, ci = rank_table(t["estimate"], main_draws[ok], level, rms)
     tidy["component"] = t["component"].to_numpy()
     tidy["uniform_low"] = np.nan
     tidy["uniform_high"] = np.nan
-    _, dyn = res_draws["dynamic"]
     et = res.event_time()
     if et is not None:
-        et_draws = dyn[:, 1:]
+        et_draws = _align(*res_draws["dynamic"], [float(e) for e in et["event_time"]])[ok]
         et_tidy, _ = rank_table(et["estimate"], et_draws, level,
-                                np.sqrt(np.mean(et_draws ** 2, axis=0)))
+                                np.sqrt(np.nanmean(et_draws ** 2, axis=0)))
         et = et.assign(std_error=et_tidy["std_error"].to_numpy(),
                        conf_low=et_tidy["conf_low"].to_numpy(),
                        conf_high=et_tidy["conf_high"].to_numpy(),
                        p_value=et_tidy["p_value"].to_numpy())
-    B = len(table)
+    B = int(ok.sum())
     draws = pd.concat([table, pd.DataFrame(main_draws, columns=list(t.index))], axis=1)
     scheme = (f"all {B} assignments" if enumerated
               else f"{B} random assignments (seed {seed})")
@@ -376,10 +393,14 @@ def with_placebo(res: AggregateResults, frame: pd.DataFrame, *, outcome: str, un
         f"Placebo in space: the adoption pattern of the {len(adopters)} adopting municipalities "
         f"given to never-treated municipalities, real adopters dropped, design re-run; {scheme}; "
         "p = rank/(B+1), interval inverts the rank test, std_error = RMS of the placebo draws.",)
+    if not ok.all():
+        notes += (f"{int((~ok).sum())} of {len(ok)} placebo fits left out: not identified "
+                  "(no unit of a placebo group observed in every period)",)
     if math.isinf(tidy["conf_high"].iloc[0]):
         notes += (f"with {B} placebo draws the {level:.0%} interval is unbounded",)
-    extras = {**res.extras, "n_placebos": B,
-              "analytic_std_error": {str(k): float(v) for k, v in t["std_error"].items()}, "placebo_enumerated": enumerated,
+    extras = {**res.extras, "n_placebos": B, "n_placebos_not_identified": int((~ok).sum()),
+              "analytic_std_error": {str(k): float(v) for k, v in t["std_error"].items()},
+              "placebo_enumerated": enumerated,
               "placebo_seed": None if enumerated else seed,
               "adoption_pattern": {str(k): float(v) for k, v in adopters.items()},
               "n_never_treated": int(frame.loc[frame["group"] == 0, cluster].nunique())}
