@@ -12,14 +12,16 @@ Three parts, each printing a small table:
    60,000-person data), next to the study's Cox estimate on the default data.
 3. ``coverage``: ``--seeds`` seeds of the default size; per seed the study's Cox estimate
    (Bodø vs controls, time-varying exposure) with model, person-robust and
-   municipality-cluster SEs and the placebo-in-space interval (each control municipality
-   in turn as the treated one), and the truth pooled over all seeds; coverage of the 95 %
-   intervals.
+   municipality-cluster SEs and the placebo-in-space interval (the design's
+   ``inference="placebo"``: each control municipality in turn as the treated one), and the
+   truth pooled over all seeds; coverage of the 95 % intervals.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/sim_survival_truth.py`` (one process; on the
-loaded shared machine about 10 + 11 + 12 minutes for the three parts; the second block of
-seeds in docs/survival.md is ``--parts coverage --first-seed 11``; ``--parts coverage --seeds
-3`` for a quick look).
+loaded shared machine about 10 + 11 + 12 minutes for the three parts, the last now shorter
+since the placebo interval comes from the ``cox`` design's own option instead of a loop of
+full refits — same half-widths, to 1e-12, on seeds 1-3; the second block of seeds in
+docs/survival.md is ``--parts coverage --first-seed 11``; ``--parts coverage --seeds 3`` for
+a quick look).
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ import pandas as pd
 
 from ips_study.config import StudyConfig
 from ips_study.designs.survival import fit_cox_panel
-from ips_study.inference import rank_half_width
 from ips_study.panel import build_panel
 from ips_study.synthetic import DEFAULT_N_PERSONS, DEFAULT_SEED, Effects, generate
 from ips_study.synthetic.hazard_truth import (cohort_panels, everyone_referred, fit_stacked,
@@ -43,39 +44,27 @@ CFG = StudyConfig(design="closed", freq="month")
 INFERENCE = ("model", "robust", "cluster")
 
 
-def placebo_half_width(panel: pd.DataFrame, level: float = 0.95) -> tuple[float, int]:
-    """Placebo in space for the Cox exposure coefficient (docs/inference.md, ``placebo``).
-
-    Each control municipality in turn plays Bodø (IPS from 2013-01) in the controls-only
-    cohort; the interval ``estimate +/- h`` inverts the rank test of the J placebo
-    coefficients. Placebos whose exposed time has no onset are not identified and left out.
-    """
-    ctrl = panel[panel["municipality"] != CFG.treated_municipality]
-    draws = []
-    for code in sorted(ctrl["municipality"].unique()):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                r = fit_cox_panel(ctrl, config=CFG.replace(treated_municipality=code), inference="model")
-        except (ValueError, np.linalg.LinAlgError, RuntimeError):
-            continue
-        if np.isfinite(r.estimate) and abs(r.estimate) < 10:   # |b| >= 10: diverged (no onsets)
-            draws.append(r.estimate)
-    return rank_half_width(np.array(draws), level), len(draws)
-
-
 def study_estimates(registers, placebo: bool = False) -> dict[str, float]:
+    """The study's Cox estimate with each SE; with ``placebo``, the placebo-in-space interval.
+
+    The placebo half-width is the ``cox`` design's own option (``inference="placebo"``,
+    :mod:`ips_study.designs.survival.placebo`): each control municipality in turn plays Bodø
+    (IPS from 2013-01) in the controls-only cohort, and ``estimate +/- h`` inverts the rank
+    test of the identified placebo coefficients.
+    """
     panel = build_panel(registers, CFG, freq="month")
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")      # the few-clusters note is the point of this study
-        for inf in INFERENCE:
+        for inf in INFERENCE + (("placebo",) if placebo else ()):
             r = fit_cox_panel(panel, config=CFG, inference=inf)
             out["estimate"] = r.estimate
-            out[f"se_{inf}"] = r.std_error
+            if inf == "placebo":
+                out["placebo_h"] = r.extras["placebo_half_width"]
+                out["n_placebo"] = r.extras["n_placebos"]
+            else:
+                out[f"se_{inf}"] = r.std_error
     out["n_events"] = r.extras["n_events"]
-    if placebo:
-        out["placebo_h"], out["n_placebo"] = placebo_half_width(panel)
     return out
 
 
