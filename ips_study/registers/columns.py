@@ -46,6 +46,8 @@ from .spells import _NAT
 
 R = {name: i + 1 for i, name in enumerate(REASONS)}  # reason code -> small int
 _BLOCK = 1 << 17  # rows per step in table-sized loops (see .blocks)
+#: integer type of text codes (``Coded.codes``): half the memory of int64
+CODE = np.int32
 MIN_DAY = int(np.datetime64("1880-01-01", "D").astype(np.int64))
 MAX_DAY = int(np.datetime64("2100-12-31", "D").astype(np.int64))
 
@@ -78,7 +80,7 @@ class Coded:
     only the distinct values are Python strings.
     """
 
-    codes: np.ndarray
+    codes: np.ndarray  # CODE (int32)
     uniques: np.ndarray  # object array of str (None for a value that failed validation)
     #: the same distinct values as an Arrow array, when known (saves a conversion for lookups)
     arrow: pa.Array | None = field(default=None, repr=False, compare=False)
@@ -99,7 +101,7 @@ class Coded:
         remap, uniq = pd.factorize(new, use_na_sentinel=True)
         if len(uniq) == len(remap) and (remap == np.arange(len(remap))).all():  # same codes: no gather
             return Coded(self.codes, np.asarray(uniq, dtype=object))
-        return Coded(np.append(remap.astype(np.int64), -1)[self.codes], np.asarray(uniq, dtype=object))
+        return Coded(np.append(remap.astype(CODE), -1)[self.codes], np.asarray(uniq, dtype=object))
 
 
 def _text(arr) -> Coded:
@@ -121,7 +123,8 @@ def _text(arr) -> Coded:
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
     enc = pc.dictionary_encode(arr)
-    return _trimmed(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary)
+    return _trimmed(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(CODE, copy=False),
+                    enc.dictionary)
 
 
 def _from_dictionaries(chunks) -> Coded:
@@ -135,7 +138,7 @@ def _from_dictionaries(chunks) -> Coded:
     that output order does not depend on how a file was encoded.
     """
     if not chunks:
-        return Coded(np.empty(0, np.int64), np.empty(0, dtype=object))
+        return Coded(np.empty(0, CODE), np.empty(0, dtype=object))
     dicts, slot, seen = [], [], {}
     for ch in chunks:
         d = ch.dictionary
@@ -148,8 +151,8 @@ def _from_dictionaries(chunks) -> Coded:
     remap, uniques, arrow = _dedupe(pa.concat_arrays(dicts), stacked=len(dicts) > 1)
     bounds = np.cumsum([0] + [len(d) for d in dicts])
     # per dictionary: its slice of the remap plus a last slot for a null index (missing)
-    luts = [np.append(remap[a:b], -1) for a, b in zip(bounds[:-1], bounds[1:])]
-    codes = np.empty(sum(len(ch) for ch in chunks), np.int64)
+    luts = [np.append(remap[a:b], -1).astype(CODE) for a, b in zip(bounds[:-1], bounds[1:])]
+    codes = np.empty(sum(len(ch) for ch in chunks), CODE)
     pos = 0
     for ch, k in zip(chunks, slot):
         idx = ch.indices
@@ -178,20 +181,20 @@ def _dedupe(raw: pa.Array, stacked: bool) -> tuple[np.ndarray, np.ndarray, pa.Ar
     trimmed = pc.utf8_trim_whitespace(raw)
     empty = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
     if not stacked and not empty.any() and pc.all(pc.equal(raw, trimmed)).as_py() is not False:
-        return np.arange(len(raw), dtype=np.int64), raw.to_numpy(zero_copy_only=False).astype(object), raw
+        return np.arange(len(raw), dtype=CODE), raw.to_numpy(zero_copy_only=False).astype(object), raw
     present = np.flatnonzero(~empty)
     values = trimmed.take(pa.array(present)) if len(present) < len(raw) else trimmed
     if len(values) > 1 and pc.all(pc.greater_equal(values.slice(1), values.slice(0, len(values) - 1))).as_py():
         new = np.empty(len(values), bool)
         new[0] = True
         new[1:] = pc.not_equal(values.slice(1), values.slice(0, len(values) - 1)).to_numpy(zero_copy_only=False)
-        remap = np.full(len(raw), -1, np.int64)
+        remap = np.full(len(raw), -1, CODE)
         remap[present] = np.cumsum(new) - 1
         arrow = values.filter(pa.array(new))
     else:
         # Arrow's hash encoding, like pandas.factorize: first-appearance order, empty -> missing
         enc = pc.dictionary_encode(pc.if_else(pa.array(empty), pa.scalar(None, trimmed.type), trimmed))
-        remap = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        remap = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(CODE)
         arrow = enc.dictionary
     return remap, arrow.to_numpy(zero_copy_only=False).astype(object), arrow
 
@@ -205,7 +208,7 @@ def _first_appearance(coded: Coded) -> Coded:
         return coded
     seen = pd.unique(codes)
     seen = seen[seen >= 0]
-    lut = np.full(k + 1, -1, np.int64)  # last slot: missing stays missing
+    lut = np.full(k + 1, -1, CODE)  # last slot: missing stays missing
     lut[seen] = np.arange(len(seen))
     arrow = coded.arrow.take(pa.array(seen)) if coded.arrow is not None else None
     return Coded(lut[codes], coded.uniques[seen], arrow)
@@ -233,13 +236,19 @@ def _trimmed(codes: np.ndarray, raw: pa.Array) -> Coded:
     if arrow is raw:  # nothing to trim, nothing empty
         return Coded(codes, uniques, arrow)
     # distinct raw values may coincide once trimmed (" p1" and "p1"): re-code them
-    return _first_appearance(Coded(np.append(remap, -1)[codes], uniques, arrow))
+    return _first_appearance(Coded(np.append(remap, -1).astype(CODE)[codes], uniques, arrow))
 
 
 def _counts(coded: Coded) -> np.ndarray:
     """How many rows hold each distinct value."""
-    c = coded.codes
-    return np.bincount(c[c >= 0], minlength=len(coded.uniques))
+    c, k = coded.codes, len(coded.uniques)
+    if k > _BLOCK:  # many values (ids): one count over the table
+        return np.bincount(c[c >= 0], minlength=k)
+    out = np.zeros(k, np.int64)
+    for a in range(0, len(c), _BLOCK):  # few values: block by block, no table-sized copy
+        b = c[a:a + _BLOCK]
+        out += np.bincount(b[b >= 0], minlength=k)
+    return out
 
 
 def _missing_reason(n: int, missing: np.ndarray, col: Column) -> np.ndarray:
@@ -255,9 +264,15 @@ def parse_column(arr, col: Column, *, end: bool = False, decimal_comma: bool = F
     if kind == "date" and (pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type)):
         return _typed_date(arr, col)
     if kind in ("float", "int") and (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        vals = np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        vals = np.empty(len(arr), np.float64)
+        pos = 0
+        for ch in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
+            # chunk by chunk into one array: no table-sized intermediate; null -> NaN (missing)
+            f = pc.cast(ch, pa.float64())
+            if f.null_count:
+                f = pc.fill_null(f, float("nan"))
+            vals[pos:pos + len(f)] = f.to_numpy(zero_copy_only=False)
+            pos += len(f)
         return _check_number(vals, np.zeros(len(vals), bool), col, {})
     text = _text(arr)
     missing = text.codes < 0
@@ -379,19 +394,23 @@ def _string_number(text: Coded, missing: np.ndarray, col: Column, decimal_comma:
 
 
 def _check_number(vals, bad, col, notes, missing=None) -> Parsed:
-    if missing is None:
-        missing = np.isnan(vals) & ~bad
-    reason = _missing_reason(len(vals), missing, col)
-    if col.kind == "int":
-        frac = ~missing & ~bad & (vals != np.round(vals))
-        bad = bad | frac
-    reason[bad & (reason == 0)] = R["unparseable_number"]
-    ok = ~missing & ~bad
-    out = np.zeros(len(vals), bool)
-    if col.low is not None:
-        out |= ok & (vals < col.low)
-    if col.high is not None:
-        out |= ok & (vals > col.high)
-    out |= ok & ~np.isfinite(vals)
-    reason[out & (reason == 0)] = R["out_of_range"]
-    return Parsed(vals, reason, notes, int((~missing).sum()), int(bad.sum()))
+    reason = np.zeros(len(vals), np.int8)
+    n_missing = n_bad = 0
+    for a in range(0, len(vals), _BLOCK):  # block by block: the masks stay small
+        v, bd, r = vals[a:a + _BLOCK], bad[a:a + _BLOCK], reason[a:a + _BLOCK]
+        m = np.isnan(v) & ~bd if missing is None else missing[a:a + _BLOCK]
+        if not col.nullable:
+            r[m] = R["missing_value"]
+        if col.kind == "int":
+            bd = bd | (~m & ~bd & (v != np.round(v)))
+        r[bd & (r == 0)] = R["unparseable_number"]
+        ok = ~m & ~bd
+        out = ok & ~np.isfinite(v)
+        if col.low is not None:
+            out |= ok & (v < col.low)
+        if col.high is not None:
+            out |= ok & (v > col.high)
+        r[out & (r == 0)] = R["out_of_range"]
+        n_missing += int(m.sum())
+        n_bad += int(bd.sum())
+    return Parsed(vals, reason, notes, len(vals) - n_missing, n_bad)

@@ -61,6 +61,8 @@ class KnownIds:
     def contains(self, values: pa.Array) -> np.ndarray:
         """Boolean array: which of ``values`` (Arrow strings) are known ids."""
         values = values.cast(pa.string())
+        if not len(values):  # nothing to look up: skip building the hash set
+            return np.zeros(0, bool)
         if self._sorted is not None:
             query = fixed_width(values)
             if query is not None:

@@ -237,6 +237,7 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
         for k, v in p.notes.items():
             tr.note(k, v)
         np.copyto(reason, p.reason, where=reason == 0)
+        p.reason = None  # folded into the row reasons; free it
         parsed[col.name] = p
     for col in table.columns:
         if col.kind == "date" and not col.future_ok:
@@ -257,25 +258,35 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
     if table.spell is not None:
         good = np.flatnonzero(reason == 0)
         keep, end_override = _merge(table, parsed, good, reason, tr)  # end_override: the kept rows' ends
-        merged[np.flatnonzero(reason == 0)] = True
+        del good  # table-sized arrays go as soon as they are used: freed pages are cheap to reuse
+        merged = reason == 0  # every good row not kept was folded into a kept one
         merged[keep] = False
     else:
         keep = np.flatnonzero((reason == 0) & ~merged)
     tr.quarantine("malformed_row", len(raw.malformed), [ln for ln, _ in raw.malformed])
-    for r, cnt in enumerate(np.bincount(reason, minlength=len(REASONS) + 1)):
+    for r, cnt in enumerate(_reason_counts(reason)):
         if r and cnt:
             tr.quarantine(REASONS_LIST[r - 1], int(cnt), raw.line[np.flatnonzero(reason == r)[:SHOW_LINES]])
     tr.close(kept=len(keep), merged=int(merged.sum()))
-    df = _typed_frame(data, table, parsed, keep, end_override)
     kept_ids = None
     if table.name == "persons":  # the ids later tables are checked against
         ids = parsed["person_id"].values
         kept_ids = pa.array(ids.uniques, pa.string()) if ids.arrow is None else ids.arrow
         kept_ids = kept_ids.take(pa.array(ids.codes[keep]))
-    return df, _quarantine_frame(raw, data, reason), kept_ids
+    q = _quarantine_frame(raw, data, reason)
+    df = _typed_frame(data, table, parsed, keep, end_override)  # consumes parsed
+    return df, q, kept_ids
 
 
 REASONS_LIST = list(REASONS)
+
+
+def _reason_counts(reason: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+    """Rows per reason code (``np.bincount`` of int8 would first copy the codes to int64)."""
+    out = np.zeros(len(REASONS) + 1, np.int64)
+    for a in range(0, len(reason), block):
+        out += np.bincount(reason[a:a + block], minlength=len(REASONS) + 1)
+    return out
 
 
 def _row_checks(table: Table, parsed: dict[str, Parsed], reason: np.ndarray) -> None:
@@ -403,19 +414,29 @@ def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: Table
 
 
 def _typed_frame(data: pa.Table, table: Table, parsed, keep: np.ndarray, end_override) -> pd.DataFrame:
-    out = {}
-    for col in table.columns:
-        v = parsed[col.name].values
+    """The kept rows as a DataFrame; empties ``parsed`` as it goes, so that each column's
+    parsed values are freed before the next output column is allocated."""
+    def numeric(col):
+        v = parsed.pop(col.name).values
         if col.kind == "date":
             # both are fresh arrays of the kept rows: convert them where they are
             days = end_override if (table.spell and col.name == table.spell[1]) else v[keep]
-            out[col.name] = from_days(np.asarray(days, np.int64), inplace=True)
-        elif col.kind == "int":
-            out[col.name] = v[keep].astype(np.int64)
-        elif col.kind == "float":
-            out[col.name] = v[keep]
+            return from_days(np.asarray(days, np.int64), inplace=True)
+        return v[keep].astype(np.int64) if col.kind == "int" else v[keep]
+
+    nums = [c for c in table.columns if c.kind in ("date", "int", "float")]
+    pool = ThreadPoolExecutor(max_workers=1) if _workers(len(keep)) > 1 and nums else None
+    # gathers of numbers release the GIL, building object columns holds it: side by side
+    futures = {c.name: pool.submit(numeric, c) for c in nums} if pool else {}
+    out = {}
+    for col in table.columns:
+        if col.kind in ("date", "int", "float"):
+            out[col.name] = None if pool else numeric(col)
         else:
-            out[col.name] = v.take(keep)
+            out[col.name] = parsed.pop(col.name).values.take(keep)
+    if pool:
+        out.update({name: f.result() for name, f in futures.items()})
+        pool.shutdown()
     names = set(table.names)
     for c in data.column_names:
         if c not in names:  # extra columns are kept as delivered
