@@ -87,16 +87,27 @@ def person_blocks(person: np.ndarray, rows: np.ndarray, size: int | None = None)
     return blocks
 
 
-def first_appearance_index(values: np.ndarray, rows: np.ndarray, size: int | None = None) -> pd.Index:
+def first_appearance_index(values: np.ndarray, rows: np.ndarray, size: int | None = None,
+                           workers: int = 1) -> pd.Index:
     """Distinct ``values[rows]`` in order of first appearance (NaN included), found blockwise.
 
     The same order ``pandas.factorize(values[rows], use_na_sentinel=False)`` gives, without
-    materialising ``values[rows]``.
+    materialising ``values[rows]``; the blocks' distinct values are found side by side in
+    ``workers`` threads and combined in block order.
     """
-    index = pd.Index(values[:0])
     size = size or BLOCK_ROWS
-    for a in range(0, len(rows), size):
-        u = pd.unique(values[rows[a:a + size]])
+    starts = range(0, len(rows), size)
+
+    def distinct(a):
+        return pd.unique(values[rows[a:a + size]])
+
+    if workers > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(distinct, starts))
+    else:
+        parts = [distinct(a) for a in starts]
+    index = pd.Index(values[:0])
+    for u in parts:
         new = u[index.get_indexer(u) < 0]
         if len(new):
             index = index.append(pd.Index(new))
@@ -114,12 +125,15 @@ class GroupKey:
                  values: np.ndarray | None = None, index: pd.Index | None = None):
         self.codes, self.values, self.index = codes, values, index
         self.k = n_values + 1 if codes is not None else max(len(index), 1)
+        if codes is None:  # numbers: binary search in the sorted distinct values (NaN sorts last)
+            self._sorted = np.sort(index.to_numpy())
+            self._code = index.get_indexer(self._sorted).astype(np.int64)
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         if self.codes is not None:
             c = self.codes[rows]
             return np.where(c < 0, self.k - 1, c)
-        return self.index.get_indexer(self.values[rows]).astype(np.int64)
+        return self._code[np.searchsorted(self._sorted, self.values[rows])]
 
 
 def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, rows: np.ndarray,
@@ -141,8 +155,9 @@ def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, r
 
     Returns
     -------
-    first, new_end : int64 arrays
-        As :func:`~.spells.merge_days` returns them, with ``first`` as table rows.
+    list of (first, new_end)
+        Per block, as :func:`~.spells.merge_days` returns them with ``first`` as table rows;
+        :func:`concat_parts` joins them (left to the caller, who may free inputs first).
     """
     def one(block):
         at = rows[block[0]:block[1]]
@@ -158,6 +173,11 @@ def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, r
             parts = list(pool.map(one, blocks))
     else:
         parts = [one(b) for b in blocks]
+    return parts
+
+
+def concat_parts(parts) -> tuple[np.ndarray, np.ndarray]:
+    """Join the blocks' ``(first, new_end)`` pieces returned by :func:`merge_blocks`."""
     if not parts:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return np.concatenate([f for f, _ in parts]), np.concatenate([e for _, e in parts])

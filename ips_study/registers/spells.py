@@ -75,7 +75,7 @@ def merge_days(code: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np
     end = np.asarray(end, np.int64)
     open_ = end == _NAT
     lo = start.min()
-    hi = max(start.max(), end[~open_].max() if (~open_).any() else lo)
+    hi = max(start.max(), end.max())  # the NaT integer is below every day: open ends drop out
     sentinel = hi - lo + 2  # beyond every real end + 1: an open end covers all later starts
     span = sentinel + 2
     s_rel = start - lo
@@ -96,7 +96,7 @@ def merge_days(code: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np
     e_new = reach[last_sorted] - base[last_sorted]
     new_end = np.where(e_new >= sentinel, _NAT, e_new + lo)
     first = first_sorted if order is None else order[first_sorted]
-    return first.astype(np.int64), new_end.astype(np.int64)
+    return first.astype(np.int64, copy=False), new_end.astype(np.int64, copy=False)
 
 
 def merge_days_blocks(code: np.ndarray, start: np.ndarray, end: np.ndarray, *,

@@ -46,7 +46,7 @@ import pyarrow as pa
 
 from . import RegisterSet
 from .columns import Coded, R, Parsed, parse_column
-from .blocks import GroupKey, first_appearance_index, merge_blocks, person_blocks
+from .blocks import GroupKey, concat_parts, first_appearance_index, merge_blocks, person_blocks
 from .frames import assemble_frame, plain, take_rows
 from .ids import KnownIds
 from .readers import SUFFIXES, RawTable, find_table_files, read_file
@@ -375,7 +375,7 @@ def _group(parsed, names, rows) -> np.ndarray:
 def _group_key(v, rows) -> GroupKey:
     if isinstance(v, Coded):
         return GroupKey(codes=v.codes, n_values=len(v.uniques))
-    return GroupKey(values=v, index=first_appearance_index(v, rows))
+    return GroupKey(values=v, index=first_appearance_index(v, rows, workers=_workers(len(rows))))
 
 
 def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: TableReport):
@@ -404,8 +404,12 @@ def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: Table
         blocks = person_blocks(parsed["person_id"].values.codes, good)
         keys = [_group_key(parsed[name].values, good) for name in names] if blocks is not None else []
         if blocks is not None and np.prod([float(k.k) for k in keys]) <= 2**40:
-            return merge_blocks(keys, parsed[s].values, parsed[e].values, good, blocks,
-                                workers=_workers(len(good)))
+            parts = merge_blocks(keys, parsed[s].values, parsed[e].values, good, blocks,
+                                 workers=_workers(len(good)))
+            # the delivered ends are no longer needed (the merged ends replace them): free
+            # their pages before the joined result takes fresh ones
+            parsed[e].values = None
+            return concat_parts(parts)
         # not sorted by person: merge the table whole
         code = _group(parsed, names, good)
         first, new_end = merge_days_blocks(code, parsed[s].values[good], parsed[e].values[good],
