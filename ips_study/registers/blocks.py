@@ -18,9 +18,9 @@ merges them whole.
 Example
 -------
 >>> person = np.array([0, 0, 1, 1, 1, 2, 3, 3])
->>> person_blocks(person, np.arange(8), size=3)
+>>> person_blocks(person, np.ones(8, bool), size=3)
 [(0, 5), (5, 8)]
->>> person_blocks(np.array([1, 0]), np.arange(2), size=3) is None
+>>> person_blocks(np.array([1, 0]), np.ones(2, bool), size=3) is None
 True
 """
 
@@ -38,45 +38,45 @@ from .spells import merge_days
 BLOCK_ROWS = 1 << 17
 
 
-def person_blocks(person: np.ndarray, rows: np.ndarray, size: int | None = None) -> list[tuple[int, int]] | None:
-    """Cut ``rows`` into blocks of about ``size`` positions that never split a person.
+def person_blocks(person: np.ndarray, ok: np.ndarray, size: int | None = None) -> list[tuple[int, int]] | None:
+    """Cut the table into blocks of about ``size`` rows that never split a person's rows.
 
     Parameters
     ----------
     person : int array
         Person number of every row of the table.
-    rows : int array
-        The rows to merge (ascending positions into ``person``).
+    ok : bool array
+        The rows to merge (the others are ignored, wherever they are).
     size : int, optional
         Target block length (default :data:`BLOCK_ROWS`).
 
     Returns
     -------
     list of (start, stop) or None
-        Half-open ranges of positions into ``rows``; ``None`` if the person numbers at
-        ``rows`` are not in ascending order (then no such cut exists in general).
+        Half-open row ranges covering the table; ``None`` if the person numbers of the ``ok``
+        rows are not in ascending order (then no such cut exists in general).
     """
-    n = len(rows)
+    n = len(person)
     size = size or BLOCK_ROWS
-    if n == 0:
-        return []
     last = None
     for a in range(0, n, size):  # ascending order, checked a block at a time
-        p = person[rows[a:a + size]]
+        p = person[a:a + size][ok[a:a + size]]
+        if not len(p):
+            continue
         if (last is not None and p[0] < last) or (p[1:] < p[:-1]).any():
             return None
         last = p[-1]
     blocks, a = [], 0
     while a + size < n:
         cut = a + size
-        v = person[rows[cut]]
-        if person[rows[cut - 1]] == v:  # move the cut past the rest of this person's rows
+        mine = np.flatnonzero(ok[a:cut])
+        if len(mine):  # move the cut past the rest of the last person's rows
+            v = person[a + mine[-1]]
             width = 1024
             while True:
-                window = person[rows[cut:cut + width]]
-                step = int(np.searchsorted(window, v, side="right"))
-                if step < len(window) or cut + width >= n:
-                    cut += step
+                later = np.flatnonzero(ok[cut:cut + width] & (person[cut:cut + width] > v))
+                if len(later) or cut + width >= n:
+                    cut += int(later[0]) if len(later) else n - cut
                     break
                 width *= 4
         if cut >= n:
@@ -87,19 +87,19 @@ def person_blocks(person: np.ndarray, rows: np.ndarray, size: int | None = None)
     return blocks
 
 
-def first_appearance_index(values: np.ndarray, rows: np.ndarray, size: int | None = None,
+def first_appearance_index(values: np.ndarray, ok: np.ndarray, size: int | None = None,
                            workers: int = 1) -> pd.Index:
-    """Distinct ``values[rows]`` in order of first appearance (NaN included), found blockwise.
+    """Distinct ``values[ok]`` in order of first appearance (NaN included), found blockwise.
 
-    The same order ``pandas.factorize(values[rows], use_na_sentinel=False)`` gives, without
-    materialising ``values[rows]``; the blocks' distinct values are found side by side in
+    The same order ``pandas.factorize(values[ok], use_na_sentinel=False)`` gives, without
+    materialising ``values[ok]``; the blocks' distinct values are found side by side in
     ``workers`` threads and combined in block order.
     """
     size = size or BLOCK_ROWS
-    starts = range(0, len(rows), size)
+    starts = range(0, len(values), size)
 
     def distinct(a):
-        return pd.unique(values[rows[a:a + size]])
+        return pd.unique(values[a:a + size][ok[a:a + size]])
 
     if workers > 1 and len(starts) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -136,9 +136,9 @@ class GroupKey:
         return self._code[np.searchsorted(self._sorted, self.values[rows])]
 
 
-def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, rows: np.ndarray,
+def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, ok: np.ndarray,
                  blocks: list[tuple[int, int]], workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Merge the spells at ``rows`` block by block (see the module docstring).
+    """Merge the spells of the ``ok`` rows block by block (see the module docstring).
 
     Parameters
     ----------
@@ -146,7 +146,7 @@ def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, r
         Group columns, person first.
     start, end : int64 arrays
         Day numbers of every row of the table (``end`` may hold the NaT integer).
-    rows : int array
+    ok : bool array
         Rows to merge.
     blocks : list of (start, stop)
         From :func:`person_blocks`.
@@ -160,7 +160,7 @@ def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, r
         :func:`concat_parts` joins them (left to the caller, who may free inputs first).
     """
     def one(block):
-        at = rows[block[0]:block[1]]
+        at = block[0] + np.flatnonzero(ok[block[0]:block[1]])
         code = np.zeros(len(at), np.int64)
         for key in keys:
             code *= key.k

@@ -256,9 +256,7 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
         _duplicates(table, parsed, reason, merged, tr)
     end_override = None
     if table.spell is not None:
-        good = np.flatnonzero(reason == 0)
-        keep, end_override = _merge(table, parsed, good, reason, tr)  # end_override: the kept rows' ends
-        del good  # table-sized arrays go as soon as they are used: freed pages are cheap to reuse
+        keep, end_override = _merge(table, parsed, reason, tr)  # end_override: the kept rows' ends
         merged = reason == 0  # every good row not kept was folded into a kept one
         merged[keep] = False
     else:
@@ -372,15 +370,16 @@ def _group(parsed, names, rows) -> np.ndarray:
     return code
 
 
-def _group_key(v, rows) -> GroupKey:
+def _group_key(v, ok: np.ndarray) -> GroupKey:
     if isinstance(v, Coded):
         return GroupKey(codes=v.codes, n_values=len(v.uniques))
-    return GroupKey(values=v, index=first_appearance_index(v, rows, workers=_workers(len(rows))))
+    return GroupKey(values=v, index=first_appearance_index(v, ok, workers=_workers(len(ok))))
 
 
-def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: TableReport):
+def _merge(table: Table, parsed, reason: np.ndarray, tr: TableReport):
     s, e = table.spell
     if table.name == "residence":
+        good = np.flatnonzero(reason == 0)
         start, end = parsed[s].values[good], parsed[e].values[good]
         person = _group(parsed, ["person_id"], good)
         muni = _group(parsed, ["municipality"], good)
@@ -401,16 +400,18 @@ def _merge(table: Table, parsed, good: np.ndarray, reason: np.ndarray, tr: Table
         first, new_end = first[order], new_end[order]
     else:
         names = ["person_id", *table.merge_keys]
-        blocks = person_blocks(parsed["person_id"].values.codes, good)
-        keys = [_group_key(parsed[name].values, good) for name in names] if blocks is not None else []
+        ok = reason == 0
+        blocks = person_blocks(parsed["person_id"].values.codes, ok)
+        keys = [_group_key(parsed[name].values, ok) for name in names] if blocks is not None else []
         if blocks is not None and np.prod([float(k.k) for k in keys]) <= 2**40:
-            parts = merge_blocks(keys, parsed[s].values, parsed[e].values, good, blocks,
-                                 workers=_workers(len(good)))
+            parts = merge_blocks(keys, parsed[s].values, parsed[e].values, ok, blocks,
+                                 workers=_workers(len(ok)))
             # the delivered ends are no longer needed (the merged ends replace them): free
             # their pages before the joined result takes fresh ones
             parsed[e].values = None
             return concat_parts(parts)
         # not sorted by person: merge the table whole
+        good = np.flatnonzero(ok)
         code = _group(parsed, names, good)
         first, new_end = merge_days_blocks(code, parsed[s].values[good], parsed[e].values[good],
                                            workers=_workers(len(code)))
