@@ -12,8 +12,9 @@ working arrays of a few megabytes, which the allocator hands back and forth with
 the kernel, and two threads take blocks side by side (NumPy releases the GIL). The result is
 exactly that of one merge over the whole table: spells never cross persons, group numbers are
 numbered as in :func:`ips_study.registers.validate._group`, and blocks come in person order.
-Tables that are not sorted by person return ``None`` from :func:`person_blocks`, and the caller
-merges them whole.
+A table that is not sorted by person (:func:`person_blocks` returns ``None``; a delivery with a
+few rows out of place is enough) is first put in person order by a stable sort of its person
+numbers, and the blocks are cut from that order.
 
 Example
 -------
@@ -136,8 +137,8 @@ class GroupKey:
         return self._code[np.searchsorted(self._sorted, self.values[rows])]
 
 
-def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, ok: np.ndarray,
-                 blocks: list[tuple[int, int]], workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, ok: np.ndarray | None,
+                 blocks: list[tuple[int, int]], workers: int = 2, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Merge the spells of the ``ok`` rows block by block (see the module docstring).
 
     Parameters
@@ -146,12 +147,15 @@ def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, o
         Group columns, person first.
     start, end : int64 arrays
         Day numbers of every row of the table (``end`` may hold the NaT integer).
-    ok : bool array
-        Rows to merge.
+    ok : bool array or None
+        Rows to merge, in a table sorted by person; ``blocks`` are ranges of table rows.
     blocks : list of (start, stop)
         From :func:`person_blocks`.
     workers : int
         Threads.
+    rows : int array, optional
+        Instead of ``ok``: the rows to merge ordered by person (rows of one person in table
+        order); ``blocks`` are then ranges of positions into ``rows``.
 
     Returns
     -------
@@ -160,7 +164,8 @@ def merge_blocks(keys: Sequence[GroupKey], start: np.ndarray, end: np.ndarray, o
         :func:`concat_parts` joins them (left to the caller, who may free inputs first).
     """
     def one(block):
-        at = block[0] + np.flatnonzero(ok[block[0]:block[1]])
+        a, b = block
+        at = rows[a:b] if rows is not None else a + np.flatnonzero(ok[a:b])
         code = np.zeros(len(at), np.int64)
         for key in keys:
             code *= key.k

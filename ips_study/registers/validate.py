@@ -58,6 +58,8 @@ from .spells import _NAT, from_days, merge_days, merge_days_blocks, truncate_res
 DEFAULT_AS_OF = "2026-12-31"
 
 _PARALLEL_ROWS = 200_000
+#: largest product of key sizes merged block by block (the same bound as in :func:`_group`)
+_BLOCK_CODE_LIMIT = 2**40
 _REASON_NAMES = np.array([""] + list(REASONS), dtype=object)
 _ICD10 = r"[A-Z][0-9]{2}(\.?[0-9A-Z]{1,4})?"
 _ICPC2 = r"[A-Z][0-9]{2}(\.[0-9]{1,2})?"
@@ -401,16 +403,23 @@ def _merge(table: Table, parsed, reason: np.ndarray, tr: TableReport):
     else:
         names = ["person_id", *table.merge_keys]
         ok = reason == 0
-        blocks = person_blocks(parsed["person_id"].values.codes, ok)
-        keys = [_group_key(parsed[name].values, ok) for name in names] if blocks is not None else []
-        if blocks is not None and np.prod([float(k.k) for k in keys]) <= 2**40:
+        person = parsed["person_id"].values.codes
+        keys = [_group_key(parsed[name].values, ok) for name in names]
+        if np.prod([float(k.k) for k in keys]) <= _BLOCK_CODE_LIMIT:
+            rows = None
+            blocks = person_blocks(person, ok)
+            if blocks is None:  # not sorted by person: cut the blocks from a person order
+                good = np.flatnonzero(ok)
+                rows = good[np.argsort(person[good], kind="stable")]
+                del good
+                blocks = person_blocks(person[rows], np.ones(len(rows), bool))
             parts = merge_blocks(keys, parsed[s].values, parsed[e].values, ok, blocks,
-                                 workers=_workers(len(ok)))
+                                 workers=_workers(len(ok)), rows=rows)
             # the delivered ends are no longer needed (the merged ends replace them): free
             # their pages before the joined result takes fresh ones
             parsed[e].values = None
             return concat_parts(parts)
-        # not sorted by person: merge the table whole
+        # group numbers too large to combine block by block: merge the table whole
         good = np.flatnonzero(ok)
         code = _group(parsed, names, good)
         first, new_end = merge_days_blocks(code, parsed[s].values[good], parsed[e].values[good],
