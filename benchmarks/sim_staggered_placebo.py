@@ -162,7 +162,7 @@ def summarise(records: list[dict]) -> pd.DataFrame:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--null-reps", type=int, default=300)
+    ap.add_argument("--null-reps", type=int, default=200)
     ap.add_argument("--effect-reps", type=int, default=150)
     ap.add_argument("--study-reps", type=int, default=500,
                     help="cached study-scope null draws of sim_inference.py to evaluate (0: none)")
@@ -178,10 +178,12 @@ def main() -> None:
     t0 = time.process_time()
     pd.set_option("display.width", 200)
     fmt = dict(index=False, floatfmt=".3f")
-    print(f"## Null draws, all municipalities (7 adopters, one per group), {args.persons} persons\n")
-    print(summarise(run(cache_dir(args.persons, False), args.null_reps)).to_markdown(**fmt))
-    print(f"\n## Draws with the generator's effects, coverage of truth.json 'staggered'\n")
-    print(summarise(run(cache_dir(args.persons, True), args.effect_reps)).to_markdown(**fmt))
+    if args.null_reps:
+        print(f"## Null draws, all municipalities (7 adopters, one per group), {args.persons} persons\n")
+        print(summarise(run(cache_dir(args.persons, False), args.null_reps)).to_markdown(**fmt))
+    if args.effect_reps:
+        print("\n## Draws with the generator's effects, coverage of truth.json 'staggered'\n")
+        print(summarise(run(cache_dir(args.persons, True), args.effect_reps)).to_markdown(**fmt))
     if STUDY_CACHE.exists() and args.study_reps:
         print("\n## Null draws, study scope (Bodø the only adopter: every control in turn)\n")
         print(summarise(run(STUDY_CACHE, args.study_reps, outcomes=("workdays",),
