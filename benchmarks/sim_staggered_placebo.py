@@ -9,8 +9,9 @@ Default run (the tables in docs/inference.md, section "Staggered adoption")::
 
     nice -n 10 .venv/bin/python benchmarks/sim_staggered_placebo.py
 
-Steps (each resumes after an interruption; generation is the slow part, about 3-4 s of CPU
-per draw at 15,000 persons):
+The default invocation generates whatever draws are missing from the cache, then
+evaluates; both steps resume after an interruption (generation is the slow part, 2.5-3.2 s
+of CPU per draw at 15,000 persons; evaluation results are checkpointed per draw):
 
 1. ``--generate-only``: draws of ``ips_study.synthetic.generate`` (15,000 persons), each
    person-year panel of *all* municipalities (``scope="all"``: Bodø, the six later adopters
@@ -112,12 +113,16 @@ def stats_sf(z: float) -> float:
     return float(stats.norm.sf(z))
 
 
-def run(cache: Path, reps: int, outcomes=OUTCOMES, kinds=KINDS, truth_file: bool = True) -> list[dict]:
-    """Evaluate the first ``reps`` cached draws; checkpointed in ``results.jsonl``."""
+def run(cache: Path, reps: int, outcomes=OUTCOMES, kinds=KINDS, truth_file: bool = True,
+        fresh: bool = False) -> list[dict]:
+    """Evaluate the first ``reps`` cached draws; checkpointed in ``results_staggered_placebo.jsonl``
+    (``fresh``: start a new checkpoint)."""
     files = sorted(cache.glob("rep_*.parquet"))[:reps]
     if len(files) < reps:
         print(f"# only {len(files)} cached draws in {cache.name}")
     ckpt = cache / "results_staggered_placebo.jsonl"
+    if fresh:
+        ckpt.unlink(missing_ok=True)
     done = {}
     if ckpt.exists():
         for line in ckpt.read_text().splitlines():
@@ -168,6 +173,8 @@ def main() -> None:
                     help="cached study-scope null draws of sim_inference.py to evaluate (0: none)")
     ap.add_argument("--persons", type=int, default=15000)
     ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--fresh", action="store_true",
+                    help="re-evaluate every draw instead of reading the evaluation checkpoints")
     ap.add_argument("--effects", action="store_true", help="with --generate-only: the effects draws")
     ap.add_argument("--start", type=int, default=0, help="with --generate-only: first draw")
     args = ap.parse_args()
@@ -175,19 +182,25 @@ def main() -> None:
         reps = args.effect_reps if args.effects else args.null_reps
         generate_draws(reps, args.persons, args.effects, args.start)
         return
+    # draws missing from the cache (a fresh clone) are generated first: about 16 min of CPU
+    generate_draws(args.null_reps, args.persons, False)
+    generate_draws(args.effect_reps, args.persons, True)
     t0 = time.process_time()
     pd.set_option("display.width", 200)
     fmt = dict(index=False, floatfmt=".3f")
     if args.null_reps:
         print(f"## Null draws, all municipalities (7 adopters, one per group), {args.persons} persons\n")
-        print(summarise(run(cache_dir(args.persons, False), args.null_reps)).to_markdown(**fmt))
+        print(summarise(run(cache_dir(args.persons, False), args.null_reps, fresh=args.fresh)).to_markdown(**fmt))
     if args.effect_reps:
         print("\n## Draws with the generator's effects, coverage of truth.json 'staggered'\n")
-        print(summarise(run(cache_dir(args.persons, True), args.effect_reps)).to_markdown(**fmt))
+        print(summarise(run(cache_dir(args.persons, True), args.effect_reps, fresh=args.fresh)).to_markdown(**fmt))
+    if args.study_reps and not STUDY_CACHE.exists():
+        print(f"\n# {STUDY_CACHE} missing: run benchmarks/sim_inference.py --synthetic 500 "
+              "--generate-only for the study-scope table")
     if STUDY_CACHE.exists() and args.study_reps:
         print("\n## Null draws, study scope (Bodø the only adopter: every control in turn)\n")
         print(summarise(run(STUDY_CACHE, args.study_reps, outcomes=("workdays",),
-                            truth_file=False)).to_markdown(**fmt))
+                            truth_file=False, fresh=args.fresh)).to_markdown(**fmt))
     print(f"\n# evaluation CPU {time.process_time() - t0:.0f} s")
 
 
