@@ -43,13 +43,15 @@ def full_run(data: str, out: str, partition: int, workers: int = 1) -> None:
     rs = read_registers(data, quarantine_dir=Path(out).parent / "quarantine_bench")
     t_read = time.perf_counter() - t0
     cfg = StudyConfig(freq="month")
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, r0 = time.perf_counter(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
     summary = write_panel(rs, out, cfg, freq="month", scope="all", restrict_to_target=False,
                           partition_size=partition, progress=True, workers=workers)
     rows = summary["rows"]
     t_panel, c_panel = time.perf_counter() - t0, time.process_time() - c0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    peak = r1.ru_maxrss / 1024 ** 2
     print(json.dumps({"read_s": t_read, "panel_s": t_panel, "panel_cpu_s": c_panel, "rows": rows,
+                      "panel_user_s": r1.ru_utime - r0.ru_utime, "panel_sys_s": r1.ru_stime - r0.ru_stime,
                       "peak_gb": peak, "persons": len(rs["persons"])}))
 
 
@@ -315,7 +317,8 @@ def main() -> None:
         print(f"full population: {full['persons']:,} persons, {full['rows']:,} person-months; "
               f"read+validate {full['read_s']:.1f} s, panel {full['panel_s']:.1f} s "
               f"({full['rows'] / full['panel_s'] / 1e6:.2f} M rows/s, {a.workers} worker threads, "
-              f"CPU {full['panel_cpu_s']:.1f} s incl. the Parquet writer thread), "
+              f"CPU {full['panel_cpu_s']:.1f} s incl. the Parquet writer thread: user "
+              f"{full['panel_user_s']:.1f} s, system {full['panel_sys_s']:.1f} s), "
               f"peak RSS {full['peak_gb']:.2f} GB")
     s = side_by_side(a.data, a.subset, workers=a.workers, repeats=a.repeats, form=a.form, ltbd=a.ltbd,
                      pandas_too=not a.no_pandas)
