@@ -24,8 +24,8 @@ def test_each_design_is_matched_to_its_estimand():
     assert key[(o, "did", '{"level": "municipality", "population": "closed"}')] == ("att_cohort", 3.0 + i)
     assert key[(o, "synth", "{}")] == ("att_population_year_mean", 2.0 + i)
     assert key[(o, "sdid", "{}")] == ("att_population_year_mean", 2.0 + i)
-    assert key[(o, "staggered", '{"aggregation": "simple", "scope": "all"}')] == ("staggered.att_simple", 4.0 + i)
-    assert key[(o, "staggered", '{"aggregation": "dynamic", "scope": "all"}')] == ("staggered.att_dynamic", 5.0 + i)
+    assert key[(o, "staggered", '{"aggregation": "simple", "inference": "placebo", "scope": "all"}')] == ("staggered.att_simple", 4.0 + i)
+    assert key[(o, "staggered", '{"aggregation": "dynamic", "inference": "placebo", "scope": "all"}')] == ("staggered.att_dynamic", 5.0 + i)
     # the compatibility estimand att is not what any design is compared with
     assert all(v < 100 for *_, v in rows)
     # synthetic control, SDID and staggered only for the outcomes the analysis fits them on
