@@ -108,3 +108,28 @@ def test_dthazard_placebo_equals_hand_loop(panel):
     assert res.p_value == pytest.approx((1 + np.sum(np.abs(null) >= abs(res.estimate))) / (len(null) + 1))
     assert res.inference == "placebo"
     assert fit_dthazard_panel(panel, config=CFG).inference == "cluster"
+
+
+def test_dthazard_placebo_leaves_out_controls_without_events_before_the_start(panel):
+    """A control municipality whose onsets all fall after the placebo start has a coefficient
+    that runs off towards infinity; like the Cox placebo, dthazard leaves it out."""
+    from ips_study.designs.survival import panel_fit as pf
+
+    config, tte, notes = pf._prepare(panel, CFG, {})
+    pm = pf.person_months(tte, cause=pf._cause(None))
+    ips = config.ips_start.year * 12 + config.ips_start.month - 1
+    pm["treated_post"] = (pm["treated"].to_numpy() * (pm["calendar_month"].to_numpy() >= ips)).astype(int)
+    fit = pf.fit_dthazard(pm, term="treated_post", link="cloglog", period="year", covariates=())
+    tidy = pd.DataFrame({"estimate": fit["params"].to_numpy(), "std_error": np.sqrt(np.diag(fit["cov"]))},
+                        index=fit["names"])
+    ctrl_codes = sorted(set(pm["cluster"]) - {config.treated_municipality})
+    victim = ctrl_codes[0]
+    pre = (pm["cluster"] == victim) & (pm["calendar_month"] < ips)
+    assert pm.loc[pre, "y"].sum() > 0 and pm.loc[(pm["cluster"] == victim) & ~pre, "y"].sum() > 0
+    args = dict(term="treated_post", link="cloglog", period="year", covariates=())
+    _, _, before = pf._dthazard_placebo(pm, tidy, config, ips, notes=[], **args)
+    assert victim in before["placebo_estimates"]
+    gone = pm.assign(y=np.where(pre, 0, pm["y"]))  # no onset before the start in this municipality
+    _, _, after = pf._dthazard_placebo(gone, tidy, config, ips, notes=[], **args)
+    assert victim not in after["placebo_estimates"]
+    assert after["placebo_not_identified"] == before["placebo_not_identified"] + 1

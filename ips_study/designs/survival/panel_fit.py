@@ -533,8 +533,11 @@ def _dthazard_placebo(pm, tidy, config, ips, *, term, link, period, covariates, 
     draws = {}
     for code in sorted(ctrl["cluster"].unique()):
         t = (ctrl["cluster"].to_numpy() == code).astype(np.int8)
-        if ctrl["y"].to_numpy()[(t == 1) & post].sum() == 0:
-            draws[code] = np.nan          # no event in the placebo's post period: not identified
+        y = ctrl["y"].to_numpy()
+        # as for the Cox placebo (placebo._identified): events before and after the placebo
+        # start in the placebo municipality, else its coefficient runs off to +-infinity
+        if y[(t == 1) & post].sum() == 0 or y[(t == 1) & ~post].sum() == 0:
+            draws[code] = np.nan          # not identified
             continue
         try:
             f = fit_dthazard(ctrl.assign(treated=t, treated_post=(t * post).astype(int)), term=term,
