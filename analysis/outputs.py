@@ -311,6 +311,8 @@ def make_survival_table(ctx) -> pd.DataFrame:
     The Cox exposure term is shown under model, person-robust, municipality-cluster and
     placebo-in-space inference side by side (one treated municipality: the placebo row is
     the study's default, docs/survival.md); the other Cox terms with the person-robust SE.
+    The dthazard ``treated_post`` term is shown under placebo (its default) and model
+    inference; its other terms with the clustered SE.
     """
     rows = []
     keep = ["design", "term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
@@ -324,6 +326,13 @@ def make_survival_table(ctx) -> pd.DataFrame:
             rows.append(_cox_inference_rows(r).assign(**extra))
             t = t[t["term"] != r.main_term]
             inference = "robust"           # the placebo fit's other terms: person-robust sandwich
+        if design == "dthazard" and r.inference == "placebo":
+            main = t["term"] == r.main_term
+            rows.append(t.loc[main, keep].assign(inference="placebo", **extra))
+            m = ctx.fit(design, "ltbd_onset", inference="model", **SURV).tidy().reset_index()
+            m.insert(0, "design", design)
+            rows.append(m.loc[m["term"] == r.main_term, keep].assign(inference="model", **extra))
+            t, inference = t[~main], "cluster"  # the placebo fit's other terms: clustered SE
         rows.append(t[keep].assign(inference=inference, **extra))
     return pd.concat(rows, ignore_index=True)
 

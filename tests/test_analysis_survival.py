@@ -29,15 +29,16 @@ def test_survival_table_shows_cox_under_four_inferences():
     panel = simulate_panel(800, seed=3)
     fits = {}
 
-    def fit(design, outcome, **kw):
+    def fit(design, outcome, inference=None, **kw):
         assert kw == SURV
-        return fits.setdefault(design, get_design(design)(panel, outcome=outcome, config=CFG))
+        return fits.setdefault((design, inference), get_design(design)(panel, outcome=outcome, config=CFG,
+                                                                       inference=inference))
 
     table = make_survival_table(SimpleNamespace(fit=fit))
     cox = table[(table["design"] == "cox") & (table["term"] == "exposed")].set_index("inference")
     assert list(cox.index) == ["model", "robust", "cluster", "placebo"]
     assert cox["estimate"].nunique() == 1
-    r = fits["cox"]
+    r = fits[("cox", None)]
     t = r.tidy().loc["exposed"]
     for name, col in (("model", "model_std_error"), ("robust", "robust_std_error"),
                       ("cluster", "cluster_std_error")):
@@ -50,3 +51,10 @@ def test_survival_table_shows_cox_under_four_inferences():
     assert (rest["inference"] == "robust").all()
     assert rest.loc["female", "std_error"] == pytest.approx(r.tidy().loc["female", "robust_std_error"])
     assert {"finegray", "dthazard"} <= set(table["design"])
+    # dthazard: treated_post under its default placebo and under model inference; the rest clustered
+    dt = table[(table["design"] == "dthazard") & (table["term"] == "treated_post")].set_index("inference")
+    assert list(dt.index) == ["placebo", "model"] and dt["estimate"].nunique() == 1
+    assert dt.loc["placebo", "p_value"] == pytest.approx(fits[("dthazard", None)].p_value)
+    assert dt.loc["model", "std_error"] == pytest.approx(fits[("dthazard", "model")].std_error)
+    other = table[(table["design"] == "dthazard") & (table["term"] != "treated_post")]
+    assert len(other) and (other["inference"] == "cluster").all()

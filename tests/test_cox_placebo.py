@@ -107,7 +107,8 @@ def test_dthazard_placebo_equals_hand_loop(panel):
     null = np.array(list(got.values()))
     assert res.p_value == pytest.approx((1 + np.sum(np.abs(null) >= abs(res.estimate))) / (len(null) + 1))
     assert res.inference == "placebo"
-    assert fit_dthazard_panel(panel, config=CFG).inference == "cluster"
+    assert fit_dthazard_panel(panel, config=CFG).inference == "placebo"
+    assert fit_dthazard_panel(panel, config=CFG, term="treated").inference == "cluster"
 
 
 def test_dthazard_placebo_leaves_out_controls_without_events_before_the_start(panel):
