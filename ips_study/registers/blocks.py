@@ -1,4 +1,5 @@
-"""Spell merging in person blocks: small working arrays instead of table-sized ones.
+"""Work on blocks of rows (spell merging in person blocks, counts): small working arrays
+instead of table-sized ones.
 
 Merging the spells of a 20-million-row table with whole-table NumPy operations creates a few
 dozen temporary arrays of 160 MB each. Fresh memory is not free: the kernel must zero every
@@ -6,8 +7,8 @@ page it hands out, and on virtual machines the host must back it too. Measured o
 machine (docs/benchmarks.md), that cost -- system time, not computation -- was 12 of the 20 CPU
 seconds of reading the benchmark delivery.
 
-A delivery sorted by person splits into blocks of a few hundred thousand rows that hold whole
-persons. Each block is merged alone (group numbers, gathers, sort, running maximum) with
+A delivery sorted by person splits into blocks of about a hundred thousand rows that hold
+whole persons. Each block is merged alone (group numbers, gathers, sort, running maximum) with
 working arrays of a few megabytes, which the allocator hands back and forth without going to
 the kernel, and two threads take blocks side by side (NumPy releases the GIL). The result is
 exactly that of one merge over the whole table: spells never cross persons, group numbers are
@@ -86,6 +87,22 @@ def person_blocks(person: np.ndarray, ok: np.ndarray, size: int | None = None) -
         a = cut
     blocks.append((a, n))
     return blocks
+
+
+def counts(values: np.ndarray, k: int, size: int | None = None) -> np.ndarray:
+    """How many of ``values`` equal each of ``0 .. k-1`` (negative values are not counted).
+
+    ``numpy.bincount`` first copies its input to int64; block by block that copy stays small.
+    With more possible values than rows in a block (ids), one count over all values is cheaper.
+    """
+    size = size or BLOCK_ROWS
+    if k > size:
+        return np.bincount(values[values >= 0], minlength=k)
+    out = np.zeros(k, np.int64)
+    for a in range(0, len(values), size):
+        b = values[a:a + size]
+        out += np.bincount(b[b >= 0], minlength=k)
+    return out
 
 
 def first_appearance_index(values: np.ndarray, ok: np.ndarray, size: int | None = None,

@@ -39,13 +39,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .blocks import BLOCK_ROWS, counts
 from .dates import parse_date_strings
 from .report import REASONS
 from .schema import Column
 from .spells import _NAT
 
 R = {name: i + 1 for i, name in enumerate(REASONS)}  # reason code -> small int
-_BLOCK = 1 << 17  # rows per step in table-sized loops (see .blocks)
+_BLOCK = BLOCK_ROWS  # rows per step in table-sized loops (see .blocks)
 #: integer type of text codes (``Coded.codes``): half the memory of int64
 CODE = np.int32
 MIN_DAY = int(np.datetime64("1880-01-01", "D").astype(np.int64))
@@ -241,14 +242,7 @@ def _trimmed(codes: np.ndarray, raw: pa.Array) -> Coded:
 
 def _counts(coded: Coded) -> np.ndarray:
     """How many rows hold each distinct value."""
-    c, k = coded.codes, len(coded.uniques)
-    if k > _BLOCK:  # many values (ids): one count over the table
-        return np.bincount(c[c >= 0], minlength=k)
-    out = np.zeros(k, np.int64)
-    for a in range(0, len(c), _BLOCK):  # few values: block by block, no table-sized copy
-        b = c[a:a + _BLOCK]
-        out += np.bincount(b[b >= 0], minlength=k)
-    return out
+    return counts(coded.codes, len(coded.uniques), _BLOCK)
 
 
 def _missing_reason(n: int, missing: np.ndarray, col: Column) -> np.ndarray:

@@ -46,7 +46,7 @@ import pyarrow as pa
 
 from . import RegisterSet
 from .columns import Coded, R, Parsed, parse_column
-from .blocks import GroupKey, concat_parts, first_appearance_index, merge_blocks, person_blocks
+from .blocks import GroupKey, concat_parts, counts, first_appearance_index, merge_blocks, person_blocks
 from .frames import assemble_frame, plain, take_rows
 from .ids import KnownIds
 from .readers import SUFFIXES, RawTable, find_table_files, read_file
@@ -253,16 +253,14 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
         uniq = ids.arrow if ids.arrow is not None else pa.array(ids.uniques, pa.string())
         known = np.append(person_ids.contains(uniq), True)[ids.codes]
         _first(reason, R["unknown_person"], ~known)
-    merged = np.zeros(n, dtype=bool)  # folded into another row
     if table.spell is None:
+        merged = np.zeros(n, dtype=bool)  # folded into another row
         _duplicates(table, parsed, reason, merged, tr)
-    end_override = None
-    if table.spell is not None:
+        keep, end_override = np.flatnonzero((reason == 0) & ~merged), None
+    else:
         keep, end_override = _merge(table, parsed, reason, tr)  # end_override: the kept rows' ends
         merged = reason == 0  # every good row not kept was folded into a kept one
         merged[keep] = False
-    else:
-        keep = np.flatnonzero((reason == 0) & ~merged)
     tr.quarantine("malformed_row", len(raw.malformed), [ln for ln, _ in raw.malformed])
     for r, cnt in enumerate(_reason_counts(reason)):
         if r and cnt:
@@ -283,10 +281,7 @@ REASONS_LIST = list(REASONS)
 
 def _reason_counts(reason: np.ndarray, block: int = 1 << 20) -> np.ndarray:
     """Rows per reason code (``np.bincount`` of int8 would first copy the codes to int64)."""
-    out = np.zeros(len(REASONS) + 1, np.int64)
-    for a in range(0, len(reason), block):
-        out += np.bincount(reason[a:a + block], minlength=len(REASONS) + 1)
-    return out
+    return counts(reason, len(REASONS) + 1, block)
 
 
 def _row_checks(table: Table, parsed: dict[str, Parsed], reason: np.ndarray) -> None:
