@@ -252,3 +252,23 @@ def test_reason_counts_equal_bincount():
     reason = np.random.default_rng(2).integers(0, len(validate.REASONS) + 1, 5000).astype(np.int8)
     want = np.bincount(reason, minlength=len(validate.REASONS) + 1)
     np.testing.assert_array_equal(validate._reason_counts(reason, block=333), want)
+
+
+@pytest.mark.parametrize("table,name,end", [("benefits", "end_date", True), ("benefits", "start_date", False)])
+def test_dictionary_dates_equal_the_coded_path(table, name, end):
+    """Dates straight from dictionary indices give what codes then per-row lookups give."""
+    from ips_study.registers.columns import _string_date, parse_column
+
+    col = TABLES[table].column(name)
+    cases = [[], [pa.array([], pa.string()).dictionary_encode()],
+             [pa.array(["2013-01-01", None, "", "201302", "x", " 2014-05-06 ", "1870-01-01"]).dictionary_encode(),
+              pa.array(["201302", None, "2013-02-30"]).dictionary_encode(), pa.array(["2013-01-01"]).dictionary_encode()]]
+    for chunks in cases:
+        arr = pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.string()))
+        got = parse_column(arr, col, end=end)
+        text = _text(arr)
+        want = _string_date(text, text.codes < 0, col, end)
+        np.testing.assert_array_equal(got.values, want.values)
+        np.testing.assert_array_equal(got.reason, want.reason)
+        assert (got.notes, got.n_present, got.n_bad) == (want.notes, want.n_present, want.n_bad)
+    assert set(got.reason.tolist()) >= {0, 3}  # the mixed case holds good and unparseable dates

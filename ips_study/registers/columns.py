@@ -105,10 +105,14 @@ class Coded:
         return Coded(np.append(remap.astype(CODE), -1)[self.codes], np.asarray(uniq, dtype=object))
 
 
+def _dictionary_of_strings(t: pa.DataType) -> bool:
+    return pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type))
+
+
 def _text(arr) -> Coded:
     """Any delivered type -> codes into trimmed distinct strings (empty = missing)."""
     t = arr.type
-    if pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
+    if _dictionary_of_strings(t):
         return _from_dictionaries(arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr])
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -133,13 +137,30 @@ def _from_dictionaries(chunks) -> Coded:
 
     Unifying the dictionaries in Arrow hashes every row; stacking the distinct dictionaries
     and de-duplicating the (much shorter) stacked dictionary gives the same values for far
-    less work (:func:`_dedupe`). Each chunk's indices then go through a lookup table from its
+    less work (:func:`_stack`). Each chunk's indices then go through a lookup table from its
     dictionary into the de-duplicated values -- one gather per row. The codes are finally put
     in order of first appearance, as ``dictionary_encode`` of the plain column would give, so
     that output order does not depend on how a file was encoded.
     """
     if not chunks:
         return Coded(np.empty(0, CODE), np.empty(0, dtype=object))
+    slot, luts, uniques, arrow = _stack(chunks)
+    luts = [lut.astype(CODE) for lut in luts]
+    codes = np.empty(sum(len(ch) for ch in chunks), CODE)
+    pos = 0
+    for ch, k, idx in zip(chunks, slot, _indices(chunks, slot, luts)):
+        np.take(luts[k], idx, out=codes[pos:pos + len(ch)])
+        pos += len(ch)
+    return _first_appearance(Coded(codes, uniques, arrow))
+
+
+def _stack(chunks):
+    """Stack the chunks' distinct dictionaries and de-duplicate them (:func:`_dedupe`).
+
+    Returns ``(slot, luts, uniques, arrow)``: the dictionary of each chunk, per dictionary a
+    lookup table from its indices into the distinct trimmed values (``-1``: empty) with a last
+    slot for a null index, and the distinct values as Python strings and as Arrow.
+    """
     dicts, slot, seen = [], [], {}
     for ch in chunks:
         d = ch.dictionary
@@ -151,17 +172,35 @@ def _from_dictionaries(chunks) -> Coded:
         slot.append(seen[key])
     remap, uniques, arrow = _dedupe(pa.concat_arrays(dicts), stacked=len(dicts) > 1)
     bounds = np.cumsum([0] + [len(d) for d in dicts])
-    # per dictionary: its slice of the remap plus a last slot for a null index (missing)
-    luts = [np.append(remap[a:b], -1).astype(CODE) for a, b in zip(bounds[:-1], bounds[1:])]
-    codes = np.empty(sum(len(ch) for ch in chunks), CODE)
-    pos = 0
+    luts = [np.append(remap[a:b], -1) for a, b in zip(bounds[:-1], bounds[1:])]
+    return slot, luts, uniques, arrow
+
+
+def _indices(chunks, slot, luts):
+    """Each chunk's dictionary indices as NumPy, a null pointing at its lookup's last slot."""
     for ch, k in zip(chunks, slot):
         idx = ch.indices
         if ch.null_count:
             idx = pc.fill_null(idx, len(luts[k]) - 1)
-        np.take(luts[k], idx.to_numpy(zero_copy_only=False), out=codes[pos:pos + len(ch)])
-        pos += len(ch)
-    return _first_appearance(Coded(codes, uniques, arrow))
+        yield idx.to_numpy(zero_copy_only=False)
+
+
+def _dictionary_date(chunks, col: Column, end: bool) -> Parsed:
+    """:func:`_string_date` for dictionary chunks, straight from each chunk's indices to day
+    numbers and reasons (no table-sized array of codes in between)."""
+    slot, luts, uniques, _ = _stack(chunks)
+    days_u, reason_u, ym = _date_verdicts(uniques, col, end)
+    n = sum(len(ch) for ch in chunks)
+    days, reason = np.empty(n, np.int64), np.empty(n, np.int8)
+    per_value = np.zeros(len(uniques) + 1, np.int64)  # rows per distinct value; slot 0: missing
+    pos = 0
+    for ch, k, idx in zip(chunks, slot, _indices(chunks, slot, luts)):
+        c = luts[k][idx]  # codes of this chunk (-1: missing, the verdicts' last slot)
+        days[pos:pos + len(c)] = days_u[c]
+        reason[pos:pos + len(c)] = reason_u[c]
+        per_value += np.bincount(c + 1, minlength=len(per_value))
+        pos += len(c)
+    return _date_parsed(days, reason, per_value[1:], days_u, ym)
 
 
 def _dedupe(raw: pa.Array, stacked: bool) -> tuple[np.ndarray, np.ndarray, pa.Array]:
@@ -268,6 +307,9 @@ def parse_column(arr, col: Column, *, end: bool = False, decimal_comma: bool = F
             vals[pos:pos + len(f)] = f.to_numpy(zero_copy_only=False)
             pos += len(f)
         return _check_number(vals, np.zeros(len(vals), bool), col, {})
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    if kind == "date" and _dictionary_of_strings(arr.type) and chunks:
+        return _dictionary_date(chunks, col, end)
     text = _text(arr)
     missing = text.codes < 0
     n = len(missing)
@@ -343,19 +385,27 @@ def _typed_date(arr, col: Column) -> Parsed:
     return _check_days(days, missing, np.zeros(len(days), bool), col, {})
 
 
-def _string_date(text: Coded, missing: np.ndarray, col: Column, end: bool) -> Parsed:
-    # every verdict depends on the distinct value alone: decide per value, gather once per row
-    udays, ym = parse_date_strings(text.uniques, end=end)
+def _date_verdicts(uniques: np.ndarray, col: Column, end: bool):
+    """Day number and reason of each distinct date string, with a last slot for missing."""
+    udays, ym = parse_date_strings(uniques, end=end)
     bad_u = udays == _NAT
     reason_u = np.zeros(len(udays) + 1, np.int8)  # last slot: missing (code -1)
     reason_u[:-1][~bad_u & ((udays < MIN_DAY) | (udays > MAX_DAY))] = R["out_of_range"]
     reason_u[:-1][bad_u] = R["unparseable_date"]
     if not col.nullable:
         reason_u[-1] = R["missing_value"]
-    counts = _counts(text)
-    notes = {"yyyymm_dates": int(counts[ym].sum())} if ym.any() else {}
-    days = np.r_[udays, _NAT][text.codes]
-    return Parsed(days, reason_u[text.codes], notes, int(counts.sum()), int(counts[bad_u].sum()))
+    return np.r_[udays, _NAT], reason_u, ym
+
+
+def _date_parsed(days, reason, per_value, days_u, ym) -> Parsed:
+    notes = {"yyyymm_dates": int(per_value[ym].sum())} if ym.any() else {}
+    return Parsed(days, reason, notes, int(per_value.sum()), int(per_value[days_u[:-1] == _NAT].sum()))
+
+
+def _string_date(text: Coded, missing: np.ndarray, col: Column, end: bool) -> Parsed:
+    # every verdict depends on the distinct value alone: decide per value, gather once per row
+    days_u, reason_u, ym = _date_verdicts(text.uniques, col, end)
+    return _date_parsed(days_u[text.codes], reason_u[text.codes], _counts(text), days_u, ym)
 
 
 def to_day_numbers(values: np.ndarray) -> np.ndarray:
