@@ -145,7 +145,6 @@ def _from_dictionaries(chunks) -> Coded:
     if not chunks:
         return Coded(np.empty(0, CODE), np.empty(0, dtype=object))
     slot, luts, uniques, arrow = _stack(chunks)
-    luts = [lut.astype(CODE) for lut in luts]
     codes = np.empty(sum(len(ch) for ch in chunks), CODE)
     pos = 0
     for ch, k, idx in zip(chunks, slot, _indices(chunks, slot, luts)):
@@ -172,7 +171,7 @@ def _stack(chunks):
         slot.append(seen[key])
     remap, uniques, arrow = _dedupe(pa.concat_arrays(dicts), stacked=len(dicts) > 1)
     bounds = np.cumsum([0] + [len(d) for d in dicts])
-    luts = [np.append(remap[a:b], -1) for a, b in zip(bounds[:-1], bounds[1:])]
+    luts = [np.append(remap[a:b], CODE(-1)) for a, b in zip(bounds[:-1], bounds[1:])]
     return slot, luts, uniques, arrow
 
 
@@ -192,15 +191,15 @@ def _dictionary_date(chunks, col: Column, end: bool) -> Parsed:
     days_u, reason_u, ym = _date_verdicts(uniques, col, end)
     n = sum(len(ch) for ch in chunks)
     days, reason = np.empty(n, np.int64), np.empty(n, np.int8)
-    per_value = np.zeros(len(uniques) + 1, np.int64)  # rows per distinct value; slot 0: missing
+    per_value = np.zeros(len(uniques), np.int64)  # rows per distinct value
     pos = 0
     for ch, k, idx in zip(chunks, slot, _indices(chunks, slot, luts)):
         c = luts[k][idx]  # codes of this chunk (-1: missing, the verdicts' last slot)
         days[pos:pos + len(c)] = days_u[c]
         reason[pos:pos + len(c)] = reason_u[c]
-        per_value += np.bincount(c + 1, minlength=len(per_value))
+        per_value += counts(c, len(uniques))
         pos += len(c)
-    return _date_parsed(days, reason, per_value[1:], days_u, ym)
+    return _date_parsed(days, reason, per_value, days_u, ym)
 
 
 def _dedupe(raw: pa.Array, stacked: bool) -> tuple[np.ndarray, np.ndarray, pa.Array]:
