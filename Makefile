@@ -1,21 +1,26 @@
 # Two commands do all set-up on a fresh machine with Python 3.11 and pip:
-#   make reproduce   -- create .venv, install, run the whole analysis on the embedded synthetic data
-#   make test        -- create .venv, install, run the full test suite
+#   make reproduce   -- create .venv, install from the lock, run the whole analysis on the embedded data
+#   make test        -- create .venv, install from the lock, run the full test suite
+# The environment is locked with hashes (requirements/*.lock, made by `make lock` from the ranges in
+# pyproject.toml). The installer itself (uv, a PyPI package) is pinned with its hash too.
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed
+LOCK   := requirements/dev.lock
 
-.PHONY: reproduce test test-quick bench synthetic clean
+.PHONY: reproduce test test-quick test-slow docs bench synthetic lock wheel clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(LOCK) requirements/installer.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/installer.lock
+	$(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK)
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
 reproduce: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m analysis
+	MPLBACKEND=Agg $(VENV)/bin/ips-study reproduce
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 -q
@@ -23,12 +28,25 @@ test: $(STAMP)
 test-quick: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 -q -m "not slow"
 
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --quiet
+
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	$(UV) pip install --quiet --python $(PY) -e ".[dev,bench]"
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
 
 synthetic: $(STAMP)
 	$(PY) -m ips_study.synthetic.embedded
 
+# Regenerate the locks from pyproject.toml's ranges (newest versions the registry serves).
+lock: $(STAMP)
+	$(UV) pip compile pyproject.toml --extra dev --extra docs --generate-hashes --universal \
+	    --python-version 3.11 --quiet --upgrade -o $(LOCK)
+	$(UV) pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 \
+	    --quiet -c $(LOCK) -o requirements/runtime.lock
+
+wheel: $(STAMP)
+	$(PY) -m build --wheel --outdir dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache

@@ -98,7 +98,7 @@ def cmd_estimate(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from analysis.pipeline import run
+    from ips_study.reproduce.pipeline import run
 
     return run(data=args.data, out=args.out, study=args.study, quiet=args.quiet, work=args.work,
                lang=args.lang)

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from analysis.outputs import SURV, _truth_rows, make_survival_table
+from ips_study.reproduce.outputs import SURV, _truth_rows, make_survival_table
 from ips_study.config import StudyConfig
 from ips_study.designs import get_design
 from tests.survival_dgp import simulate_panel
@@ -14,7 +14,7 @@ CFG = StudyConfig(design="closed")
 
 
 def test_truth_rows_compare_cox_with_the_hazard_truth():
-    from analysis.outputs import MAIN_OUTCOMES
+    from ips_study.reproduce.outputs import MAIN_OUTCOMES
 
     vals = {o: 1.0 for o in MAIN_OUTCOMES}
     truth = {"att_population": vals, "att_population_year_mean": vals, "att_cohort": vals,

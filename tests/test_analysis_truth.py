@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from analysis.outputs import MAIN_OUTCOMES, SC_OUTCOMES, _truth_rows
+from ips_study.reproduce.outputs import MAIN_OUTCOMES, SC_OUTCOMES, _truth_rows
 
 
 def _truth(outcomes):
@@ -36,8 +36,8 @@ def test_each_design_is_matched_to_its_estimand():
 def test_truth_table_on_small_synthetic_data(small_synthetic_dir, tmp_path):
     import warnings
 
-    from analysis.context import Context
-    from analysis.outputs import make_truth_table
+    from ips_study.reproduce.context import Context
+    from ips_study.reproduce.outputs import make_truth_table
     from ips_study.config import StudyConfig
 
     ctx = Context(data=small_synthetic_dir, out=tmp_path / "out", work=tmp_path, config=StudyConfig(),
@@ -58,7 +58,7 @@ def test_truth_table_on_small_synthetic_data(small_synthetic_dir, tmp_path):
 def test_old_truth_files_are_refused():
     from types import SimpleNamespace
 
-    from analysis.outputs import make_truth_table
+    from ips_study.reproduce.outputs import make_truth_table
 
     with pytest.raises(ValueError, match="regenerate"):
         make_truth_table(SimpleNamespace(truth={"att": {}}))

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import outputs as outputs_module
-from analysis.context import Context
-from analysis.pipeline import run
+from ips_study.reproduce import outputs as outputs_module
+from ips_study.reproduce.context import Context
+from ips_study.reproduce.pipeline import run
 from ips_study.config import StudyConfig
 
 QUICK = ["table_1_register_accounting", "table_2_participant_flow", "table_4_descriptives"]

@@ -24,8 +24,10 @@ CHECKSUMS = "SHA256SUMS"
 
 
 def embedded_dir() -> Path:
-    """The ``synthetic_data/`` directory at the repository root."""
-    return Path(__file__).resolve().parents[2] / "synthetic_data"
+    """The embedded data folder: ``synthetic_data/`` in a checkout, the data package when installed."""
+    from ..datasets import registers_dir
+
+    return registers_dir()
 
 
 def checksums(directory: Path) -> str:

@@ -1,4 +1,4 @@
-"""``python -m analysis [--data DIR] [--out DIR] [--study FILE] [--work DIR] [--only NAME ...]``."""
+"""``python -m ips_study.reproduce [--data DIR] [--out DIR] [--study FILE] [--work DIR] [--only NAME ...]``."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ def output_table() -> str:
     for o in OUTPUTS:
         ext = "png, pdf" if o.kind == "figure" else "csv, md, tex"
         doc = (o.make.__doc__ or "").strip().split("\n")[0]
-        lines.append(f"| `{o.name}` | {o.step} | `analysis.outputs.{o.make.__name__}` {doc} | {ext} |")
+        lines.append(f"| `{o.name}` | {o.step} | `ips_study.reproduce.outputs.{o.make.__name__}` {doc} | {ext} |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m ips_study.reproduce", description=__doc__)
     p.add_argument("--data", default=None, help="register directory (default: synthetic_data/)")
     p.add_argument("--out", default=None, help="output directory (default: figures/)")
     p.add_argument("--study", default=None, help="study TOML file (default: SPEC defaults)")

@@ -1,6 +1,6 @@
 """The single list of outputs of the analysis: file stem -> step -> function that makes it.
 
-Each ``make_*`` function receives the :class:`~analysis.context.Context` and returns a
+Each ``make_*`` function receives the :class:`~ips_study.reproduce.context.Context` and returns a
 DataFrame (a table: written as CSV, Markdown and LaTeX through
 :func:`ips_study.disclosure.export_table`, which refuses small counts and identifiers) or a
 matplotlib Figure (written as PNG and PDF with fixed metadata). Every table that reports a

@@ -1,8 +1,8 @@
 """The reviewers' analysis: one strict sequence from registers to every figure and table.
 
-``python -m analysis`` / ``ips-study reproduce [--data DIR] [--out DIR] [--study FILE]``.
+``python -m ips_study.reproduce`` / ``ips-study reproduce [--data DIR] [--out DIR] [--study FILE]``.
 
-The run is driven by one list, :data:`analysis.outputs.OUTPUTS`: each output names its file
+The run is driven by one list, :data:`ips_study.reproduce.outputs.OUTPUTS`: each output names its file
 stem, the step it belongs to and the function that makes it. Steps run in the order of
 the study's data flow: registers -> target group -> panels -> DiD and event study ->
 synthetic control and synthetic DiD -> staggered adoption -> survival -> programme metrics
@@ -30,13 +30,32 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO / "synthetic_data"
-DEFAULT_OUT = REPO / "figures"
-#: Confidential work area for intermediates that hold person ids (panels). Never inside the
-#: output folder: outputs leave the secure server, intermediates must not.
-DEFAULT_WORK = REPO / ".cache" / "work"
+#: the installed package's source (hashed into every output's key)
+PACKAGE = Path(__file__).resolve().parents[1]
+#: default output folder, relative to where the command runs (the repository root under make)
+DEFAULT_OUT = Path("figures")
 MANIFEST = "run_manifest.json"
+
+
+def default_data() -> Path:
+    """The embedded synthetic registers that ship with the package."""
+    from ips_study.datasets import registers_dir
+
+    return registers_dir()
+
+
+def default_work() -> Path:
+    """Confidential work area for intermediates that hold person ids (panels, quarantine).
+
+    ``$IPS_STUDY_WORK`` if set, else ``ips_study/work`` under the user's cache folder
+    (``$XDG_CACHE_HOME`` or ``~/.cache``): never inside or beside the input or output folders,
+    because outputs leave the secure server and intermediates must not.
+    """
+    env = os.environ.get("IPS_STUDY_WORK")
+    if env:
+        return Path(env)
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "ips_study" / "work"
 
 
 def sha256_file(path: Path) -> str:
@@ -57,19 +76,17 @@ def input_hashes(data: Path) -> dict[str, str]:
 
 
 def source_hash() -> str:
-    """Hash of the package and analysis source: code changes invalidate cached outputs."""
+    """Hash of the package source (the analysis included): code changes invalidate cached outputs."""
     h = hashlib.sha256()
-    for root in (REPO / "ips_study", REPO / "analysis"):
-        for p in sorted(root.rglob("*.py")):
-            h.update(str(p.relative_to(REPO)).encode())
-            h.update(p.read_bytes())
+    for p in sorted(PACKAGE.rglob("*.py")):
+        h.update(str(p.relative_to(PACKAGE)).encode())
+        h.update(p.read_bytes())
     return h.hexdigest()
 
 
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("ips-study", "numpy", "pandas", "scipy", "statsmodels", "linearmodels",
-                "matplotlib", "pyarrow"):
+    for pkg in ("ips-study", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pyarrow"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -108,16 +125,17 @@ class Ledger:
 
 def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | None = None,
         work=None, lang: str = "en") -> int:
-    """Run every output of :data:`analysis.outputs.OUTPUTS`; return a process exit code."""
+    """Run every output of :data:`ips_study.reproduce.outputs.OUTPUTS`; return a process exit code."""
     from ips_study.config import StudyConfig
     from ips_study.disclosure import check_outputs
 
     from .context import Context
     from .outputs import OUTPUTS
 
-    data = Path(data) if data else DEFAULT_DATA
+    embedded = not data
+    data = Path(data) if data else default_data()
     out = Path(out) if out else DEFAULT_OUT
-    work = Path(work) if work else DEFAULT_WORK
+    work = Path(work) if work else default_work()
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
     config = StudyConfig.load(study)
@@ -151,7 +169,7 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
     manifest = {
         "study": config.to_dict(),
         "seed": config.seed,
-        "data": str(data.relative_to(REPO)) if data.is_relative_to(REPO) else "external",
+        "data": "embedded synthetic registers" if embedded else "external",
         "input_hashes": inputs,
         "versions": _versions(),
         "machine": {"system": platform.system(), "machine": platform.machine(),

@@ -1,1 +1,0 @@
-"""The reviewers' analysis script: ``python -m analysis`` reproduces every figure and table."""
