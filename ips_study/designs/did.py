@@ -117,7 +117,8 @@ def _build(cls, fit: TwfeFit, contrasts: pd.DataFrame, inference: str, level: fl
     kwargs = dict(design=meta["design"], outcome=meta["outcome"], inference=inference,
                   n_obs=fit.n, n_units=fit.n_units, main_term=meta["main_term"], level=level,
                   df_resid=out.df_resid, extras=extras, conf_int_fn=out.conf_int_fn,
-                  n_min=meta.get("n_min"), notes=tuple(meta.get("notes", ())) + out.notes)
+                  n_min=meta.get("n_min"), notes=tuple(meta.get("notes", ())) + out.notes,
+                  cov=out.vcov)
     if "event_time_fn" in meta:
         kwargs["event_time"] = meta["event_time_fn"](
             _complete_tidy(out.tidy, level, out.df_resid), level)
