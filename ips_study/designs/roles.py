@@ -156,7 +156,8 @@ def drop_missing(data: pd.DataFrame, columns: dict[str, str], missing: str
 def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
                 cluster: str | None = None, weights: str | None = None,
                 size: str | None = None, covariates: Sequence[str] | None = None,
-                missing: str = "error") -> RolePanel:
+                missing: str = "error", require_pre: bool = True,
+                require_controls: bool = True) -> RolePanel:
     """Validate the role columns and reduce the panel to codes (see the module docstring).
 
     Raises
@@ -165,7 +166,9 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
         missing column, non-numeric outcome, NaN in a role column (unless
         ``missing="drop"``), treatment not 0/1, treatment varying within a cluster-period,
         treatment switching off, a unit treated from its first period, no treated or no
-        control unit, negative weights.
+        control unit, negative weights. ``require_pre=False`` accepts units treated from
+        their first period and ``require_controls=False`` a panel where every unit is
+        eventually treated (timing-only comparisons, e.g. the Goodman-Bacon decomposition).
     """
     covariates = list(covariates or [])
     for arg, v in (("weights", weights), ("size", size), ("cluster", cluster)):
@@ -197,7 +200,7 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     else:
         c_code, c_labels = codes(df[cluster], sort=True)
     treated, adoption = _adoption(d, c_code, len(c_labels), t_code, len(t_labels), treat,
-                                  cluster or unit, time)
+                                  cluster or unit, time, require_pre, require_controls)
     w = None if weights is None else df[weights].to_numpy(float)
     if w is not None and (w < 0).any():
         raise DesignError(f"weights={weights!r} has negative values")
@@ -212,6 +215,35 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
                      roles={**roles, "covariates": covariates}, notes=tuple(notes))
 
 
+def require_balanced(rp: RolePanel, design: str) -> None:
+    """Refuse gaps: every unit observed exactly once in every period."""
+    n_u, n_t = len(rp.unit_labels), len(rp.time_labels)
+    count = np.bincount(rp.unit * n_t + rp.time, minlength=n_u * n_t).reshape(n_u, n_t)
+    if (count > 1).any():
+        raise DesignError(f"{design} needs one row per unit and period: "
+                          f"{int((count > 1).sum())} {rp.roles['unit']!r} x "
+                          f"{rp.roles['time']!r} cells have several")
+    gaps = (count == 0).any(axis=1)
+    if gaps.any():
+        raise DesignError(f"{design} needs a balanced panel: {int(gaps.sum())} "
+                          f"{rp.roles['unit']!r} unit(s) miss periods of time="
+                          f"{rp.roles['time']!r}")
+
+
+def resolve_aliases(design: str, y, treat, outcome=None, treated=None) -> tuple[str, str]:
+    """``y``/``treat`` role names, accepting the older ``outcome=``/``treated=`` spellings."""
+    for new, old, name in ((y, outcome, "y"), (treat, treated, "treat")):
+        if new is not None and old is not None and new != old:
+            raise DesignError(f"{design}: give {name}= only (got {name}={new!r} and the "
+                              f"older spelling {old!r})")
+    y, treat = y if y is not None else outcome, treat if treat is not None else treated
+    if y is None or treat is None:
+        missing = "y" if y is None else "treat"
+        raise DesignError(f"{design}: {missing}= (the {'outcome' if missing == 'y' else 'treatment'}"
+                          " column) is required")
+    return y, treat
+
+
 def _treatment(col: pd.Series, name: str) -> np.ndarray:
     v = col.to_numpy()
     if col.dtype == bool:
@@ -221,7 +253,8 @@ def _treatment(col: pd.Series, name: str) -> np.ndarray:
     return v.astype(np.int8)
 
 
-def _adoption(d, cl, n_cl, t, n_t, treat, level, time):
+def _adoption(d, cl, n_cl, t, n_t, treat, level, time, require_pre=True,
+              require_controls=True):
     """Treated cluster codes and their adoption time codes; checks absorbing treatment."""
     cell = cl * n_t + t
     hi = np.zeros(n_cl * n_t, dtype=np.int8)
@@ -243,12 +276,12 @@ def _adoption(d, cl, n_cl, t, n_t, treat, level, time):
     treated = np.flatnonzero((grid == 1).any(axis=1))
     if not len(treated):
         raise DesignError(f"treat={treat!r} is never 1: no treated unit")
-    if len(treated) == n_cl:
+    if len(treated) == n_cl and require_controls:
         raise DesignError(f"treat={treat!r}: every {level!r} unit is treated, none is a control")
     adoption = np.argmax(grid[treated] == 1, axis=1)
     first = np.argmax(grid[treated] >= 0, axis=1)
     always = adoption == first
-    if always.any():
+    if always.any() and require_pre:
         raise DesignError(f"treat={treat!r} is 1 from the first observed period in "
                           f"{int(always.sum())} {level!r} unit(s): no pre-period to compare "
                           "(drop them or start the panel earlier)")
