@@ -338,3 +338,22 @@ def test_seed_comes_from_the_call_or_the_study_config(panel):
                   interval=False)
     assert a.extras["seed"] == b.extras["seed"] == 7 and c.extras["seed"] == CFG.seed
     assert a.p_value == b.p_value
+
+
+def test_readme_and_docs_did_examples_run():
+    """The DiD blocks of README.md and docs/designs.md run as written."""
+    import re
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    root = Path(__file__).parent.parent
+    for doc in ("README.md", "docs/designs.md"):
+        blocks = re.findall(r"```python\n(.*?)```", (root / doc).read_text(), re.S)
+        code = next(b for b in blocks if "ips.did(" in b)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ns = {}
+            exec(compile(code, doc, "exec"), ns)
+        assert ns["res"].extras["n_treated"] == 2
