@@ -14,7 +14,7 @@ Examples
 >>> tidy = pd.DataFrame({"estimate": [2.0], "std_error": [0.5]}, index=["treated_post"])
 >>> res = Results(tidy, design="did", outcome="workdays", inference="cluster",
 ...               n_obs=100, n_units=10)
->>> round(res.conf_int().loc["treated_post", "lower"], 3)
+>>> round(float(res.conf_int().loc["treated_post", "lower"]), 3)
 1.02
 """
 

@@ -8,7 +8,7 @@ periods; unbalanced panels; ``unit`` and ``time`` of any dtype; person-level dat
 the placebo methods then permute municipalities). Rows of units treated in the data are
 never used as controls.
 
-Fixed effects are absorbed by the within transformation of :mod:`ips_study.designs.twfe`
+Fixed effects are absorbed by the within transformation of :mod:`ips_study.within`
 (pyfixest ``feols("y ~ treat | unit + time", vcov={"CRV1": cluster})`` gives the same
 estimate and clustered SE, tests/reference/did_roles_pyfixest.py). Inference is a named
 choice (:mod:`ips_study.inference`) and can be switched after fitting without refitting:
@@ -29,7 +29,7 @@ Examples
 >>> res = ips.did(df, y="jobs", unit="region", time="year", treat="reform",
 ...               inference="placebo")
 >>> round(res.estimate, 3), res.n_units
-(3.667, 4)
+(3.167, 4)
 """
 
 from __future__ import annotations

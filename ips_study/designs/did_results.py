@@ -23,7 +23,7 @@ from ips_study.inference import infer
 from ips_study.results import Results, _complete_tidy
 
 from .roles import DesignError, RolePanel
-from .twfe import Demeaner, TwfeFit
+from ips_study.within import Demeaner, TwfeFit
 
 #: inference used when none is named: the studentised placebo (Ferman & Pinto 2019 size
 #: rescaling) was the only method within 3-8% rejection under the null in all three settings of
@@ -57,7 +57,7 @@ class DidResults(Results):
 
     @property
     def fit(self) -> TwfeFit:
-        """The fitted :class:`~ips_study.designs.twfe.TwfeFit` (shared, do not modify)."""
+        """The fitted :class:`~ips_study.within.TwfeFit` (shared, do not modify)."""
         return self._fit
 
     def with_inference(self, inference: str, *, level: float | None = None,

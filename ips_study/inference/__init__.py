@@ -20,7 +20,7 @@ estimate can be re-examined under several named methods, switchable after fittin
                           heteroskedasticity from unequal municipality sizes (:mod:`.residual`)
 ========================  ==============================================================
 
-Each method takes a fitted :class:`ips_study.designs.twfe.TwfeFit` and a set of linear
+Each method takes a fitted :class:`ips_study.within.TwfeFit` and a set of linear
 contrasts of the treatment coefficients (``L``, one row per reported term) and returns an
 :class:`InferenceOutput`. Assumptions of each method are documented in its module and in
 ``docs/inference.md``.

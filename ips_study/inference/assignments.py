@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from . import DEFAULT_SEED, InferenceOutput, rank_table
-from .residual import variance_function
+from .placebo_fit import _controls_piece, _solve
+from .variance import variance_function
 
 #: randomisation draws when the assignments are too many to enumerate
 DEFAULT_REPS = 999
@@ -78,8 +79,6 @@ def _placebo_treatment(fit, rows: np.ndarray, assignment: np.ndarray) -> np.ndar
 
 def assignment_estimates(fit, assigns: np.ndarray) -> np.ndarray:
     """Treatment coefficients (R x p) of each placebo assignment, controls-only refits."""
-    from .randomization import _controls_piece, _solve
-
     rows, dm, yt, Zt = _controls_piece(fit)
     w = None if fit.weights is None else fit.weights[rows]
     ZtZ = Zt.T @ Zt if w is None else (Zt * w[:, None]).T @ Zt

@@ -37,34 +37,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ips_study.designs.twfe import Demeaner
-
 from . import InferenceOutput, rank_table
 from .assignments import several_treated, several_treated_inference
-
-
-def _controls_piece(fit):
-    """Controls-only sample, demeaned once: rows, demeaner, y~, Z~."""
-    rows = np.flatnonzero(fit.unit != fit.treated)
-    dm = fit.demeaner.subset(rows) if fit.fe else Demeaner([])
-    yt = dm(fit.y[rows])
-    Zt = dm(fit.Z[rows]) if fit.Z.shape[1] else np.empty((len(rows), 0))
-    return rows, dm, yt, Zt
-
-
-def _solve(DtD, Dty, DtZ, ZtZ, Zty):
-    """First block of the solution of the partitioned normal equations.
-
-    NaN when the placebo regression is not identified (a small control municipality with no
-    person in some event-time bin): that unit cannot serve as a placebo.
-    """
-    p = DtD.shape[0]
-    A = np.block([[DtD, DtZ], [DtZ.T, ZtZ]])
-    b = np.concatenate([Dty, Zty])
-    try:
-        return np.linalg.solve(A, b)[:p]
-    except np.linalg.LinAlgError:
-        return np.full(p, np.nan)
+from .placebo_fit import _controls_piece, _solve
 
 
 def _nested_owner(person: np.ndarray, unit: np.ndarray, n_persons: int):

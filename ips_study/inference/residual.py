@@ -50,6 +50,8 @@ import numpy as np
 import pandas as pd
 
 from . import InferenceOutput, rank_table
+from .assignments import several_treated_inference
+from .variance import variance_function  # noqa: F401  (also its public name here)
 
 
 #: note added to Conley-Taber / Ferman-Pinto output on person-level fits
@@ -92,8 +94,6 @@ def conley_taber_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
     ``reps``/``seed``: placebo assignments with several treated units (:mod:`.assignments`).
     """
     if len(fit.treated_units) > 1:
-        from .assignments import several_treated_inference
-
         return several_treated_inference(fit, contrasts, method="conley-taber", level=level,
                                          reps=reps, seed=seed)
     W, codes = residual_draws(fit)
@@ -109,34 +109,6 @@ def conley_taber_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
                            extras={"n_controls": len(codes)})
 
 
-def variance_function(w2: np.ndarray, inv_m: np.ndarray, *, fgls: bool = False,
-                      iterations: int = 5) -> tuple[float, float]:
-    """Fit ``E[W^2 | M] = A + B / M`` by least squares with A, B >= 0 (see module doc).
-
-    ``fgls=True`` reweights by ``1 / v_j^2`` (iterated a few times from the OLS fit): under
-    normal errors ``var(W_j^2) = 2 v_j^2``, so plain OLS lets the very noisy squares of the
-    smallest units dominate the intercept A, which is what the variance of a large treated
-    unit rests on. The weighted fit is the efficient one (feasible GLS).
-    """
-    X = np.column_stack([np.ones_like(inv_m), inv_m])
-
-    def fit(wt):
-        A, B = np.linalg.lstsq(X * np.sqrt(wt)[:, None], w2 * np.sqrt(wt), rcond=None)[0]
-        if B < 0:
-            return float(np.average(w2, weights=wt)), 0.0
-        if A < 0:
-            return 0.0, float((wt * inv_m) @ w2 / ((wt * inv_m) @ inv_m))
-        return float(A), float(B)
-
-    A, B = fit(np.ones_like(w2))
-    for _ in range(iterations if fgls else 0):
-        v = A + B * inv_m
-        if not np.all(v > 0):
-            break
-        A, B = fit(1.0 / v ** 2)
-    return A, B
-
-
 def ferman_pinto_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
                            fgls: bool = True, reps: int | None = None,
                            seed: int | None = None) -> InferenceOutput:
@@ -147,8 +119,6 @@ def ferman_pinto_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
     placebo assignments with several treated units (:mod:`.assignments`).
     """
     if len(fit.treated_units) > 1:
-        from .assignments import several_treated_inference
-
         return several_treated_inference(fit, contrasts, method="ferman-pinto", level=level,
                                          reps=reps, seed=seed, fgls=fgls)
     W, codes = residual_draws(fit)

@@ -64,8 +64,10 @@ import pandas as pd
 
 from . import InferenceOutput, rank_table
 from .assignments import several_treated, several_treated_inference
-from .randomization import _controls_piece, placebo_estimates
-from .residual import has_persons, variance_function
+from .placebo_fit import _controls_piece
+from .randomization import placebo_estimates
+from .residual import has_persons
+from .variance import variance_function
 
 VARIANCES = ("auto", "within", "size")
 

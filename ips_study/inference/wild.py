@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import null_space
 
-from ips_study.designs.twfe import cluster_scores
+from ips_study.within import cluster_scores
 
 from . import DEFAULT_SEED, InferenceOutput, contrast_matrix
 
