@@ -357,3 +357,15 @@ def test_readme_and_docs_did_examples_run():
             ns = {}
             exec(compile(code, doc, "exec"), ns)
         assert ns["res"].extras["n_treated"] == 2
+
+
+def test_aggregation_and_confidence_level_have_two_names(panel):
+    a = fit_panel(panel, outcome="workdays", config=CFG, aggregation="municipality",
+                  conf_level=0.9, inference="placebo")
+    b = fit_panel(panel, outcome="workdays", config=CFG, level="municipality",
+                  conf_level=0.9, inference="placebo")
+    assert a.extras["level"] == "municipality" and a.level == 0.9
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy())
+    with pytest.raises(DesignError, match="give aggregation= only"):
+        fit_event_panel(panel, outcome="workdays", config=CFG, aggregation="person",
+                        level="municipality")

@@ -41,7 +41,7 @@ import pandas as pd
 
 from .did_results import DEFAULT_INFERENCE, DidResults, build_results, fit_twfe, n_min
 from .register_panel import (  # noqa: F401  (re-exported: the pipeline's names)
-    LEVELS, aggregate, example_panel, period_start, register_roles)
+    LEVELS, aggregate, aggregation_level, example_panel, period_start, register_roles)
 from .roles import RolePanel, codes, panel_roles  # noqa: F401
 
 __all__ = ["did", "fit_panel", "fit_event_panel", "DidResults", "DEFAULT_INFERENCE",
@@ -123,10 +123,10 @@ def _unit_extras(rp: RolePanel) -> dict:
 
 
 def fit_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | None = None,
-              level: str | None = None, covariates: Sequence[str] = (),
+              aggregation: str | None = None, covariates: Sequence[str] = (),
               weights: str | None | bool = None, conf_level: float = 0.95,
               small_sample: str = "fixest", drop_other_treated: bool = True,
-              **inference_options) -> DidResults:
+              level: str | None = None, **inference_options) -> DidResults:
     """Two-way fixed-effects DiD on the register panel (CLI design ``did``): adapter to :func:`did`.
 
     Parameters
@@ -139,10 +139,11 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | Non
         Gives the treated municipality, IPS start and seed.
     inference : str, optional
         As :func:`did` (default ``placebo-t``; see docs/inference.md).
-    level : ``"person"`` (person and period effects, clustered by municipality) or
+    aggregation : ``"person"`` (person and period effects, clustered by municipality) or
         ``"municipality"`` (aggregate, municipality and period effects, population weights);
         default: ``"municipality"`` for an aggregate panel (``n_persons``, no ``person_id``),
-        else ``"person"``.
+        else ``"person"``. ``level=`` is its older name (``conf_level`` is the confidence
+        level, called ``level`` in :func:`did`).
     covariates : column names (non-numeric ones become dummies).
     weights : column with observation weights; for the aggregate level defaults to
         ``n_persons`` (``False`` for unweighted; the size model still uses ``n_persons``).
@@ -155,8 +156,8 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | Non
         Term ``treated_post``; switch inference with ``res.with_inference(name)``.
     """
     df, roles, extras, notes = register_roles(
-        panel, outcome=outcome, config=config, level=level, covariates=covariates,
-        weights=weights, drop_other_treated=drop_other_treated)
+        panel, outcome=outcome, config=config, level=aggregation_level(aggregation, level),
+        covariates=covariates, weights=weights, drop_other_treated=drop_other_treated)
     rp = panel_roles(df, missing="drop", **roles)
     B, timing = did_timing(rp)
     fit, fit_notes = fit_twfe(rp, B, timing, ["treated_post"], small_sample)

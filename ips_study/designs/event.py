@@ -43,7 +43,7 @@ from scipy import stats
 from ips_study.results import EVENT_TIME_COLUMNS
 
 from .did_results import DEFAULT_INFERENCE, DidResults, build_results, fit_twfe, n_min
-from .register_panel import register_roles
+from .register_panel import aggregation_level, register_roles
 from .roles import DesignError, RolePanel, panel_roles
 
 
@@ -227,16 +227,17 @@ def event_study(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
 
 def fit_event_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | None = None,
                     ref: int = -1, bin_width: int = 1, window: tuple[int, int] | None = None,
-                    level: str | None = None, covariates: Sequence[str] = (),
+                    aggregation: str | None = None, covariates: Sequence[str] = (),
                     weights: str | None | bool = None, conf_level: float = 0.95,
                     small_sample: str = "fixest", drop_other_treated: bool = True,
-                    **inference_options) -> EventStudyResults:
+                    level: str | None = None, **inference_options) -> EventStudyResults:
     """Event-study DiD on the register panel (CLI design ``event``): adapter to :func:`event_study`.
 
     Parameters
     ----------
-    panel, outcome, config, inference, level, covariates, weights, small_sample :
-        As :func:`ips_study.designs.did.fit_panel`.
+    panel, outcome, config, inference, aggregation, covariates, weights, small_sample, level :
+        As :func:`ips_study.designs.did.fit_panel` (``level`` is the older name of
+        ``aggregation``).
     ref : reference (omitted) bin.
     bin_width : event-time units per bin (12 = yearly bins on a month panel).
     window : ``(lo, hi)`` endpoint bins; ``None`` keeps every bin.
@@ -248,8 +249,8 @@ def fit_event_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str
         reference bin at zero.
     """
     df, roles, extras, notes = register_roles(
-        panel, outcome=outcome, config=config, level=level, covariates=covariates,
-        weights=weights, drop_other_treated=drop_other_treated)
+        panel, outcome=outcome, config=config, level=aggregation_level(aggregation, level),
+        covariates=covariates, weights=weights, drop_other_treated=drop_other_treated)
     if "event_time" not in df:
         df = df.assign(event_time=_calendar_event_time(df, config))
     rp = panel_roles(df, missing="drop", **roles)

@@ -74,6 +74,18 @@ def period_start(df: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(label.where(label.str.len() > 4, label + "-01"), format="%Y-%m")
 
 
+def aggregation_level(aggregation: str | None, level: str | None) -> str | None:
+    """The aggregation level from ``aggregation=`` or its older name ``level=``.
+
+    ``level`` means the confidence level in :func:`ips_study.did`; the register adapters
+    accept it for the aggregation only for backward compatibility.
+    """
+    if aggregation is not None and level is not None and aggregation != level:
+        raise DesignError(f"give aggregation= only (got aggregation={aggregation!r} and the "
+                          f"older level={level!r})")
+    return aggregation if aggregation is not None else level
+
+
 def register_roles(panel: pd.DataFrame, *, outcome: str, config, level: str | None = None,
                    covariates: Sequence[str] = (), weights: str | None | bool = None,
                    drop_other_treated: bool = True
