@@ -369,3 +369,15 @@ def test_aggregation_and_confidence_level_have_two_names(panel):
     with pytest.raises(DesignError, match="give aggregation= only"):
         fit_event_panel(panel, outcome="workdays", config=CFG, aggregation="person",
                         level="municipality")
+
+
+def test_event_time_counts_periods_missing_from_the_whole_panel():
+    """Years as text with a year absent from every unit: event time is not the position."""
+    df = outside_panel(drop=())
+    df = df[df["yr"] != 2013]
+    a = ips.event_study(df, y="out", unit="region", time="yr", treat="pol", size="pop",
+                        inference="placebo", reps=19)
+    b = ips.event_study(df.assign(yr=df["yr"].astype(str)), y="out", unit="region",
+                        time="yr", treat="pol", size="pop", inference="placebo", reps=19)
+    pd.testing.assert_series_equal(a.params, b.params)
+    assert "event_-2" in a.params.index  # 2013 for the 2015 adopters: a term from r02 (2017)

@@ -5,9 +5,9 @@
 ``e_it`` is the event time of a treated unit's row: periods since its own adoption (the
 first period ``treat`` is 1), so several treated units with different adoption periods
 share one set of event-time terms; controls (never treated) have no event-time dummies.
-Periods are counted from the ``time`` column: integers as they are, dates in their
-regular step (months, years, days; missing periods are allowed), other labels by their
-sorted position (then no period may be missing anywhere). ``event_time=`` names a column
+Periods are counted from the ``time`` column: integers (also as text) as they are, dates
+and ``"YYYY-MM"`` text in their regular step (months, years, days; missing periods are
+allowed), other labels by their sorted position (then no period may be missing anywhere). ``event_time=`` names a column
 to use instead. The bins are taken from the treated units' rows only: ``bin_width`` groups
 event times (12 = yearly bins on a month panel); ``bins=(lo, hi)`` bins the endpoints, so
 every period before ``lo`` counts as ``lo`` and every period after ``hi`` as ``hi``
@@ -110,6 +110,14 @@ def period_index(rp: RolePanel, time: str) -> np.ndarray:
             m = np.asarray((ts - ts[0]).days, dtype=np.int64)
         step = int(np.gcd.reduce(np.diff(m))) if len(m) > 1 else 1
         return (m - m[0]) // max(step, 1)
+    # text labels: integers ("2019") or year-months ("2019-03") count as such, so a period
+    # missing from the whole panel still counts; other labels by their sorted position
+    num = pd.to_numeric(labels, errors="coerce")
+    if num.notna().all() and np.allclose(num, np.round(num)):
+        return num.to_numpy(np.int64)
+    months = pd.to_datetime(labels, format="%Y-%m", errors="coerce")
+    if months.notna().all():
+        return np.asarray(months.dt.year * 12 + months.dt.month - 1, dtype=np.int64)
     return np.arange(len(labels), dtype=np.int64)
 
 
@@ -153,8 +161,9 @@ def event_timing(rp: RolePanel, et: np.ndarray, *, ref: int, bin_width: int = 1,
                           f"({int(levels.min())} to {int(levels.max())})")
     keep = [int(k) for k in levels if k != ref]
     timing = (bins[:, :, None] == np.array(keep)[None, None, :]).astype(float)
-    common = (timing[0, rp.time] if (rp.adoption == rp.adoption[0]).all() and rp.n_treated == 1
-              else 0.0)
+    # controls carry the treated timing when it is common (what a placebo moves; it also
+    # keeps the balanced closed-form fit available), else zeros
+    common = timing[0, rp.time] if np.all(timing == timing[:1]) else 0.0
     B = np.where((own >= 0)[:, None], timing[np.maximum(own, 0), rp.time], common)
     return keep, B, timing
 
