@@ -286,6 +286,15 @@ class Results:
         est, se = self._tidy["estimate"], self._tidy["std_error"]
         return pd.DataFrame({"lower": est - crit * se, "upper": est + crit * se})
 
+    def with_inference(self, inference: str, **options) -> "Results":
+        """The same estimates under another inference method (a new object).
+
+        Designs that keep their fitted pieces (DiD, event study) override this; for the
+        others inference is fixed at fit time and this raises a one-line error saying so.
+        """
+        raise NotImplementedError(f"{self.design!r} results cannot switch inference after "
+                                  f"fitting; refit with inference={inference!r}")
+
     def event_time(self) -> pd.DataFrame | None:
         """Event-time table (copy) for event-study type designs, else ``None``."""
         return None if self._event_time is None else self._event_time.copy()

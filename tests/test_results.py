@@ -106,3 +106,8 @@ def test_cov_shape_is_checked():
     with pytest.raises(ValueError, match="cov has shape"):
         Results(tidy, design="d", outcome="y", inference="cluster", n_obs=1, n_units=1,
                 cov=np.eye(2))
+
+
+def test_with_inference_on_the_base_class_says_refit():
+    with pytest.raises(NotImplementedError, match="refit with inference='placebo'"):
+        make().with_inference("placebo")
