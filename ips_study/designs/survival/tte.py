@@ -99,6 +99,9 @@ def run_lengths(flag: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     >>> run_lengths(f, b).tolist()
     [1, 2, 0, 1, 1, 2]
     """
+    flag = np.asarray(flag, dtype=bool)
+    if len(flag) == 0:        # no rows (e.g. a small cohort with nobody in it): no runs
+        return np.zeros(0, dtype=np.int64)
     seg = np.cumsum(breaks | ~flag)
     c = np.cumsum(flag.astype(np.int64))
     first = np.r_[0, np.flatnonzero(np.diff(seg)) + 1]
@@ -161,6 +164,10 @@ def build_tte(panel: pd.DataFrame, config: StudyConfig | None = None, *,
     if config.design == "closed":
         # closed-cohort panels cover the whole window; follow-up starts at the baseline date
         df = df[pd.to_datetime(df["period_start"]) >= config.baseline_date]
+    if df.empty:
+        # e.g. a small synthetic set whose cohort is empty: nobody to follow
+        raise ValueError("the panel has no person-months to follow (from the baseline date "
+                         "on, for a closed cohort): no survival episodes can be built")
     df = df.sort_values(["person_id", "period_start"], kind="stable").reset_index(drop=True)
     pid = df["person_id"].to_numpy()
     ps = pd.to_datetime(df["period_start"])
