@@ -88,19 +88,33 @@ def _flow(ctx) -> pd.DataFrame:
     return ctx.memo("flow", lambda: participant_flow(ctx.registers.tables, ctx.config))
 
 
-def make_flow_table(ctx) -> pd.DataFrame:
-    """Participant flow at the baseline date: persons left after each selection step."""
-    flow = _flow(ctx).rename(columns={"treated": "n_treated", "controls": "n_controls", "total": "n_total"})
+_FLOW_COUNTS = {"treated": "n_treated", "controls": "n_controls", "total": "n_total"}
+
+
+def _controlled_flow(ctx):
+    """The flow after disclosure control, shared by table 2 and figure 1 (so they agree)."""
+    flow = _flow(ctx).rename(columns=_FLOW_COUNTS)
     # A funnel discloses its differences too (persons excluded at each step), so counts are
     # published rounded to base 5 after primary suppression.
-    return disclosure.suppress_small(flow, min_count=ctx.config.min_count, round_base=5).to_frame()
+    return ctx.memo("flow_controlled", lambda: disclosure.suppress_small(
+        flow, min_count=ctx.config.min_count, round_base=5))
+
+
+def make_flow_table(ctx) -> pd.DataFrame:
+    """Participant flow at the baseline date: persons left after each selection step."""
+    return _controlled_flow(ctx).to_frame()
 
 
 def make_flow_figure(ctx):
-    """Participant flow (Bodø and the controls), counts below the minimum hidden."""
+    """Participant flow (Bodø and the controls): the rounded, suppressed counts of table 2.
+
+    Drawing the exact counts let two runs differing in one setting reveal a group of four
+    persons (issue 20); the figure now shows only what table 2 publishes.
+    """
     from ips_study import figures
 
-    ax = figures.plot_participant_flow(_flow(ctx), lang=ctx.lang, min_count=ctx.config.min_count,
+    safe = _controlled_flow(ctx).frame.rename(columns={v: k for k, v in _FLOW_COUNTS.items()})
+    ax = figures.plot_participant_flow(safe, lang=ctx.lang, min_count=ctx.config.min_count,
                                        treated_code=ctx.config.treated_municipality)
     return ax.figure
 
