@@ -38,6 +38,37 @@ LABELS: dict[str, tuple[str, str]] = {
     "ci_pointwise": ("{level:.0%} pointwise confidence bands",
                      "{level:.0%} punktvise konfidensbånd"),
     "uniform_band": ("{level:.0%} uniform band", "{level:.0%} simultant bånd"),
+    "ci_method": ("{level:.0%} confidence interval: {method}",
+                  "{level:.0%} konfidensintervall: {method}"),
+    "uniform_band_method": ("{level:.0%} uniform band: multiplier bootstrap",
+                            "{level:.0%} simultant bånd: multiplikatorbootstrap"),
+    "ci_pointwise_method": ("{level:.0%} pointwise confidence bands: {method}",
+                            "{level:.0%} punktvise konfidensbånd: {method}"),
+    "number_at_risk": ("Number at risk", "Antall i risiko"),
+    "wtp_axis": ("Willingness to pay per additional work year (1,000 NOK)",
+                 "Betalingsvilje per ekstra arbeidsår (1 000 kr)"),
+    "probability_ce": ("Probability cost-effective (share of draws)",
+                       "Sannsynlighet for kostnadseffektivitet (andel trekk)"),
+    "ceac_title": ("Cost-effectiveness acceptability curve", "Akseptkurve for kostnadseffektivitet"),
+    "tornado_title": ("One-way sensitivity", "Enveis sensitivitetsanalyse"),
+    "input_low": ("Input at low end", "Inndata i nedre ende"),
+    "input_high": ("Input at high end", "Inndata i øvre ende"),
+    "mc_band": ("±2 Monte Carlo standard errors ({n} draws)",
+                "±2 Monte Carlo-standardfeil ({n} trekk)"),
+    "mc_bars": ("±2 Monte Carlo standard errors ({n} simulated panels)",
+                "±2 Monte Carlo-standardfeil ({n} simulerte paneler)"),
+    "npv_axis": ("{metric}, {year} prices", "{metric}, {year}-priser"),
+    "true_effect": ("True effect ({unit})", "Sann effekt ({unit})"),
+    "power": ("Power (rejection rate)", "Styrke (forkastningsrate)"),
+    "power_title": ("Power by inference method", "Styrke etter inferensmetode"),
+    "mde_axis": ("Minimum detectable effect, 80% power ({unit})",
+                 "Minste påvisbare effekt, 80 % styrke ({unit})"),
+    "n_controls": ("Number of control municipalities", "Antall kontrollkommuner"),
+    "post_years": ("Years of follow-up after IPS start", "År med oppfølging etter IPS-oppstart"),
+    "target_power": ("80% power", "80 % styrke"),
+    "nominal_size": ("5% level", "5 %-nivå"),
+    "mde_short": ("MDE {mde}", "MPE {mde}"),
+    "persons_axis": ("Persons", "Personer"),
     "reference": ("Reference period", "Referanseperiode"),
     "event_study": ("Event study", "Hendelsesstudie"),
     "staggered": ("Staggered adoption: effect by time since IPS start",
@@ -131,6 +162,7 @@ INFERENCES: dict[str, tuple[str, str]] = {
     "ferman-pinto": ("Ferman–Pinto", "Ferman–Pinto"),
     "conley-taber": ("Conley–Taber", "Conley–Taber"),
     "cluster": ("Clustered by municipality", "Klynget på kommune"),
+    "cluster (analytic)": ("Clustered, analytic power", "Klynget, analytisk styrke"),
     "wild": ("Wild cluster bootstrap", "Vill klyngebootstrap"),
     "robust": ("Person-robust", "Robust på person"),
     "model": ("Model-based", "Modellbasert"),
@@ -161,6 +193,30 @@ TERMS: dict[str, tuple[str, str]] = {
     "roi_public": ("Return on investment, public purse", "Avkastning, det offentlige"),
     "production_value_per_workday": ("Production value per workday (NOK)",
                                      "Produksjonsverdi per arbeidsdag (kr)"),
+    "npv_society_municipality": ("Net present value to society, municipality (NOK)",
+                                 "Samfunnsøkonomisk nåverdi, kommunen (kr)"),
+    "npv_public_municipality": ("Net present value to the public purse, municipality (NOK)",
+                                "Nåverdi for det offentlige, kommunen (kr)"),
+    "pv_programme_cost": ("Present value of programme cost (NOK)",
+                          "Nåverdi av programkostnad (kr)"),
+    "pv_benefits_avoided": ("Present value of benefits avoided (NOK)",
+                            "Nåverdi av sparte trygdeytelser (kr)"),
+    "pv_production": ("Present value of production gained (NOK)",
+                      "Nåverdi av økt produksjon (kr)"),
+    "pv_tax": ("Present value of tax gained (NOK)", "Nåverdi av økte skatteinntekter (kr)"),
+    "work_years": ("Work years gained", "Vunne arbeidsår"),
+    "net_public_cost_per_work_year": ("Net public cost per work year gained (NOK)",
+                                      "Netto offentlig kostnad per vunnet arbeidsår (kr)"),
+    "specialist_salary": ("Job specialist salary", "Lønn jobbspesialist"),
+    "overhead_rate": ("Overhead rate", "Påslag for felleskostnader"),
+    "supervision_fte": ("Supervision (full-time equivalents)", "Veiledning (årsverk)"),
+    "benefit_rate_scale": ("Benefit rates (scale)", "Ytelsessatser (skala)"),
+    "tax_rate": ("Tax rate", "Skattesats"),
+    "decay": ("Decay of the effect per year", "Avtakende effekt per år"),
+    "discount_rate": ("Discount rate", "Diskonteringsrente"),
+    "marginal_cost_public_funds": ("Marginal cost of public funds",
+                                   "Marginal kostnad ved offentlig finansiering"),
+    "effect": ("Effect on {0}", "Effekt på {0}"),
 }
 
 #: table column (``Results.tidy`` and analysis tables) -> (English, Norwegian)
@@ -386,6 +442,10 @@ def term_label(term: str, lang: str = "en") -> str:
     """
     check_lang(lang)
     t = canonical_term(term)
+    m = re.fullmatch(r"effect: (\w+)", t)
+    if m:  # a tornado row: the effect estimate on an outcome varied over its interval
+        name = outcome_label(m.group(1), lang)
+        return _pick(TERMS["effect"], lang).format(name[:1].lower() + name[1:])
     m = re.fullmatch(r"(\w+)\[(.+)\]", t)
     if m and m.group(1) in TERMS:
         level = m.group(2).replace("-", "–")

@@ -271,7 +271,9 @@ def make_staggered_figure(ctx):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, outcome in zip(axes, SC_OUTCOMES):
-        figures.plot_staggered(ctx.fit("staggered", outcome, scope="all", aggregation="dynamic"), ax=ax,
+        # the same (placebo) inference as table 8: the analytic SE under-covers here
+        figures.plot_staggered(ctx.fit("staggered", outcome, scope="all", aggregation="dynamic",
+                                       inference=STAGGERED_INFERENCE), ax=ax,
                                lang=ctx.lang, min_count=ctx.config.min_count)
     fig.tight_layout()
     return fig
@@ -302,8 +304,11 @@ def make_km_figure(ctx):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     kw = dict(lang=ctx.lang, min_count=ctx.config.min_count)
-    figures.plot_km(ctx.fit("km", "ltbd_onset", **SURV), ax=axes[0], **kw)
-    figures.plot_cumulative_incidence(ctx.fit("cuminc", "ltbd_onset", **SURV), ax=axes[1], **kw)
+    km = ctx.fit("km", "ltbd_onset", **SURV)
+    figures.plot_km(km, ax=axes[0], **kw)
+    # the same persons are at risk of either event: the KM risk table is exact for both
+    figures.plot_cumulative_incidence(ctx.fit("cuminc", "ltbd_onset", **SURV), ax=axes[1],
+                                      risk_table=km.risk_table(), **kw)
     fig.tight_layout()
     return fig
 
@@ -427,10 +432,12 @@ def make_cost_benefit_table(ctx) -> pd.DataFrame:
 
 def make_cost_benefit_figure(ctx):
     """Cost-effectiveness acceptability curve and one-way sensitivity (tornado)."""
+    from ips_study import figures
+
     res = _economics(ctx)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    res.plot_ceac(ax=axes[0])
-    res.plot_tornado(ax=axes[1])
+    figures.plot_ceac(res, ax=axes[0], lang=ctx.lang)
+    figures.plot_tornado(res, ax=axes[1], lang=ctx.lang)
     fig.tight_layout()
     return fig
 
@@ -449,15 +456,9 @@ def make_power_table(ctx) -> pd.DataFrame:
 
 def make_power_figure(ctx):
     """Power curves by method; minimum detectable effect against controls and follow-up."""
-    from ips_study import power
+    from ips_study import figures
 
-    rep = _power(ctx)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    power.plot_compare(rep["compare"], ax=axes[0])
-    power.plot_power_by(rep["by_controls"], ax=axes[1])
-    power.plot_power_by(rep["by_followup"], ax=axes[2])
-    fig.tight_layout()
-    return fig
+    return figures.plot_power_report(_power(ctx), outcome="workdays", lang=ctx.lang)
 
 
 # -- truth recovery (synthetic data only) -------------------------------------------------------

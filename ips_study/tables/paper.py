@@ -69,10 +69,12 @@ def paper_table(df: pd.DataFrame, *, lang: str = "en", caption: str | None = Non
     cols = [str(c) for c in frame.columns]
     frame.columns = cols
     same = [c for c in cols if c in _SAME_UNIT]
-    # Fixed decimals per outcome (the whole table when it has one unit): enough for three
-    # significant digits of the largest estimate, so shares and workdays both read well
+    # Fixed decimals per outcome (per design when there is no outcome column; per row when
+    # rows are different quantities, e.g. cost-benefit metrics): enough for three significant
+    # digits of the group's largest estimate, so shares and workdays both read well
     basis = [c for c in ("estimate",) if c in cols] or same
-    groups = frame["outcome"] if "outcome" in cols else pd.Series(0, index=frame.index)
+    key = next((c for c in ("outcome", "design") if c in cols), None)
+    groups = frame[key] if key else pd.Series(frame.index, index=frame.index)
     decimals = {g: auto_decimals(pd.to_numeric(frame.loc[groups == g, basis].stack(),
                                                errors="coerce").tolist())
                 for g in groups.unique()}
