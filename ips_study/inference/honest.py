@@ -369,22 +369,31 @@ def _rm_ci(b, S, npre, npost, l, Mbar, alpha, grid, refine, seed, sims):
     open_end = bool(acc[0] or acc[-1])
     lb, ub = grid[i0], grid[i1]
     if refine:
+        ok = lambda th: bool(accept(th)[0])
+        tol = 1e-10 * max(1.0, float(np.abs(grid).max()))
         if i0 > 0:
-            lb = _bisect(accept, grid[i0 - 1], grid[i0])
+            lb = bisect_boundary(ok, grid[i0 - 1], grid[i0], tol)
         if i1 < len(grid) - 1:
-            ub = _bisect(accept, grid[i1 + 1], grid[i1])
+            ub = bisect_boundary(ok, grid[i1 + 1], grid[i1], tol)
     return float(lb), float(ub), open_end
 
 
-def _bisect(accept, rejected, accepted, tol=1e-10):
-    for _ in range(80):
+def bisect_boundary(accept, rejected: float, accepted: float, tol: float,
+                    max_iter: int = 100) -> float:
+    """Accepted end of the bracket ``[rejected, accepted]`` after bisection to ``tol``.
+
+    ``accept(x) -> bool``; the boundary between rejected and accepted values lies in the
+    bracket (either order). Shared by the test inversions of this module and
+    :mod:`ips_study.inference.conformal`.
+    """
+    for _ in range(max_iter):
+        if abs(accepted - rejected) <= tol:
+            break
         mid = 0.5 * (rejected + accepted)
-        if accept(mid)[0]:
+        if accept(mid):
             accepted = mid
         else:
             rejected = mid
-        if abs(accepted - rejected) <= tol * max(1.0, abs(accepted)):
-            break
     return accepted
 
 
@@ -436,14 +445,7 @@ class HonestResults:
             hi *= 2
             if hi > top:
                 return math.inf
-        lo = 0.0
-        while hi - lo > tol * hi:
-            mid = 0.5 * (lo + hi)
-            if contains(mid):
-                hi = mid
-            else:
-                lo = mid
-        return hi
+        return bisect_boundary(contains, 0.0, hi, tol * hi)
 
     def plot(self, ax=None):
         """Sensitivity plot: the original interval, then the robust interval per ``M``."""
