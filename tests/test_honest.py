@@ -218,3 +218,29 @@ def test_from_event_study_uses_a_labelled_cov():
     out = from_event_study(Fake(b, S), restriction="RM", m=[0.5])
     direct = honest_did(b, S, num_pre=2, restriction="RM", m=[0.5])
     pd.testing.assert_frame_equal(out.table, direct.table)
+
+
+@pytest.mark.parametrize("npre,npost", [(1, 1), (1, 3), (3, 1), (4, 3)])
+def test_shapes_and_mbar_zero_close_to_the_original(npre, npost):
+    # Mbar = 0 forbids post-period changes, i.e. imposes parallel trends after treatment: the
+    # robust set is then close to the original CI (the conditional test differs a little).
+    rng = np.random.default_rng(npre * 10 + npost)
+    n = npre + npost
+    A = rng.normal(size=(n, n))
+    S = (A @ A.T / n + np.eye(n)) * 0.01
+    b = rng.multivariate_normal(np.r_[np.zeros(npre), np.full(npost, 0.3)], S)
+    for l_vec in (None, np.full(npost, 1 / npost)):
+        res = honest_did(b, S, npre, restriction="RM", m=[0, 1], l_vec=l_vec)
+        lo, hi = res.original
+        t = res.table
+        assert abs(t.loc[0, "lb"] - lo) < 0.1 * (hi - lo)
+        assert abs(t.loc[0, "ub"] - hi) < 0.1 * (hi - lo)
+        assert t.loc[1, "lb"] <= t.loc[0, "lb"] and t.loc[1, "ub"] >= t.loc[0, "ub"]
+        sd = honest_did(b, S, npre, restriction="SD", m=[0, 0.05], l_vec=l_vec).table
+        assert sd.loc[1, "lb"] <= sd.loc[0, "lb"] and sd.loc[1, "ub"] >= sd.loc[0, "ub"]
+
+
+def test_too_many_post_periods_is_refused_by_name():
+    n = 2 + 11
+    with pytest.raises(ValueError, match="num_post = 11"):
+        honest_did(np.zeros(n), np.eye(n), 2, restriction="RM", m=[1])

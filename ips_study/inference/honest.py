@@ -253,17 +253,26 @@ def _dual_vertices(W: np.ndarray) -> np.ndarray:
     e1 = np.zeros(k)
     e1[0] = 1.0
     if math.comb(m, k) > MAX_BASES:
-        raise ValueError(f"too many post periods for the exact relative-magnitudes test "
-                         f"({math.comb(m, k)} candidate bases); use fewer post periods")
+        raise ValueError(f"num_post = {k}: too many post periods for the exact "
+                         f"relative-magnitudes test ({math.comb(m, k)} candidate bases; at "
+                         f"most 10 post periods); bin or drop later post periods")
     out = []
-    for B in itertools.combinations(range(m), k):
-        WB = W[list(B)]
-        if abs(np.linalg.det(WB)) < 1e-12 * max(1.0, np.abs(WB).max() ** k):
+    combos = itertools.combinations(range(m), k)
+    scale = max(1.0, float(np.abs(W).max())) ** k
+    while True:  # solve the bases in batches (no Python loop per basis)
+        batch = np.array(list(itertools.islice(combos, 20_000)), dtype=np.intp)
+        if batch.size == 0:
+            break
+        WB = W[batch]                                   # (n, k, k)
+        ok = np.abs(np.linalg.det(WB)) > 1e-12 * scale
+        if not ok.any():
             continue
-        g = np.linalg.solve(WB.T, e1)
-        if np.all(g >= -1e-10):
+        rhs = np.broadcast_to(e1, (int(ok.sum()), k))[..., None]
+        g = np.linalg.solve(np.transpose(WB[ok], (0, 2, 1)), rhs)[..., 0]
+        feasible = np.all(g >= -1e-10, axis=1)
+        for rows, gam in zip(batch[ok][feasible], g[feasible]):
             full = np.zeros(m)
-            full[list(B)] = np.clip(g, 0, None)
+            full[rows] = np.clip(gam, 0, None)
             out.append(full)
     if not out:
         return np.zeros((0, m))
