@@ -13,7 +13,7 @@ Inference is a named choice (:mod:`ips_study.inference`) and can be switched aft
 without refitting: ``res.with_inference("placebo")``.
 
 Municipalities other than the treated one that adopted IPS inside the window (``ips_start``
-not empty) are dropped by default, so controls are never treated (SPEC section 3).
+not empty) are dropped by default, so controls are never treated (data contract, section 3).
 
 Examples
 --------
@@ -375,7 +375,7 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | Non
 
 def example_panel(n_controls: int = 20, treated_size: int = 60, years=range(2008, 2020),
                   effect: float = 0.0, seed: int = 0) -> pd.DataFrame:
-    """A small person-year panel in the SPEC format for examples and tests.
+    """A small person-year panel in the data-contract format for examples and tests.
 
     Municipality ``1804`` has ``treated_size`` persons; controls have 20 to 200 persons.
     The outcome ``workdays`` has person and year effects, a municipality-year shock and
