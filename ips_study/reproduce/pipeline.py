@@ -13,7 +13,7 @@ configuration and the package source) and the hash of what it wrote in a ledger 
 work area. A rerun skips an output whose key is unchanged and whose files
 still hash as recorded; anything missing, changed or corrupted is rebuilt. Expensive
 intermediates (panels, which hold person ids) are cached as Parquet in a confidential work
-area (``--work``, default ``.cache/work/``), never in the output folder, with their hash
+area (``--work``, default :func:`default_work`), never in the output folder, with their hash
 checked on load. Files are written to a temporary name and renamed, so an interrupted run never
 leaves a half-written output, and a rerun gives byte-identical files.
 """
@@ -95,7 +95,7 @@ def _versions() -> dict[str, str]:
 
 
 class Ledger:
-    """What each output was built from and what it wrote (``.cache/outputs.json``)."""
+    """What each output was built from and what it wrote (``outputs-<tag>.json`` in the work area)."""
 
     def __init__(self, work: Path, out: Path):
         tag = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
