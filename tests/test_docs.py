@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,7 @@ def test_getting_started_runs_and_its_numbers_are_current(tmp_path, monkeypatch)
     page = DOCS / "getting_started.md"
     shutil.copy(DOCS / "study.example.toml", tmp_path / "study.toml")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # load_registers' quarantine folder
     ns: dict = {}
     for block in _code_blocks(page, "python"):
         if "ips.did(" in block or "ips.event_study(" in block:
@@ -188,6 +190,7 @@ def test_one_call_examples_run(tmp_path, monkeypatch):
         pytest.skip("ips_study.did is not in this checkout yet (issue 17)")
     shutil.copy(DOCS / "study.example.toml", tmp_path / "study.toml")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # load_registers' quarantine folder
     for page in (DOCS / "index.md", DOCS / "getting_started.md"):
         ns: dict = {}
         for block in _code_blocks(page, "python"):
