@@ -30,11 +30,14 @@ def main(argv=None) -> int:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--lang", choices=["en", "no"], default="en", help="figure labels: English or Norwegian")
     p.add_argument("--list", action="store_true", help="print the output table (Markdown) and exit")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local Dask worker processes for the simulations (outputs are the same)")
     a = p.parse_args(argv)
     if a.list:
         print(output_table())
         return 0
-    return run(data=a.data, out=a.out, study=a.study, quiet=a.quiet, only=a.only, work=a.work, lang=a.lang)
+    return run(data=a.data, out=a.out, study=a.study, quiet=a.quiet, only=a.only, work=a.work, lang=a.lang,
+               workers=a.workers)
 
 
 if __name__ == "__main__":

@@ -409,7 +409,8 @@ def make_cost_benefit_figure(ctx):
 def _power(ctx):
     from ips_study import power
 
-    return ctx.memo("power", lambda: power.power_report(ctx.panel("year"), outcome="workdays", config=ctx.config))
+    return ctx.memo("power", lambda: power.power_report(ctx.panel("year"), outcome="workdays",
+                                                        config=ctx.config, client=ctx.client))
 
 
 def make_power_table(ctx) -> pd.DataFrame:
