@@ -52,6 +52,7 @@ def _have_mkdocs() -> str | None:
 
 
 # -- the strict build ------------------------------------------------------------------------
+@pytest.mark.slow  # 9-25 s on the shared 2-core machine (about 6 s of CPU)
 def test_docs_build_strictly(tmp_path):
     missing = _have_mkdocs()
     if missing:
