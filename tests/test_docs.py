@@ -73,6 +73,8 @@ def test_docs_build_strictly(tmp_path):
     assert "output-table" not in page
     api = (site / "api" / "registers" / "index.html").read_text(encoding="utf-8")
     assert 'id="ips_study.registers.read_registers"' in api
+    # a Sphinx role in a docstring (:func:`read_registers`) became a link to the rendered entry
+    assert re.search(r'<a class="autorefs[^>]*href="#ips_study\.registers\.read_registers"', api)
     # doctest output became a code block, not Markdown text
     datasets = (site / "api" / "datasets" / "index.html").read_text(encoding="utf-8")
     assert "&gt;&gt;&gt;" in datasets and "<code>&gt;&gt;&gt;" not in datasets

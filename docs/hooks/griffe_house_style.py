@@ -11,8 +11,10 @@ Markdown text:
 * Sphinx roles, which Markdown shows literally.
 
 This extension rewrites the docstring text before it is parsed: each doctest block becomes a
-``pycon`` code block (doctest flags removed), and each role becomes inline code. It changes
-nothing in the package itself.
+``pycon`` code block (doctest flags removed), and each role becomes inline code, linked to the
+object's API entry when the name resolves in the docstring's scope and that object is rendered
+(an *optional* autoref: a name that is not rendered stays plain code instead of failing the
+strict build). It changes nothing in the package itself.
 """
 
 from __future__ import annotations
@@ -25,9 +27,24 @@ _ROLE = re.compile(r":(?:py:)?(?:func|class|mod|meth|attr|data|obj|exc):`(~?)([^
 _FLAGS = re.compile(r"\s*#\s*doctest:.*$")
 
 
-def _role(match: re.Match) -> str:
+def _role(match: re.Match, obj: griffe.Object | None = None) -> str:
+    """Inline code for a Sphinx role, as an optional cross-reference when ``obj`` resolves it."""
     tilde, target = match.groups()
-    return f"`{target.rsplit('.', 1)[-1] if tilde else target}`"
+    code = f"`{target.rsplit('.', 1)[-1] if tilde else target}`"
+    identifier = _resolve(obj, target) if obj is not None else None
+    return f'<autoref identifier="{identifier}" optional>{code}</autoref>' if identifier else code
+
+
+def _resolve(obj: griffe.Object, target: str) -> str | None:
+    """The full path of ``target`` as seen from ``obj``'s scope, or None."""
+    if target.startswith("ips_study."):
+        return target
+    head, _, rest = target.partition(".")
+    try:
+        path = obj.resolve(head)
+    except Exception:  # griffe's NameResolutionError and alias errors: leave the name unlinked
+        return None
+    return f"{path}.{rest}" if rest else path
 
 
 def fence_doctests(text: str) -> str:
@@ -72,4 +89,5 @@ class HouseStyle(griffe.Extension):
 
     def on_object(self, *, obj: griffe.Object, **kwargs) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = fence_doctests(_ROLE.sub(_role, obj.docstring.value))
+            text = _ROLE.sub(lambda m: _role(m, obj), obj.docstring.value)
+            obj.docstring.value = fence_doctests(text)
