@@ -1,4 +1,4 @@
-"""Command line interface: ``ips-study <command>`` (SPEC section 5).
+"""Command line interface: ``ips-study <command>`` (data contract, section 5).
 
 Commands::
 

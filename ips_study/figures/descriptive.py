@@ -26,7 +26,7 @@ from .. import disclosure
 from .labels import flow_step_label, label, outcome_label, treated_label
 from .style import REFLINE, RC, check_lang, finish, new_axes, series_style
 
-#: Reforms that hit every municipality (SPEC section 6): date, label key.
+#: Reforms that hit every municipality (data contract, section 6): date, label key.
 REFORMS = (("2010-03-01", "reform_aap"), ("2015-01-01", "reform_disability"),
            ("2018-01-01", "reform_aap_2018"))
 
@@ -248,7 +248,7 @@ def plot_trends(agg: pd.DataFrame, outcome: str, ax=None, *, lang: str = "en",
     ips_start : date-like
         Drawn as a dashed vertical line.
     reforms : bool
-        Mark the national reforms that hit every municipality (SPEC section 6), so that a
+        Mark the national reforms that hit every municipality (data contract, section 6), so that a
         reader does not take their jumps for IPS effects.
     title : str, optional
         Title; default none (the y-axis names the outcome).

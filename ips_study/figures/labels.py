@@ -332,7 +332,7 @@ def label(key: str, lang: str = "en", **fmt) -> str:
 
 
 def outcome_label(outcome: str, lang: str = "en") -> str:
-    """Axis label of an outcome (SPEC section 4 name); unknown names are returned as given."""
+    """Axis label of an outcome (name from data contract, section 4); unknown names are returned as given."""
     check_lang(lang)
     pair = OUTCOMES.get(outcome)
     return _pick(pair, lang) if pair else outcome

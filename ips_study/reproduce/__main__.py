@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m ips_study.reproduce", description=__doc__)
     p.add_argument("--data", default=None, help="register directory (default: synthetic_data/)")
     p.add_argument("--out", default=None, help="output directory (default: figures/)")
-    p.add_argument("--study", default=None, help="study TOML file (default: SPEC defaults)")
+    p.add_argument("--study", default=None, help="study TOML file (default: the data contract's study defaults)")
     p.add_argument("--work", default=None, help="confidential work area for intermediates")
     p.add_argument("--only", nargs="*", default=None, help="output names or step names to (re)build")
     p.add_argument("--quiet", action="store_true")

@@ -3,7 +3,7 @@
 
 Time to onset of long-term benefit dependence (disability pension, uføretrygd, or the 12th
 consecutive month of a health-related benefit) from the index date, with sustained work as a
-competing event (SPEC section 4), from a person-MONTH panel:
+competing event (data contract, section 4), from a person-MONTH panel:
 
 * :mod:`.tte` — episodes in counting-process form with time-varying exposure;
 * :mod:`.km` — Kaplan–Meier, Greenwood bands, risk tables, medians, log-rank;

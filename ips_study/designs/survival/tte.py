@@ -1,6 +1,6 @@
 """Time-to-event data in counting-process form from a person-month panel.
 
-Events follow SPEC section 4, counted from each person's index date: the baseline date
+Events follow data contract, section 4, counted from each person's index date: the baseline date
 (``config.baseline_date``) in a closed cohort (earlier panel months are dropped), the first
 panel month in the open population:
 
@@ -79,7 +79,7 @@ def run_lengths(flag: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     Counts consecutive True values of ``flag`` up to and including each position; a
     position where ``breaks`` is True starts a new run (a new person, or a gap in a
     person's months). Vectorised (cumulative sums, no loop), used for the 12-month benefit
-    runs of onset and the 6-month work runs of sustained work (SPEC section 4).
+    runs of onset and the 6-month work runs of sustained work (data contract, section 4).
 
     Parameters
     ----------
