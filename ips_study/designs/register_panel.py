@@ -10,7 +10,7 @@ arguments of :func:`ips_study.designs.did.did` and :func:`ips_study.designs.even
   ``n_persons`` (``weights=False`` switches the weights off but never the size).
 
 The treatment is ``municipality == config.treated_municipality`` and ``post``; other
-municipalities that adopted IPS inside the window are dropped (SPEC section 3), and a
+municipalities that adopted IPS inside the window are dropped (data contract, section 3), and a
 municipality marked in the ``treated`` column that is not the design's treated one is an
 error rather than a silent control.
 
