@@ -307,6 +307,9 @@ def conformal_interval(data, *, y: str | None = None, unit: str | None = None,
                        grid_points: int = 101) -> pd.DataFrame:
     """Confidence set for the effect by inverting :func:`conformal_test`.
 
+    The parameters not listed below are those of :func:`conformal_test`. The same
+    permutations (seed) are used at every theta.
+
     Parameters
     ----------
     kind : ``"constant"`` (one effect for every post period; one row ``period="all"``) or
@@ -314,8 +317,6 @@ def conformal_interval(data, *, y: str | None = None, unit: str | None = None,
     alpha : 1 - confidence level (the paper reports 90 % intervals).
     grid : theta values to test; default ``grid_points`` values around the pre-period-fit
         estimate, widened until the accepted set is inside, endpoints refined by bisection.
-    Other parameters as :func:`conformal_test`. The same permutations (seed) are used at
-    every theta.
 
     Returns
     -------
