@@ -29,7 +29,7 @@ test-quick: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 -q -m "not slow"
 
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 bench: $(STAMP)
 	$(UV) pip install --quiet --python $(PY) -e ".[dev,bench]"

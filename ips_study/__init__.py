@@ -9,7 +9,10 @@ One call per design, on any long DataFrame with any column names::
 
 Difference-in-differences family: :func:`did`, :func:`event_study`, :func:`synth`,
 :func:`sdid`, :func:`att_gt`, :func:`bacon`. Survival: :func:`cox`, :func:`kaplan_meier`,
-:func:`cumulative_incidence`, :func:`fine_gray`, :func:`discrete_hazard`. Register pipeline:
+:func:`cumulative_incidence`, :func:`fine_gray`, :func:`discrete_hazard`. Sensitivity and
+single-unit inference: :func:`honest_did` (Rambachan–Roth), :func:`conformal_test` and
+:func:`conformal_interval` (Chernozhukov–Wüthrich–Zhu). Tables across models: :func:`etable`.
+Register pipeline:
 :func:`read_registers`, :func:`build_panel`, :class:`StudyConfig`; embedded synthetic data:
 :mod:`ips_study.datasets`.
 
@@ -44,6 +47,12 @@ _LAZY: dict[str, str] = {
     "cumulative_incidence": "ips_study.designs.survival.fitters:cumulative_incidence",
     "fine_gray": "ips_study.designs.survival.fitters:fine_gray",
     "discrete_hazard": "ips_study.designs.survival.fitters:discrete_hazard",
+    # inference beyond a design's own: sensitivity to parallel trends, conformal inference
+    "honest_did": "ips_study.inference.honest:honest_did",
+    "conformal_test": "ips_study.inference.conformal:conformal_test",
+    "conformal_interval": "ips_study.inference.conformal:conformal_interval",
+    # tables across models
+    "etable": "ips_study.tables:etable",
     # register pipeline
     "read_registers": "ips_study.registers:read_registers",
     "validate_directory": "ips_study.registers:validate_directory",

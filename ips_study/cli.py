@@ -1,4 +1,4 @@
-"""Command line interface: ``ips-study <command>`` (SPEC section 5).
+"""Command line interface: ``ips-study <command>`` (data contract, section 5).
 
 Commands::
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def cmd_reproduce(args) -> int:
     from ips_study.reproduce.pipeline import run
 
     return run(data=args.data, out=args.out, study=args.study, quiet=args.quiet, work=args.work,
-               lang=args.lang)
+               lang=args.lang, workers=args.workers)
 
 
 def cmd_check_outputs(args) -> int:
@@ -187,7 +188,10 @@ def cmd_caseload_report(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="ips-study", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("synth", help="write synthetic registers with known true effects")
@@ -234,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--work", default=None, help="confidential work area for intermediates")
     s.add_argument("--lang", choices=["en", "no"], default="en")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="local Dask worker processes for the simulations (default: the CPUs; "
+                        "1 runs them in this process; the outputs are the same)")
     s.set_defaults(func=cmd_reproduce)
 
     s = sub.add_parser("check-outputs", help="disclosure check of a folder of outputs")

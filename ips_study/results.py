@@ -355,7 +355,7 @@ class Results:
 
     # -- export ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The SPEC section 5 JSON object as a plain dict."""
+        """The JSON object of data contract, section 5, as a plain dict."""
         lo, hi = self.conf_int().loc[self.main_term]
         out: dict[str, Any] = {
             "design": self.design,

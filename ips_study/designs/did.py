@@ -17,6 +17,9 @@ choice (:mod:`ips_study.inference`) and can be switched after fitting without re
 :func:`fit_panel` is the register pipeline's adapter (CLI design ``did``): it maps the
 study's person-period panel onto these roles (:mod:`.register_panel`).
 
+Municipalities other than the treated one that adopted IPS inside the window (``ips_start``
+not empty) are dropped by default, so controls are never treated (data contract, section 3).
+
 Examples
 --------
 >>> import pandas as pd

@@ -1,6 +1,6 @@
 """The register pipeline's panels as role columns: the adapter behind ``fit_panel``.
 
-The study's person-period panel (SPEC section 5: ``person_id``, ``municipality``, ``period``,
+The study's person-period panel (data contract, section 5: ``person_id``, ``municipality``, ``period``,
 ``post``, ``treated``, ``n_persons``, ``event_time``, ``ips_start``) is mapped onto the role
 arguments of :func:`ips_study.designs.did.did` and :func:`ips_study.designs.event.event_study`:
 
@@ -10,7 +10,7 @@ arguments of :func:`ips_study.designs.did.did` and :func:`ips_study.designs.even
   ``n_persons`` (``weights=False`` switches the weights off but never the size).
 
 The treatment is ``municipality == config.treated_municipality`` and ``post``; other
-municipalities that adopted IPS inside the window are dropped (SPEC section 3), and a
+municipalities that adopted IPS inside the window are dropped (data contract, section 3), and a
 municipality marked in the ``treated`` column that is not the design's treated one is an
 error rather than a silent control.
 
@@ -160,7 +160,7 @@ def register_roles(panel: pd.DataFrame, *, outcome: str, config, level: str | No
 
 def example_panel(n_controls: int = 20, treated_size: int = 60, years=range(2008, 2020),
                   effect: float = 0.0, seed: int = 0) -> pd.DataFrame:
-    """A small person-year panel in the SPEC format for examples and tests.
+    """A small person-year panel in the data-contract format for examples and tests.
 
     Municipality ``1804`` has ``treated_size`` persons; controls have 20 to 200 persons.
     The outcome ``workdays`` has person and year effects, a municipality-year shock and
