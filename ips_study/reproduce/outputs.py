@@ -81,6 +81,52 @@ def save_fig(fig, stem: Path) -> list[Path]:
     return _write_atomically(stem, lambda tmp: save(fig, tmp, close=True))
 
 
+class NotFitted(RuntimeError):
+    """A design that cannot be fitted on the given data (too few events, not identified,
+    no convergence): the output is written with the reason instead, and the run goes on."""
+
+    def __init__(self, what: str, reason: str):
+        super().__init__(f"{what}: {reason}")
+        self.what, self.reason = what, reason
+
+
+def _fit_errors() -> tuple:
+    from ips_study.designs.survival.cox import ConvergenceError
+
+    # data-dependent failures of an estimator; a TypeError/KeyError is a bug and still stops
+    return (ValueError, ArithmeticError, ConvergenceError)
+
+
+def fit_or_reason(ctx, design: str, outcome: str, **kw):
+    """``ctx.fit(...)``, or :class:`NotFitted` with the reason (remembered: not refitted)."""
+    key = "not-fitted:" + repr((design, outcome, sorted(kw.items())))
+    if key in ctx._memo:
+        raise ctx._memo[key]
+    try:
+        return ctx.fit(design, outcome, **kw)
+    except _fit_errors() as e:
+        err = NotFitted(f"{design} ({outcome})", f"{type(e).__name__}: {e}")
+        ctx._memo[key] = err
+        ctx._memo.setdefault("not_fitted", {})[err.what] = f"not fitted: {err.reason}"
+        raise err from e
+
+
+def not_fitted_table(reason: str, **cols) -> pd.DataFrame:
+    """The rows an output gets when its model could not be fitted."""
+    return pd.DataFrame([{**cols, "status": "not fitted", "reason": reason}])
+
+
+def not_fitted_figure(title: str, reason: str):
+    """A figure that says why it has no content."""
+    import textwrap
+
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.axis("off")
+    ax.text(0.5, 0.5, f"{title}\n" + textwrap.fill(reason, 90),
+            ha="center", va="center", fontsize=9, transform=ax.transAxes)
+    return fig
+
+
 @dataclass(frozen=True)
 class Output:
     name: str
@@ -93,12 +139,36 @@ class Output:
         return self.when is None or bool(self.when(ctx))
 
     def build(self, ctx) -> list[Path]:
-        obj = self.make(ctx)
         stem = ctx.out / self.name
+        try:
+            obj = self.make(ctx)
+        except (NotFitted, *_fit_errors()) as e:
+            reason = e.reason if isinstance(e, NotFitted) else f"{type(e).__name__}: {e}"
+            return self._placeholder(ctx, stem, "not fitted", reason)
+        except disclosure.DisclosureError:
+            return self._placeholder(ctx, stem, "not published", self._small(ctx))
         if self.kind == "figure":
             return save_fig(obj, stem)
-        return save_table(obj, stem, ctx.config.min_count, caption=_caption(self.make),
-                          lang=getattr(ctx, "lang", "en"))
+        try:
+            return save_table(obj, stem, ctx.config.min_count, caption=_caption(self.make),
+                              lang=getattr(ctx, "lang", "en"))
+        except disclosure.DisclosureError:
+            return self._placeholder(ctx, stem, "not published", self._small(ctx))
+
+    @staticmethod
+    def _small(ctx) -> str:
+        # no number from the refused output: it may be the small count itself
+        return (f"rests on fewer than {ctx.config.min_count} persons or units somewhere: not "
+                "published on these data (disclosure control)")
+
+    def _placeholder(self, ctx, stem: Path, status: str, reason: str) -> list[Path]:
+        """The output written with the reason it has no content (small or unfit data); the
+        run goes on and the manifest lists it."""
+        ctx._memo.setdefault("not_fitted", {})[self.name] = f"{status}: {reason}"
+        if self.kind == "figure":
+            return save_fig(not_fitted_figure(self.name, f"{status}: {reason}"), stem)
+        return save_table(not_fitted_table(reason, output=self.name).assign(status=status), stem,
+                          ctx.config.min_count)
 
 
 # -- registers and cohort ------------------------------------------------------------------------
@@ -318,10 +388,10 @@ def make_km_figure(ctx):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     kw = dict(lang=ctx.lang, min_count=ctx.config.min_count)
-    km = ctx.fit("km", "ltbd_onset", **SURV)
+    km = fit_or_reason(ctx, "km", "ltbd_onset", **SURV)
     figures.plot_km(km, ax=axes[0], **kw)
     # the same persons are at risk of either event: the KM risk table is exact for both
-    figures.plot_cumulative_incidence(ctx.fit("cuminc", "ltbd_onset", **SURV), ax=axes[1],
+    figures.plot_cumulative_incidence(fit_or_reason(ctx, "cuminc", "ltbd_onset", **SURV), ax=axes[1],
                                       risk_table=km.risk_table(), **kw)
     fig.tight_layout()
     return fig
@@ -365,7 +435,11 @@ def make_survival_table(ctx) -> pd.DataFrame:
     rows = []
     keep = ["design", "term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
     for design in ("cox", "finegray", "dthazard"):
-        r = ctx.fit(design, "ltbd_onset", **SURV)
+        try:
+            r = fit_or_reason(ctx, design, "ltbd_onset", **SURV)
+        except NotFitted as e:         # this design's row says why; the others still report
+            rows.append(not_fitted_table(e.reason, design=design))
+            continue
         t = r.tidy().reset_index()
         t.insert(0, "design", design)
         extra = dict(n_obs=r.n_obs, n_units=r.n_units)
@@ -377,7 +451,7 @@ def make_survival_table(ctx) -> pd.DataFrame:
         if design == "dthazard" and r.inference == "placebo":
             main = t["term"] == r.main_term
             rows.append(t.loc[main, keep].assign(inference="placebo", **extra))
-            m = ctx.fit(design, "ltbd_onset", inference="model", **SURV).tidy().reset_index()
+            m = fit_or_reason(ctx, design, "ltbd_onset", inference="model", **SURV).tidy().reset_index()
             m.insert(0, "design", design)
             rows.append(m.loc[m["term"] == r.main_term, keep].assign(inference="model", **extra))
             t, inference = t[~main], "cluster"  # the placebo fit's other terms: clustered SE
@@ -389,7 +463,7 @@ def make_schoenfeld_figure(ctx):
     """Proportional-hazards check: smoothed scaled Schoenfeld residuals of the exposure."""
     from ips_study import figures
 
-    ax = figures.plot_schoenfeld(ctx.fit("cox", "ltbd_onset", **SURV), lang=ctx.lang,
+    ax = figures.plot_schoenfeld(fit_or_reason(ctx, "cox", "ltbd_onset", **SURV), lang=ctx.lang,
                                  min_count=ctx.config.min_count)
     return ax.figure
 
@@ -512,11 +586,16 @@ def make_truth_table(ctx) -> pd.DataFrame:
                          "staggered); regenerate the synthetic data")
     rows = []
     for outcome, design, kw, estimand, true in _truth_rows(truth):
-        r = ctx.fit(design, outcome, **kw)
-        lo, hi = r.conf_int().loc[r.main_term]
         label = design if kw.get("population") != "closed" else f"{design} (closed cohort)"
         if "aggregation" in kw:
             label = f"{design} ({kw['aggregation']})"
+        try:
+            r = fit_or_reason(ctx, design, outcome, **kw)
+        except NotFitted as e:
+            rows.append({"outcome": outcome, "design": label, "estimand": estimand,
+                         "truth": true, "status": "not fitted", "reason": e.reason})
+            continue
+        lo, hi = r.conf_int().loc[r.main_term]
         rows.append({"outcome": outcome, "design": label, "estimand": estimand, "inference": r.inference,
                      "truth": true, "estimate": r.estimate, "conf_low": lo, "conf_high": hi,
                      "covers_truth": bool(lo <= true <= hi)})

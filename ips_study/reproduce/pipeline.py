@@ -185,9 +185,13 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
         "timings_seconds": timings,
         "skipped_up_to_date": skipped,
         "disclosure_check": {"files": len(check.files), "violations": len(check.violations)},
+        # designs/outputs that could not be fitted on these data (written with the reason)
+        "not_fitted": dict(sorted(ctx._memo.get("not_fitted", {}).items())),
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     if not quiet:
+        for what, reason in manifest["not_fitted"].items():
+            print(f"{what}: {reason}")
         print(check.to_text())
         print(f"outputs in {out}; manifest {out / MANIFEST}")
     return 0 if check.ok else 1

@@ -39,16 +39,21 @@ from scipy import linalg, stats
 from ._riskset import EventGrid, check_labels, event_indicator
 
 TIES = ("efron", "breslow")
+#: largest change of a linear predictor per covariate SD in one Newton step
+MAX_STEP = 5.0
+#: |coefficient| x SD beyond which a converged fit is a monotone likelihood (exp(30) ~ 1e13)
+MAX_EFFECT = 30.0
 
 
 class ConvergenceError(RuntimeError):
     """Newton–Raphson did not converge (e.g. monotone likelihood / separation)."""
 
 
-class MonotoneLikelihoodError(ConvergenceError):
+class MonotoneLikelihoodError(ConvergenceError, ValueError):
     """The partial likelihood keeps rising as some coefficients go to +-infinity.
 
-    ``terms`` names the diverging covariates (e.g. a group with no events).
+    ``terms`` names the diverging covariates (e.g. a group with no events). Also a
+    ``ValueError``: the data do not identify those coefficients.
     """
 
     def __init__(self, message: str, terms=()):
@@ -163,18 +168,27 @@ class CoxPH:
         """Newton–Raphson with step-halving; stops at the maximum or names what diverges.
 
         The log partial likelihood is concave, so a Newton step that lowers it overshot:
-        halve it until the likelihood does not fall. Converged when the Newton decrement
-        ``U' I^-1 U`` (the predicted gain, twice) is negligible. A monotone likelihood has
-        no maximum: the gain per step shrinks while some coefficients keep growing by a
-        roughly constant amount; those are named.
+        halve it until the likelihood does not fall; a step is also capped so that no linear
+        predictor moves by more than ``MAX_STEP`` per covariate SD. Converged when the gain
+        in log-likelihood is negligible and the last step is tiny. A monotone likelihood has
+        no maximum: the gain shrinks to nothing while some coefficients keep growing by a
+        steady step (R's ``coxph`` warns "Loglik converged before variable ..."), or the
+        fit stops at a coefficient beyond ``MAX_EFFECT`` per SD; those are named.
         """
-        history = []
+        history, flagged = [], []
         it = 0
         for it in range(1, self.max_iter + 1):
             try:
                 step = linalg.solve(I, U, assume_a="sym")
             except (linalg.LinAlgError, ValueError):
                 step = linalg.lstsq(I, U)[0]
+            # trust region: no step moves a linear predictor by more than MAX_STEP per SD
+            # of its covariate. A finite MLE is still reached (in more steps if far away);
+            # on a monotone likelihood the information vanishes and a raw Newton step can
+            # jump to 1e15 with a flat likelihood, where no divergence can be seen
+            reach = np.max(np.abs(step) * self._sd, initial=0)
+            if reach > MAX_STEP:
+                step = step * (MAX_STEP / reach)
             new = beta + step
             ll_new, U_new, I_new, parts_new = self._terms(new)
             halvings = 0
@@ -190,10 +204,13 @@ class CoxPH:
             beta, ll, U, I, parts = new, ll_new, U_new, I_new, parts_new
             if abs(gain) <= self.tol * max(1.0, abs(ll)):
                 if np.max(np.abs(step), initial=0) < 1e-8 * max(1.0, np.abs(beta).max(initial=0)):
+                    flagged = list(np.flatnonzero(np.abs(beta) * self._sd > MAX_EFFECT))
+                    if flagged:      # "converged" only because the likelihood is flat there
+                        break
                     return beta, ll, U, I, parts, it
                 if self._diverging(history, beta):
                     break          # the likelihood is flat but the coefficients still run
-        terms = self._diverging(history, beta) if history else []
+        terms = flagged or (self._diverging(history, beta) if history else [])
         if terms:
             names = ", ".join(repr(self.names_[j]) for j in terms)
             raise MonotoneLikelihoodError(
@@ -269,6 +286,7 @@ class CoxPH:
         self._center = np.average(X, axis=0, weights=w)
         self._X = X - self._center
         self._w = w
+        self._sd = np.sqrt(np.average(self._X**2, axis=0, weights=w)) if n else np.ones(p)
         self._grid = grid
         self._start, self._stop, self._event = start, stop, event
         beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()

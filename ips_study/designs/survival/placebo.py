@@ -121,7 +121,8 @@ def placebo_draws(tte: pd.DataFrame, X: pd.DataFrame, event: np.ndarray, config,
             Xj[:, jt] = t
         try:
             fitter.fit(Xj, d["stop"], ev, start=d["start"], strata=st, init=init, _grid=grid)
-        except (ConvergenceError, np.linalg.LinAlgError):
+        except (ConvergenceError, ValueError, np.linalg.LinAlgError):
+            # not identified for this placebo (diverging or collinear): left out
             out[code] = np.nan
             continue
         grid = fitter._grid
