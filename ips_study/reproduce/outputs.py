@@ -43,7 +43,7 @@ def _write_atomically(stem: Path, write: Callable[[Path], list[Path]]) -> list[P
 def save_table(df: pd.DataFrame, stem: Path, min_count: int) -> list[Path]:
     """CSV, Markdown and LaTeX through :func:`ips_study.disclosure.export_table`."""
     return _write_atomically(stem, lambda tmp: disclosure.export_table(
-        df, tmp, min_count=min_count, formats=("csv", "md", "tex")))
+        df, tmp, min_count=min_count, formats=("csv", "md", "tex"), name=stem.name))
 
 
 def save_fig(fig, stem: Path) -> list[Path]:
@@ -96,8 +96,9 @@ def _controlled_flow(ctx):
     flow = _flow(ctx).rename(columns=_FLOW_COUNTS)
     # A funnel discloses its differences too (persons excluded at each step), so counts are
     # published rounded to base 5 after primary suppression.
-    return ctx.memo("flow_controlled", lambda: disclosure.suppress_small(
-        flow, min_count=ctx.config.min_count, round_base=5))
+    # n_total = n_treated + n_controls: one hidden part next to both others is protected too
+    return ctx.memo("flow_controlled", lambda: disclosure.protect_sums(disclosure.suppress_small(
+        flow, min_count=ctx.config.min_count, round_base=5), {"n_total": ["n_treated", "n_controls"]}))
 
 
 def make_flow_table(ctx) -> pd.DataFrame:
@@ -141,7 +142,8 @@ def make_descriptives(ctx) -> pd.DataFrame:
     out = g[MAIN_OUTCOMES].mean()
     out.insert(0, "n_persons", g["person_id"].nunique())
     out.insert(1, "n_person_years", g.size())
-    return out.reset_index()
+    # a share over few person-years publishes its small numerator (0.0122 x 152 = 2 person-years)
+    return disclosure.suppress_shares(out.reset_index(), min_count=ctx.config.min_count).to_frame()
 
 
 # -- difference-in-differences ---------------------------------------------------------------
