@@ -69,7 +69,7 @@ def test_full_disk_and_read_only_folder_are_one_line_and_resume(small_synthetic_
                                                                  monkeypatch, code, words):
     out, work = tmp_path / "out", tmp_path / "work"
 
-    def failing(df, stem, min_count):
+    def failing(df, stem, min_count, **kwargs):
         raise OSError(code, words.split(" (")[0], str(stem) + ".csv")
 
     with monkeypatch.context() as m:

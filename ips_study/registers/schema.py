@@ -1,6 +1,6 @@
 """The register data contract: every table, column, type and allowed value in one place.
 
-Tables (SPEC section 2), with their Norwegian sources:
+Tables (data contract, section 2), with their Norwegian sources:
 
 ``persons``
     Population register (Folkeregisteret via SSB): one row per person.
