@@ -19,8 +19,7 @@ def test_flow_figure_bars_are_the_rounded_counts_of_table_2(small_synthetic_dir,
                   config=StudyConfig(), key="test", quiet=True)
     table = outputs.make_flow_table(ctx)
     fig = outputs.make_flow_figure(ctx)
-    ax = fig.axes[0]
-    widths = [p.get_width() for p in ax.patches]
+    widths = [p.get_width() for ax in fig.axes for p in ax.patches]
     published = [v for col in ("n_treated", "n_controls") for v in table[col]]
     shown = [0.0 if v == ":" else float(v) for v in published]
     assert sorted(widths) == sorted(shown)
