@@ -259,14 +259,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .disclosure import DisclosureError
+    from .reproduce.lock import FolderBusy
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        # Input problems: one clear line, no traceback (tracebacks may carry data values).
+    except (ValueError, KeyError, FileNotFoundError, DisclosureError, FolderBusy) as exc:
+        # Input problems, refused outputs, a busy folder: one clear line, no traceback
+        # (tracebacks may carry data values).
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"ips-study {args.command}: error: {msg}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # a read-only folder, a full disk: say which file and why; rerunning resumes
+        print(f"ips-study {args.command}: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def _os_error(exc: OSError) -> str:
+    """``cannot write FILE: No space left on device (ENOSPC)``, naming what the OS names."""
+    import errno
+
+    what = exc.strerror or type(exc).__name__
+    code = f" ({errno.errorcode[exc.errno]})" if exc.errno in errno.errorcode else ""
+    where = f" {exc.filename}" if exc.filename else ""
+    hint = "; free space or choose another folder, then run again to resume" if exc.errno in (
+        errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT) else ""
+    return f"cannot write{where}: {what}{code}{hint}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -77,6 +77,9 @@ class StudyConfig:
     mh_lookback_months: int = 24
     ltbd_months: int = 6
     min_count: int = 5
+    #: a ``min_count`` below 5 publishes smaller groups than the project's rule allows; it
+    #: takes this explicit override, which the run manifest records (its ``study`` entry)
+    min_count_override: bool = False
     seed: int = 20130101
     #: months of consecutive health benefit that mark onset of long-term dependence
     onset_months: int = 12
@@ -100,6 +103,10 @@ class StudyConfig:
             raise ConfigError("need 0 <= age_min < age_max")
         if self.min_count < 1:
             raise ConfigError("min_count must be at least 1")
+        if self.min_count < 5 and not self.min_count_override:
+            raise ConfigError(f"min_count = {self.min_count} is below 5, the smallest count the disclosure"
+                              " rules publish; set min_count_override = true in the study file to allow it"
+                              " (the run manifest records the override)")
         if not (1 <= self.ltbd_months <= 12):
             raise ConfigError("ltbd_months must be between 1 and 12")
 

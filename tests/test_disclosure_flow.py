@@ -19,7 +19,6 @@ def test_flow_figure_bars_are_the_rounded_counts_of_table_2(small_synthetic_dir,
                   config=StudyConfig(), key="test", quiet=True)
     table = outputs.make_flow_table(ctx)
     fig = outputs.make_flow_figure(ctx)
-    # one panel per group (Bodø, the controls): every bar of every panel
     widths = [p.get_width() for ax in fig.axes for p in ax.patches]
     published = [v for col in ("n_treated", "n_controls") for v in table[col]]
     shown = [0.0 if v == ":" else float(v) for v in published]

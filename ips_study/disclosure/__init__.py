@@ -17,6 +17,8 @@ through (the naming convention is described in ``docs/disclosure.md``):
   cell), iterated to a fixed point (Cox 1980, "Suppression methodology and statistical
   disclosure control", JASA 75:377-385). :func:`audit_suppression` bounds every suppressed
   cell by linear programming to confirm it cannot be pinned down exactly.
+* **Shares and means of 0/1 outcomes** (:func:`suppress_shares`): suppressed when the
+  numerator ``share x n`` (or its complement) is a count below ``min_count``.
 * Optional rounding of counts to a base (:func:`round_counts`).
 * Figures: :func:`mask_small` drops points resting on fewer than ``min_count`` persons,
   :func:`coarsen_bins` merges neighbouring bins until each has enough,
@@ -49,8 +51,8 @@ from .identifiers import (RedactingFilter, assert_no_identifiers, check_results,
                           install_redaction, redact)
 from .rules import (MIN_COUNT, SUPPRESSED, DisclosureError, is_birth_name, is_count_name,
                     is_identifier_name)
-from .tables import (Suppressed, audit_suppression, protect_array, protect_table, round_counts,
-                     suppress_small)
+from .tables import (Suppressed, audit_suppression, protect_array, protect_sums, protect_table,
+                     round_counts, suppress_shares, suppress_small)
 
 # report the public path in tracebacks and reprs
 for _obj in (DisclosureError, Suppressed, OutputCheck, Violation, RedactingFilter):
@@ -63,6 +65,6 @@ __all__ = [
     "check_file", "check_outputs", "check_results", "coarsen_bins", "coarsen_survival",
     "export_table", "format_number",
     "install_redaction", "is_birth_name", "is_count_name", "is_identifier_name", "mask_small",
-    "protect_array", "protect_table", "redact", "round_counts", "save_figure",
-    "suppress_small", "truncate_survival",
+    "protect_array", "protect_sums", "protect_table", "redact", "round_counts", "save_figure",
+    "suppress_shares", "suppress_small", "truncate_survival",
 ]

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .identifiers import assert_no_identifiers
-from .rules import (FNR_RE, MIN_COUNT, N_EQUALS_RE, DisclosureError, is_birth_name,
-                    is_count_name, is_identifier_name, is_small)
+from .rules import (COUNT_UNITS, FNR11_RE, FNR_RE, MIN_COUNT, N_EQUALS_RE, SUPPRESSED, UNIT_NAMES,
+                    DisclosureError, canon, is_birth_name, is_count_name, is_count_role,
+                    is_identifier_name, is_small)
 from .tables import Suppressed
 
 
@@ -31,6 +32,7 @@ def export_table(
     min_count: int = MIN_COUNT,
     formats: Sequence[str] = ("csv", "md"),
     float_format: str | None = None,
+    name: str | None = None,
 ) -> list[Path]:
     """Write a table as CSV and/or Markdown after checking it against the convention.
 
@@ -41,6 +43,9 @@ def export_table(
     Numbers are written by :func:`format_number` (or ``float_format``, e.g. ``"{:.2f}"``,
     for non-integer floats); missing values as empty cells, suppressed ones as ``:``.
 
+    A refused table raises :class:`DisclosureError` with one line naming the output
+    (``name``, default the file stem) and each offending cell (column and rows), never a value.
+
     >>> import tempfile
     >>> d = tempfile.mkdtemp()
     >>> [p.name for p in export_table(pd.DataFrame({"n": [12]}), f"{d}/t")]
@@ -49,10 +54,15 @@ def export_table(
     frame = table.to_frame() if isinstance(table, Suppressed) else table.copy()
     frame = frame.reset_index(drop=frame.index.name is None and
                               isinstance(frame.index, pd.RangeIndex))
-    assert_no_identifiers(frame)
+    name = name or Path(path_stem).name
+    try:
+        assert_no_identifiers(frame)
+    except DisclosureError as exc:
+        raise DisclosureError(f"{name}: refused by disclosure control: {exc}") from None
     problems = _check_frame(frame, min_count, "table")
     if problems:
-        raise DisclosureError("; ".join(v.detail for v in problems))
+        raise DisclosureError(f"{name}: refused by disclosure control: "
+                              + "; ".join(f"{v.location}: {v.detail}" for v in problems))
     fmt = frame.map(lambda v: format_number(v, float_format))
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -149,8 +159,11 @@ def _number(v: Any) -> float | None:
         return None
     if isinstance(v, (int, float, np.integer, np.floating)):
         return float(v)
-    s = str(v).strip().replace(",", "").replace("\u2009", "").replace("\xa0", "")
+    s = str(v).strip().replace("\u2009", "").replace("\xa0", "")
     s = re.sub(r"^\$?\{?|\}?\$?$", "", s)
+    if re.fullmatch(r"[-+]?\d+,\d{1,2}", s):  # a decimal comma ("3,0"), not a thousands group
+        s = s.replace(",", ".")
+    s = s.replace(",", "").replace(" ", "")
     if not re.fullmatch(r"[-+]?\d+(\.\d+)?", s):
         return None
     return float(s)
@@ -168,18 +181,112 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
             out.append(Violation(name, "birth_date_column", f"column {col!r}",
                                  "column name looks like a date of birth"))
         values = df[c].tolist()
-        if is_count_name(col):
+        strict = is_count_name(col)
+        if strict or is_count_role(col):
+            # a column counting by its role (antall, deaths, events, total ...) holds whole
+            # numbers; a fraction there is some other statistic
             rows = [i for i, v in enumerate(values)
-                    if (x := _number(v)) is not None and is_small(x, min_count)]
+                    if (x := _number(v)) is not None and is_small(x, min_count) and (strict or x == int(x))]
             if rows:
                 out.append(Violation(name, "small_count", f"column {col!r} rows {_rows(rows)}",
                                      f"count below the minimum of {min_count}"))
+        # a column of amounts (a standard error of 1,234,567,890 NOK) may hold ten digits;
+        # there only the 11-digit fødselsnummer form counts
+        id_re = FNR11_RE if _amounts(values) else FNR_RE
         hits = [i for i, v in enumerate(values)
                 if isinstance(v, (str, int, np.integer)) and not isinstance(v, bool)
-                and (FNR_RE.search(str(v)) or (ids and str(v).strip() in ids))]
+                and (id_re.search(str(v)) or (ids and str(v).strip() in ids))]
         if hits:
             out.append(Violation(name, "identifier_value", f"column {col!r} rows {_rows(hits)}",
                                  "value looks like a person identifier"))
+    out += _long_counts(df, min_count, name)
+    out += _totals(df, min_count, name)
+    return out
+
+
+def _amounts(values: list) -> bool:
+    """Whether a column holds measured amounts: numbers of different widths, signs or with
+    decimals, not ids of one fixed width."""
+    shown = [str(v).strip() for v in values if str(v).strip() not in ("", SUPPRESSED)]
+    if not shown or any(_number(v) is None for v in shown):
+        return False
+    return any(not re.fullmatch(r"\d{10}", v) for v in shown)
+
+
+_VALUE_NAMES = ("value", "estimate", "verdi", "count", "n")
+
+
+def _long_counts(df: pd.DataFrame, min_count: int, name: str) -> list[Violation]:
+    """A long table (``metric, unit, value``) whose unit says the value counts persons."""
+    unit = next((c for c in df.columns if canon(c) in UNIT_NAMES), None)
+    value = next((c for c in df.columns if canon(c) in _VALUE_NAMES and c != unit), None)
+    if unit is None or value is None:
+        return []
+    rows = [i for i, (u, v) in enumerate(zip(df[unit].tolist(), df[value].tolist()))
+            if canon(u) in COUNT_UNITS and (x := _number(v)) is not None and is_small(x, min_count)]
+    if not rows:
+        return []
+    return [Violation(name, "small_count", f"column {str(value)!r} rows {_rows(rows)}",
+                      f"count (unit column {str(unit)!r}) below the minimum of {min_count}")]
+
+
+def _total_column(df: pd.DataFrame, name: str) -> list[Violation]:
+    """A total column (``n_total``) beside its parts: a row with one suppressed cell among
+    them gives it away. Only when the published rows add up (within rounding to base 5)."""
+    counts = [c for c in df.columns if is_count_name(c) or is_count_role(c)]
+    totals = [c for c in counts if set(canon(c).split("_")) & _TOTAL_LABELS]
+    if len(totals) != 1 or len(counts) < 3:
+        return []
+    total, parts = totals[0], [c for c in counts if c != totals[0]]
+    rows = []
+    for i in range(len(df)):
+        cells = [df[c].iloc[i] for c in [*parts, total]]
+        hidden = [str(v).strip() == SUPPRESSED for v in cells]
+        nums = [_number(v) for v in cells]
+        if not any(hidden):
+            if any(x is None for x in nums) or abs(sum(nums[:-1]) - nums[-1]) > 2.5 * len(parts):
+                return []  # not a sum: nothing to recover
+        elif sum(hidden) == 1 and all(x is not None for x, h in zip(nums, hidden) if not h):
+            rows.append(i)
+    if not rows:
+        return []
+    return [Violation(name, "recoverable_cell", f"column {str(total)!r} rows {_rows(rows)}",
+                      "one suppressed cell next to its total and the other parts")]
+
+
+_TOTAL_LABELS = frozenset({"total", "totalt", "sum", "all", "alle", "i_alt", "overall"})
+
+
+def _totals(df: pd.DataFrame, min_count: int, name: str) -> list[Violation]:
+    """Totals that give away what the other cells hide.
+
+    In each count column of a table with a total row: one suppressed cell next to a published
+    total is recovered as total minus the rest; and a total that exceeds its published
+    subtotals by ``0 < d < min_count`` discloses a small unpublished remainder.
+    """
+    out = _total_column(df, name)
+    labels = [c for c in df.columns if df[c].dtype == object]
+    total_rows = [i for i in range(len(df)) if any(canon(df[c].iloc[i]) in _TOTAL_LABELS for c in labels)]
+    if len(total_rows) != 1 or len(df) < 3:
+        return out
+    t = total_rows[0]
+    for c in df.columns:
+        if not (is_count_name(c) or is_count_role(c)):
+            continue
+        cells = [v for i, v in enumerate(df[c].tolist()) if i != t]
+        total = _number(df[c].iloc[t])
+        if total is None:
+            continue
+        hidden = [str(v).strip() == SUPPRESSED for v in cells]
+        nums = [_number(v) for v in cells]
+        if sum(hidden) == 1 and all(x is not None for x, h in zip(nums, hidden) if not h):
+            out.append(Violation(name, "recoverable_cell", f"column {str(c)!r}",
+                                 "the one suppressed cell equals the total minus the published cells"))
+        elif not any(hidden) and all(x is not None for x in nums):
+            rest = total - sum(nums)
+            if is_small(rest, min_count):
+                out.append(Violation(name, "small_count", f"column {str(c)!r} total",
+                                     f"total minus its subtotals is below the minimum of {min_count}"))
     return out
 
 
@@ -239,7 +346,9 @@ def _walk_json(obj: Any, path: str, min_count: int, name: str, ids: frozenset[st
                 out.append(Violation(name, "identifier_column", p, "key looks like a person identifier"))
             if is_birth_name(k):
                 out.append(Violation(name, "birth_date_column", p, "key looks like a date of birth"))
-            if is_count_name(k) and (x := _number(v)) is not None and is_small(x, min_count):
+            strict = is_count_name(k)
+            if (strict or is_count_role(k)) and (x := _number(v)) is not None and is_small(x, min_count) \
+                    and (strict or x == int(x)):
                 out.append(Violation(name, "small_count", p, f"count below the minimum of {min_count}"))
             if is_count_name(k) and isinstance(v, (list, dict)):
                 items = v.values() if isinstance(v, dict) else v
@@ -253,24 +362,126 @@ def _walk_json(obj: Any, path: str, min_count: int, name: str, ids: frozenset[st
         for i, v in enumerate(obj):
             _walk_json(v, f"{path}[{i}]", min_count, name, ids, out)
     elif isinstance(obj, (str, int)) and not isinstance(obj, bool):
-        if FNR_RE.search(str(obj)) or (ids and str(obj) in ids):
+        # a JSON number of ten digits is an amount; as text it may be a løpenummer
+        id_re = FNR_RE if isinstance(obj, str) else FNR11_RE
+        if id_re.search(str(obj)) or (ids and str(obj) in ids):
             out.append(Violation(name, "identifier_value", path, "value looks like a person identifier"))
+
+
+def _html_tables(text: str) -> list[pd.DataFrame]:
+    """Tables of an HTML file (``<tr>`` rows of ``<th>``/``<td>`` cells), standard library only."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.row, self.cell = [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append([])
+            elif tag == "tr" and self.tables:
+                self.row = []
+            elif tag in ("td", "th") and self.row is not None:
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None and self.row is not None:
+                self.row.append("".join(self.cell).strip())
+                self.cell = None
+            elif tag == "tr" and self.row is not None and self.tables:
+                self.tables[-1].append(self.row)
+                self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Tables()
+    parser.feed(text)
+    out = []
+    for rows in parser.tables:
+        if len(rows) >= 2:
+            width = len(rows[0])
+            out.append(pd.DataFrame([(r + [""] * width)[:width] for r in rows[1:]], columns=rows[0]))
+    return out
+
+
+def _png_text(path: Path) -> str:
+    """The text chunks (tEXt, zTXt, iTXt) of a PNG: metadata a figure may carry."""
+    import struct
+    import zlib
+
+    data = path.read_bytes()
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ValueError("not a PNG file")
+    pos, out = 8, []
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"tEXt":
+            out.append(body.replace(b"\x00", b": ").decode("latin-1"))
+        elif kind == b"zTXt":
+            key, _, rest = body.partition(b"\x00")
+            out.append(key.decode("latin-1") + ": " + zlib.decompress(rest[1:]).decode("latin-1"))
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\x00")
+            flag, rest = rest[0], rest[2:]
+            _, _, rest = rest.partition(b"\x00")  # language tag
+            _, _, text = rest.partition(b"\x00")  # translated keyword
+            out.append(key.decode("latin-1") + ": " + (zlib.decompress(text) if flag else text).decode("utf-8"))
+        pos += 12 + length
+    return "\n".join(out)
+
+
+def _scan_text(text: str, name: str, min_count: int, known: frozenset[str], out: list[Violation]) -> None:
+    """Running text: ``n = 3``, ``deaths: 3``, id-like numbers and known ids, by line."""
+    def line(pos: int) -> int:
+        return text.count("\n", 0, pos) + 1
+
+    for m in N_EQUALS_RE.finditer(text):
+        if is_small(float(m.group(1).replace(",", "")), min_count):
+            out.append(Violation(name, "small_count", f"line {line(m.start())}",
+                                 f"'n = ...' below the minimum of {min_count}"))
+    for m in _LABELLED_COUNT_RE.finditer(text):
+        x = _number(m.group(2))
+        if m.group(1).lower() != "n" and is_count_role(m.group(1)) and x is not None and x == int(x) and is_small(x, min_count):
+            out.append(Violation(name, "small_count", f"line {line(m.start())}",
+                                 f"'{m.group(1)}: ...' below the minimum of {min_count}"))
+    for m in FNR_RE.finditer(text):
+        out.append(Violation(name, "identifier_value", f"line {line(m.start())}",
+                             "10- or 11-digit number (person identifier-like)"))
+    for i in known:
+        for m in re.finditer(r"(?<![\w])" + re.escape(i) + r"(?![\w])", text):
+            out.append(Violation(name, "identifier_value", f"line {line(m.start())}",
+                                 "known person identifier"))
+
+
+#: ``deaths: 3``, ``antall = 4``, ``events 2`` in running text (a count word, then a number)
+_LABELLED_COUNT_RE = re.compile(r"(?<![\w])([A-Za-zæøåÆØÅ_]+)\s*[:=]\s*(\d+(?:,\d{1,2})?)(?![\d.])")
 
 
 def check_file(path: str | Path, min_count: int = MIN_COUNT, *, ids: Iterable[str] = (),
                name: str | None = None) -> list[Violation]:
-    """Check one CSV, JSON, Markdown or LaTeX output file (see :func:`check_outputs`)."""
+    """Check one output file of a type in :data:`CHECKED_SUFFIXES` (see :func:`check_outputs`)."""
     path = Path(path)
     name = name or path.name
     known = frozenset(str(i) for i in ids)
     suffix = path.suffix.lower()
+    if suffix == ".png":
+        out: list[Violation] = []
+        try:
+            _scan_text(_png_text(path), name, min_count, known, out)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            return [Violation(name, "unreadable", "file", f"PNG metadata cannot be read ({type(exc).__name__})")]
+        return [Violation(v.file, v.kind, f"metadata {v.location}", v.detail) for v in out]
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [Violation(name, "unreadable", "file", f"cannot be read as text ({type(exc).__name__})")]
     out: list[Violation] = []
     try:
-        if suffix == ".csv":
+        if suffix in (".csv", ".tsv"):
             if text.strip():
                 df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=_delimiter(text),
                                  encoding="utf-8-sig")
@@ -278,42 +489,51 @@ def check_file(path: str | Path, min_count: int = MIN_COUNT, *, ids: Iterable[st
         elif suffix == ".json":
             _walk_json(json.loads(text), "", min_count, name, known, out)
         else:
-            tables = _markdown_tables(text) if suffix == ".md" else _latex_tables(text)
+            if suffix in (".html", ".htm"):
+                tables = _html_tables(text)
+                text = re.sub(r"<[^>]+>", " ", text)
+            elif suffix == ".tex":
+                tables = _latex_tables(text)
+            else:  # .md, .txt: pipe tables if any, and the running text
+                tables = _markdown_tables(text)
             for k, t in enumerate(tables):
                 for v in _check_frame(t, min_count, name, known):
                     out.append(Violation(v.file, v.kind, f"table {k + 1} {v.location}", v.detail))
-            for m in N_EQUALS_RE.finditer(text):
-                if is_small(float(m.group(1).replace(",", "")), min_count):
-                    line = text.count("\n", 0, m.start()) + 1
-                    out.append(Violation(name, "small_count", f"line {line}",
-                                         f"'n = ...' below the minimum of {min_count}"))
-            for m in FNR_RE.finditer(text):
-                line = text.count("\n", 0, m.start()) + 1
-                out.append(Violation(name, "identifier_value", f"line {line}",
-                                     "11-digit number (fødselsnummer-like)"))
-            for i in known:
-                for m in re.finditer(r"(?<![\w])" + re.escape(i) + r"(?![\w])", text):
-                    line = text.count("\n", 0, m.start()) + 1
-                    out.append(Violation(name, "identifier_value", f"line {line}",
-                                         "known person identifier"))
+            if not tables:
+                _scan_text(text, name, min_count, known, out)
+            else:  # cells were checked as tables; the text around them still may hold ids
+                _scan_text(_without_tables(text), name, min_count, known, out)
     except (ValueError, pd.errors.ParserError) as exc:
         out.append(Violation(name, "unreadable", "file", f"cannot be parsed ({type(exc).__name__})"))
     return out
 
 
-#: File types the checker reads; other files (PNG, ...) are listed but not parsed.
-CHECKED_SUFFIXES = (".csv", ".json", ".md", ".tex")
+def _without_tables(text: str) -> str:
+    """The text with pipe-table lines and LaTeX tabulars blanked (kept as empty lines)."""
+    text = re.sub(r"\\begin\{(tabular\*?|longtable|tabularx)\}.*?\\end\{\1\}",
+                  lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+    return "\n".join("" if ln.strip().startswith("|") else ln for ln in text.split("\n"))
+
+
+#: File types the checker reads: every text format the project writes, and PNG metadata.
+#: Other files (PDF, ...) are skipped; figures are drawn only from controlled aggregates.
+CHECKED_SUFFIXES = (".csv", ".tsv", ".json", ".md", ".tex", ".txt", ".html", ".htm", ".png")
 
 
 def check_outputs(directory: str | Path, min_count: int = MIN_COUNT, *,
                   ids: Iterable[str] = ()) -> OutputCheck:
     """Scan a folder of outputs for small counts and person identifiers.
 
-    Every ``.csv``, ``.json``, ``.md`` and ``.tex`` file below ``directory`` is read; a
-    violation is (a) a value ``0 < v < min_count`` in a count column or key (named by the
-    convention of :func:`is_count_name`), or an ``n = 3`` in running text; (b) a column or
-    key named like a person identifier or date of birth, an 11-digit number anywhere, or
-    any of the known ``ids`` (pass the register's person ids for the strictest check).
+    Every file of a type in :data:`CHECKED_SUFFIXES` below ``directory`` is read (CSV, TSV,
+    JSON, Markdown, LaTeX, text, HTML, and the text chunks of PNG files); a violation is
+    (a) a value ``0 < v < min_count`` in a count column or key (by name,
+    :func:`is_count_name`, or by role, :func:`is_count_role`: ``antall``, ``total``,
+    ``events``, ``deaths`` ...; decimal commas read as such), in the ``value`` of a long
+    table whose ``unit`` is a count, an ``n = 3`` or ``deaths: 3`` in running text, or a
+    total minus its published subtotals; (b) ``recoverable_cell``: a single suppressed cell
+    next to a published total; (c) a column or key named like a person identifier or date of
+    birth, a 10- or 11-digit number anywhere, or any of the known ``ids`` (pass the
+    register's person ids for the strictest check).
 
     Examples
     --------

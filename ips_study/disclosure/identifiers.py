@@ -115,7 +115,7 @@ def assert_no_identifiers(df: pd.DataFrame, ids: Iterable[str] = ()) -> None:
     for c in df.columns:
         s = df[c].astype(str)
         if s.str.contains(FNR_RE).any():
-            problems.append(f"column {c!r} holds 11-digit numbers (fødselsnummer-like)")
+            problems.append(f"column {c!r} holds 10- or 11-digit numbers (person identifier-like)")
         if known and s.isin(known).any():
             problems.append(f"column {c!r} holds person identifiers")
     if problems:

@@ -29,8 +29,12 @@ _ID_RE = re.compile(
     r"fodselsnr|lopenr|lopenummer|løpenummer|ssn|personnummer|pnr|.+_person_id)$"
 )
 _BIRTH_RE = re.compile(r"(birth|fodsel|fødsel|fodt|født|^dob$|^dob_|_dob$)")
-# 11 digits (fødselsnummer, or "ddmmyy nnnnn"): not inside hashes, words or decimal numbers
-FNR_RE = re.compile(r"(?<!\w)(?<!\d[.,])\d{6}[ -]?\d{5}(?!\w)(?![.,]\d)")
+# 11 digits (fødselsnummer, or "ddmmyy nnnnn") and 10 digits (the pseudonymous løpenummer
+# of a register delivery, e.g. the synthetic ids "0000012345"): not inside hashes, words or
+# decimal numbers
+FNR_RE = re.compile(r"(?<!\w)(?<!\d[.,])(?:\d{6}[ -]?\d{5}|\d{10})(?!\w)(?![.,]\d)")
+#: only the 11-digit fødselsnummer form (for amounts that may reach ten digits)
+FNR11_RE = re.compile(r"(?<!\w)(?<!\d[.,])\d{6}[ -]?\d{5}(?!\w)(?![.,]\d)")
 N_EQUALS_RE = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)\b")
 
 
@@ -51,6 +55,42 @@ def is_count_name(name: Any) -> bool:
     [True, True, True, False, True]
     """
     return bool(_COUNT_RE.match(canon(name)))
+
+
+#: Words that make a column a count of persons or events by its role, in any position of a
+#: name (``n_treated``, ``deaths``, ``antall_personer``, ``events_total``); English and
+#: Norwegian. A column named with one of them is checked whatever else its name says.
+COUNT_WORDS = frozenset({
+    "n", "count", "counts", "antall", "total", "totalt", "sum", "events", "deaths",
+    "dead", "died", "persons", "person_count", "people", "personer", "individuals", "participants",
+    "deltakere", "cases", "freq", "frequency", "observations", "obs", "subjects", "at_risk",
+    "hendelser", "dodsfall", "dødsfall", "døde", "dode", "number", "num", "tilfeller",
+})
+#: Words that make a column a statistic of counts rather than a count (``death_rate``).
+NOT_COUNT_WORDS = frozenset({"rate", "rates", "share", "mean", "ratio", "pct", "percent", "prop",
+                             "proportion", "andel", "median", "sd", "se", "hazard", "per", "avg",
+                             "cost", "costs", "nok", "kr", "amount", "wage", "income", "value", "year", "years",
+                             "time", "date", "day", "days", "month", "months", "week", "age", "id", "code"})
+#: Names of a long table's unit column, and the units that make its value a count.
+UNIT_NAMES = frozenset({"unit", "units", "enhet", "statistic", "measure", "stat"})
+COUNT_UNITS = frozenset({"n", "count", "counts", "persons", "person", "people", "personer", "antall",
+                         "events", "deaths", "cases", "person_years", "person_months", "individuals"})
+
+
+def is_count_role(name: Any) -> bool:
+    """Whether a column holds counts by its role: :func:`is_count_name`, or a count word
+    anywhere in the name.
+
+    >>> [is_count_role(c) for c in ("antall", "total", "events", "deaths", "n_at_risk", "share")]
+    [True, True, True, True, True, False]
+    """
+    c = canon(name)
+    if is_count_name(c):
+        return True
+    words = c.split("_")
+    if any(w in NOT_COUNT_WORDS for w in words):
+        return False
+    return any(w in COUNT_WORDS for w in words) or "at_risk" in c
 
 
 def is_identifier_name(name: Any) -> bool:

@@ -111,6 +111,91 @@ def suppress_small(
     return Suppressed(frame, mask, primary)
 
 
+def suppress_shares(
+    df: pd.DataFrame,
+    *,
+    min_count: int = MIN_COUNT,
+    shares: Sequence[str] | None = None,
+    denominators: dict[str, str] | None = None,
+) -> Suppressed:
+    """Suppress shares and means of 0/1 outcomes whose numerator is a small count.
+
+    A share ``p`` over ``n`` persons (or person-years) publishes ``p * n`` persons with the
+    attribute, and ``(1 - p) * n`` without it. Either below ``min_count`` (and above zero)
+    discloses a small group as surely as a count cell would: 0.0122 of 152 person-years is
+    about 2 person-years. Such cells are suppressed; counts are left as they are (run
+    :func:`suppress_small` for them).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Wide table: count columns (:func:`is_count_name`) and share/mean columns.
+    min_count : int
+        Smallest publishable numerator.
+    shares : list of str, optional
+        Share columns; default every numeric non-count column whose values all lie in
+        ``[0, 1]`` (a mean of a 0/1 outcome is such a share).
+    denominators : dict, optional
+        ``{share_column: count_column}``; default the largest count in the row (the finest
+        unit the share is taken over, e.g. person-years rather than persons).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n_person_years": [152, 400], "disability": [0.0122, 0.2]})
+    >>> suppress_shares(t).to_frame()["disability"].tolist()
+    [':', 0.2]
+    """
+    frame = df.copy()
+    counts = [c for c in frame.columns if is_count_name(c) and pd.api.types.is_numeric_dtype(frame[c])]
+    if shares is None:
+        shares = [c for c in frame.columns if c not in counts and pd.api.types.is_numeric_dtype(frame[c])
+                  and pd.api.types.infer_dtype(frame[c], skipna=True) != "boolean"
+                  and frame[c].dropna().between(0, 1).all() and frame[c].notna().any()]
+    denominators = denominators or {}
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    if counts:
+        largest = frame[counts].astype(float).max(axis=1)
+    for c in shares:
+        if c in denominators:
+            n = pd.to_numeric(frame[denominators[c]], errors="coerce").astype(float)
+        elif counts:
+            n = largest
+        else:
+            continue
+        p = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        yes, no = p * n, (1 - p) * n
+        small = ((yes > 0) & (yes < min_count)) | ((no > 0) & (no < min_count))
+        mask[c] = small.fillna(False).to_numpy()
+    return Suppressed(frame.mask(mask), mask, mask.copy())
+
+
+def protect_sums(table: Suppressed, sums: dict[str, Sequence[str]]) -> Suppressed:
+    """Secondary suppression across columns that add up: ``{total: [part, ...]}``, row by row.
+
+    A row with exactly one hidden cell among a total and its parts gives that cell away
+    (total minus the published parts). Such a row gets a second hidden cell: the total if it
+    is published, else the smallest published part. Rows of a funnel are not additive, so
+    rows are protected one by one; this is :func:`protect_array` for one row equation.
+
+    >>> t = suppress_small(pd.DataFrame({"n_treated": [3, 40], "n_controls": [30, 60], "n_total": [33, 100]}))
+    >>> protect_sums(t, {"n_total": ["n_treated", "n_controls"]}).to_frame()["n_total"].tolist()
+    [':', 100]
+    """
+    mask = table.mask.copy()
+    for total, parts in sums.items():
+        cols = [*parts, total]
+        for i in range(len(mask)):
+            hidden = mask.loc[mask.index[i], cols]
+            if hidden.sum() != 1:
+                continue
+            if not hidden[total]:
+                mask.loc[mask.index[i], total] = True
+            else:
+                vals = table.frame.loc[table.frame.index[i], list(parts)].astype(float)
+                mask.loc[mask.index[i], vals.idxmin()] = True
+    return Suppressed(table.frame.mask(mask), mask, table.primary)
+
+
 def _equations(shape: tuple[int, int]) -> list[list[tuple[int, int]]]:
     """Additivity equations of a table with a total row and column as cell-index lists.
 

@@ -60,7 +60,7 @@ def save_table(df: pd.DataFrame | disclosure.Suppressed, stem: Path, min_count: 
         frame["term"] = frame["term"].map(lambda t: canonical_term(t) if isinstance(t, str) else t)
 
     def write(tmp: Path) -> list[Path]:
-        paths = disclosure.export_table(frame, tmp, min_count=min_count, formats=("csv",))
+        paths = disclosure.export_table(frame, tmp, min_count=min_count, formats=("csv",), name=stem.name)
         table = paper_table(frame, lang=lang, caption=caption, label=f"tab:{stem.name}")
         return paths + table.save(tmp, ("md", "tex"), min_count=min_count)
 
@@ -195,8 +195,9 @@ def _controlled_flow(ctx):
     flow = _flow(ctx).rename(columns=_FLOW_COUNTS)
     # A funnel discloses its differences too (persons excluded at each step), so counts are
     # published rounded to base 5 after primary suppression.
-    return ctx.memo("flow_controlled", lambda: disclosure.suppress_small(
-        flow, min_count=ctx.config.min_count, round_base=5))
+    # n_total = n_treated + n_controls: one hidden part next to both others is protected too
+    return ctx.memo("flow_controlled", lambda: disclosure.protect_sums(disclosure.suppress_small(
+        flow, min_count=ctx.config.min_count, round_base=5), {"n_total": ["n_treated", "n_controls"]}))
 
 
 def make_flow_table(ctx) -> pd.DataFrame:
@@ -240,7 +241,8 @@ def make_descriptives(ctx) -> pd.DataFrame:
     out = g[MAIN_OUTCOMES].mean()
     out.insert(0, "n_persons", g["person_id"].nunique())
     out.insert(1, "n_person_years", g.size())
-    return out.reset_index()
+    # a share over few person-years publishes its small numerator (0.0122 x 152 = 2 person-years)
+    return disclosure.suppress_shares(out.reset_index(), min_count=ctx.config.min_count).to_frame()
 
 
 # -- difference-in-differences ---------------------------------------------------------------

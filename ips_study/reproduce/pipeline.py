@@ -30,6 +30,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .lock import locked
+
 #: the installed package's source (hashed into every output's key)
 PACKAGE = Path(__file__).resolve().parents[1]
 #: default output folder, relative to where the command runs (the repository root under make)
@@ -123,6 +125,7 @@ class Ledger:
         os.replace(tmp, self.path)
 
 
+@locked  # one run per output/work folder: a second one stops with a clear FolderBusy
 def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | None = None,
         work=None, lang: str = "en", workers: int = 1) -> int:
     """Run every output of :data:`ips_study.reproduce.outputs.OUTPUTS`; return a process exit code.

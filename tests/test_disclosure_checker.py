@@ -1,0 +1,127 @@
+"""The leaks ``check-outputs`` missed in issue 20's attack, one planted per class, and the
+new rules: shares with small numerators, min_count override, one-line refusals."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import ips_study.disclosure as dc  # noqa: E402
+from ips_study.config import ConfigError, StudyConfig  # noqa: E402
+
+LEAKS = {
+    "ten_digit_id.csv": ("group,note\na,see 0000012345\n", "identifier_value"),
+    "antall.csv": ("gruppe,antall\na,3\nb,40\n", "small_count"),
+    "total.csv": ("group,total\na,2\nb,40\n", "small_count"),
+    "events.csv": ("time,events\n1,4\n2,30\n", "small_count"),
+    "deaths.csv": ("year,deaths\n2014,1\n2015,12\n", "small_count"),
+    "decimal_comma.csv": ("group;n\na;3,0\nb;40,0\n", "small_count"),
+    "long_unit.csv": ("metric,unit,value\nemployed,persons,3\nshare,share,0.4\n", "small_count"),
+    "total_minus_subtotals.csv": ("group,n\na,20\nb,10\nTotal,33\n", "small_count"),
+    "recoverable.csv": ("group,n\na,:\nb,10\nTotal,13\n", "recoverable_cell"),
+    "table.tsv": ("group\tn\na\t3\nb\t40\n", "small_count"),
+    "note.txt": ("Results\n\ndeaths: 3 in the treated group\n", "small_count"),
+    "id_in_text.txt": ("dropped person 0000012345 from the sample\n", "identifier_value"),
+    "table.html": ("<html><table><tr><th>group</th><th>n</th></tr><tr><td>a</td><td>2</td></tr>"
+                   "<tr><td>b</td><td>50</td></tr></table></html>", "small_count"),
+    "counts.json": (json.dumps({"deaths": 3, "events_by_year": {"2014": 40}}), "small_count"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEAKS))
+def test_each_planted_leak_is_caught(tmp_path, name):
+    text, kind = LEAKS[name]
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    res = dc.check_outputs(tmp_path)
+    assert name in res.files
+    assert kind in {v.kind for v in res.violations}, res.to_text()
+    assert "0000012345" not in res.to_text()
+
+
+def test_png_metadata_with_an_id_is_caught(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(tmp_path / "figure.png", metadata={"Description": "cohort of person 0000012345"})
+    plt.close(fig)
+    res = dc.check_outputs(tmp_path)
+    assert [(v.file, v.kind) for v in res.violations] == [("figure.png", "identifier_value")]
+    assert res.violations[0].location.startswith("metadata line")
+
+
+def test_near_misses_are_not_flagged(tmp_path):
+    """Whole tables that only look like leaks: no false alarms."""
+    files = {
+        "shares.csv": "group,share,total_cost\na,0.3,3.5\nb,0.7,12\n",
+        "years.csv": "year,n\n2014,40\n2015,45\n",
+        "thousands.csv": "group,n\na,\"3,000\"\nb,40\n",
+        "totals.csv": "group,n\na,20\nb,10\nTotal,30\n",
+        "rounded.csv": "step,n_treated,n_controls,n_total\nall,35,20,55\ntarget,:,10,:\n",
+        "hash.txt": "sha256 ab1234567890cd\n",
+        "plain.png": None,
+    }
+    for name, text in files.items():
+        if text is None:
+            fig, ax = plt.subplots()
+            fig.savefig(tmp_path / name)
+            plt.close(fig)
+        else:
+            (tmp_path / name).write_text(text)
+    res = dc.check_outputs(tmp_path)
+    assert res.ok, res.to_text()
+
+
+def test_shares_with_small_numerators_are_suppressed():
+    """Issue 20's cases: 0.0122 of 152 person-years (about 2) and 0.04 of 75 (3)."""
+    t = pd.DataFrame({"group": ["controls", "treated", "big", "almost_all"],
+                      "n_persons": [40, 30, 90, 80], "n_person_years": [152, 75, 400, 100],
+                      "disability": [0.0122, 0.04, 0.2, 0.99], "workdays": [120.0, 80.0, 90.0, 100.0]})
+    out = dc.suppress_shares(t).to_frame()
+    assert out["disability"].tolist() == [":", ":", 0.2, ":"]  # 0.99 x 100 leaves 1 without
+    assert out["workdays"].tolist() == [120, 80, 90, 100]  # not a share: untouched
+    assert out["n_persons"].tolist() == [40, 30, 90, 80]
+
+
+def test_refused_export_is_one_line_naming_output_and_cell(tmp_path):
+    with pytest.raises(dc.DisclosureError) as info:
+        dc.export_table(pd.DataFrame({"group": ["a", "b"], "n": [40, 3]}), tmp_path / "table_9_small")
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith("table_9_small: refused by disclosure control: column 'n' rows 2")
+    assert not list(tmp_path.iterdir())
+
+
+def test_min_count_below_five_needs_an_override():
+    with pytest.raises(ConfigError, match="min_count_override"):
+        StudyConfig(min_count=1)
+    cfg = StudyConfig(min_count=3, min_count_override=True)
+    assert cfg.to_dict()["min_count"] == 3 and cfg.to_dict()["min_count_override"] is True
+    assert StudyConfig.from_dict({"min_count": 3, "min_count_override": True}).min_count == 3
+
+
+def test_flow_with_one_hidden_part_protects_its_total(tmp_path):
+    """A tiny-group table 2: the one suppressed part was total minus the other part."""
+    flow = pd.DataFrame({"step": ["all", "target"], "n_treated": [40, 3], "n_controls": [60, 22],
+                         "n_total": [100, 25]})
+    primary = dc.suppress_small(flow)
+    (tmp_path / "primary.csv").write_text(primary.to_frame().to_csv(index=False))
+    assert "recoverable_cell" in {v.kind for v in dc.check_outputs(tmp_path).violations}
+    safe = dc.protect_sums(primary, {"n_total": ["n_treated", "n_controls"]}).to_frame()
+    assert safe.loc[1, ["n_treated", "n_controls", "n_total"]].tolist() == [":", 22, ":"]
+    (tmp_path / "primary.csv").unlink()
+    (tmp_path / "safe.csv").write_text(safe.to_csv(index=False))
+    assert dc.check_outputs(tmp_path).ok
+
+
+def test_ten_digit_amounts_are_not_ids_but_ten_digit_id_columns_are(tmp_path):
+    (tmp_path / "cost.csv").write_text("item,estimate,std_error\nnpv,-28812345,1234567890\nqaly,0.5,0.1\n")
+    (tmp_path / "cost.json").write_text(json.dumps({"npv": {"estimate": 1234567890}}))
+    assert dc.check_outputs(tmp_path).ok
+    (tmp_path / "ids.csv").write_text("group,who\na,0000012345\nb,2654448106\n")
+    res = dc.check_outputs(tmp_path)
+    assert [(v.file, v.kind) for v in res.violations] == [("ids.csv", "identifier_value")]
