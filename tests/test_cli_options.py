@@ -105,3 +105,22 @@ def test_unbounded_interval_gets_a_note():
     bounded = Results(tidy.assign(conf_low=-1.0, conf_high=1.0), design="did",
                       outcome="workdays", inference="placebo", n_obs=4000, n_units=19)
     assert _unbounded_notes(bounded) == []
+
+
+def test_validate_keeps_quarantined_rows_out_of_the_data_folder(small_synthetic_dir, tmp_path,
+                                                                 monkeypatch, capsys):
+    import shutil
+
+    from ips_study.workarea import default_quarantine
+
+    data = tmp_path / "delivery"
+    shutil.copytree(small_synthetic_dir, data, ignore=shutil.ignore_patterns("quarantine"))
+    monkeypatch.setenv("IPS_STUDY_WORK", str(tmp_path / "work"))
+    assert main(["validate", str(data)]) == 0
+    assert not (data / "quarantine").exists()
+    q = default_quarantine(data)
+    assert q.parent == tmp_path / "work" / "quarantine" and any(q.glob("*.csv"))
+    assert str(q) in capsys.readouterr().out
+    # a folder the user names is used as given
+    assert main(["validate", str(data), "--quarantine-dir", str(tmp_path / "mine")]) == 0
+    assert any((tmp_path / "mine").glob("*.csv"))

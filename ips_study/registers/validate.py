@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..workarea import default_quarantine
 from . import RegisterSet
 from .columns import Coded, R, Parsed, parse_column
 from .blocks import GroupKey, concat_parts, counts, first_appearance_index, merge_blocks, person_blocks
@@ -83,7 +84,9 @@ def validate_directory(path, *, quarantine_dir=None, as_of=None) -> ValidationRe
     path : str or Path
         Directory with one file per table (``<table>.csv|.parquet|.sas7bdat|.dta``).
     quarantine_dir : str or Path, optional
-        Where quarantined rows are written (default ``<path>/quarantine``).
+        Where quarantined rows are written (they hold person ids); default: a folder of the
+        confidential work area (:func:`ips_study.workarea.default_quarantine`), never
+        beside the input data.
     as_of : date-like, optional
         Dates after this are ``future_date`` (default :data:`DEFAULT_AS_OF`).
 
@@ -130,7 +133,7 @@ def read_registers(path, *, quarantine_dir=None, as_of=None) -> RegisterSet:
 def _run(path, quarantine_dir, as_of) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
     path = Path(path)
     as_of_ts = pd.Timestamp(DEFAULT_AS_OF if as_of is None else as_of).normalize()
-    qdir = Path(quarantine_dir) if quarantine_dir is not None else path / "quarantine"
+    qdir = Path(quarantine_dir) if quarantine_dir is not None else default_quarantine(path)
     report = ValidationReport(source=str(path), as_of=str(as_of_ts.date()), quarantine_dir=str(qdir))
     tables: dict[str, pd.DataFrame] = {}
     if not path.is_dir():
