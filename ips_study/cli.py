@@ -125,7 +125,8 @@ def cmd_synth(args) -> int:
 def cmd_validate(args) -> int:
     from .registers import validate_directory
 
-    report = validate_directory(args.dir, quarantine_dir=args.quarantine_dir)
+    report = validate_directory(args.dir, quarantine_dir=args.quarantine_dir,
+                                columns=_config(args).columns)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str))
     else:
@@ -150,7 +151,7 @@ def cmd_panel(args) -> int:
                                           progress=not args.quiet)
         print(json.dumps({k: v for k, v in summary.items() if k != "registers"}, indent=2, sort_keys=True))
         return 0
-    registers = read_registers(args.dir, quarantine_dir=args.quarantine_dir)
+    registers = read_registers(args.dir, quarantine_dir=args.quarantine_dir, columns=config.columns)
     summary = write_panel(registers, args.out, config, scope=args.scope, progress=not args.quiet)
     summary["registers"] = registers.report.to_dict() if registers.report is not None else None
     Path(args.out).with_suffix(".summary.json").write_text(
@@ -256,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dir", help="register directory (one file per register table)")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
     s.add_argument("--quarantine-dir", default=None, metavar="Q", help=quarantine_help)
+    s.add_argument("--study", default=None, metavar="STUDY.toml",
+                   help=study_help + "; its [columns.<table>] tables rename delivered variables")
     s.set_defaults(func=_warnings_once(cmd_validate))
 
     s = sub.add_parser("panel", help="build a person-period panel")

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..columnmap import rename_delivered
 from ..workarea import default_quarantine
 from . import RegisterSet
 from .columns import Coded, R, Parsed, parse_column
@@ -76,7 +77,7 @@ be copied to output folders, reports, issues or version control.
 """
 
 
-def validate_directory(path, *, quarantine_dir=None, as_of=None) -> ValidationReport:
+def validate_directory(path, *, quarantine_dir=None, as_of=None, columns=None) -> ValidationReport:
     """Validate every register table in ``path``; never raises for data problems.
 
     Parameters
@@ -89,6 +90,10 @@ def validate_directory(path, *, quarantine_dir=None, as_of=None) -> ValidationRe
         beside the input data.
     as_of : date-like, optional
         Dates after this are ``future_date`` (default :data:`DEFAULT_AS_OF`).
+    columns : mapping, optional
+        Delivered variable names per table (``StudyConfig.columns``, the study file's
+        ``[columns.<table>]``), renamed to the SPEC columns before validation
+        (:mod:`ips_study.columnmap`).
 
     Returns
     -------
@@ -100,10 +105,10 @@ def validate_directory(path, *, quarantine_dir=None, as_of=None) -> ValidationRe
     >>> rep = validate_directory("synthetic_data")  # doctest: +SKIP
     >>> print(rep.to_text())  # doctest: +SKIP
     """
-    return _run(path, quarantine_dir, as_of)[0]
+    return _run(path, quarantine_dir, as_of, columns)[0]
 
 
-def read_registers(path, *, quarantine_dir=None, as_of=None) -> RegisterSet:
+def read_registers(path, *, quarantine_dir=None, as_of=None, columns=None) -> RegisterSet:
     """Read, validate and merge a register directory into a :class:`RegisterSet`.
 
     Same arguments as :func:`validate_directory`. The tables follow the conventions in the
@@ -122,7 +127,7 @@ def read_registers(path, *, quarantine_dir=None, as_of=None) -> RegisterSet:
     >>> rs["benefits"].dtypes["start_date"]  # doctest: +SKIP
     dtype('<M8[ns]')
     """
-    report, tables = _run(path, quarantine_dir, as_of)
+    report, tables = _run(path, quarantine_dir, as_of, columns)
     if report.fatal:
         errors = report.all_errors()
         more = f" (and {len(errors) - 1} more fatal problem(s); see exc.report)" if len(errors) > 1 else ""
@@ -130,7 +135,7 @@ def read_registers(path, *, quarantine_dir=None, as_of=None) -> RegisterSet:
     return RegisterSet(tables, report=report, source=str(path), meta={"as_of": report.as_of})
 
 
-def _run(path, quarantine_dir, as_of) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+def _run(path, quarantine_dir, as_of, columns=None) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
     path = Path(path)
     as_of_ts = pd.Timestamp(DEFAULT_AS_OF if as_of is None else as_of).normalize()
     qdir = Path(quarantine_dir) if quarantine_dir is not None else default_quarantine(path)
@@ -156,7 +161,7 @@ def _run(path, quarantine_dir, as_of) -> tuple[ValidationReport, dict[str, pd.Da
         tr = TableReport(name, file=files[name].name)
         report.tables[name] = tr
         try:
-            raw = read_file(files[name])
+            raw = rename_delivered(read_file(files[name]), name, columns)
             df, q, kept_ids = _validate_table(raw, TABLES[name], tr, as_of_day, person_ids)
         except RegisterError as exc:
             tr.errors.append(str(exc))
