@@ -1,10 +1,11 @@
 """Command line interface: ``ips-study <command>`` (data contract, section 5).
 
-Commands::
+Commands (``ips-study --version`` prints the version; ``COMMAND --help`` the options)::
 
     ips-study synth     --out DIR [--persons N] [--seed S] [--format csv|parquet]
     ips-study validate  DIR [--json] [--quarantine-dir Q]
-    ips-study panel     DIR --out PANEL.parquet [--freq month|year] [--study STUDY.toml] [--scope study|all]
+    ips-study panel     DIR --out PANEL.parquet [--freq month|year] [--design open|closed]
+                        [--study STUDY.toml] [--scope study|all]
                         [--partitions N --work DIR]
     ips-study estimate  PANEL.parquet --design DESIGN --outcome NAME [--inference M] [--study STUDY.toml] [--json OUT.json]
     ips-study reproduce [--data DIR] [--out DIR] [--study STUDY.toml] [--work DIR] [--lang en|no]
@@ -19,9 +20,12 @@ and never with a person identifier.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import re
 import sys
+import warnings
 from pathlib import Path
 
 
@@ -29,6 +33,86 @@ def _config(args):
     from .config import StudyConfig
 
     return StudyConfig.load(getattr(args, "study", None))
+
+
+def _design_of(filename: str) -> str | None:
+    """The design a warning comes from, read off the module that raised it."""
+    m = re.search(r"designs[/\\](survival)[/\\]|designs[/\\]([a-z]+?)(?:_[a-z]+)?\.py$",
+                  str(filename))
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _warnings_once(func):
+    """Run a command printing each distinct warning once, naming the design it concerns.
+
+    Python's own "once per location" bookkeeping is reset by every ``catch_warnings`` block
+    inside the analysis, so the same warning came back for every fit (the staggered design's
+    six times and more in ``reproduce``). Here the command dedups by category and text.
+    """
+    @functools.wraps(func)
+    def run(args):
+        seen: set[tuple[type, str]] = set()
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            key = (category, str(message))
+            if key in seen:
+                return
+            seen.add(key)
+            design = _design_of(filename)
+            where = f" ({design} design)" if design else ""
+            print(f"ips-study {args.command}: {category.__name__}{where}: {message}",
+                  file=sys.stderr)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")  # every warning reaches show(), which dedups
+            warnings.showwarning = show
+            return func(args)
+
+    return run
+
+
+#: designs that need the month panel of the closed cohort
+SURVIVAL_DESIGNS = ("km", "cox", "cuminc", "finegray", "dthazard")
+
+
+def _panel_checked(func):
+    """Refuse a survival design on a panel that cannot carry it, with the command that can.
+
+    Reads the ``.summary.json`` that ``ips-study panel`` writes beside the panel (design and
+    frequency); a panel without one passes unchecked.
+    """
+    @functools.wraps(func)
+    def run(args):
+        summary = Path(args.panel).with_suffix(".summary.json")
+        if args.design in SURVIVAL_DESIGNS and summary.is_file():
+            info = json.loads(summary.read_text())
+            design, freq = info.get("design"), info.get("freq")
+            if design == "open" or freq == "year":
+                raise ValueError(
+                    f"--design {args.design} needs a month panel of the closed cohort, but "
+                    f"{args.panel} is a {freq or '?'} panel of the {design or '?'} population "
+                    f"(an open population drops a person's months once the target rule fails, "
+                    f"so follow-up ends before the event). Build one with: ips-study panel DIR "
+                    f"--out PANEL.parquet --freq month --design closed")
+        return func(args)
+
+    return run
+
+
+def _unbounded_notes(res) -> list[str]:
+    """A note for every table holding an infinite interval end, saying why."""
+    tables = [res.tidy()]
+    et = res.event_time() if hasattr(res, "event_time") else None
+    if et is not None:
+        tables.append(et)
+    if not any(t[["conf_low", "conf_high"]].abs().eq(float("inf")).to_numpy().any()
+               for t in tables if {"conf_low", "conf_high"} <= set(t.columns)):
+        return []
+    return [f"Note: -inf/inf means the {res.inference} interval is unbounded at the "
+            f"{res.level:.0%} level: a rank test over J placebo units cannot give a p-value "
+            f"below 1/(J+1), and when that exceeds {1 - res.level:.2f} no effect is rejected "
+            f"(here {res.n_units} units). Read the p-value, or use a lower level or more "
+            f"control municipalities."]
 
 
 def cmd_synth(args) -> int:
@@ -42,7 +126,8 @@ def cmd_synth(args) -> int:
 def cmd_validate(args) -> int:
     from .registers import validate_directory
 
-    report = validate_directory(args.dir, quarantine_dir=args.quarantine_dir)
+    report = validate_directory(args.dir, quarantine_dir=args.quarantine_dir,
+                                columns=_config(args).columns)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str))
     else:
@@ -57,6 +142,8 @@ def cmd_panel(args) -> int:
     config = _config(args)
     if args.freq:
         config = config.replace(freq=args.freq)
+    if args.design:
+        config = config.replace(design=args.design)
     if args.partitions:
         if not args.work:
             raise ValueError("--partitions needs --work DIR (a confidential area for the partition files)")
@@ -65,7 +152,7 @@ def cmd_panel(args) -> int:
                                           progress=not args.quiet)
         print(json.dumps({k: v for k, v in summary.items() if k != "registers"}, indent=2, sort_keys=True))
         return 0
-    registers = read_registers(args.dir, quarantine_dir=args.quarantine_dir)
+    registers = read_registers(args.dir, quarantine_dir=args.quarantine_dir, columns=config.columns)
     summary = write_panel(registers, args.out, config, scope=args.scope, progress=not args.quiet)
     summary["registers"] = registers.report.to_dict() if registers.report is not None else None
     Path(args.out).with_suffix(".summary.json").write_text(
@@ -155,6 +242,7 @@ def cmd_estimate(args) -> int:
     if args.json:
         res.to_json(args.json)
     print(res.summary().as_text())
+    print(*_unbounded_notes(res), sep="\n")
     return 0
 
 
@@ -187,74 +275,123 @@ def cmd_caseload_report(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _version() -> str:
     from . import __version__
 
-    p = argparse.ArgumentParser(prog="ips-study", description=__doc__.split("\n")[0])
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    return __version__
+
+
+#: designs of ``estimate --design`` (ips_study.designs.DESIGNS; listed here so that
+#: ``--help`` does not import the design modules)
+DESIGN_CHOICES = ("did", "event", "synth", "sdid", "staggered", "km", "cox", "cuminc",
+                  "finegray", "dthazard")
+#: inference methods some design accepts (each design checks its own: DiD and event study
+#: the first six, Cox also robust/model, synth/sdid/staggered placebo, bootstrap, jackknife,
+#: analytic)
+INFERENCE_CHOICES = ("placebo-t", "placebo", "ferman-pinto", "conley-taber", "cluster", "wild",
+                     "robust", "model", "analytic", "bootstrap", "jackknife", "none", "default")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ips-study", description=__doc__.split("\n")[0],
+        epilog="Run 'ips-study COMMAND --help' for the options of one command.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                   help="print the package version and exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    study_help = "study TOML file (default: the data contract's study defaults; see docs/study.example.toml)"
+    quarantine_help = ("folder for rows that fail validation (they hold person ids); default: "
+                       "the confidential work area ($IPS_STUDY_WORK or ~/.cache/ips_study/work), "
+                       "never beside the input data")
 
     s = sub.add_parser("synth", help="write synthetic registers with known true effects")
-    s.add_argument("--out", required=True)
-    s.add_argument("--persons", type=int, default=None)
-    s.add_argument("--seed", type=int, default=None)
-    s.add_argument("--format", choices=["csv", "parquet"], default="parquet")
-    s.set_defaults(func=cmd_synth)
+    s.add_argument("--out", required=True, metavar="DIR", help="folder to write the registers to")
+    s.add_argument("--persons", type=int, default=None, metavar="N",
+                   help="number of persons (default: the generator's default population)")
+    s.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="random seed (default: the generator's fixed seed)")
+    s.add_argument("--format", choices=["csv", "parquet"], default="parquet",
+                   help="file format of the register tables (default: %(default)s)")
+    s.set_defaults(func=_warnings_once(cmd_synth))
 
     s = sub.add_parser("validate", help="validate a register directory and report row accounting")
-    s.add_argument("dir")
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--quarantine-dir", default=None)
-    s.set_defaults(func=cmd_validate)
+    s.add_argument("dir", help="register directory (one file per register table)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.add_argument("--quarantine-dir", default=None, metavar="Q", help=quarantine_help)
+    s.add_argument("--study", default=None, metavar="STUDY.toml",
+                   help=study_help + "; its [columns.<table>] tables rename delivered variables")
+    s.set_defaults(func=_warnings_once(cmd_validate))
 
     s = sub.add_parser("panel", help="build a person-period panel")
-    s.add_argument("dir")
-    s.add_argument("--out", required=True)
-    s.add_argument("--freq", choices=["month", "year"], default=None)
-    s.add_argument("--study", default=None)
-    s.add_argument("--scope", choices=["study", "all"], default="study")
-    s.add_argument("--quarantine-dir", default=None)
-    s.add_argument("--partitions", type=int, default=None,
+    s.add_argument("dir", help="register directory")
+    s.add_argument("--out", required=True, metavar="PANEL.parquet", help="panel file to write")
+    s.add_argument("--freq", choices=["month", "year"], default=None,
+                   help="one row per person-month or person-year (default: the study file's)")
+    s.add_argument("--design", choices=["open", "closed"], default=None,
+                   help="population: 'open' (everyone in the target group each period) or "
+                        "'closed' (the cohort at the baseline date, followed through; what the "
+                        "survival designs need); default: the study file's")
+    s.add_argument("--study", default=None, metavar="STUDY.toml", help=study_help)
+    s.add_argument("--scope", choices=["study", "all"], default="study",
+                   help="'study': Bodø and its controls; 'all': every municipality (staggered "
+                        "adoption); default: %(default)s")
+    s.add_argument("--quarantine-dir", default=None, metavar="Q", help=quarantine_help)
+    s.add_argument("--partitions", type=int, default=None, metavar="N",
                    help="split the delivery into N person partitions (deliveries larger than memory)")
-    s.add_argument("--work", default=None, help="confidential work area for partition files")
-    s.add_argument("--quiet", action="store_true")
-    s.set_defaults(func=cmd_panel)
+    s.add_argument("--work", default=None, metavar="DIR",
+                   help="confidential work area for partition files")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=_warnings_once(cmd_panel))
 
     s = sub.add_parser("estimate", help="fit a design on a panel")
-    s.add_argument("panel")
-    s.add_argument("--design", required=True)
-    s.add_argument("--outcome", required=True)
-    s.add_argument("--inference", default=None)
-    s.add_argument("--study", default=None)
-    s.add_argument("--json", default=None)
+    s.add_argument("panel", help="panel file written by 'ips-study panel'")
+    s.add_argument("--design", required=True, choices=DESIGN_CHOICES,
+                   help="design to fit: %(choices)s (survival designs: km, cox, cuminc, "
+                        "finegray, dthazard need a month panel of the closed cohort)")
+    s.add_argument("--outcome", required=True, metavar="NAME",
+                   help="outcome column (data contract, section 4, e.g. workdays, ltbd; ltbd_onset for "
+                        "the survival designs)")
+    s.add_argument("--inference", default=None, choices=INFERENCE_CHOICES,
+                   help="inference method (default: the design's; for one treated "
+                        "municipality that is a placebo method); choices: %(choices)s")
+    s.add_argument("--study", default=None, metavar="STUDY.toml", help=study_help)
+    s.add_argument("--json", default=None, metavar="OUT.json",
+                   help="also write the results as JSON (data contract, section 5)")
     s.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="design-specific option (repeatable)")
-    s.set_defaults(func=cmd_estimate)
+    s.set_defaults(func=_warnings_once(_panel_checked(cmd_estimate)))
 
     s = sub.add_parser("reproduce", help="run the whole analysis: every figure and table")
-    s.add_argument("--data", default=None)
-    s.add_argument("--out", default=None)
-    s.add_argument("--study", default=None)
-    s.add_argument("--work", default=None, help="confidential work area for intermediates")
-    s.add_argument("--lang", choices=["en", "no"], default="en")
-    s.add_argument("--quiet", action="store_true")
-    s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    s.add_argument("--data", default=None, metavar="DIR",
+                   help="register directory (default: the embedded synthetic registers)")
+    s.add_argument("--out", default=None, metavar="DIR",
+                   help="output folder for figures and tables (default: figures/)")
+    s.add_argument("--study", default=None, metavar="STUDY.toml", help=study_help)
+    s.add_argument("--work", default=None, metavar="DIR",
+                   help="confidential work area for intermediates (default: $IPS_STUDY_WORK or "
+                        "~/.cache/ips_study/work)")
+    s.add_argument("--lang", choices=["en", "no"], default="en",
+                   help="language of figure and table labels (default: %(default)s)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="local Dask worker processes for the simulations (default: the CPUs; "
                         "1 runs them in this process; the outputs are the same)")
-    s.set_defaults(func=cmd_reproduce)
+    s.set_defaults(func=_warnings_once(cmd_reproduce))
 
     s = sub.add_parser("check-outputs", help="disclosure check of a folder of outputs")
-    s.add_argument("dir")
-    s.add_argument("--min-count", type=int, default=5)
-    s.set_defaults(func=cmd_check_outputs)
+    s.add_argument("dir", help="output folder to scan (CSV, JSON, Markdown, LaTeX)")
+    s.add_argument("--min-count", type=int, default=5, metavar="N",
+                   help="smallest publishable count of persons (default: %(default)s)")
+    s.set_defaults(func=_warnings_once(cmd_check_outputs))
 
     s = sub.add_parser("caseload-report", help="quarterly programme report")
-    s.add_argument("dir")
-    s.add_argument("--quarter", required=True)
-    s.add_argument("--out", required=True)
-    s.add_argument("--study", default=None)
-    s.add_argument("--quarantine-dir", default=None)
-    s.set_defaults(func=cmd_caseload_report)
+    s.add_argument("dir", help="register directory with ips_caseload and specialist_weeks")
+    s.add_argument("--quarter", required=True, metavar="YYYYQn",
+                   help="reporting quarter, e.g. 2014Q3")
+    s.add_argument("--out", required=True, metavar="OUTDIR", help="folder for the report tables")
+    s.add_argument("--study", default=None, metavar="STUDY.toml", help=study_help)
+    s.add_argument("--quarantine-dir", default=None, metavar="Q", help=quarantine_help)
+    s.set_defaults(func=_warnings_once(cmd_caseload_report))
     return p
 
 

@@ -87,6 +87,9 @@ class StudyConfig:
     sustained_work_months: int = 6
     #: inputs of the health-economic model (``[economics]`` table; see ips_study.economics)
     economics: dict = field(default_factory=dict)
+    #: delivered variable names per register table (``[columns.<table>]``: spec = "DELIVERED";
+    #: ips_study.columnmap), applied by read_registers before validation
+    columns: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.freq not in FREQS:
@@ -133,6 +136,13 @@ class StudyConfig:
             kw["treated_municipality"] = str(kw["treated_municipality"]).zfill(4)
         if "economics" in kw and not isinstance(kw["economics"], dict):
             raise ConfigError("economics must be a TOML table ([economics])")
+        if "columns" in kw:
+            from .columnmap import ColumnMapError, parse_columns
+
+            try:
+                kw["columns"] = parse_columns(kw["columns"])
+            except ColumnMapError as exc:
+                raise ConfigError(str(exc)) from None
         if "controls" in kw and not isinstance(kw["controls"], str):
             kw["controls"] = tuple(str(c).zfill(4) for c in kw["controls"])
         elif "controls" in kw and kw["controls"] not in ("never_treated", "not_yet_treated"):

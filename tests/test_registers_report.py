@@ -63,12 +63,17 @@ def test_as_of_controls_future_dates(delivery, tmp_path):
     assert not validate_directory(delivery, quarantine_dir=tmp_path / "q2").tables["benefits"].quarantined
 
 
-def test_default_quarantine_dir_and_stale_files(delivery):
+def test_default_quarantine_dir_and_stale_files(delivery, tmp_path, monkeypatch):
+    from ips_study.workarea import default_quarantine
+
+    monkeypatch.setenv("IPS_STUDY_WORK", str(tmp_path / "work"))
     with open(delivery / "diagnoses.csv", "a") as fh:
         fh.write("p05,2012-01-01,ICD9,295,specialist\n")
     rep = validate_directory(delivery)
-    q = delivery / "quarantine"
-    assert rep.quarantine_dir == str(q)
+    # rows with person ids go to the work area, never beside the input data (issue 21)
+    q = default_quarantine(delivery)
+    assert rep.quarantine_dir == str(q) and q.is_relative_to(tmp_path / "work")
+    assert not (delivery / "quarantine").exists()
     assert (q / "README_CONFIDENTIAL.txt").read_text().startswith("CONFIDENTIAL")
     assert (q / "diagnoses.csv").read_text().splitlines()[1].startswith("5,unknown_code,p05")
     (delivery / "diagnoses.csv").write_text((CORPUS / "base" / "diagnoses.csv").read_text())

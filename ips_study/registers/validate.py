@@ -50,6 +50,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..columnmap import rename_delivered
+from ..workarea import default_quarantine
 from . import RegisterSet
 from .columns import Coded, R, Parsed, parse_column
 from .blocks import GroupKey, concat_parts, counts, first_appearance_index, merge_blocks, person_blocks
@@ -81,7 +83,7 @@ be copied to output folders, reports, issues or version control.
 """
 
 
-def validate_directory(path, *, quarantine_dir=None, as_of=None) -> ValidationReport:
+def validate_directory(path, *, quarantine_dir=None, as_of=None, columns=None) -> ValidationReport:
     """Validate every register table in ``path``; never raises for data problems.
 
     Parameters
@@ -89,9 +91,15 @@ def validate_directory(path, *, quarantine_dir=None, as_of=None) -> ValidationRe
     path : str or Path
         Directory with one file per table (``<table>.csv|.parquet|.sas7bdat|.dta``).
     quarantine_dir : str or Path, optional
-        Where quarantined rows are written (default ``<path>/quarantine``).
+        Where quarantined rows are written (they hold person ids); default: a folder of the
+        confidential work area (:func:`ips_study.workarea.default_quarantine`), never
+        beside the input data.
     as_of : date-like, optional
         Dates after this are ``future_date`` (default :data:`DEFAULT_AS_OF`).
+    columns : mapping, optional
+        Delivered variable names per table (``StudyConfig.columns``, the study file's
+        ``[columns.<table>]``), renamed to the data contract's columns before validation
+        (:mod:`ips_study.columnmap`).
 
     Returns
     -------
@@ -103,10 +111,10 @@ def validate_directory(path, *, quarantine_dir=None, as_of=None) -> ValidationRe
     >>> rep = validate_directory("synthetic_data")  # doctest: +SKIP
     >>> print(rep.to_text())  # doctest: +SKIP
     """
-    return _run(path, quarantine_dir, as_of)[0]
+    return _run(path, quarantine_dir, as_of, columns)[0]
 
 
-def read_registers(path, *, quarantine_dir=None, as_of=None) -> RegisterSet:
+def read_registers(path, *, quarantine_dir=None, as_of=None, columns=None) -> RegisterSet:
     """Read, validate and merge a register directory into a :class:`RegisterSet`.
 
     Same arguments as :func:`validate_directory`. The tables follow the conventions in the
@@ -125,7 +133,7 @@ def read_registers(path, *, quarantine_dir=None, as_of=None) -> RegisterSet:
     >>> rs["benefits"].dtypes["start_date"]  # doctest: +SKIP
     dtype('<M8[ns]')
     """
-    return _registers(*_run(path, quarantine_dir, as_of), path)
+    return _registers(*_run(path, quarantine_dir, as_of, columns), path)
 
 
 def _registers(report: ValidationReport, tables, path) -> RegisterSet:
@@ -166,10 +174,11 @@ def delivery_errors(report: ValidationReport) -> list[str]:
     return errors
 
 
-def _run(path, quarantine_dir, as_of, whole: bool = True) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+def _run(path, quarantine_dir, as_of, columns=None,
+         whole: bool = True) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
     path = Path(path)
     as_of_ts = pd.Timestamp(DEFAULT_AS_OF if as_of is None else as_of).normalize()
-    qdir = Path(quarantine_dir) if quarantine_dir is not None else path / "quarantine"
+    qdir = Path(quarantine_dir) if quarantine_dir is not None else default_quarantine(path)
     report = ValidationReport(source=str(path), as_of=str(as_of_ts.date()), quarantine_dir=str(qdir))
     tables: dict[str, pd.DataFrame] = {}
     if not path.is_dir():
@@ -192,7 +201,7 @@ def _run(path, quarantine_dir, as_of, whole: bool = True) -> tuple[ValidationRep
         tr = TableReport(name, file=files[name].name)
         report.tables[name] = tr
         try:
-            raw = read_file(files[name])
+            raw = rename_delivered(read_file(files[name]), name, columns)
             df, q, kept_ids = _validate_table(raw, TABLES[name], tr, as_of_day, person_ids)
         except RegisterError as exc:
             tr.errors.append(str(exc))

@@ -14,7 +14,7 @@ def output_table() -> str:
 
     lines = ["| output | step | made by | files |", "|---|---|---|---|"]
     for o in OUTPUTS:
-        ext = "png, pdf" if o.kind == "figure" else "csv, md, tex"
+        ext = {"figure": "png, pdf", "etable": "md, tex, html"}.get(o.kind, "csv, md, tex")
         doc = (o.make.__doc__ or "").strip().split("\n")[0]
         lines.append(f"| `{o.name}` | {o.step} | `ips_study.reproduce.outputs.{o.make.__name__}` {doc} | {ext} |")
     return "\n".join(lines)

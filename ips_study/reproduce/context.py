@@ -62,7 +62,8 @@ class Context:
     def registers(self):
         from ips_study.registers import read_registers
 
-        return self.memo("registers", lambda: read_registers(self.data, quarantine_dir=self.work / "quarantine"))
+        return self.memo("registers", lambda: read_registers(
+            self.data, quarantine_dir=self.work / "quarantine", columns=self.config.columns))
 
     @property
     def truth(self) -> dict | None:

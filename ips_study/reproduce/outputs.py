@@ -132,7 +132,7 @@ class Output:
     name: str
     step: str
     make: Callable
-    kind: str = "table"  # or "figure"
+    kind: str = "table"  # or "figure", or "etable" (models side by side, ips_study.tables)
     when: Callable | None = None  # predicate on the context; None = always
 
     def applies(self, ctx) -> bool:
@@ -150,6 +150,9 @@ class Output:
         if self.kind == "figure":
             return save_fig(obj, stem)
         try:
+            if self.kind == "etable":  # an ips_study.tables.Table, already paper-ready
+                return _write_atomically(stem, lambda tmp: obj.save(
+                    tmp, ("md", "tex", "html"), min_count=ctx.config.min_count))
             return save_table(obj, stem, ctx.config.min_count, caption=_caption(self.make),
                               lang=getattr(ctx, "lang", "en"))
         except disclosure.DisclosureError:
@@ -552,6 +555,27 @@ def make_power_figure(ctx):
     return figures.plot_power_report(_power(ctx), outcome="workdays", lang=ctx.lang)
 
 
+# -- the main results side by side ----------------------------------------------------------------
+def make_main_results(ctx):
+    """Main results side by side: DiD, synthetic control, synthetic DiD and Cox, each with its
+    own inference"""
+    import re
+
+    from ips_study.figures.labels import canonical_term
+    from ips_study.tables import etable
+
+    models = [ctx.fit("did", o, level=MAIN_LEVEL) for o in ("workdays", "ltbd", "employed")]
+    models += [ctx.fit(d, "workdays") for d in ("synth", "sdid")]
+    models.append(ctx.fit("cox", "ltbd_onset", **SURV))
+    keep = list(dict.fromkeys(f"^{re.escape(canonical_term(m.main_term))}$" for m in models))
+    return etable(models, stat="ci", keep=keep, lang=ctx.lang, caption=_caption(make_main_results),
+                  label="tab:main_results", min_count=ctx.config.min_count,
+                  notes=("Cox: log hazard ratio of long-term benefit dependence onset, closed "
+                         "cohort." if ctx.lang == "en" else
+                         "Cox: log hasardrate for start av langvarig trygdeavhengighet, lukket "
+                         "kohort.",))
+
+
 # -- truth recovery (synthetic data only) -------------------------------------------------------
 # Each design is compared with the estimand it identifies (docs/designs.md, "Estimands"): the
 # open-population designs with the change of the target-group mean (att_population; synthetic
@@ -630,4 +654,5 @@ OUTPUTS: list[Output] = [
     Output("table_14_power", "power", make_power_table),
     Output("figure_10_power", "power", make_power_figure, kind="figure"),
     Output("table_12_truth_recovery", "truth", make_truth_table, when=lambda ctx: ctx.is_synthetic),
+    Output("table_15_main_results", "survival", make_main_results, kind="etable"),
 ]

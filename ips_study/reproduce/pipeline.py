@@ -30,6 +30,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ips_study.workarea import default_work
+
 from .lock import locked
 
 #: the installed package's source (hashed into every output's key)
@@ -44,20 +46,6 @@ def default_data() -> Path:
     from ips_study.datasets import registers_dir
 
     return registers_dir()
-
-
-def default_work() -> Path:
-    """Confidential work area for intermediates that hold person ids (panels, quarantine).
-
-    ``$IPS_STUDY_WORK`` if set, else ``ips_study/work`` under the user's cache folder
-    (``$XDG_CACHE_HOME`` or ``~/.cache``): never inside or beside the input or output folders,
-    because outputs leave the secure server and intermediates must not.
-    """
-    env = os.environ.get("IPS_STUDY_WORK")
-    if env:
-        return Path(env)
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "ips_study" / "work"
 
 
 def sha256_file(path: Path) -> str:
