@@ -64,7 +64,8 @@ def test_original_interval_reproduces_honestdid(expected):
     assert hi == pytest.approx(ref["ub"], abs=1e-12)
 
 
-@pytest.mark.parametrize("example,tag,printed", [("main", "", False), ("control", "control_", True)])
+@pytest.mark.parametrize("example,tag,printed", [("main", "", False),
+                                                  ("control", "control_", True)])
 def test_smoothness_flci_reproduces_honestdid(expected, example, tag, printed):
     b, S = _inputs(tag)
     ref = expected.query("example == @example and delta == 'SD'")

@@ -569,8 +569,10 @@ def from_event_study(results, *, vcov=None, **kwargs) -> HonestResults:
     """:func:`honest_did` on an event study's coefficients.
 
     ``results`` is an :class:`~ips_study.designs.event.EventStudyResults` (or anything with
-    ``event_time()`` -> columns ``event_time``, ``estimate``); the reference period (the row
-    whose estimate is fixed at zero) is dropped. The covariance is ``vcov`` if given, else the
+    ``event_time()`` -> columns ``event_time``, ``estimate``); the reference period
+    (``extras["ref"]``, default -1) is dropped. Coefficients before the reference are the
+    pre-periods and all later ones post-periods, as in ``HonestDiD`` (with ``ref = -2`` for
+    anticipation, event time -1 counts as post). The covariance is ``vcov`` if given, else the
     results' ``cov`` / ``vcov`` attribute restricted to the terms ``event_<k>``; inference
     methods without a covariance (rank-based ones) need ``vcov`` from the caller, e.g. the
     covariance of their placebo draws.
