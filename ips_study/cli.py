@@ -1,4 +1,4 @@
-"""Command line interface: ``ips-study <command>`` (SPEC section 5).
+"""Command line interface: ``ips-study <command>`` (data contract, section 5).
 
 Commands::
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -73,6 +74,69 @@ def cmd_panel(args) -> int:
     return 0
 
 
+def parse_option(item: str) -> tuple[str, object]:
+    """``KEY=VALUE`` of ``--option``: VALUE as JSON when it is JSON (numbers, lists, true,
+    false, null, quoted strings), else the text itself (``small_sample=fixest``,
+    ``weights=n_persons``, ``group=treated_era``)."""
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--option expects KEY=VALUE, got {item!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+#: designs whose ``fit_panel`` forwards ``**options`` to a function with named options
+_FORWARDS = {"did": "ips_study.inference:method_options",
+             "event": "ips_study.inference:method_options",
+             "synth": "ips_study.designs.synth:synth",
+             "sdid": "ips_study.designs.sdid:sdid",
+             "staggered": "ips_study.designs.staggered:att_gt"}
+#: arguments the CLI itself supplies (or that name the data), never valid as ``--option``
+_FIXED = {"panel", "outcome", "config", "inference", "data", "y", "unit", "time", "treat",
+          "treated", "placebo", "group"}
+#: options ``staggered``'s ``fit_panel`` reads itself before forwarding the rest
+_STAGGERED_OWN = ["level", "aggregation", "weight_by_population", "n_boot", "seed", "n_draws"]
+
+
+def design_options(design: str, fit, inference: str | None) -> list[str] | None:
+    """Option names a design accepts from ``--option``; ``None`` when they cannot be known."""
+    import importlib
+    import inspect
+
+    params = inspect.signature(fit).parameters.values()
+    names = [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in _FIXED]
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        return names
+    if design not in _FORWARDS:
+        return None
+    module, func = _FORWARDS[design].split(":")
+    target = getattr(importlib.import_module(module), func)
+    if design in ("did", "event"):
+        from .designs.did_results import DEFAULT_INFERENCE
+
+        extra = target(inference or DEFAULT_INFERENCE)
+    else:
+        extra = [p.name for p in inspect.signature(target).parameters.values()
+                 if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+                 and p.name not in _FIXED]
+        if design == "staggered":
+            extra += _STAGGERED_OWN
+    return sorted(set(names) | set(extra))
+
+
+def check_options(design: str, fit, options: dict, inference: str | None) -> None:
+    """One-line error for an ``--option`` key the design does not take."""
+    valid = design_options(design, fit, inference)
+    if valid is None:
+        return
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown --option {unknown[0]!r} for design {design!r}; valid: "
+                         f"{', '.join(valid)}")
+
+
 def cmd_estimate(args) -> int:
     from .designs import get_design
     from .panel import read_panel
@@ -80,11 +144,8 @@ def cmd_estimate(args) -> int:
     config = _config(args)
     panel = read_panel(args.panel)
     fit = get_design(args.design)
-    options = {}
-    if args.option:
-        for item in args.option:
-            key, _, value = item.partition("=")
-            options[key] = json.loads(value) if value[:1] in "[{0123456789-tfn\"" else value
+    options = dict(parse_option(item) for item in args.option or [])
+    check_options(args.design, fit, options, args.inference)
     res = fit(panel, outcome=args.outcome, config=config, inference=args.inference, **options)
     try:
         from .disclosure import check_results
@@ -101,7 +162,7 @@ def cmd_reproduce(args) -> int:
     from ips_study.reproduce.pipeline import run
 
     return run(data=args.data, out=args.out, study=args.study, quiet=args.quiet, work=args.work,
-               lang=args.lang)
+               lang=args.lang, workers=args.workers)
 
 
 def cmd_check_outputs(args) -> int:
@@ -127,7 +188,10 @@ def cmd_caseload_report(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="ips-study", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("synth", help="write synthetic registers with known true effects")
@@ -174,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--work", default=None, help="confidential work area for intermediates")
     s.add_argument("--lang", choices=["en", "no"], default="en")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="local Dask worker processes for the simulations (default: the CPUs; "
+                        "1 runs them in this process; the outputs are the same)")
     s.set_defaults(func=cmd_reproduce)
 
     s = sub.add_parser("check-outputs", help="disclosure check of a folder of outputs")

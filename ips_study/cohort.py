@@ -1,6 +1,6 @@
 """Target group: who is in the study, when, and the participant flow.
 
-The default rule (SPEC section 3) is evaluated at an *index date*, the first day of a month:
+The default rule (data contract, section 3) is evaluated at an *index date*, the first day of a month:
 
 1. alive and resident in a study municipality on the index date;
 2. aged 18-40 (completed years) on the index date;

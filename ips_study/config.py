@@ -1,6 +1,6 @@
 """Study configuration: one ``study.toml`` file says everything a run depends on.
 
-Defaults follow SPEC section 3: treated municipality 1804 (Bodø) with IPS from January 2013,
+Defaults follow data contract, section 3: treated municipality 1804 (Bodø) with IPS from January 2013,
 controls are the municipalities with no IPS start before the end of the window, window
 2008-01 to 2019-12, target group "mental-health contact in the previous 24 months" at ages
 18-40, not on disability pension.

@@ -7,7 +7,7 @@ the cost is linear in covered cells and no Python loop runs over persons or spel
 :meth:`MonthGrid.count` keeps the difference-array form (``+1`` at the first month, ``-1``
 after the last, cumulative sum along months), which the tests use as a cross-check.
 
-Definitions (SPEC section 4):
+Definitions (data contract, section 4):
 
 * a spell *covers* a month if it overlaps any day of it (benefit and work indicators);
 * a spell *holds on* a month if it covers the first day of it (residence, "on disability

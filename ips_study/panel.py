@@ -1,7 +1,7 @@
-"""Person-period panels and municipality aggregates (SPEC sections 4 and 5).
+"""Person-period panels and municipality aggregates (data contract, sections 4 and 5).
 
 :func:`build_panel` turns a :class:`~ips_study.registers.RegisterSet` into a person-month or
-person-year panel with every SPEC outcome; :func:`write_panel` streams the same panel to
+person-year panel with every data-contract outcome; :func:`write_panel` streams the same panel to
 Parquet in person partitions so that memory stays bounded on populations larger than RAM;
 :func:`aggregate_panel` gives the municipality x period panel used by synthetic control and
 the figures.
@@ -303,14 +303,14 @@ def _ordered_map(fn, items, workers: int) -> Iterator:
 def build_panel(registers, config: StudyConfig | None = None, *, freq: str | None = None,
                 restrict_to_target: bool = True, scope: str = "study",
                 partition_size: int = 5_000, progress: bool = False, workers: int = 1) -> pd.DataFrame:
-    """Person-period panel with every SPEC section 4 outcome.
+    """Person-period panel with every outcome of data contract, section 4.
 
     Parameters
     ----------
     registers : RegisterSet or dict of DataFrames
         Typed, validated register tables.
     config : StudyConfig, optional
-        Study settings (defaults: SPEC section 3).
+        Study settings (defaults: data contract, section 3).
     freq : {"month", "year"}, optional
         Period length; defaults to ``config.freq``.
     restrict_to_target : bool
@@ -322,8 +322,9 @@ def build_panel(registers, config: StudyConfig | None = None, *, freq: str | Non
 
     Returns
     -------
-    DataFrame with :data:`KEY_COLUMNS` + :data:`OUTCOMES`, one row per person-period, ordered
-    by person (in the order of the ``persons`` table) and period.
+    DataFrame
+        :data:`KEY_COLUMNS` + :data:`OUTCOMES`, one row per person-period, ordered
+        by person (in the order of the ``persons`` table) and period.
     """
     parts = list(iter_panel(registers, config, freq=freq, restrict_to_target=restrict_to_target,
                             scope=scope, partition_size=partition_size, progress=progress,

@@ -359,23 +359,47 @@ class PowerResult:
                 "mde_80": self.mde(0.8), "table": self.table.to_dict(orient="records")}
 
 
-def _draw_intervals(design: PowerDesign, reps: int, rng: np.random.Generator,
-                    methods: Sequence[str], progress: bool = False) -> dict[str, np.ndarray]:
-    """reps x 4 arrays (estimate, lower, upper, p) per method, one fit per replication."""
-    out = {m: np.empty((reps, 4)) for m in methods}
-    it = range(reps)
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(it, desc="power", unit="rep")
-    for r in it:
-        res = _fit(design, simulate_panel(design, rng), methods[0])
-        for m in methods:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the one-cluster warning, once per replication
-                rm = res if m == methods[0] else res.with_inference(m, **design.inference_options)
-            lo, hi = rm.conf_int().loc[rm.main_term]
-            out[m][r] = (rm.estimate, lo, hi, rm.p_value)
+def _rep_intervals(rng: np.random.Generator, design: PowerDesign,
+                   methods: Sequence[str]) -> np.ndarray:
+    """One replication: (estimate, lower, upper, p) per method from one fit."""
+    out = np.empty((len(methods), 4))
+    res = _fit(design, simulate_panel(design, rng), methods[0])
+    for i, m in enumerate(methods):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the one-cluster warning, once per replication
+            rm = res if i == 0 else res.with_inference(m, **design.inference_options)
+        lo, hi = rm.conf_int().loc[rm.main_term]
+        out[i] = (rm.estimate, lo, hi, rm.p_value)
     return out
+
+
+def _draw_intervals(design: PowerDesign, reps: int, seed: int, methods: Sequence[str],
+                    progress: bool = False, client=None) -> dict[str, np.ndarray]:
+    """reps x 4 arrays (estimate, lower, upper, p) per method, one fit per replication.
+
+    Replication ``r`` has its own random stream (:func:`ips_study.parallel.replicate`), so the
+    arrays are the same serially and on any number of Dask workers.
+    """
+    from .parallel import replicate
+
+    draws = np.stack(replicate(_rep_intervals, reps, seed=seed, args=(design, list(methods)),
+                               client=client, progress=progress, desc="power"))
+    return {m: draws[:, i, :] for i, m in enumerate(methods)}
+
+
+def _rep_refit(rng: np.random.Generator, design: PowerDesign, effects: np.ndarray):
+    """One replication of ``mode="refit"``: the same noise refitted with each effect added."""
+    base = simulate_panel(design, rng)
+    is_t = (base["treated"] == 1) & (base["post"] == 1)
+    row, rej = np.empty(4), np.empty(len(effects), bool)
+    for j, e in enumerate(effects):
+        panel = base.assign(**{design.components.outcome: base[design.components.outcome] + e * is_t})
+        res = _fit(design, panel)
+        rej[j] = res.p_value <= design.alpha
+        if j == 0:
+            lo, hi = res.conf_int().loc[res.main_term]
+            row[:] = (res.estimate - e, lo - e, hi - e, res.p_value)
+    return row, rej
 
 
 def _table(rej: np.ndarray, effects: np.ndarray, reps: int) -> pd.DataFrame:
@@ -385,7 +409,8 @@ def _table(rej: np.ndarray, effects: np.ndarray, reps: int) -> pd.DataFrame:
 
 
 def power_curve(design: PowerDesign, effects: Sequence[float], *, reps: int = 200,
-                seed: int = 20130101, mode: str = "invert", progress: bool = False) -> PowerResult:
+                seed: int = 20130101, mode: str = "invert", progress: bool = False,
+                client=None) -> PowerResult:
     """Power of the test of ``effect = 0`` at each true effect size.
 
     Parameters
@@ -396,26 +421,20 @@ def power_curve(design: PowerDesign, effects: Sequence[float], *, reps: int = 20
     mode : ``"invert"`` (one fit per replication, intervals shifted; see module docstring)
         or ``"refit"`` (the same noise with each effect added and refitted: a check, and
         the way for a method that is not translation-equivariant).
+    client : a Dask client to spread the replications over (see :mod:`ips_study.parallel`);
+        default the current client, else this process. The numbers do not depend on it.
     """
+    from .parallel import replicate
+
     effects = np.asarray(effects, dtype=float)
-    rng = np.random.default_rng(seed)
     if mode == "invert":
-        a = _draw_intervals(design, reps, rng, [design.inference], progress)[design.inference]
+        a = _draw_intervals(design, reps, seed, [design.inference], progress, client)[design.inference]
         rej = _rejects(a[:, 1], a[:, 2], effects)
     elif mode == "refit":
-        a = np.empty((reps, 4))
-        rej = np.empty((reps, len(effects)), bool)
-        for r in range(reps):
-            base = simulate_panel(design, rng)
-            is_t = (base["treated"] == 1) & (base["post"] == 1)
-            for j, e in enumerate(effects):
-                panel = base.assign(**{design.components.outcome:
-                                       base[design.components.outcome] + e * is_t})
-                res = _fit(design, panel)
-                rej[r, j] = res.p_value <= design.alpha
-                if j == 0:
-                    lo, hi = res.conf_int().loc[res.main_term]
-                    a[r] = (res.estimate - e, lo - e, hi - e, res.p_value)
+        rows = replicate(_rep_refit, reps, seed=seed, args=(design, effects), client=client,
+                         progress=progress, desc="power")
+        a = np.stack([r[0] for r in rows]) if rows else np.empty((0, 4))
+        rej = np.stack([r[1] for r in rows]) if rows else np.empty((0, len(effects)), bool)
     else:
         raise ValueError("mode must be 'invert' or 'refit'")
     intervals = pd.DataFrame(a, columns=["estimate", "lower", "upper", "p_value"])
@@ -434,7 +453,7 @@ def compare_methods(design: PowerDesign, effects: Sequence[float], *,
                     methods: Sequence[str] = ("cluster", "placebo", "placebo-t", "conley-taber",
                                               "ferman-pinto"),
                     reps: int = 200, seed: int = 20130101, power: float = 0.8,
-                    progress: bool = False) -> pd.DataFrame:
+                    progress: bool = False, client=None) -> pd.DataFrame:
     """Power and MDE of several inference methods on the same replications.
 
     One fit per replication; the other methods reuse it (``with_inference``). Adds the row
@@ -445,9 +464,8 @@ def compare_methods(design: PowerDesign, effects: Sequence[float], *,
     ``size`` (rejection rate at effect 0) and ``mde``.
     """
     effects = np.asarray(effects, dtype=float)
-    rng = np.random.default_rng(seed)
     methods = list(methods)
-    draws = _draw_intervals(design, reps, rng, methods, progress)
+    draws = _draw_intervals(design, reps, seed, methods, progress, client)
     parts = []
     for m in methods:
         a = draws[m]
@@ -469,7 +487,7 @@ def compare_methods(design: PowerDesign, effects: Sequence[float], *,
 
 def power_by(design: PowerDesign, parameter: str, values: Sequence[int], *, effect: float,
              reps: int = 200, seed: int = 20130101, power: float = 0.8,
-             progress: bool = False) -> pd.DataFrame:
+             progress: bool = False, client=None) -> pd.DataFrame:
     """Power at ``effect`` and the MDE as one design parameter varies.
 
     ``parameter`` is ``"n_controls"`` (number of control municipalities) or ``"post_years"``
@@ -481,7 +499,7 @@ def power_by(design: PowerDesign, parameter: str, values: Sequence[int], *, effe
     rows = []
     for v in values:
         d = design.replace(**{parameter: v})
-        res = power_curve(d, [0.0, effect], reps=reps, seed=seed, progress=progress)
+        res = power_curve(d, [0.0, effect], reps=reps, seed=seed, progress=progress, client=client)
         t = res.table.set_index("effect")["power"]
         p = float(t.loc[effect])
         rows.append({parameter: v, "power": p, "power_se": math.sqrt(p * (1 - p) / reps),
@@ -524,8 +542,12 @@ def plot_compare(table: pd.DataFrame, ax=None):
     return ax
 
 
+def _rep_placebo_rms(rng: np.random.Generator, design: PowerDesign) -> float:
+    return float(_fit(design, simulate_panel(design, rng), "placebo").std_error)
+
+
 def calibration_check(panel: pd.DataFrame, design: PowerDesign, *, reps: int = 100,
-                      seed: int = 20130101) -> dict[str, float]:
+                      seed: int = 20130101, client=None) -> dict[str, float]:
     """Does the calibrated simulation reproduce the data's spread of placebo estimates?
 
     Fits the DiD with placebo inference on the (calibration) panel itself and compares the
@@ -550,9 +572,9 @@ def calibration_check(panel: pd.DataFrame, design: PowerDesign, *, reps: int = 1
         observed = fit_panel(panel, outcome=vc.outcome, config=cfg.replace(
             ips_start=pd.Timestamp(f"{design.start_year + design.pre_years}-01-01")),
             inference="placebo", level="municipality").std_error
-    rng = np.random.default_rng(seed)
-    sim = np.array([_fit(design, simulate_panel(design, rng), "placebo").std_error
-                    for _ in range(reps)])
+    from .parallel import replicate
+
+    sim = np.array(replicate(_rep_placebo_rms, reps, seed=seed, args=(design,), client=client))
     return {"observed_rms": float(observed), "simulated_mean": float(sim.mean()),
             "simulated_q05": float(np.quantile(sim, 0.05)),
             "simulated_q95": float(np.quantile(sim, 0.95)),
@@ -566,14 +588,15 @@ def power_report(panel: pd.DataFrame, *, outcome: str = "workdays",
                  methods: Sequence[str] = ("cluster", "placebo", "placebo-t", "conley-taber",
                                            "ferman-pinto"),
                  n_controls: Sequence[int] = (5, 10, 15, 21, 30, 40),
-                 post_years: Sequence[int] = (1, 2, 3, 4, 5, 7)) -> dict[str, Any]:
+                 post_years: Sequence[int] = (1, 2, 3, 4, 5, 7), client=None) -> dict[str, Any]:
     """Everything the analysis reports about power, from one panel (for the reproduce run).
 
     Calibrates ``outcome`` on ``panel``, then returns ``components`` (dict),
     ``calibration_check``, ``compare`` (:func:`compare_methods` over ``effects``, default
     eight sizes up to 2.5 x the placebo MDE guess), ``by_controls`` and ``by_followup``
     (:func:`power_by` at the reference effect: the published +5.6 workdays per person-year
-    for ``workdays``, else the middle of ``effects``), all with the study seed.
+    for ``workdays``, else the middle of ``effects``), all with the study seed. ``client``: a
+    Dask client for the replications (:mod:`ips_study.parallel`); the numbers do not depend on it.
     """
     config = config or StudyConfig()
     seed = config.seed if seed is None else seed
@@ -590,11 +613,13 @@ def power_report(panel: pd.DataFrame, *, outcome: str = "workdays",
     ref = 5.6 if outcome == "workdays" else float(effects[len(effects) // 2])
     return {
         "components": vc.to_dict(),
-        "calibration_check": calibration_check(panel, design, reps=min(reps, 100), seed=seed),
-        "compare": compare_methods(design, effects, methods=methods, reps=reps, seed=seed),
+        "calibration_check": calibration_check(panel, design, reps=min(reps, 100), seed=seed,
+                                               client=client),
+        "compare": compare_methods(design, effects, methods=methods, reps=reps, seed=seed,
+                                   client=client),
         "by_controls": power_by(design, "n_controls", list(n_controls), effect=ref, reps=reps,
-                                seed=seed),
+                                seed=seed, client=client),
         "by_followup": power_by(design, "post_years", list(post_years), effect=ref, reps=reps,
-                                seed=seed),
+                                seed=seed, client=client),
         "reference_effect": ref,
     }

@@ -81,6 +81,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _labelled_cov(cov, terms: pd.Index) -> pd.DataFrame:
+    """A covariance as a terms x terms DataFrame (checks its shape against the terms)."""
+    if isinstance(cov, pd.DataFrame):
+        return cov.reindex(index=terms, columns=terms).astype(float)
+    arr = np.asarray(cov, dtype=float)
+    if arr.shape != (len(terms), len(terms)):
+        raise ValueError(f"cov has shape {arr.shape}, expected {(len(terms), len(terms))}")
+    return pd.DataFrame(arr, index=terms, columns=terms)
+
+
 @dataclass(frozen=True)
 class Summary:
     """A rendered results summary: text, HTML and LaTeX views of the same tables."""
@@ -144,6 +154,15 @@ class Results:
         estimate +/- critical value x SE (randomization inference, bootstrap).
     n_min : int, optional
         Smallest number of persons behind any reported number (for disclosure control).
+    cov : array or DataFrame, optional
+        Covariance of the estimates (terms x terms, in the order of ``tidy``) when the
+        inference method has one (CRV1 ``cluster``); exposed as :attr:`cov`.
+
+    Notes
+    -----
+    statsmodels / linearmodels users find the usual names: :attr:`params`,
+    :attr:`std_errors` (alias :attr:`bse`), :attr:`tstats`, :attr:`pvalues`, :attr:`cov`
+    and :attr:`nobs`, all labelled by term and read from :meth:`tidy`.
     """
 
     def __init__(
@@ -163,9 +182,11 @@ class Results:
         conf_int_fn: Callable[[float], pd.DataFrame] | None = None,
         n_min: int | None = None,
         notes: tuple[str, ...] = (),
+        cov: np.ndarray | pd.DataFrame | None = None,
     ) -> None:
         self._tidy = _complete_tidy(tidy, level, df_resid)
         self._tidy.index.name = "term"
+        self._cov = None if cov is None else _labelled_cov(cov, self._tidy.index)
         self.design = design
         self.outcome = outcome
         self.inference = inference
@@ -189,15 +210,53 @@ class Results:
 
     @property
     def params(self) -> pd.Series:
-        return self._tidy["estimate"].copy()
+        """Estimates labelled by term (statsmodels/linearmodels ``params``)."""
+        return self._tidy["estimate"].rename("params")
 
     @property
     def std_errors(self) -> pd.Series:
-        return self._tidy["std_error"].copy()
+        """Standard errors labelled by term, as reported by the inference method."""
+        return self._tidy["std_error"].rename("std_error")
+
+    @property
+    def bse(self) -> pd.Series:
+        """Alias of :attr:`std_errors` (the statsmodels name)."""
+        return self.std_errors
+
+    @property
+    def tstats(self) -> pd.Series:
+        """Test statistics (estimate / SE unless the method supplies its own) by term."""
+        return self._tidy["statistic"].astype(float).rename("tstat")
 
     @property
     def pvalues(self) -> pd.Series:
-        return self._tidy["p_value"].copy()
+        """Two-sided p-values by term under this object's inference method."""
+        return self._tidy["p_value"].astype(float).rename("pvalue")
+
+    @property
+    def nobs(self) -> int:
+        """Number of observations used in the fit (alias of ``n_obs``)."""
+        return self.n_obs
+
+    @property
+    def has_cov(self) -> bool:
+        """Whether the inference method supplied a covariance matrix (see :attr:`cov`)."""
+        return self._cov is not None
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """Covariance of the estimates, a terms x terms DataFrame.
+
+        Methods with a covariance (CRV1 ``cluster``) fill it. Rank-based and bootstrap
+        methods (placebo, placebo-t, Conley-Taber, Ferman-Pinto, wild) have no covariance
+        matrix: the frame then has the same labels and is NaN everywhere, so that code
+        written for statsmodels keeps running but no number is invented; test
+        :attr:`has_cov` before using it, or refit with ``with_inference("cluster")``.
+        """
+        if self._cov is not None:
+            return self._cov.copy()
+        idx = self._tidy.index
+        return pd.DataFrame(np.nan, index=idx, columns=idx)
 
     @property
     def estimate(self) -> float:
@@ -287,7 +346,7 @@ class Results:
 
     # -- export ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The SPEC section 5 JSON object as a plain dict."""
+        """The JSON object of data contract, section 5, as a plain dict."""
         lo, hi = self.conf_int().loc[self.main_term]
         out: dict[str, Any] = {
             "design": self.design,

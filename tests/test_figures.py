@@ -278,7 +278,11 @@ def test_flow_bars_match_the_published_counts_and_mark_hidden_ones():
     assert bars[:n - 1] == list(f["treated"].iloc[:-1].astype(float))
     assert bars[n - 1] == 0
     assert disclosure.SUPPRESSED in [t.get_text() for t in ax.texts]
-    assert ax.get_xscale() == "log"
+    # linear, so the attrition reads as it is (issue 21); the controls get their own panel
+    assert ax.get_xscale() == "linear"
+    other = [a for a in ax.figure.axes if a is not ax]
+    assert len(other) == 1 and other[0].get_xscale() == "linear"
+    assert [p.get_width() for p in other[0].patches] == list(f["controls"].iloc[:-1].astype(float)) + [0]
 
 
 # -- trends -------------------------------------------------------------------------------------
@@ -319,7 +323,8 @@ def test_event_study_draws_the_event_time_table():
     line = ax.containers[0].lines[0]
     assert np.allclose(line.get_ydata(), et["estimate"])
     assert ax.get_xlabel() == "Years since IPS start"
-    assert ax.get_legend().get_title().get_text() == "95% confidence interval"
+    # the band's inference method is named (issue 21)
+    assert ax.get_legend().get_title().get_text() == "95% confidence interval: Clustered by municipality"
 
 
 def test_event_study_offsets_several_models():

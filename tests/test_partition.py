@@ -37,7 +37,9 @@ def test_partitioned_panel_equals_whole(tmp_path, fmt):
                                       work=tmp_path / "work", quarantine_dir=tmp_path / "q")
     got = {k: (v["read"], v["kept"], v["merged"], v["quarantined"]) for k, v in summary["registers"]["tables"].items()}
     assert got == _counts(whole.report.tables)
-    assert got["benefits"][2] >= 3 and got["employment"][3] == 2
+    # the two planted rows end before they start; the random registers also date some rows
+    # after death (after_death), counted the same way whole and partitioned
+    assert got["benefits"][2] >= 3 and whole.report.tables["employment"].quarantined["end_before_start"] == 2
     a = read_panel(tmp_path / "p.parquet").sort_values(["person_id", "period"]).reset_index(drop=True)
     b = build_panel(whole, StudyConfig()).sort_values(["person_id", "period"]).reset_index(drop=True)
     assert len(a) > 0

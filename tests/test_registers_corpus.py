@@ -33,7 +33,7 @@ def _delivery(case: str, tmp_path: Path) -> tuple[Path, dict]:
 
 
 def test_corpus_is_large_enough():
-    assert len(CASES) >= 25
+    assert len(CASES) >= 100
 
 
 def test_base_delivery_is_clean(tmp_path):

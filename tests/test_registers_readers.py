@@ -34,7 +34,9 @@ def test_typed_table_conventions(delivery, tmp_path):
     assert rs["municipalities"]["municipality"].tolist() == ["1804", "1833", "0301"]
     assert rs["municipalities"]["centrality"].dtype == np.int64
     assert rs["specialist_weeks"]["employer_meetings"].dtype == np.int64
-    assert pd.isna(rs["benefits"].set_index("benefit").loc["disability_pension", "end_date"])
+    # p03's open disability pension ends on p03's death date (ended_at_death)
+    assert rs["benefits"].set_index("benefit").loc["disability_pension", "end_date"] == pd.Timestamp("2016-05-05")
+    assert pd.isna(rs["employment"].set_index("person_id").loc["p01", "end_date"])
     assert rs.report is not None and rs.meta["as_of"] == "2026-12-31"
 
 
@@ -116,7 +118,7 @@ def test_unreadable_parquet_is_fatal(delivery, tmp_path):
 def test_two_files_for_one_table_is_fatal(delivery, tmp_path):
     pd.read_csv(delivery / "persons.csv").to_parquet(delivery / "persons.parquet")
     rep = validate_directory(delivery, quarantine_dir=tmp_path / "q")
-    assert rep.fatal and "delivered twice" in rep.errors[0]
+    assert rep.fatal and "delivered in 2 files" in rep.errors[0]
 
 
 def test_typed_column_of_wrong_type_is_fatal(delivery, tmp_path):
@@ -137,3 +139,21 @@ def test_csv_line_numbers_with_blank_and_malformed_lines(tmp_path):
     assert [ln for ln, _ in raw.malformed] == [4, 5]
     assert raw.delimiter == ";" and raw.notes == {"utf8_bom": 1, "semicolon_delimited": 1, "blank_lines_skipped": 1}
     assert raw.data.column("birth_date").to_pylist() == ["1990-01-05", "1993-01-01"]
+
+
+def test_one_field_larger_than_a_csv_block_is_read(tmp_path):
+    """A 10 MB field made Arrow fail with 'straddling object straddles two block boundaries'."""
+    f = tmp_path / "employment.csv"
+    f.write_text("person_id,employer_id,start_date,end_date,fte,monthly_wage\n"
+                 f"p1,{'x' * 10_000_000},2014-01-01,,80,32000\np2,e2,2015-01-01,,50,20000\n", encoding="utf-8")
+    raw = read_file(f)
+    assert raw.line.tolist() == [2, 3]
+    assert len(raw.data.column("employer_id")[0].as_py()) == 10_000_000
+
+
+def test_date_past_year_9999_reaches_the_quarantine_file(tmp_path):
+    """Writing a quarantined Parquet date32 past year 9999 raised 'year 275760 is out of range'."""
+    from ips_study.registers.frames import take_rows
+
+    t = pa.table({"d": pa.array([100_000_000, 0], pa.int32()).cast(pa.date32())})
+    assert take_rows(t, np.array([0]))["d"].tolist() == ["<value out of range: 100000000>"]

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,3 +55,23 @@ def test_every_row_accounted_for(records):
     for _, g in b.groupby(["person_id", "benefit", "grade"], dropna=False):
         g = g.sort_values("start_date")
         assert (g["start_date"].iloc[1:].to_numpy() > (g["end_date"].iloc[:-1] + pd.Timedelta(days=1)).to_numpy()).all()
+
+
+def test_empty_partitions_are_not_fatal_but_an_all_failing_delivery_is(tmp_path):
+    """The delivery-level fatal checks run on the summed counts, not per partition."""
+    import shutil
+
+    from ips_study.registers import RegisterError
+    from ips_study.registers.partition import iter_partitions, split_by_person
+
+    base = Path(__file__).parent / "corpus" / "base"
+    parts = split_by_person(base, tmp_path / "parts", 12)  # 5 persons: most partitions empty
+    sets = list(iter_partitions(parts, quarantine_dir=tmp_path / "q"))
+    assert sum(len(rs["persons"]) for rs in sets) == 5
+    bad = tmp_path / "bad"
+    shutil.copytree(base, bad)
+    text = (bad / "employment.csv").read_text().splitlines()
+    (bad / "employment.csv").write_text("\n".join([text[0]] + [ln.replace("p0", "p9") for ln in text[1:]]) + "\n")
+    parts = split_by_person(bad, tmp_path / "parts2", 3)
+    with pytest.raises(RegisterError, match="none of the 4 rows"):
+        list(iter_partitions(parts, quarantine_dir=tmp_path / "q2"))

@@ -67,3 +67,42 @@ def test_bad_input():
                 inference="i", n_obs=1, n_units=1)
     with pytest.raises(KeyError, match="main term"):
         make(main_term="nope")
+
+
+# -- statsmodels / linearmodels style accessors -------------------------------------------------
+def test_accessors_read_from_tidy_and_are_labelled():
+    tidy = pd.DataFrame({"estimate": [2.0, -1.0], "std_error": [0.5, 0.25]},
+                        index=["a", "b"])
+    res = Results(tidy, design="did", outcome="y", inference="placebo", n_obs=40, n_units=4)
+    t = res.tidy()
+    pd.testing.assert_series_equal(res.params, t["estimate"], check_names=False)
+    pd.testing.assert_series_equal(res.std_errors, t["std_error"], check_names=False)
+    pd.testing.assert_series_equal(res.bse, res.std_errors)
+    assert list(res.tstats) == [4.0, -4.0]
+    pd.testing.assert_series_equal(res.pvalues, t["p_value"], check_names=False)
+    assert res.nobs == 40
+    # no covariance from a rank-based method: labelled, all NaN, flagged
+    assert not res.has_cov
+    assert list(res.cov.index) == ["a", "b"] and res.cov.isna().all().all()
+
+
+def test_cov_is_labelled_when_the_method_has_one():
+    from ips_study.config import StudyConfig
+    from ips_study.designs.event import fit_event_panel
+    from ips_study.designs.did import example_panel
+
+    with pytest.warns(UserWarning, match="treated cluster"):
+        res = fit_event_panel(example_panel(seed=1), outcome="workdays", config=StudyConfig(),
+                              inference="cluster")
+    assert res.has_cov
+    cov = res.cov
+    assert list(cov.index) == list(res.tidy().index) == list(cov.columns)
+    np.testing.assert_allclose(np.sqrt(np.diag(cov)), res.std_errors.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(cov.to_numpy(), cov.to_numpy().T, atol=1e-12)
+
+
+def test_cov_shape_is_checked():
+    tidy = pd.DataFrame({"estimate": [1.0], "std_error": [1.0]}, index=["a"])
+    with pytest.raises(ValueError, match="cov has shape"):
+        Results(tidy, design="d", outcome="y", inference="cluster", n_obs=1, n_units=1,
+                cov=np.eye(2))

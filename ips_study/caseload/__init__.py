@@ -1,7 +1,7 @@
 """Programme metrics from the IPS quality register (kvalitetsregister for jobbspesialistene).
 
 The "Kom i jobb" report's Table 3 and the method supervisor's weekly and quarterly figures
-come from two programme tables (SPEC section 2): ``ips_caseload`` (one row per job-seeker
+come from two programme tables (data contract, section 2): ``ips_caseload`` (one row per job-seeker
 *episode* with a job specialist, jobbspesialist) and ``specialist_weeks`` (one weekly
 activity report per specialist). This module computes them at any reference date ``D``.
 

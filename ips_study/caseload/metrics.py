@@ -176,7 +176,7 @@ def table_3(caseload: pd.DataFrame, weeks: pd.DataFrame | None = None,
     """Reproduce the "Kom i jobb" report's Table 3 (programme figures, September 2014).
 
     Returns one row per report line: ``metric`` (the report's wording), ``value`` (rounded
-    as the report prints it), ``report_figure`` (SPEC section 6), ``exact`` (unrounded),
+    as the report prints it), ``report_figure`` (data contract, section 6), ``exact`` (unrounded),
     ``n`` (persons or specialist-weeks behind it) and ``unit``.
 
     >>> cl = pd.DataFrame({"person_id": ["a"], "specialist_id": ["s1"], "service": ["x"],

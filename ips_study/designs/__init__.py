@@ -5,7 +5,7 @@ Every entry point has the signature::
     fit_panel(panel: DataFrame, *, outcome: str, config: StudyConfig,
               inference: str | None = None, **options) -> Results
 
-where ``panel`` is a person-period panel in the SPEC section 5 format (see
+where ``panel`` is a person-period panel in the format of data contract, section 5 (see
 :mod:`ips_study.panel`). The registry below maps the CLI's ``--design`` names to them and
 is imported lazily so that ``import ips_study`` stays fast.
 """

@@ -19,7 +19,7 @@ Examples
 >>> df = pd.DataFrame({"u": [1]*4 + [2]*4 + [3]*4, "t": [1, 2, 3, 4]*3,
 ...                    "y": [0, 0, 1, 1, 0, 0, 0, 2, 0, 0, 0, 0.],
 ...                    "d": [0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0]})
->>> res = bacon_decomposition(df, unit="u", time="t", outcome="y", treated="d")
+>>> res = bacon(df, y="y", unit="u", time="t", treat="d")
 >>> float(round(res.components["weight"].sum(), 10))
 1.0
 """
@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ips_study.results import Results
+
+from .roles import panel_roles, require_balanced
 
 
 class BaconResults(Results):
@@ -84,6 +86,19 @@ def _twfe(y: np.ndarray, d: np.ndarray) -> tuple[float, float]:
 def _did(y, treat_rows, ctrl_rows, pre, post) -> float:
     yt, yc = y[treat_rows], y[ctrl_rows]
     return float((yt[:, post].mean() - yt[:, pre].mean()) - (yc[:, post].mean() - yc[:, pre].mean()))
+
+
+def bacon(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str) -> BaconResults:
+    """Goodman-Bacon decomposition with the role arguments of :func:`ips_study.did`.
+
+    ``treat`` is an absorbing 0/1 column; units treated from the first period and panels
+    without never-treated units are allowed (their comparisons are timing-only). The panel
+    must be balanced. Same results as :func:`bacon_decomposition`.
+    """
+    rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, require_pre=False,
+                     require_controls=False)
+    require_balanced(rp, "bacon")
+    return bacon_decomposition(rp.df, unit=unit, time=time, outcome=y, treated=treat)
 
 
 def bacon_decomposition(data: pd.DataFrame, *, unit: str, time: str, outcome: str,

@@ -26,7 +26,7 @@ Examples
 >>> rows = [(u, t, 0.1 * t + u % 3 + rng.normal(0, 0.1) + (2.0 if u == 0 and t >= 8 else 0),
 ...          int(u == 0 and t >= 8)) for u in range(12) for t in range(10)]
 >>> df = pd.DataFrame(rows, columns=["unit", "time", "y", "d"])
->>> res = sdid(df, unit="unit", time="time", outcome="y", treated="d", replications=50)
+>>> res = sdid(df, unit="unit", time="time", y="y", treat="d", replications=50)
 >>> abs(res.estimate - 2.0) < 0.3
 True
 """
@@ -41,7 +41,10 @@ from ips_study.config import StudyConfig
 from ips_study.designs.sdid_batch import solve_weights_batch
 from ips_study.designs.synth_data import (OutcomeMatrix, block_design_frame, outcome_matrix,
                                           plot_unit_weights)
+from ips_study.inference import DEFAULT_SEED
 from ips_study.results import Results
+
+from .roles import panel_roles, require_balanced, resolve_aliases
 
 METHODS = ("sdid", "sc", "did")
 INFERENCE = ("placebo", "jackknife", "bootstrap")
@@ -249,24 +252,29 @@ def _variance(Y, n0, t0, method, inference, replications, rng, omega,
     return float(np.sqrt((n - 1) / n * np.sum((est - est.mean()) ** 2))), None
 
 
-def sdid(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str,
-         method: str = "sdid", inference: str | None = "placebo", replications: int = 200,
-         seed: int = 20130101, level: float = 0.95) -> SDIDResults:
+def sdid(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
+         treat: str | None = None, method: str = "sdid", inference: str | None = "placebo",
+         replications: int = 200, seed: int | None = None, level: float = 0.95,
+         outcome: str | None = None, treated: str | None = None) -> SDIDResults:
     """Synthetic DiD (or ``method="sc"``/``"did"``) on a long balanced unit x period frame.
 
     Parameters
     ----------
     data : DataFrame
         One row per unit and period.
-    unit, time, outcome : str
-        Column names.
-    treated : str
-        0/1 column, 1 for treated units in treated periods (one common adoption period).
+    y, unit, time : str
+        Outcome, unit and period columns (roles as :func:`ips_study.did`).
+    treat : str
+        Absorbing 0/1 column, 1 for treated units in treated periods (one common adoption
+        period).
+    outcome, treated : str, optional
+        Older spellings of ``y`` and ``treat``.
     method : {"sdid", "sc", "did"}
     inference : {"placebo", "jackknife", "bootstrap"} or None
         Variance estimator (Arkhangelsky et al. 2021, Algorithms 2-4); ``None`` skips it.
     replications : int
-        Placebo or bootstrap replications (fixed ``seed``).
+        Placebo or bootstrap replications (fixed ``seed``; default
+        :data:`ips_study.inference.DEFAULT_SEED`).
 
     Returns
     -------
@@ -274,6 +282,10 @@ def sdid(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str
     """
     if inference is not None and inference not in INFERENCE:
         raise ValueError(f"inference must be one of {INFERENCE} or None")
+    outcome, treated = resolve_aliases("sdid", y, treat, outcome, treated)
+    rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated)
+    require_balanced(rp, "sdid")
+    seed = DEFAULT_SEED if seed is None else seed
     m = outcome_matrix(data, unit=unit, time=time, outcome=outcome, treated=treated)
     est, omega, lam = solve_weights(m.Y, m.n_control, m.n_pre, method=method)
     se, se_t = np.nan, None
@@ -318,6 +330,6 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
     options.setdefault("seed", config.seed)
     if inference in (None, "default"):
         inference = "placebo"
-    res = sdid(frame, unit="municipality", time="period", outcome=outcome,
-               treated="treated_post", inference=inference, **options)
+    res = sdid(frame, unit="municipality", time="period", y=outcome,
+               treat="treated_post", inference=inference, **options)
     return res

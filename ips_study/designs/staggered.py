@@ -40,6 +40,8 @@ from ips_study.designs.staggered_estimators import att_2x2, propensity_score
 from ips_study.designs.synth_data import aggregate_to_units
 from ips_study.results import Results
 
+from .roles import DesignError, check_columns, panel_roles
+
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 
 
@@ -66,7 +68,7 @@ class GroupTimeResults(Results):
         return self._influence.copy()
 
     def aggregate(self, kind: str = "simple", *, bootstrap: bool = False,
-                  n_boot: int = 999, seed: int = 20130101, level: float = 0.95,
+                  n_boot: int = 999, seed: int | None = None, level: float = 0.95,
                   balance_e: int | None = None):
         """Aggregate ATT(g,t): ``"simple"``, ``"group"``, ``"dynamic"`` or ``"calendar"``.
 
@@ -139,20 +141,52 @@ def _wide(data: pd.DataFrame, outcome: str, unit: str, time: str, group: str,
     return np.asarray(units)[full], np.asarray(times), y, g[:, 0], x, w, cl
 
 
-def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str,
+def _roles(data, y, outcome, unit, time, treat, group):
+    """Outcome and group columns from the role arguments (``treat`` -> adoption group)."""
+    if y is not None and outcome is not None and y != outcome:
+        raise DesignError(f"att_gt: give y= only (got y={y!r} and outcome={outcome!r})")
+    y = y if y is not None else outcome
+    if y is None:
+        raise DesignError("att_gt: y= (the outcome column) is required")
+    if (treat is None) == (group is None):
+        raise DesignError("att_gt: give exactly one of treat= (absorbing 0/1 column) and "
+                          "group= (first treated period)")
+    if treat is None:
+        check_columns(data, {"y": y, "unit": unit, "time": time, "group": group})
+        return data, y, group
+    rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, require_pre=False,
+                     require_controls=False)
+    labels = pd.Series(rp.time_labels)
+    if not pd.api.types.is_integer_dtype(labels):
+        raise DesignError(f"att_gt: time={time!r} must hold integer periods (years or month "
+                          "counters)")
+    first = np.zeros(len(rp.unit_labels))
+    first[rp.treated] = rp.time_labels[rp.adoption]
+    return rp.df.assign(_adoption_group=first[rp.unit]), y, "_adoption_group"
+
+
+def att_gt(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
+           treat: str | None = None, group: str | None = None,
            covariates: Sequence[str] = (), control_group: str = "never_treated",
            method: str = "dr", base_period: str = "varying", anticipation: int = 0,
            weights: str | None = None, cluster: str | None = None,
-           level: float = 0.95) -> GroupTimeResults:
+           level: float = 0.95, outcome: str | None = None) -> GroupTimeResults:
     """Group-time average treatment effects ATT(g,t) on a long balanced panel.
 
     Parameters
     ----------
     data : DataFrame
         One row per unit and period.
-    outcome, unit, time, group : str
-        Column names; ``group`` is the first treated period (0 or NaN = never treated).
-        Periods must be consecutive integers (years, or month counters).
+    y, unit, time : str
+        Outcome, unit and period columns (roles as :func:`ips_study.did`). Periods must be
+        consecutive integers (years, or month counters). ``outcome`` is the older
+        spelling of ``y``.
+    treat : str
+        Absorbing 0/1 treatment column; each unit's adoption group is its first period with
+        ``treat == 1`` (never treated: group 0).
+    group : str
+        Instead of ``treat``: a column with the first treated period (0 or NaN = never
+        treated), as R ``did``'s ``gname``.
     covariates : sequence of str
         Covariates, taken at the base period of each comparison.
     control_group : {"never_treated", "not_yet_treated"}
@@ -175,6 +209,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str
         Analytic standard errors from the influence functions; aggregate with
         :meth:`GroupTimeResults.aggregate`.
     """
+    data, outcome, group = _roles(data, y, outcome, unit, time, treat, group)
     if control_group not in CONTROL_GROUPS:
         raise ValueError(f"control_group must be one of {CONTROL_GROUPS}")
     if base_period not in ("varying", "universal"):

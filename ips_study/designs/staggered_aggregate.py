@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ips_study.inference import DEFAULT_SEED
 from ips_study.results import Results
 
 KINDS = ("simple", "group", "dynamic", "calendar")
@@ -82,7 +83,7 @@ def _agg_if(att, infl, keep, weights, wif=None) -> np.ndarray:
 
 
 def aggregate(gt, kind: str = "simple", *, bootstrap: bool = False, n_boot: int = 999,
-              seed: int = 20130101, level: float = 0.95,
+              seed: int | None = None, level: float = 0.95,
               balance_e: int | None = None) -> AggregateResults:
     """Aggregate a :class:`~ips_study.designs.staggered.GroupTimeResults`.
 
@@ -204,7 +205,7 @@ def analytic_se(infl: np.ndarray, clusters: np.ndarray | None = None) -> np.ndar
     return np.sqrt(np.sum(cluster_sums(infl, clusters) ** 2, axis=0)) / n
 
 
-def multiplier_bootstrap(infl: np.ndarray, *, n_boot: int = 999, seed: int = 20130101,
+def multiplier_bootstrap(infl: np.ndarray, *, n_boot: int = 999, seed: int | None = None,
                          level: float = 0.95, band_columns=slice(None),
                          clusters: np.ndarray | None = None):
     """Multiplier bootstrap of influence functions (Rademacher weights).
@@ -223,7 +224,8 @@ def multiplier_bootstrap(infl: np.ndarray, *, n_boot: int = 999, seed: int = 201
     """
     n, k = infl.shape
     infl = cluster_sums(infl, clusters)
-    rng = np.random.default_rng(seed)
+    # one default seed for the package (the study configuration's), read in one place
+    rng = np.random.default_rng(DEFAULT_SEED if seed is None else seed)
     draws = np.empty((n_boot, k))
     rows = infl.shape[0]
     chunk = max(1, int(2e7 // max(rows, 1)))

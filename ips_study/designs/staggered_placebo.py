@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.designs.staggered_aggregate import AggregateResults
-from ips_study.inference import rank_table
+from ips_study.inference import DEFAULT_SEED, rank_table
 
 #: default number of random placebo assignments when there are more possible ones
 DEFAULT_DRAWS = 999
@@ -118,7 +118,7 @@ def _enumerate(n_controls: int, pattern: np.ndarray) -> np.ndarray:
 
 
 def assignments(n_controls: int, pattern, n_draws: int = DEFAULT_DRAWS,
-                seed: int | None = 20130101) -> tuple[np.ndarray, bool]:
+                seed: int | None = None) -> tuple[np.ndarray, bool]:
     """Placebo assignments ``(B, G)``: the control index given each slot of the sorted pattern.
 
     Returns the array and whether it is the complete enumeration (else ``n_draws`` uniform
@@ -136,7 +136,7 @@ def assignments(n_controls: int, pattern, n_draws: int = DEFAULT_DRAWS,
                          f"than adopting ones ({len(pattern)}): at least one must stay a comparison")
     if n_assignments(n_controls, pattern) <= n_draws:
         return _enumerate(n_controls, pattern), True
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(DEFAULT_SEED if seed is None else seed)
     draws = np.argsort(rng.random((n_draws, n_controls)), axis=1)[:, : len(pattern)]
     return draws.astype(np.intp), False
 
@@ -300,7 +300,7 @@ def _align(labels, values, expected):
 
 
 def placebo_draws(frame, *, outcome, unit, time, cluster, weights, kinds, fit,
-                  n_draws=DEFAULT_DRAWS, seed=20130101, att_options=None):
+                  n_draws=DEFAULT_DRAWS, seed=None, att_options=None):
     """Null draws of the ``kinds`` aggregations for the staggered frame ``frame``.
 
     ``frame`` is :func:`~ips_study.designs.staggered.staggered_frame` (``unit`` =
@@ -350,7 +350,7 @@ def _fmt(v) -> str:
 def with_placebo(res: AggregateResults, frame: pd.DataFrame, *, outcome: str, unit: str,
                  time: str, cluster: str, weights: str | None, aggregation: str, fit,
                  att_options: dict | None = None, n_draws: int = DEFAULT_DRAWS,
-                 seed: int | None = 20130101) -> StaggeredPlaceboResults:
+                 seed: int | None = None) -> StaggeredPlaceboResults:
     """Replace the analytic inference of ``res`` by placebo-in-space inference.
 
     Parameters
@@ -360,9 +360,11 @@ def with_placebo(res: AggregateResults, frame: pd.DataFrame, *, outcome: str, un
     frame : DataFrame
         The frame the design was fitted on (see :func:`placebo_draws`).
     n_draws, seed : int
-        Random placebo assignments when there are more than ``n_draws`` distinct ones.
+        Random placebo assignments when there are more than ``n_draws`` distinct ones
+        (seed default :data:`ips_study.inference.DEFAULT_SEED`).
     """
     kinds = [aggregation] + (["dynamic"] if aggregation != "dynamic" else [])
+    seed = DEFAULT_SEED if seed is None else seed
     res_draws, table, enumerated, adopters = placebo_draws(
         frame, outcome=outcome, unit=unit, time=time, cluster=cluster, weights=weights,
         kinds=kinds, fit=fit, n_draws=n_draws, seed=seed, att_options=att_options)

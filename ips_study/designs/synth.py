@@ -30,7 +30,7 @@ Examples
 ...          + (1.0 if u == 0 and t >= 9 else 0.0), int(u == 0 and t >= 9))
 ...         for u in range(10) for t in range(12)]
 >>> df = pd.DataFrame(rows, columns=["unit", "time", "y", "d"])
->>> res = synth(df, unit="unit", time="time", outcome="y", treated="d")
+>>> res = synth(df, unit="unit", time="time", y="y", treat="d")
 >>> bool(abs(res.estimate - 1.0) < 0.5)
 True
 """
@@ -48,6 +48,8 @@ from ips_study.designs.synth_data import (OutcomeMatrix, block_design_frame, out
                                           plot_unit_weights)
 from ips_study.designs.synth_weights import nested_weights, simplex_least_squares
 from ips_study.results import Results
+
+from .roles import panel_roles, require_balanced, resolve_aliases
 
 
 def _fit_one(Y: np.ndarray, treated: int, donors: np.ndarray, t0: int,
@@ -180,20 +182,23 @@ class SynthResults(Results):
         return ax
 
 
-def synth(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str,
-          predictors: Sequence[str] = (), outcome_lags: Sequence = (),
+def synth(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
+          treat: str | None = None, predictors: Sequence[str] = (), outcome_lags: Sequence = (),
           predictor_periods: Sequence | None = None,
-          placebo: bool = True, leave_one_out: bool = True, level: float = 0.95) -> SynthResults:
+          placebo: bool = True, leave_one_out: bool = True, level: float = 0.95,
+          outcome: str | None = None, treated: str | None = None) -> SynthResults:
     """Synthetic control on a long balanced unit x period frame with one treated unit.
 
     Parameters
     ----------
     data : DataFrame
         One row per unit and period.
-    unit, time, outcome : str
-        Column names.
-    treated : str
-        0/1 column: 1 for the treated unit in post-treatment periods.
+    y, unit, time : str
+        Outcome, unit and period columns (roles as :func:`ips_study.did`).
+    treat : str
+        Absorbing 0/1 column: 1 for the treated unit in post-treatment periods.
+    outcome, treated : str, optional
+        Older spellings of ``y`` and ``treat``.
     predictors : sequence of str
         Covariate columns, averaged over the pre-period (ignoring missing values). Given
         this or ``outcome_lags``, weights come from the nested ``V`` optimisation.
@@ -213,6 +218,9 @@ def synth(data: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: st
     SynthResults
         ``estimate`` = mean post-period gap; ``p_value`` = RMSPE-ratio rank / (J + 1).
     """
+    outcome, treated = resolve_aliases("synth", y, treat, outcome, treated)
+    rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated)
+    require_balanced(rp, "synth")
     m = outcome_matrix(data, unit=unit, time=time, outcome=outcome, treated=treated)
     if m.Y.shape[0] - m.n_control != 1:
         raise ValueError("synthetic control needs exactly one treated unit; "
@@ -320,5 +328,5 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
     if inference not in (None, "default", "placebo", "none"):
         raise ValueError("synthetic control inference is 'placebo' (in space) or 'none'")
     frame = block_design_frame(panel, outcome, config, extra=options.get("predictors", ()))
-    return synth(frame, unit="municipality", time="period", outcome=outcome,
-                 treated="treated_post", placebo=inference != "none", **options)
+    return synth(frame, unit="municipality", time="period", y=outcome,
+                 treat="treated_post", placebo=inference != "none", **options)

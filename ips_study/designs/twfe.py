@@ -278,25 +278,32 @@ class TwfeFit:
     y : (n,) outcome; B : (n, p) timing matrix (a function of the period only);
         Z : (n, q) covariates (may be q = 0)
     unit : (n,) int codes of the municipality (also the cluster), ``unit_labels`` their names
-    treated : int code of the treated unit
+    treated : int code of the treated unit, or a sequence of codes (several treated units;
+        ``B`` then holds each treated row's own timing, and ``timing`` gives it per period)
     period : (n,) int codes of the period; post : (n,) 0/1 post indicator
     fe : list of int arrays (fixed effects to absorb)
     weights : (n,) or None
     terms, covariates : names of the columns of B and Z
     small_sample : CRV1 convention (see :func:`small_sample_factor`)
+    sizes : (n,) per-row contribution to the unit size used by the size-based inference
+        methods (default: the weights, or 1 per row); see :meth:`unit_sizes`
+    timing : (k, T, p) timing by period of each treated unit (default: ``B`` by period, the
+        same for every treated unit); placebo assignments give a control this timing
     fast : use the balanced closed forms when they apply (``False``: alternating
         projections and explicit demeaned columns throughout, for checks)
     """
 
     def __init__(self, *, y, B, Z, unit, unit_labels, treated, period, period_labels, post,
                  fe, weights=None, terms, covariates=(), small_sample="fixest",
-                 tol: float = 1e-13, fast: bool = True) -> None:
+                 sizes=None, timing=None, tol: float = 1e-13, fast: bool = True) -> None:
         self.y = np.asarray(y, dtype=float)
         self.B = np.asarray(B, dtype=float).reshape(len(self.y), -1)
         self.Z = np.asarray(Z, dtype=float).reshape(len(self.y), -1)
         self.unit = np.asarray(unit, dtype=np.intp)
         self.unit_labels = np.asarray(unit_labels)
-        self.treated = int(treated)
+        self.treated_units = np.atleast_1d(np.asarray(treated, dtype=np.intp))
+        #: the first treated unit (the only one in a one-treated-unit design)
+        self.treated = int(self.treated_units[0])
         self.period = np.asarray(period, dtype=np.intp)
         self.period_labels = np.asarray(period_labels)
         self.post = np.asarray(post, dtype=np.int8)
@@ -306,13 +313,18 @@ class TwfeFit:
         self.covariates = list(covariates)
         self.small_sample = small_sample
         self.n_units = len(self.unit_labels)
+        self.sizes = None if sizes is None else np.asarray(sizes, dtype=float)
+        self.is_treated_unit = np.zeros(self.n_units, dtype=bool)
+        self.is_treated_unit[self.treated_units] = True
+        self.timing = (np.repeat(self.period_timing()[None], len(self.treated_units), axis=0)
+                       if timing is None else np.asarray(timing, dtype=float))
         self.demeaner = Demeaner(self.fe, self.weights, tol=tol, fast=fast)
         self.closed_form = False
         self._scores = None
         self._owner = self._person_owner()
         if not self._fit_balanced():
             self._yt = self.demeaner(self.y)
-            D = self.treatment(self.treated)
+            D = np.where(self.is_treated_unit[self.unit][:, None], self.B, 0.0)
             X = np.column_stack([D, self.Z]) if self.Z.shape[1] else D
             self._Xt = self.demeaner(X)
             self.beta, self._resid, self.bread = wls(self._yt, self._Xt, self.weights)
@@ -383,7 +395,7 @@ class TwfeFit:
             R = np.column_stack([np.bincount(person, weights=self.y * bc[period, j],
                                              minlength=P) for j in range(p)])
         R -= ybar_t @ bc
-        d = (self._owner == self.treated).astype(float)
+        d = self.is_treated_unit[self._owner].astype(float)
         dc = d - d.mean()
         BB = bc.T @ bc
         self.bread = np.linalg.inv((dc @ dc) * BB)
@@ -482,7 +494,18 @@ class TwfeFit:
         return out
 
     def unit_sizes(self) -> np.ndarray:
-        """Average weight (persons) per observed period, per unit."""
+        """Average size (persons) per observed period, per unit.
+
+        The size of a unit-period cell is the sum of ``sizes`` over its rows when given
+        (e.g. ``n_persons`` of an aggregate panel, even in an unweighted fit), else the sum
+        of the weights, else its number of rows.
+        """
+        U, T = self.n_units, len(self.period_labels)
+        if self.sizes is not None:
+            wsum = np.bincount(self.unit * T + self.period, weights=self.sizes,
+                               minlength=U * T).reshape(U, T)
+            obs = (wsum > 0).sum(axis=1)
+            return wsum.sum(axis=1) / np.maximum(obs, 1)
         _, wsum = self.cell_means(np.zeros(self.n))
         obs = (wsum > 0).sum(axis=1)
         return wsum.sum(axis=1) / np.maximum(obs, 1)

@@ -20,6 +20,8 @@ figure                                    input
 :func:`plot_schoenfeld`                   ``ips_study.designs.survival`` Cox results (PH check)
 :func:`plot_programme_metrics`            :func:`ips_study.caseload.metrics_by_quarter`
 :func:`plot_fidelity_profile`             :mod:`ips_study.fidelity` review table
+:func:`plot_ceac`, :func:`plot_tornado`   :func:`ips_study.economics.evaluate` results
+:func:`plot_power_report`                 :func:`ips_study.power.power_report`
 ========================================  ======================================================
 
 Example
@@ -34,16 +36,21 @@ Example
 ['figure_1_flow.png', 'figure_1_flow.pdf']
 """
 
+from .economics import plot_ceac, plot_tornado
 from .descriptive import plot_participant_flow, plot_trends, protect_flow, trend_table
 from .effects import plot_event_study, plot_staggered, plot_synth_gap, plot_synth_placebos
 from .labels import flow_step_label, group_label, label, metric_label, outcome_label
+from .power import plot_mde_by, plot_power_compare, plot_power_report
 from .programme import plot_fidelity_profile, plot_programme_metrics, protected_series
 from .style import DPI, LANGUAGES, RC, SERIES, new_axes, save, series_style
-from .survival import plot_cumulative_incidence, plot_km, plot_schoenfeld, safe_curves
+from .survival import (add_number_at_risk, number_at_risk, plot_cumulative_incidence, plot_km,
+                       plot_schoenfeld, safe_curves)
 
 __all__ = [
-    "DPI", "LANGUAGES", "RC", "SERIES", "flow_step_label", "group_label", "label",
-    "metric_label", "new_axes", "outcome_label", "plot_cumulative_incidence",
+    "DPI", "LANGUAGES", "RC", "SERIES", "add_number_at_risk", "flow_step_label", "group_label", "label",
+    "metric_label", "new_axes", "number_at_risk", "outcome_label", "plot_ceac",
+    "plot_cumulative_incidence", "plot_mde_by", "plot_power_compare", "plot_power_report",
+    "plot_tornado",
     "plot_event_study", "plot_fidelity_profile", "plot_km", "plot_participant_flow",
     "plot_programme_metrics", "plot_schoenfeld", "plot_staggered", "plot_synth_gap", "plot_synth_placebos",
     "plot_trends", "protect_flow", "protected_series", "safe_curves", "save", "series_style",

@@ -24,9 +24,9 @@ import pandas as pd
 
 from .. import disclosure
 from .labels import flow_step_label, label, outcome_label, treated_label
-from .style import REFLINE, check_lang, finish, new_axes, series_style
+from .style import REFLINE, RC, check_lang, finish, new_axes, series_style
 
-#: Reforms that hit every municipality (SPEC section 6): date, label key.
+#: Reforms that hit every municipality (data contract, section 6): date, label key.
 REFORMS = (("2010-03-01", "reform_aap"), ("2015-01-01", "reform_disability"),
            ("2018-01-01", "reform_aap_2018"))
 
@@ -90,14 +90,16 @@ def plot_participant_flow(flow: pd.DataFrame, ax=None, *, lang: str = "en",
                           treated_code: str | None = "1804", title: bool = True):
     """Participant flow: persons left after each selection step, Bodø and the controls.
 
-    Horizontal bars on a log scale (the first steps count the whole register, the last the
-    target group), the count printed at each bar; hidden counts (:func:`protect_flow`) are
-    drawn as an empty bar marked with the suppression symbol.
+    Horizontal bars on a linear scale, one panel per group (Bodø's counts are a tenth of
+    the controls'; one shared axis would flatten them), the count printed at each bar, so
+    the attrition reads as it is; hidden counts (:func:`protect_flow`) are drawn as an empty
+    bar marked with the suppression symbol. With ``ax`` given both groups share that axes.
 
     Parameters
     ----------
     flow : DataFrame
-        :func:`ips_study.cohort.participant_flow` output.
+        :func:`ips_study.cohort.participant_flow` output (or its disclosure-controlled,
+        rounded version: the figure prints exactly the counts it is given).
     ax : Axes, optional
     lang : {"en", "no"}
     min_count : int
@@ -110,39 +112,59 @@ def plot_participant_flow(flow: pd.DataFrame, ax=None, *, lang: str = "en",
     Returns
     -------
     Axes
+        The first panel (its ``figure`` holds both).
     """
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     check_lang(lang)
     safe = protect_flow(flow, min_count)
-    ax = new_axes(ax, figsize=(6.4, 0.45 * len(safe) + 1.3))
     y = np.arange(len(safe))
     groups = [("treated", treated_label(treated_code, lang), {"color": "0.25", "edgecolor": "black"}),
               ("controls", label("controls", lang),
                {"color": "white", "edgecolor": "black", "hatch": "////"})]
-    h = 0.38
-    top = float(np.nanmax(safe[["treated", "controls"]].to_numpy(float)))
-    for k, (col, name, style) in enumerate(groups):
-        v = safe[col].to_numpy(float)
-        pos = y - h / 2 + k * h
-        ax.barh(pos, np.where(np.isfinite(v), v, 0), height=h * 0.95, label=name,
-                linewidth=0.6, **style)
-        for yy, x in zip(pos, v):
-            text = f"{int(x):,}".replace(",", "\u2009" if lang == "no" else ",") \
-                if np.isfinite(x) else disclosure.SUPPRESSED
-            ax.text(x * 1.08 if np.isfinite(x) and x > 0 else 1.2, yy, text,
-                    va="center", fontsize=7)
-    ax.set_xscale("log")
-    ax.set_xlim(1, top * 4)
-    ax.set_yticks(y, [flow_step_label(s, lang) for s in safe["step"]])
-    ax.invert_yaxis()
-    ax.grid(False, axis="y")
+    sep = "\u2009" if lang == "no" else ","
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        with plt.rc_context(RC):
+            fig, axes = plt.subplots(1, 2, figsize=(9.0, 0.45 * len(safe) + 1.5), sharey=True)
+        panels = [(axes[0], [groups[0]]), (axes[1], [groups[1]])]
+    else:
+        panels = [(ax, groups)]
+    for a, members in panels:
+        h = 0.8 / len(members)
+        top = float(np.nanmax(safe[[c for c, _, _ in members]].to_numpy(float)))
+        for k, (col, name, style) in enumerate(members):
+            v = safe[col].to_numpy(float)
+            pos = y - 0.4 + h / 2 + k * h
+            a.barh(pos, np.where(np.isfinite(v), v, 0), height=h * 0.95, label=name,
+                   linewidth=0.6, **style)
+            for yy, x in zip(pos, v):
+                text = f"{int(x):,}".replace(",", sep) if np.isfinite(x) else disclosure.SUPPRESSED
+                a.text((x if np.isfinite(x) else 0) + top * 0.015, yy, text, va="center", fontsize=7)
+        a.set_xlim(0, top * 1.18)
+        a.grid(False, axis="y")
+        a.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+        if len(panels) > 1:
+            a.set_title(members[0][1], fontsize=RC["axes.titlesize"])
+        finish(a, lang=lang, xlabel=label("persons_axis", lang),
+               legend=len(panels) == 1, legend_loc="below")
+        if lang == "en":
+            a.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{int(v):,}"))
+    first = panels[0][0]
+    first.set_yticks(y, [flow_step_label(s, lang) for s in safe["step"]])
+    first.invert_yaxis()
     if safe[["treated", "controls"]].isna().to_numpy().any():
         note = label("suppressed", lang, n=min_count)
-        ax.annotate(f"{disclosure.SUPPRESSED} = {note}", xy=(1, 1), xycoords="axes fraction",
-                    xytext=(0, 3), textcoords="offset points", ha="right", va="bottom",
-                    fontsize=7)
-    finish(ax, lang=lang, title=label("flow_title", lang) if title else None,
-           xlabel=label("persons_log", lang), legend_loc="below")
-    return ax
+        panels[-1][0].annotate(f"{disclosure.SUPPRESSED} = {note}", xy=(1, 1),
+                               xycoords="axes fraction", xytext=(0, 14), textcoords="offset points",
+                               ha="right", va="bottom", fontsize=7)
+    if title:
+        if len(panels) > 1:
+            first.figure.suptitle(label("flow_title", lang), fontsize=RC["axes.titlesize"])
+        else:
+            first.set_title(label("flow_title", lang), fontsize=RC["axes.titlesize"])
+    return first
 
 
 # -- trends -----------------------------------------------------------------------------------
@@ -226,7 +248,7 @@ def plot_trends(agg: pd.DataFrame, outcome: str, ax=None, *, lang: str = "en",
     ips_start : date-like
         Drawn as a dashed vertical line.
     reforms : bool
-        Mark the national reforms that hit every municipality (SPEC section 6), so that a
+        Mark the national reforms that hit every municipality (data contract, section 6), so that a
         reader does not take their jumps for IPS effects.
     title : str, optional
         Title; default none (the y-axis names the outcome).

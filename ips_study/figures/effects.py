@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import disclosure
-from .labels import label, outcome_label, treated_label
+from .labels import inference_label, label, outcome_label, treated_label
 from .style import BAND, REFLINE, check_lang, finish, new_axes, series_style
 
 _UNIT_KEYS = {"year": "event_years", "month": "event_months", "period": "event_periods"}
@@ -78,6 +78,9 @@ def plot_event_study(results, ax=None, *, lang: str = "en", labels: Sequence[str
         x = et["event_time"].to_numpy(float) + (k * 0.12 - width / 2 if len(models) > 1 else 0)
         name = (labels[k] if labels is not None else
                 outcome_label(res.outcome, lang) if len(models) == 1 else res.design)
+        if len({m.inference for m in models}) > 1:
+            # several methods: each entry names its own (the legend title cannot)
+            name = f"{name} ({inference_label(res.inference, lang)})"
         style = series_style(k)
         if band:
             ax.fill_between(x, et["conf_low"], et["conf_high"], **BAND)
@@ -97,8 +100,13 @@ def plot_event_study(results, ax=None, *, lang: str = "en", labels: Sequence[str
     level = models[0].level
     ylabel = f"{label('effect_on', lang)} {outcome_label(models[0].outcome, lang)[0].lower()}" \
              f"{outcome_label(models[0].outcome, lang)[1:]}"
+    # the legend title names the inference method behind the intervals (issue 21)
+    methods = {m.inference for m in models}
+    band_title = (label("ci_method", lang, level=level,
+                        method=inference_label(models[0].inference, lang))
+                  if len(methods) == 1 else label("ci", lang, level=level))
     finish(ax, lang=lang, title=title, xlabel=label(_UNIT_KEYS[unit], lang), ylabel=ylabel,
-           legend_title=label("ci", lang, level=level), legend_loc="below")
+           legend_title=band_title, legend_loc="below")
     _integer_ticks(ax)
     return ax
 
@@ -129,7 +137,7 @@ def plot_staggered(results, ax=None, *, lang: str = "en", unit: str = "year",
         comp = tidy.iloc[1:]
         if comp["uniform_low"].notna().all() and len(comp):
             ax.fill_between(comp["component"].to_numpy(float), comp["uniform_low"],
-                            comp["uniform_high"], label=label("uniform_band", lang,
+                            comp["uniform_high"], label=label("uniform_band_method", lang,
                                                                level=results.level), **BAND)
     plot_event_study(results, ax=ax, lang=lang, unit=unit, min_count=min_count,
                      labels=[label("estimate", lang)],

@@ -38,6 +38,37 @@ LABELS: dict[str, tuple[str, str]] = {
     "ci_pointwise": ("{level:.0%} pointwise confidence bands",
                      "{level:.0%} punktvise konfidensbånd"),
     "uniform_band": ("{level:.0%} uniform band", "{level:.0%} simultant bånd"),
+    "ci_method": ("{level:.0%} confidence interval: {method}",
+                  "{level:.0%} konfidensintervall: {method}"),
+    "uniform_band_method": ("{level:.0%} uniform band: multiplier bootstrap",
+                            "{level:.0%} simultant bånd: multiplikatorbootstrap"),
+    "ci_pointwise_method": ("{level:.0%} pointwise confidence bands: {method}",
+                            "{level:.0%} punktvise konfidensbånd: {method}"),
+    "number_at_risk": ("Number at risk", "Antall i risiko"),
+    "wtp_axis": ("Willingness to pay per additional work year (1,000 NOK)",
+                 "Betalingsvilje per ekstra arbeidsår (1 000 kr)"),
+    "probability_ce": ("Probability cost-effective (share of draws)",
+                       "Sannsynlighet for kostnadseffektivitet (andel trekk)"),
+    "ceac_title": ("Cost-effectiveness acceptability curve", "Akseptkurve for kostnadseffektivitet"),
+    "tornado_title": ("One-way sensitivity", "Enveis sensitivitetsanalyse"),
+    "input_low": ("Input at low end", "Inndata i nedre ende"),
+    "input_high": ("Input at high end", "Inndata i øvre ende"),
+    "mc_band": ("±2 Monte Carlo standard errors ({n} draws)",
+                "±2 Monte Carlo-standardfeil ({n} trekk)"),
+    "mc_bars": ("±2 Monte Carlo standard errors ({n} simulated panels)",
+                "±2 Monte Carlo-standardfeil ({n} simulerte paneler)"),
+    "npv_axis": ("{metric}, {year} prices", "{metric}, {year}-priser"),
+    "true_effect": ("True effect ({unit})", "Sann effekt ({unit})"),
+    "power": ("Power (rejection rate)", "Styrke (forkastningsrate)"),
+    "power_title": ("Power by inference method", "Styrke etter inferensmetode"),
+    "mde_axis": ("Minimum detectable effect, 80% power ({unit})",
+                 "Minste påvisbare effekt, 80 % styrke ({unit})"),
+    "n_controls": ("Number of control municipalities", "Antall kontrollkommuner"),
+    "post_years": ("Years of follow-up after IPS start", "År med oppfølging etter IPS-oppstart"),
+    "target_power": ("80% power", "80 % styrke"),
+    "nominal_size": ("5% level", "5 %-nivå"),
+    "mde_short": ("MDE {mde}", "MPE {mde}"),
+    "persons_axis": ("Persons", "Personer"),
     "reference": ("Reference period", "Referanseperiode"),
     "event_study": ("Event study", "Hendelsesstudie"),
     "staggered": ("Staggered adoption: effect by time since IPS start",
@@ -107,6 +138,136 @@ METRICS: dict[str, tuple[str, str]] = {
     "caseload_per_specialist": ("Job seekers per specialist", "Jobbsøkere per jobbspesialist"),
 }
 
+#: design name (``Results.design``) -> (English, Norwegian)
+DESIGNS: dict[str, tuple[str, str]] = {
+    "did": ("Difference-in-differences", "Forskjell-i-forskjeller"),
+    "event": ("Event study", "Hendelsesstudie"),
+    "synth": ("Synthetic control", "Syntetisk kontroll"),
+    "sdid": ("Synthetic DiD", "Syntetisk forskjell-i-forskjeller"),
+    "staggered": ("Staggered adoption", "Trinnvis innføring"),
+    "bacon": ("Goodman-Bacon decomposition", "Goodman-Bacon-dekomponering"),
+    "cox": ("Cox", "Cox"),
+    "finegray": ("Fine–Gray", "Fine–Gray"),
+    "dthazard": ("Discrete-time hazard", "Diskret tids hasard"),
+    "km": ("Kaplan–Meier", "Kaplan–Meier"),
+    "cuminc": ("Cumulative incidence", "Kumulativ insidens"),
+    "economics": ("Cost-benefit", "Nytte-kostnad"),
+}
+
+#: inference method (``Results.inference``) -> (English, Norwegian)
+INFERENCES: dict[str, tuple[str, str]] = {
+    "placebo-t": ("Placebo-in-space, studentized", "Placebo i rom, studentisert"),
+    "placebo": ("Placebo-in-space", "Placebo i rom"),
+    "placebo-in-space": ("Placebo-in-space", "Placebo i rom"),
+    "ferman-pinto": ("Ferman–Pinto", "Ferman–Pinto"),
+    "conley-taber": ("Conley–Taber", "Conley–Taber"),
+    "cluster": ("Clustered by municipality", "Klynget på kommune"),
+    "cluster (analytic)": ("Clustered, analytic power", "Klynget, analytisk styrke"),
+    "wild": ("Wild cluster bootstrap", "Vill klyngebootstrap"),
+    "robust": ("Person-robust", "Robust på person"),
+    "model": ("Model-based", "Modellbasert"),
+    "crr": ("Fine–Gray sandwich", "Fine–Gray sandwich"),
+    "greenwood": ("Greenwood", "Greenwood"),
+    "aalen-johansen": ("Aalen–Johansen", "Aalen–Johansen"),
+    "monte-carlo": ("Monte Carlo", "Monte Carlo"),
+    "analytic": ("Analytic (influence function)", "Analytisk (influensfunksjon)"),
+}
+
+#: regression term (after :func:`canonical_term`) -> (English, Norwegian)
+TERMS: dict[str, tuple[str, str]] = {
+    "treated_post": ("Treated × post", "Behandlet × etter"),
+    "exposed": ("Exposed to IPS", "Eksponert for IPS"),
+    "treated": ("Treated municipality", "Behandlet kommune"),
+    "post": ("Post period", "Etterperiode"),
+    "female": ("Female", "Kvinne"),
+    "att": ("ATT", "ATT"),
+    "simple": ("Simple average", "Enkelt gjennomsnitt"),
+    "calendar_year": ("Calendar year", "Kalenderår"),
+    "age_band": ("Age {0}", "Alder {0}"),
+    "npv_society_participant": ("Net present value to society per participant (NOK)",
+                                "Samfunnsøkonomisk nåverdi per deltaker (kr)"),
+    "npv_public_participant": ("Net present value to the public purse per participant (NOK)",
+                               "Nåverdi for det offentlige per deltaker (kr)"),
+    "cost_per_work_year": ("Cost per work year gained (NOK)", "Kostnad per vunnet arbeidsår (kr)"),
+    "roi_society": ("Return on investment, society", "Avkastning, samfunnet"),
+    "roi_public": ("Return on investment, public purse", "Avkastning, det offentlige"),
+    "production_value_per_workday": ("Production value per workday (NOK)",
+                                     "Produksjonsverdi per arbeidsdag (kr)"),
+    "npv_society_municipality": ("Net present value to society, municipality (NOK)",
+                                 "Samfunnsøkonomisk nåverdi, kommunen (kr)"),
+    "npv_public_municipality": ("Net present value to the public purse, municipality (NOK)",
+                                "Nåverdi for det offentlige, kommunen (kr)"),
+    "pv_programme_cost": ("Present value of programme cost (NOK)",
+                          "Nåverdi av programkostnad (kr)"),
+    "pv_benefits_avoided": ("Present value of benefits avoided (NOK)",
+                            "Nåverdi av sparte trygdeytelser (kr)"),
+    "pv_production": ("Present value of production gained (NOK)",
+                      "Nåverdi av økt produksjon (kr)"),
+    "pv_tax": ("Present value of tax gained (NOK)", "Nåverdi av økte skatteinntekter (kr)"),
+    "work_years": ("Work years gained", "Vunne arbeidsår"),
+    "net_public_cost_per_work_year": ("Net public cost per work year gained (NOK)",
+                                      "Netto offentlig kostnad per vunnet arbeidsår (kr)"),
+    "specialist_salary": ("Job specialist salary", "Lønn jobbspesialist"),
+    "overhead_rate": ("Overhead rate", "Påslag for felleskostnader"),
+    "supervision_fte": ("Supervision (full-time equivalents)", "Veiledning (årsverk)"),
+    "benefit_rate_scale": ("Benefit rates (scale)", "Ytelsessatser (skala)"),
+    "tax_rate": ("Tax rate", "Skattesats"),
+    "decay": ("Decay of the effect per year", "Avtakende effekt per år"),
+    "discount_rate": ("Discount rate", "Diskonteringsrente"),
+    "marginal_cost_public_funds": ("Marginal cost of public funds",
+                                   "Marginal kostnad ved offentlig finansiering"),
+    "effect": ("Effect on {0}", "Effekt på {0}"),
+}
+
+#: table column (``Results.tidy`` and analysis tables) -> (English, Norwegian)
+COLUMNS: dict[str, tuple[str, str]] = {
+    "term": ("Term", "Ledd"),
+    "estimate": ("Estimate", "Estimat"),
+    "std_error": ("Std. error", "Std.feil"),
+    "statistic": ("Test statistic", "Testobservator"),
+    "p_value": ("p-value", "p-verdi"),
+    "conf_low": ("CI lower", "KI nedre"),
+    "conf_high": ("CI upper", "KI øvre"),
+    "outcome": ("Outcome", "Utfall"),
+    "design": ("Design", "Design"),
+    "inference": ("Inference", "Inferens"),
+    "level": ("Level", "Nivå"),
+    "aggregation": ("Aggregation", "Aggregering"),
+    "estimand": ("Estimand", "Estimand"),
+    "truth": ("True effect", "Sann effekt"),
+    "covers_truth": ("CI covers truth", "KI dekker sann effekt"),
+    "analytic_std_error": ("Analytic std. error", "Analytisk std.feil"),
+    "event_time": ("Years since IPS start", "År siden IPS-oppstart"),
+    "group": ("Group", "Gruppe"),
+    "era": ("Period", "Periode"),
+    "step": ("Step", "Steg"),
+    "table": ("Register table", "Registertabell"),
+    "metric": ("Metric", "Nøkkeltall"),
+    "value": ("Value", "Verdi"),
+    "exact": ("Exact", "Eksakt"),
+    "published": ("Published", "Publisert"),
+    "weight": ("Weight", "Vekt"),
+    "type": ("Comparison", "Sammenligning"),
+    "n": ("N (persons)", "N (personer)"),
+    "n_obs": ("N (observations)", "N (observasjoner)"),
+    "n_units": ("N (units)", "N (enheter)"),
+    "n_persons": ("N (persons)", "N (personer)"),
+    "n_person_years": ("N (person-years)", "N (personår)"),
+    "n_treated": ("N (treated)", "N (behandlet)"),
+    "n_controls": ("N (controls)", "N (kontroller)"),
+    "n_total": ("N (total)", "N (totalt)"),
+    "rows_read": ("Rows read", "Rader lest"),
+    "rows_kept": ("Rows kept", "Rader beholdt"),
+    "rows_merged": ("Rows merged", "Rader slått sammen"),
+    "rows_quarantined": ("Rows quarantined", "Rader i karantene"),
+    "treated": ("Treated", "Behandlet"),
+    "controls": ("Controls", "Kontroller"),
+    "post": ("Post period", "Etterperiode"),
+    "pre": ("Pre period", "Førperiode"),
+    "municipality": ("Municipality", "Kommune"),
+    "person": ("Person", "Person"),
+}
+
 #: fidelity item number -> Norwegian short title (English titles come from ips_study.fidelity)
 FIDELITY_ITEMS_NO: dict[int, str] = {
     1: "Antall brukere per jobbspesialist",
@@ -171,7 +332,7 @@ def label(key: str, lang: str = "en", **fmt) -> str:
 
 
 def outcome_label(outcome: str, lang: str = "en") -> str:
-    """Axis label of an outcome (SPEC section 4 name); unknown names are returned as given."""
+    """Axis label of an outcome (name from data contract, section 4); unknown names are returned as given."""
     check_lang(lang)
     pair = OUTCOMES.get(outcome)
     return _pick(pair, lang) if pair else outcome
@@ -218,3 +379,92 @@ def group_label(group: str, lang: str = "en", treated_code: str | None = None) -
     elif era == "post":
         text += ", index date from IPS start" if lang == "en" else ", indeksdato etter IPS-oppstart"
     return text
+
+
+def _lookup(table: dict[str, tuple[str, str]], key: str, lang: str) -> str | None:
+    check_lang(lang)
+    pair = table.get(str(key))
+    return _pick(pair, lang) if pair else None
+
+
+def design_label(design: str, lang: str = "en") -> str:
+    """Name of a design (``Results.design``); unknown names are returned as given.
+
+    >>> design_label("finegray", "en")
+    'Fine–Gray'
+    """
+    return _lookup(DESIGNS, design, lang) or str(design)
+
+
+def inference_label(inference: str, lang: str = "en") -> str:
+    """Name of an inference method (``Results.inference``); unknown names as given.
+
+    >>> inference_label("placebo-t", "no")
+    'Placebo i rom, studentisert'
+    """
+    return _lookup(INFERENCES, inference, lang) or str(inference)
+
+
+#: covariates coded as 0/1 indicators: ``female_1`` and ``female[1]`` both mean ``female``
+BINARY_TERMS = ("female", "treated", "post", "exposed")
+#: categorical covariates: ``age_band_25-29``, ``C(age_band)[T.25-29]`` -> ``age_band[25-29]``
+FACTOR_TERMS = ("age_band", "calendar_year", "municipality", "era")
+
+
+def canonical_term(term: str) -> str:
+    """One spelling of a regression term whatever the design matrix builder wrote.
+
+    Dummies from ``pandas.get_dummies`` (``age_band_25-29``, ``female_1``) and patsy
+    (``C(age_band)[T.25-29]``) become ``age_band[25-29]`` and ``female``.
+
+    >>> [canonical_term(t) for t in ("female_1", "age_band_25-29", "C(age_band)[T.35+]", "exposed")]
+    ['female', 'age_band[25-29]', 'age_band[35+]', 'exposed']
+    """
+    t = str(term).strip()
+    m = re.fullmatch(r"C\((\w+)\)\[T\.(.+)\]", t)
+    if m:
+        t = f"{m.group(1)}[{m.group(2)}]"
+    for name in BINARY_TERMS:
+        if t in (f"{name}_1", f"{name}[1]", f"{name}[T.1]", f"{name}_True", f"{name}[True]"):
+            return name
+    for name in FACTOR_TERMS:
+        if t.startswith(name + "_") and len(t) > len(name) + 1:
+            return f"{name}[{t[len(name) + 1:]}]"
+    return t
+
+
+def term_label(term: str, lang: str = "en") -> str:
+    """Human label of a regression term (via :func:`canonical_term`); unknown terms are
+    returned with underscores as spaces and the first letter capitalised.
+
+    >>> term_label("age_band_25-29"), term_label("female_1", "no")
+    ('Age 25–29', 'Kvinne')
+    """
+    check_lang(lang)
+    t = canonical_term(term)
+    m = re.fullmatch(r"effect: (\w+)", t)
+    if m:  # a tornado row: the effect estimate on an outcome varied over its interval
+        name = outcome_label(m.group(1), lang)
+        return _pick(TERMS["effect"], lang).format(name[:1].lower() + name[1:])
+    m = re.fullmatch(r"(\w+)\[(.+)\]", t)
+    if m and m.group(1) in TERMS:
+        level = m.group(2).replace("-", "–")
+        return _pick(TERMS[m.group(1)], lang).format(level)
+    known = _lookup(TERMS, t, lang) or _lookup(OUTCOMES, t, lang)
+    if known:
+        return known
+    text = t.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def column_label(column: str, lang: str = "en") -> str:
+    """Header of a table column; unknown names with underscores as spaces, capitalised.
+
+    >>> column_label("std_error"), column_label("n_obs", "no")
+    ('Std. error', 'N (observasjoner)')
+    """
+    known = _lookup(COLUMNS, column, lang)
+    if known:
+        return known
+    text = str(column).replace("_", " ")
+    return text[:1].upper() + text[1:]

@@ -93,7 +93,7 @@ def plot_programme_metrics(metrics: pd.DataFrame, ax=None, *,
         Disclosure threshold.
     target : bool
         Shade the specialists' employment target (40-50 % of the active caseload in ordinary
-        work, SPEC section 6) when ``share_in_work`` is drawn.
+        work, data contract, section 6) when ``share_in_work`` is drawn.
     title : bool
 
     Returns

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import disclosure
 from ..designs.survival.km import plot_curves
-from .labels import group_label, label, outcome_label
+from .labels import group_label, inference_label, label, outcome_label, term_label
 from .style import BAND, check_lang, finish, format_number, new_axes, series_style
 
 
@@ -42,6 +42,95 @@ def safe_curves(curves: dict[str, pd.DataFrame], min_count: int = disclosure.MIN
         if len(cut):
             out[name] = cut
     return out
+
+
+def number_at_risk(results, times, min_count: int = disclosure.MIN_COUNT,
+                   risk_table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Persons at risk per group (rows) at each of ``times`` (columns), disclosure-safe.
+
+    Exact counts from ``risk_table`` (groups x times) or ``results.risk_table()`` where it
+    has these times (Kaplan–Meier: persons with entry < t <= exit; the same persons are at
+    risk for the cumulative incidence of either event, so the Kaplan–Meier table serves
+    both); otherwise, and at time 0, the risk set of the curve's first event time on or
+    after t (an approximation: censoring between event times is not seen). Counts below
+    ``min_count`` and times past a curve's end are missing (printed blank).
+
+    >>> import pandas as pd
+    >>> class R:  # a results object with curves only
+    ...     def curves(self):
+    ...         return {"treated": pd.DataFrame({"time": [1., 12., 30.], "n_risk": [50., 20., 3.]})}
+    >>> number_at_risk(R(), [0, 12, 24, 36]).loc["treated"].tolist()
+    [50.0, 20.0, nan, nan]
+    """
+    times = [float(t) for t in times]
+    table = risk_table.copy() if risk_table is not None else None
+    if table is None and hasattr(results, "risk_table"):
+        try:
+            table = results.risk_table()
+        except (TypeError, ValueError, AttributeError):
+            table = None
+    if table is not None:
+        table.columns = [float(c) for c in table.columns]
+    rows = {}
+    for name, c in results.curves().items():
+        t, n = c["time"].to_numpy(float), c["n_risk"].to_numpy(float)
+        vals = []
+        for x in times:
+            if table is not None and x > 0 and name in table.index and x in table.columns:
+                v = float(table.at[name, x])
+            else:
+                k = np.searchsorted(t, x, side="left")
+                v = float(n[k]) if k < len(t) else np.nan
+            vals.append(v if v >= min_count else np.nan)
+        rows[name] = vals
+    return pd.DataFrame.from_dict(rows, orient="index", columns=times)
+
+
+def add_number_at_risk(ax, results, *, lang: str = "en", min_count: int = disclosure.MIN_COUNT,
+                       treated_code: str | None = "1804", times=None,
+                       risk_table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Print the number-at-risk table under ``ax`` at its x ticks; returns the table drawn."""
+    if times is None:
+        lo, hi = ax.get_xlim()
+        times = [t for t in ax.get_xticks() if max(lo, 0) <= t <= hi]
+    table = number_at_risk(results, times, min_count, risk_table)
+    order = sorted(table.index, key=lambda k: (not str(k).startswith("treated"), str(k)))
+    sep = "\u2009" if lang == "no" else ","
+    # rows sit below the x label, at fixed distances in points (independent of figure size)
+    ax.annotate(label("number_at_risk", lang), xy=(0, 0), xycoords="axes fraction",
+                xytext=(0, -42), textcoords="offset points", ha="left", va="top",
+                fontsize=7, fontweight="bold")
+    for i, name in enumerate(order):
+        y = -42 - 10 * (i + 1)
+        ax.annotate(group_label(name, lang, treated_code), xy=(0, 0), xycoords="axes fraction",
+                    xytext=(-4, y), textcoords="offset points", ha="right", va="top", fontsize=7)
+        for t, v in zip(table.columns, table.loc[name]):
+            text = f"{int(v):,}".replace(",", sep) if np.isfinite(v) else ""
+            ax.annotate(text, xy=(t, 0), xycoords=("data", "axes fraction"), xytext=(0, y),
+                        textcoords="offset points", ha="center", va="top", fontsize=7)
+    return table.loc[order]
+
+
+def _yearly_ticks(ax) -> None:
+    """Month axes ticked every 12 months (the Kaplan–Meier risk table's own times)."""
+    from matplotlib.ticker import MultipleLocator
+
+    lo, hi = ax.get_xlim()
+    ax.xaxis.set_major_locator(MultipleLocator(12 if hi - lo <= 120 else 24))
+
+
+def _finish_curves(ax, results, title, ylabel, legend_loc, *, lang, min_count, treated_code,
+                   at_risk, risk_table):
+    """Labels, the band's method in the legend title, yearly ticks and the risk table."""
+    finish(ax, lang=lang, title=title, xlabel=label("months_since_index", lang), ylabel=ylabel,
+           legend_loc=legend_loc,
+           legend_title=label("ci_pointwise_method", lang, level=results.level,
+                              method=inference_label(results.inference, lang)))
+    _yearly_ticks(ax)
+    if at_risk:
+        add_number_at_risk(ax, results, lang=lang, min_count=min_count, treated_code=treated_code,
+                           risk_table=risk_table)
+    return ax
 
 
 def _draw(res, ax, lang: str, min_count: int, treated_code: str | None, cumulative: bool):
@@ -68,7 +157,8 @@ def _draw(res, ax, lang: str, min_count: int, treated_code: str | None, cumulati
 
 
 def plot_km(results, ax=None, *, lang: str = "en", min_count: int = disclosure.MIN_COUNT,
-            treated_code: str | None = "1804", title: bool = True):
+            treated_code: str | None = "1804", title: bool = True, at_risk: bool = True,
+            risk_table: pd.DataFrame | None = None):
     """Kaplan–Meier curves per group (Bodø / controls x index era) with pointwise bands.
 
     Parameters
@@ -83,6 +173,10 @@ def plot_km(results, ax=None, *, lang: str = "en", min_count: int = disclosure.M
         Names the treated group.
     title : bool
         Title with the log-rank p-value.
+    at_risk : bool
+        Number-at-risk table under the plot (:func:`add_number_at_risk`).
+    risk_table : DataFrame, optional
+        Exact numbers at risk (groups x months); default ``results.risk_table()``.
 
     Returns
     -------
@@ -93,24 +187,25 @@ def plot_km(results, ax=None, *, lang: str = "en", min_count: int = disclosure.M
     event = outcome_label(results.outcome, lang)
     p = results.logrank()["p_value"]
     text = f"{label('kaplan_meier', lang)}: log-rank p = {format_number(p, lang)}"
-    finish(ax, lang=lang, title=text if title else None,
-           xlabel=label("months_since_index", lang),
-           ylabel=f"{label('free_of', lang)} {event}", legend_loc="lower left",
-           legend_title=label("ci_pointwise", lang, level=results.level))
-    return ax
+    return _finish_curves(ax, results, text if title else None,
+                          f"{label('free_of', lang)} {event}", "lower left", lang=lang,
+                          min_count=min_count, treated_code=treated_code, at_risk=at_risk,
+                          risk_table=risk_table)
 
 
 def plot_cumulative_incidence(results, ax=None, *, lang: str = "en",
                               min_count: int = disclosure.MIN_COUNT,
-                              treated_code: str | None = "1804", title: bool = True):
+                              treated_code: str | None = "1804", title: bool = True,
+                              at_risk: bool = True, risk_table: pd.DataFrame | None = None):
     """Aalen–Johansen cumulative incidence per group, the other event competing.
 
     Parameters
     ----------
     results : CumincResults
         From ``ips_study.designs.survival.fit_cuminc_panel``.
-    ax, lang, min_count, treated_code, title :
-        As :func:`plot_km` (title with Gray's test p-value).
+    ax, lang, min_count, treated_code, title, at_risk, risk_table :
+        As :func:`plot_km` (title with Gray's test p-value). Pass the Kaplan–Meier
+        ``risk_table()`` of the same panel for exact numbers at risk.
 
     Returns
     -------
@@ -123,13 +218,11 @@ def plot_cumulative_incidence(results, ax=None, *, lang: str = "en",
     ax.set_ylim(0, min(1.0, top * 1.15 + 0.02))
     event = outcome_label(results.outcome, lang)
     p = results.gray()["p_value"]
-    finish(ax, lang=lang,
-           title=(f"{label('cumulative_incidence', lang)}: Gray p = {format_number(p, lang)}"
-                  if title else None),
-           xlabel=label("months_since_index", lang),
-           ylabel=f"{label('cumulative_incidence', lang)}: {event}", legend_loc="upper left",
-           legend_title=label("ci_pointwise", lang, level=results.level))
-    return ax
+    text = f"{label('cumulative_incidence', lang)}: Gray p = {format_number(p, lang)}"
+    return _finish_curves(ax, results, text if title else None,
+                          f"{label('cumulative_incidence', lang)}: {event}", "upper left",
+                          lang=lang, min_count=min_count, treated_code=treated_code,
+                          at_risk=at_risk, risk_table=risk_table)
 
 
 def plot_schoenfeld(results, term: str | None = None, ax=None, *, lang: str = "en",
@@ -186,7 +279,7 @@ def plot_schoenfeld(results, term: str | None = None, ax=None, *, lang: str = "e
     p = float(zph.table.loc[term, "p"])
     xlabel = "1 − KM(t−)" if zph.transform == "km" else _label("months_since_index", lang)
     finish(ax, lang=lang,
-           title=(f"{_label('schoenfeld_title', lang)}: {term} (p = {format_number(p, lang)})"
-                  if title else None),
-           xlabel=xlabel, ylabel=f"β(t): {term}", legend_loc="below")
+           title=(f"{_label('schoenfeld_title', lang)}: {term_label(term, lang)} "
+                  f"(p = {format_number(p, lang)})" if title else None),
+           xlabel=xlabel, ylabel=f"β(t): {term_label(term, lang)}", legend_loc="below")
     return ax

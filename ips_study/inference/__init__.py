@@ -42,6 +42,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ips_study.config import StudyConfig
+
+#: seed of every random draw in inference (wild bootstrap weights, random placebo
+#: assignments) when the call gives none: the study configuration's default, read here once
+DEFAULT_SEED: int = StudyConfig.seed
+
 #: inference name -> "module:function"
 METHODS: dict[str, str] = {
     "cluster": "ips_study.inference.cluster:cluster_inference",
@@ -97,7 +103,21 @@ def infer(fit, method: str, contrasts: pd.DataFrame, *, level: float = 0.95,
     level : float
         Confidence level of the stored interval.
     """
-    return get_method(method)(fit, contrasts, level=level, **options)
+    fn = get_method(method)
+    valid = method_options(method)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ValueError(f"inference {method!r} has no option {unknown[0]!r}; valid options: "
+                         f"{', '.join(valid) or 'none'}")
+    return fn(fit, contrasts, level=level, **options)
+
+
+def method_options(method: str) -> list[str]:
+    """Keyword options an inference method accepts (besides ``level``)."""
+    import inspect
+
+    params = inspect.signature(get_method(method)).parameters.values()
+    return [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name != "level"]
 
 
 # -- helpers shared by the rank-based methods ---------------------------------------------------

@@ -40,6 +40,7 @@ import pandas as pd
 from ips_study.designs.twfe import Demeaner
 
 from . import InferenceOutput, rank_table
+from .assignments import several_treated, several_treated_inference
 
 
 def _controls_piece(fit):
@@ -163,15 +164,22 @@ def rmspe_ratios(fit) -> pd.Series:
 
 
 def placebo_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
-                      rmspe: bool = True) -> InferenceOutput:
+                      rmspe: bool = True, reps: int | None = None,
+                      seed: int | None = None) -> InferenceOutput:
     """Placebo-in-space p-values and intervals; adds the RMSPE-ratio p-value in extras.
 
     Parameters
     ----------
     fit : TwfeFit
     contrasts : DataFrame (terms x treatment columns)
-    rmspe : also compute the RMSPE-ratio p-value (``extras["rmspe_p_value"]``)
+    rmspe : also compute the RMSPE-ratio p-value (``extras["rmspe_p_value"]``; one
+        treated unit only)
+    reps, seed : placebo assignments drawn when there are several treated units
+        (:mod:`.assignments`); unused with one treated unit (every control is used)
     """
+    if several_treated(fit):
+        return several_treated_inference(fit, contrasts, method="placebo", level=level,
+                                         reps=reps, seed=seed)
     est_all, codes = placebo_estimates(fit)
     identified = np.isfinite(est_all).all(axis=1)
     dropped = int((~identified).sum())

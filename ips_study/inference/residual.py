@@ -84,9 +84,18 @@ def residual_draws(fit) -> tuple[np.ndarray, np.ndarray]:
     return e @ ddw @ bread.T, controls
 
 
-def conley_taber_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95
+def conley_taber_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
+                           reps: int | None = None, seed: int | None = None
                            ) -> InferenceOutput:
-    """Conley-Taber (2011) p-values and intervals for each contrast."""
+    """Conley-Taber (2011) p-values and intervals for each contrast.
+
+    ``reps``/``seed``: placebo assignments with several treated units (:mod:`.assignments`).
+    """
+    if len(fit.treated_units) > 1:
+        from .assignments import several_treated_inference
+
+        return several_treated_inference(fit, contrasts, method="conley-taber", level=level,
+                                         reps=reps, seed=seed)
     W, codes = residual_draws(fit)
     L = contrasts.reindex(columns=fit.terms, fill_value=0.0).to_numpy(dtype=float)
     draws = W @ L.T
@@ -129,12 +138,19 @@ def variance_function(w2: np.ndarray, inv_m: np.ndarray, *, fgls: bool = False,
 
 
 def ferman_pinto_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
-                           fgls: bool = True) -> InferenceOutput:
+                           fgls: bool = True, reps: int | None = None,
+                           seed: int | None = None) -> InferenceOutput:
     """Ferman-Pinto (2019) heteroskedasticity-corrected Conley-Taber inference.
 
     ``fgls`` fits the variance function by feasible GLS (default) instead of OLS
-    (``fgls=False``, the plain version); see :func:`variance_function`.
+    (``fgls=False``, the plain version); see :func:`variance_function`. ``reps``/``seed``:
+    placebo assignments with several treated units (:mod:`.assignments`).
     """
+    if len(fit.treated_units) > 1:
+        from .assignments import several_treated_inference
+
+        return several_treated_inference(fit, contrasts, method="ferman-pinto", level=level,
+                                         reps=reps, seed=seed, fgls=fgls)
     W, codes = residual_draws(fit)
     L = contrasts.reindex(columns=fit.terms, fill_value=0.0).to_numpy(dtype=float)
     raw = W @ L.T

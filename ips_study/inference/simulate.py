@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.config import StudyConfig
+from ips_study.inference import DEFAULT_SEED
 
 ALL_METHODS = ("cluster", "wild", "placebo", "rmspe", "placebo-t", "conley-taber",
                "ferman-pinto")
@@ -163,7 +164,7 @@ def _read_checkpoint(path) -> dict[int, dict]:
     return done
 
 
-def simulate(dgp: Callable = municipality_dgp, *, reps: int = 500, seed: int = 20130101,
+def simulate(dgp: Callable = municipality_dgp, *, reps: int = 500, seed: int = DEFAULT_SEED,
              methods: Sequence[str] = ALL_METHODS, config: StudyConfig | None = None,
              fit_options: dict | None = None, wild_options: dict | None = None,
              dgp_options: dict | None = None, progress: bool = False,

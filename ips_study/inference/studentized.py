@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from . import InferenceOutput, rank_table
+from .assignments import several_treated, several_treated_inference
 from .randomization import _controls_piece, placebo_estimates
 from .residual import has_persons, variance_function
 
@@ -120,7 +121,9 @@ def placebo_within_variances(fit, codes, L) -> np.ndarray:
 
 
 def studentized_placebo_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
-                                  variance: str = "auto", fgls: bool = True) -> InferenceOutput:
+                                  variance: str = "auto", fgls: bool = True,
+                                  reps: int | None = None,
+                                  seed: int | None = None) -> InferenceOutput:
     """Placebo-in-space ranks of studentised estimates (Ferman & Pinto 2019 rescaling).
 
     Parameters
@@ -130,9 +133,16 @@ def studentized_placebo_inference(fit, contrasts: pd.DataFrame, *, level: float 
     variance : ``"auto"``, ``"within"`` (person-level sampling variance inside each unit) or
         ``"size"`` (``A + B/M`` fitted on the controls); see the module docstring.
     fgls : estimate ``A`` (and ``B``) by feasible GLS (default) rather than unweighted.
+    reps, seed : placebo assignments with several treated units (:mod:`.assignments`)
     """
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
+    if several_treated(fit):
+        if variance == "within":
+            raise ValueError("placebo-t variance='within' needs one treated unit; with several "
+                             "use variance='size' (the default)")
+        return several_treated_inference(fit, contrasts, method="placebo-t", level=level,
+                                         reps=reps, seed=seed, fgls=fgls)
     persons = has_persons(fit)
     if variance == "auto":
         # the size model was nominal at both levels in the 500-replication generator run;

@@ -36,7 +36,7 @@ from scipy.linalg import null_space
 
 from ips_study.designs.twfe import cluster_scores
 
-from . import InferenceOutput, contrast_matrix
+from . import DEFAULT_SEED, InferenceOutput, contrast_matrix
 
 WEIGHTS = ("rademacher", "webb")
 
@@ -116,7 +116,7 @@ def _bound(wc, est, se, V, alpha, side) -> float:
 
 
 def wild_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
-                   weights: str = "webb", reps: int = 9999, seed: int = 20130101,
+                   weights: str = "webb", reps: int = 9999, seed: int | None = None,
                    small_sample: str | None = None, interval: bool = True) -> InferenceOutput:
     """WCR p-values and test-inversion intervals for each contrast.
 
@@ -124,7 +124,7 @@ def wild_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
     ----------
     weights : ``"webb"`` (default; better with few clusters) or ``"rademacher"``
     reps : bootstrap replications
-    seed : seed of the weight draws (the same draws are used for every contrast and
+    seed : seed of the weight draws (default :data:`ips_study.inference.DEFAULT_SEED`) (the same draws are used for every contrast and
         every ``theta0`` of the inversion)
     interval : compute test-inversion intervals (set False to get p-values only)
     """
@@ -135,6 +135,7 @@ def wild_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
     G = fit.n_units
     factor = fit.crv_factor(small_sample)
     V = fit.vcov_cluster(small_sample)
+    seed = DEFAULT_SEED if seed is None else seed
     rng = np.random.default_rng(seed)
     Vw = draw_weights(weights, G, reps, rng)
     alpha = 1 - level

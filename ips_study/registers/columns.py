@@ -42,15 +42,20 @@ import pyarrow.compute as pc
 from .blocks import BLOCK_ROWS, counts
 from .dates import parse_date_strings
 from .report import REASONS
-from .schema import Column
+from .schema import DATE_BOUNDS, Column
 from .spells import _NAT
 
 R = {name: i + 1 for i, name in enumerate(REASONS)}  # reason code -> small int
 _BLOCK = BLOCK_ROWS  # rows per step in table-sized loops (see .blocks)
 #: integer type of text codes (``Coded.codes``): half the memory of int64
 CODE = np.int32
-MIN_DAY = int(np.datetime64("1880-01-01", "D").astype(np.int64))
-MAX_DAY = int(np.datetime64("2100-12-31", "D").astype(np.int64))
+MIN_DAY = int(np.datetime64(DATE_BOUNDS[0], "D").astype(np.int64))
+MAX_DAY = int(np.datetime64(DATE_BOUNDS[1], "D").astype(np.int64))
+#: largest integer a float64 holds exactly: an integer column beyond it cannot be read back
+#: (``99999999999999999999`` would wrap to -9223372036854775808 as int64)
+MAX_EXACT_INT = 2.0**53
+#: control characters that have no place in an id or text value (a tab, line break, NUL ...)
+_CONTROL = "[\\x00-\\x1f\\x7f]"
 
 #: County numbers (fylkesnummer) that have existed, incl. Svalbard/Jan Mayen and the reforms
 #: of 2018, 2020 and 2024; the first two digits of a municipality code must be one of them.
@@ -300,7 +305,8 @@ def parse_column(arr, col: Column, *, end: bool = False, decimal_comma: bool = F
         pos = 0
         for ch in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
             # chunk by chunk into one array: no table-sized intermediate; null -> NaN (missing)
-            f = pc.cast(ch, pa.float64())
+            # unsafe: an int64 beyond 2**53 becomes the nearest double (then out_of_range)
+            f = pc.cast(ch, pa.float64(), safe=False)
             if f.null_count:
                 f = pc.fill_null(f, float("nan"))
             vals[pos:pos + len(f)] = f.to_numpy(zero_copy_only=False)
@@ -313,7 +319,7 @@ def parse_column(arr, col: Column, *, end: bool = False, decimal_comma: bool = F
     missing = text.codes < 0
     n = len(missing)
     if kind in ("id", "str"):
-        return Parsed(text, _missing_reason(n, missing, col), n_present=int(n - missing.sum()))
+        return _plain_text(text, missing, col)
     if kind == "code":
         return _code(text, missing, col)
     if kind == "municipality":
@@ -323,6 +329,22 @@ def parse_column(arr, col: Column, *, end: bool = False, decimal_comma: bool = F
     if kind in ("float", "int"):
         return _string_number(text, missing, col, decimal_comma)
     raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _plain_text(text: Coded, missing: np.ndarray, col: Column) -> Parsed:
+    """Ids and free text: any value is fine except one holding a control character.
+
+    A person id with a line break in it (a quoted CSV field spanning two lines) would be kept
+    as a different id, and that person's rows elsewhere would all be ``unknown_person``.
+    """
+    reason = _missing_reason(len(missing), missing, col)
+    uniq = text.arrow if text.arrow is not None else pa.array(list(text.uniques), pa.string())
+    if len(uniq):
+        bad_u = pc.match_substring_regex(uniq, _CONTROL).to_numpy(zero_copy_only=False).astype(bool)
+        if bad_u.any():
+            bad = np.append(bad_u, False)[text.codes]
+            reason[bad & (reason == 0)] = R["control_character"]
+    return Parsed(text, reason, n_present=int(len(missing) - missing.sum()))
 
 
 def _code(text: Coded, missing: np.ndarray, col: Column) -> Parsed:
@@ -449,6 +471,8 @@ def _check_number(vals, bad, col, notes, missing=None) -> Parsed:
         r[bd & (r == 0)] = R["unparseable_number"]
         ok = ~m & ~bd
         out = ok & ~np.isfinite(v)
+        if col.kind == "int":
+            out |= ok & (np.abs(v) > MAX_EXACT_INT)
         if col.low is not None:
             out |= ok & (v < col.low)
         if col.high is not None:

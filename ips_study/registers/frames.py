@@ -83,5 +83,10 @@ def take_rows(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
             parts.append(plain(col.chunks[k].take(pa.array(local, pa.int64()))))
         value_type = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
         arr = pa.chunked_array(parts, value_type) if parts else pa.chunked_array([], value_type)
-        out[name] = arr.to_pandas()
+        try:
+            out[name] = arr.to_pandas()
+        except (ValueError, OverflowError, pa.ArrowException):
+            # a date past year 9999 (Parquet date32 holds ±5.8 million years) has no Python or
+            # pandas value: write it as Arrow prints it
+            out[name] = arr.cast(pa.string()).to_pandas()
     return pd.DataFrame(out)

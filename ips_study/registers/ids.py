@@ -58,16 +58,29 @@ class KnownIds:
         #: how :meth:`contains` decides for ids of the persons' width
         self.method = "binary search" if self._sorted is not None else "hash"
 
-    def contains(self, values: pa.Array) -> np.ndarray:
-        """Boolean array: which of ``values`` (Arrow strings) are known ids."""
+    #: birth and death day numbers of each id, in the order of ``ids`` (set by the loader)
+    birth: np.ndarray | None = None
+    death: np.ndarray | None = None
+
+    def index(self, values: pa.Array) -> np.ndarray:
+        """Position of each of ``values`` among the known ids (``-1``: unknown).
+
+        >>> KnownIds(pa.array(["p01", "p02"])).index(pa.array(["p02", "p09"])).tolist()
+        [1, -1]
+        """
         values = values.cast(pa.string())
-        if not len(values):  # nothing to look up: skip building the hash set
-            return np.zeros(0, bool)
+        if not len(values):
+            return np.zeros(0, np.int64)
         if self._sorted is not None:
             query = fixed_width(values)
             if query is not None:
-                if query.dtype != self._sorted.dtype:  # other byte width: no id can match
-                    return np.zeros(len(query), bool)
+                if query.dtype != self._sorted.dtype:
+                    return np.full(len(query), -1, np.int64)
                 pos = np.minimum(np.searchsorted(self._sorted, query), len(self._sorted) - 1)
-                return self._sorted[pos] == query
-        return pc.is_in(values, value_set=self.arrow).to_numpy(zero_copy_only=False).astype(bool)
+                return np.where(self._sorted[pos] == query, pos, -1).astype(np.int64)
+        found = pc.index_in(values, value_set=self.arrow)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def contains(self, values: pa.Array) -> np.ndarray:
+        """Boolean array: which of ``values`` (Arrow strings) are known ids."""
+        return self.index(values) >= 0

@@ -109,12 +109,26 @@ def split_by_person(src, dst, n_parts: int, *, batch_rows: int = 1_000_000) -> l
 
 
 def iter_partitions(parts: list[Path], *, quarantine_dir=None, as_of=None) -> Iterator[RegisterSet]:
-    """Validate and yield each partition (one in memory at a time)."""
-    from .validate import read_registers
+    """Validate and yield each partition (one in memory at a time).
 
+    A partition may hold no person or have every row of a small table quarantined; the
+    delivery-level fatal conditions (:func:`.validate.delivery_errors`) are checked on the
+    summed counts after the last partition, raising :class:`RegisterError` then.
+    """
+    from .validate import _registers, _run, delivery_errors
+
+    reports = []
     for k, part in enumerate(parts):
         q = None if quarantine_dir is None else Path(quarantine_dir) / part.name
-        yield read_registers(part, quarantine_dir=q, as_of=as_of)
+        rs = _registers(*_run(part, q, as_of, whole=False), part)
+        reports.append(rs.report)
+        yield rs
+    if reports:
+        combined = combine_reports(reports)
+        errors = delivery_errors(combined)
+        if errors:
+            combined.errors.extend(errors)
+            raise RegisterError(errors[0], report=combined)
 
 
 def combine_reports(reports: list[ValidationReport]) -> ValidationReport:

@@ -55,13 +55,20 @@ class RawTable:
 
 
 def find_table_files(path: Path, tables) -> dict[str, Path]:
-    """Map table name to its file in ``path``; two files for one table is fatal."""
+    """Map table name to its file in ``path``; two files for one table is fatal.
+
+    A file belongs to a table when the part of its name before the first dot is the table
+    name in any letter case (``persons.csv``, ``PERSONS.CSV``, ``Persons.parquet``, and also
+    ``persons.csv.bak`` or ``persons.xlsx``): several such files leave it open which one is
+    the delivery, so the error names them all rather than silently picking one.
+    """
+    entries = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
     found: dict[str, Path] = {}
     for name in tables:
-        hits = [path / f"{name}{s}" for s in SUFFIXES if (path / f"{name}{s}").is_file()]
+        hits = [p for p in entries if p.name.split(".", 1)[0].lower() == name and "." in p.name]
         if len(hits) > 1:
-            raise RegisterError(f"{path}: table {name!r} is delivered twice ({', '.join(h.name for h in hits)});"
-                                " keep one file per table")
+            raise RegisterError(f"{path}: table {name!r} is delivered in {len(hits)} files"
+                                f" ({', '.join(h.name for h in hits)}); keep one file per table")
         if hits:
             found[name] = hits[0]
     return found
@@ -87,7 +94,7 @@ def read_file(file: Path) -> RawTable:
     except Exception as exc:  # any reader failure means the file is unreadable: fatal
         raise RegisterError(f"{file.name}, line 1: cannot read file:"
                             f" {type(exc).__name__}: {_safe(str(exc))}") from exc
-    data = data.rename_columns([str(c).strip() for c in data.column_names])
+    data = data.rename_columns([clean_name(str(c)) for c in data.column_names])
     return RawTable(file, data, np.arange(1, data.num_rows + 1, dtype=np.int64), typed=True)
 
 
@@ -111,6 +118,35 @@ def _read_parquet(file: Path) -> pa.Table:
     text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=text))
     return ds.dataset(file, format=fmt).to_table(memory_pool=READ_POOL)
+
+
+def clean_name(name: str) -> str:
+    """A header name without surrounding spaces or quotes (`` "person_id" `` -> ``person_id``).
+
+    A space before an opening quote makes the CSV module keep the quotes as part of the
+    name; they are never part of a column name.
+    """
+    name = name.strip()
+    while len(name) >= 2 and name[0] == name[-1] and name[0] in "\"'":
+        name = name[1:-1].strip()
+    return name
+
+
+#: What a column name may look like when it is shown in a message: letters, underscores and
+#: spaces, no digits. A header line that is really a data row (header missing) then shows no
+#: person id, date or number; the names of the schema are shown whatever they look like.
+_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z_ ]{0,39}")
+
+
+def shown_names(names, known=()) -> str:
+    """Header names for a message, each one that may be row content replaced by its position.
+
+    >>> shown_names(["person_id", "0000012345", "1985-11-25"])
+    "'person_id', <field 2>, <field 3>"
+    """
+    known = set(known)
+    return ", ".join(repr(n) if n in known or _NAME_LIKE.fullmatch(n) else f"<field {i}>"
+                     for i, n in enumerate(names, 1))
 
 
 def _safe(msg: str) -> str:
@@ -144,11 +180,29 @@ def _sniff(file: Path) -> tuple[str, str, bool, list[str]]:
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
         delimiter = ","
-    names = next(csv.reader(io.StringIO(text), delimiter=delimiter))
-    names = [n.strip() for n in names]
+    names = [clean_name(n) for n in next(csv.reader(io.StringIO(text), delimiter=delimiter))]
     if not any(names):
         raise RegisterError(f"{file.name}, line 1: header line is empty")
     return encoding, delimiter, bom, names
+
+
+def _shift_for_line_breaks(table: pa.Table, line: np.ndarray) -> np.ndarray:
+    """Physical lines when quoted fields span several lines.
+
+    A quoted value holding a line break occupies more than one physical line, so every later
+    row starts further down the file. Such values are quarantined (``control_character``);
+    this keeps the line numbers of all other rows right.
+    """
+    import pyarrow.compute as pc
+
+    extra = np.zeros(table.num_rows, np.int64)
+    for col in table.columns:
+        if pc.any(pc.match_substring(col, "\n")).as_py():
+            n = pc.count_substring(col, "\n")
+            extra += pc.fill_null(n, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if not extra.any():
+        return line
+    return line + np.concatenate([[0], np.cumsum(extra)[:-1]])
 
 
 def _read_csv(file: Path) -> RawTable:
@@ -159,6 +213,8 @@ def _read_csv(file: Path) -> RawTable:
     if delimiter == ";":
         notes["semicolon_delimited"] = 1
 
+    block = 1 << 20  # Arrow's default block size
+
     def attempt(enc: str, threads: bool):
         bad: list[tuple[int | None, str]] = []
 
@@ -168,7 +224,7 @@ def _read_csv(file: Path) -> RawTable:
 
         table = pacsv.read_csv(
             file,
-            read_options=pacsv.ReadOptions(encoding=enc, use_threads=threads, skip_rows=1,
+            read_options=pacsv.ReadOptions(encoding=enc, use_threads=threads, skip_rows=1, block_size=block,
                                            column_names=[f"c{i}" for i in range(len(names))]),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False,
                                              invalid_row_handler=handler),
@@ -182,7 +238,11 @@ def _read_csv(file: Path) -> RawTable:
         try:
             table, bad = attempt(encoding, True)
         except pa.ArrowInvalid as exc:
-            if encoding == "utf8" and "utf8" in str(exc).lower():
+            if "straddl" in str(exc):
+                # one field longer than a block (a 10 MB value): read the file as one block
+                block = int(min(max(file.stat().st_size + 1, block), 2**31 - 1))
+                table, bad = attempt(encoding, True)
+            elif encoding == "utf8" and "utf8" in str(exc).lower():
                 encoding = "cp1252"
                 table, bad = attempt(encoding, True)
             else:
@@ -199,6 +259,7 @@ def _read_csv(file: Path) -> RawTable:
     total = table.num_rows + len(bad)
     all_lines = np.arange(2, total + 2, dtype=np.int64)
     line = all_lines[~np.isin(all_lines, bad_lines)] if bad else all_lines
+    line = _shift_for_line_breaks(table, line)
     # a blank line parses as a row of empty strings (or as a one-field malformed row)
     malformed = [(int(n), t) for n, t in bad if t.strip(delimiter + " \r\n")]
     n_blank_bad = len(bad) - len(malformed)

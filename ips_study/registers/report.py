@@ -27,20 +27,27 @@ from typing import Any
 
 import pandas as pd
 
-#: The fixed vocabulary of quarantine reason codes, in the order checks are applied.
+#: The fixed vocabulary of quarantine reason codes. The first twelve are in the order checks are
+#: applied; the last three were added later (at the end, so that the stored codes keep their
+#: numbers): ``control_character`` is a column check, ``before_birth`` and ``after_death`` follow
+#: ``unknown_person``.
 REASONS: dict[str, str] = {
     "malformed_row": "CSV line with the wrong number of fields",
     "missing_value": "empty value in a column that must not be empty",
     "unparseable_date": "date that is neither ISO YYYY-MM-DD nor FD-Trygd YYYYMM",
     "unparseable_number": "number column holding text (or a fraction in an integer column)",
     "unknown_code": "code outside the allowed values (benefit, sex, municipality, diagnosis ...)",
-    "out_of_range": "number or date outside its valid range (fte 0-100, grade 0-100, year 1880-2100 ...)",
+    "out_of_range": "number or date outside its plausible range (fte 0-100, monthly wage up to 2 million NOK,"
+                    " year 1880-2100 ...; bounds and their sources in the schema)",
     "future_date": "event date after the as-of date of the delivery",
     "end_before_start": "spell whose end date is before its start date",
     "death_before_birth": "person whose death date is before the birth date",
     "duplicate_key": "conflicting rows for one key (e.g. two different rows for one person_id)",
     "unknown_person": "row for a person_id not among the kept persons",
     "overlapping_residence": "residence spells of one person starting the same day in different municipalities",
+    "control_character": "text holding a line break or another control character (a quoted field spanning lines)",
+    "before_birth": "spell or event starting before the person's birth date",
+    "after_death": "spell or event starting after the person's death date",
 }
 
 #: Notes: repairs and reading facts counted in the report (rows stay kept).
@@ -56,6 +63,7 @@ NOTES: dict[str, str] = {
     "decimal_comma": "numbers written with a decimal comma",
     "yyyymm_dates": "FD-Trygd YYYYMM dates read as first (start) or last (end) day of month",
     "header_only": "file has a header but no data rows",
+    "ended_at_death": "spell open or ending after the person's death: ended on the death date",
     "nullable_column_absent": "optional (nullable) column not delivered: filled with empty values",
     "exact_duplicates_merged": "rows identical in every schema column folded into one (counted as merged)",
 }

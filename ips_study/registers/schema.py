@@ -1,6 +1,6 @@
 """The register data contract: every table, column, type and allowed value in one place.
 
-Tables (SPEC section 2), with their Norwegian sources:
+Tables (data contract, section 2), with their Norwegian sources:
 
 ``persons``
     Population register (Folkeregisteret via SSB): one row per person.
@@ -59,7 +59,9 @@ class Column:
 
     ``kind`` is one of :data:`KINDS`; ``allowed`` lists the valid codes of a ``code`` column;
     ``aliases`` maps accepted source codes to the canonical code (``"2" -> "F"``);
-    ``low``/``high`` bound numeric values; ``nullable`` says an empty value is valid.
+    ``low``/``high`` bound numeric values (plausibility bounds, :data:`bound_source` says
+    why); ``nullable`` says an empty value is valid. Dates of every column lie in
+    1880-01-01 .. 2100-12-31 (:data:`DATE_BOUNDS`).
     """
 
     name: str
@@ -72,6 +74,8 @@ class Column:
     description: str = ""
     #: dates that may lie after the delivery's as-of date (planned ends, announced reforms)
     future_ok: bool = False
+    #: where ``low``/``high`` come from (a definition, a published statistic or a judgement)
+    bound_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,20 @@ class Table:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+
+#: Date plausibility bounds of every date column and their source.
+DATE_BOUNDS = ("1880-01-01", "2100-12-31")
+DATE_BOUNDS_SOURCE = ("no person alive in a register since 1967 (Folkeregisteret on computer) was born"
+                      " before 1880; no planned end or reform is announced beyond 2100")
+#: Monthly wage ceiling (NOK). SSB's earnings statistics (Lønnsstatistikk, table 11418) put
+#: average monthly earnings near 56,000 NOK in 2023 and the top percentile far below one
+#: million; 2 million per month is a judgement well above any real monthly wage, so that a
+#: value beyond it is a unit error (øre, a yearly sum) or a corrupt value, never a real wage.
+WAGE_HIGH = 2_000_000.0
+_WAGE_SOURCE = ("judgement: 35x SSB average monthly earnings (Lønnsstatistikk, table 11418, about 56,000 NOK in"
+                " 2023); above it the value is in øre, a yearly sum or corrupt")
+_PERCENT_SOURCE = "definition: a percentage of a full position or of a full benefit (0-100)"
+_WEEK_HOURS_SOURCE = "definition: a week has 168 hours"
 
 _pid = Column("person_id", "id", description="pseudonymised person identifier (løpenummer)")
 
@@ -139,7 +157,7 @@ TABLES: dict[str, Table] = {
                 Column("benefit", "code", allowed=BENEFITS),
                 Column("start_date", "date"),
                 Column("end_date", "date", nullable=True, future_ok=True),
-                Column("grade", "float", nullable=True, low=0, high=100,
+                Column("grade", "float", nullable=True, low=0, high=100, bound_source=_PERCENT_SOURCE,
                        description="benefit grade in percent (ytelsesgrad / uføregrad)"),
             ),
             spell=("start_date", "end_date"),
@@ -153,8 +171,10 @@ TABLES: dict[str, Table] = {
                 Column("employer_id", "str"),
                 Column("start_date", "date"),
                 Column("end_date", "date", nullable=True, future_ok=True),
-                Column("fte", "float", low=0, high=100, description="position percentage (stillingsprosent)"),
-                Column("monthly_wage", "float", low=0, description="monthly wage, NOK (månedslønn)"),
+                Column("fte", "float", low=0, high=100, bound_source=_PERCENT_SOURCE,
+                       description="position percentage (stillingsprosent)"),
+                Column("monthly_wage", "float", low=0, high=WAGE_HIGH, bound_source=_WAGE_SOURCE,
+                       description="monthly wage, NOK (månedslønn)"),
             ),
             spell=("start_date", "end_date"),
             merge_keys=("employer_id", "fte", "monthly_wage"),
@@ -193,9 +213,11 @@ TABLES: dict[str, Table] = {
             (
                 Column("specialist_id", "str"),
                 Column("week_start", "date"),
-                Column("employer_meetings", "int", low=0),
-                Column("hours_worked", "float", low=0, high=168),
-                Column("hours_in_community", "float", low=0, high=168),
+                Column("employer_meetings", "int", low=0, high=168,
+                       bound_source="judgement: at most one meeting per hour of the week (168); the IPS"
+                                    " fidelity scale (Becker et al.) expects about 6 contacts a week"),
+                Column("hours_worked", "float", low=0, high=168, bound_source=_WEEK_HOURS_SOURCE),
+                Column("hours_in_community", "float", low=0, high=168, bound_source=_WEEK_HOURS_SOURCE),
             ),
             required=False,
             unique=("specialist_id", "week_start"),
@@ -208,7 +230,8 @@ TABLES: dict[str, Table] = {
                 Column("municipality", "municipality"),
                 Column("name", "str"),
                 Column("county", "str"),
-                Column("centrality", "int", low=1, high=6),
+                Column("centrality", "int", low=1, high=6,
+                       bound_source="definition: SSB's centrality index (sentralitetsindeks) has classes 1-6"),
                 Column("ips_start", "date", nullable=True, future_ok=True),
             ),
             unique=("municipality",),

@@ -3,8 +3,9 @@
 Order of checks for each table (a row gets the reason of the *first* check it fails):
 
 1. ``malformed_row`` (CSV line with the wrong number of fields);
-2. column by column, in schema order: ``missing_value``, ``unparseable_date``,
-   ``unparseable_number``, ``unknown_code``, ``out_of_range`` (see :mod:`.columns`);
+2. column by column, in schema order: ``missing_value``, ``control_character`` (ids and
+   text), ``unparseable_date``, ``unparseable_number``, ``unknown_code``, ``out_of_range``
+   (see :mod:`.columns`);
 3. ``future_date``: an event date after ``as_of`` (planned ends, announced IPS starts and
    code reforms are exempt);
 4. ``end_before_start`` (spells; IPS episodes ending before referral), ``death_before_birth``,
@@ -15,12 +16,17 @@ Order of checks for each table (a row gets the reason of the *first* check it fa
    ``specialist_weeks`` specialist and week) conflict and are all quarantined as
    ``duplicate_key`` -- which row is right cannot be told;
 6. ``unknown_person``: person-linked rows whose ``person_id`` is not among the kept persons;
+   then ``before_birth`` / ``after_death`` by the row's start or date, and spells open past
+   death are ended on the death date (:func:`_life_checks`);
 7. residence: spells of one person starting the same day in different municipalities are
    ``overlapping_residence``; a spell overlapping a later-starting spell is ended the day
    before it (a move supersedes a stale end date; counted as the ``residence_truncated`` note);
 8. spell merging (:mod:`.spells`): benefits by person, benefit and grade; residence by person
    and municipality; employment by person, employer, fte and wage. Overlapping employment
    spells with different employers (or terms) are several jobs at once and are kept.
+
+After all tables, :func:`delivery_errors` adds the fatal conditions of the whole delivery: an
+empty person table, and a table with rows none of which is kept.
 
 ``as_of`` defaults to :data:`DEFAULT_AS_OF` -- a fixed date, never the clock, so that the same
 files always give the same report; pass the delivery's extraction date instead.
@@ -49,7 +55,7 @@ from .columns import Coded, R, Parsed, parse_column
 from .blocks import GroupKey, concat_parts, counts, first_appearance_index, merge_blocks, person_blocks
 from .frames import assemble_frame, plain, take_rows
 from .ids import KnownIds
-from .readers import SUFFIXES, RawTable, find_table_files, read_file
+from .readers import SUFFIXES, RawTable, find_table_files, read_file, shown_names
 from .report import REASONS, SHOW_LINES, RegisterError, TableReport, ValidationReport
 from .schema import TABLES, Table
 from .spells import _NAT, from_days, merge_days, merge_days_blocks, truncate_residence
@@ -119,7 +125,11 @@ def read_registers(path, *, quarantine_dir=None, as_of=None) -> RegisterSet:
     >>> rs["benefits"].dtypes["start_date"]  # doctest: +SKIP
     dtype('<M8[ns]')
     """
-    report, tables = _run(path, quarantine_dir, as_of)
+    return _registers(*_run(path, quarantine_dir, as_of), path)
+
+
+def _registers(report: ValidationReport, tables, path) -> RegisterSet:
+    """The register set of a validated directory; :class:`RegisterError` if fatal."""
     if report.fatal:
         errors = report.all_errors()
         more = f" (and {len(errors) - 1} more fatal problem(s); see exc.report)" if len(errors) > 1 else ""
@@ -127,7 +137,36 @@ def read_registers(path, *, quarantine_dir=None, as_of=None) -> RegisterSet:
     return RegisterSet(tables, report=report, source=str(path), meta={"as_of": report.as_of})
 
 
-def _run(path, quarantine_dir, as_of) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+def delivery_errors(report: ValidationReport) -> list[str]:
+    """Fatal conditions of a whole delivery that no single row shows.
+
+    * an empty person table (no data row, or every row quarantined): every person-linked row
+      would be ``unknown_person`` and the study would have no population;
+    * a table with rows of which none is kept: all rows failing one way (a trailing comma on
+      every line, a wrong date format throughout) is a broken file, not bad rows.
+
+    Checked on the whole delivery; a partitioned read (:mod:`.partition`) checks the summed
+    counts after its last partition.
+    """
+    errors = []
+    for name, t in report.tables.items():
+        if t.errors or not t.closed:
+            continue
+        file = t.file or name
+        if name == "persons" and t.read == 0:
+            errors.append(f"{file}, line 2: the person table has no data rows (header only); every"
+                          " person-linked row would be unknown_person")
+        elif t.read and t.kept + t.merged == 0:
+            worst = max(t.quarantined, key=t.quarantined.get)
+            first = t.lines.get(worst, [])
+            at = f", line {first[0]}" if first else ""
+            errors.append(f"{file}{at}: none of the {t.read:,} rows can be used (quarantined: "
+                          + ", ".join(f"{r} {n:,}" for r, n in t.quarantined.items())
+                          + "); the file as a whole is broken")
+    return errors
+
+
+def _run(path, quarantine_dir, as_of, whole: bool = True) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
     path = Path(path)
     as_of_ts = pd.Timestamp(DEFAULT_AS_OF if as_of is None else as_of).normalize()
     qdir = Path(quarantine_dir) if quarantine_dir is not None else path / "quarantine"
@@ -162,8 +201,14 @@ def _run(path, quarantine_dir, as_of) -> tuple[ValidationReport, dict[str, pd.Da
         tables[name] = df
         quarantine[name] = q
         if name == "persons":
-            person_ids = KnownIds(kept_ids)
+            person_ids = kept_ids
     _write_quarantine(qdir, quarantine)
+    if whole:
+        for e in delivery_errors(report):
+            report.errors.append(e)
+            name = next((n for n, t in report.tables.items() if e.startswith((t.file or n) + ",")), None)
+            if name:
+                report.tables[name].errors.append(e)
     return report, tables
 
 
@@ -180,12 +225,28 @@ def _write_quarantine(qdir: Path, quarantine: dict[str, pd.DataFrame]) -> None:
 
 def _match_columns(raw: RawTable, table: Table, tr: TableReport) -> pa.Table:
     data = raw.data
-    lower = {c.lower(): c for c in data.column_names}
-    names = list(data.column_names)
+    found = list(data.column_names)
+    known = {c.name for t in TABLES.values() for c in t.columns}
+    seen: dict[str, int] = {}
+    for i, c in enumerate(found, 1):
+        if c.lower() in seen:
+            # Arrow cannot tell two columns of one name apart ('Field exists 2 times')
+            what = repr(c) if c in known or c.lower() in known else "a field"
+            raise RegisterError(f"{raw.file.name}, column {what}, line 1: the header names this column twice"
+                                f" (fields {seen[c.lower()]} and {i}); rename or drop one")
+        seen[c.lower()] = i
+    lower = {c.lower(): c for c in found}
+    names = list(found)
     for col in table.columns:
         if col.name not in names and col.name.lower() in lower:
             names[names.index(lower[col.name.lower()])] = col.name
     data = data.rename_columns(names)
+    if not set(n.lower() for n in found) & set(table.names):
+        # no column of the table at all: most likely the header line is missing, and line 1
+        # is a data row -- its values (person ids, dates) must not appear in the message
+        raise RegisterError(f"{raw.file.name}, line 1: no column of table {table.name!r} in the header line"
+                            f" ({len(found)} field(s), none named {', '.join(table.names)});"
+                            " is the header line missing?")
     for col in table.columns:
         if col.name in data.column_names:
             continue
@@ -194,7 +255,7 @@ def _match_columns(raw: RawTable, table: Table, tr: TableReport) -> pa.Table:
             tr.note("nullable_column_absent")
         else:
             raise RegisterError(f"{raw.file.name}, column {col.name!r}, line 1: required column missing"
-                                f" from the header (found: {', '.join(raw.data.column_names)})")
+                                f" from the header (found: {shown_names(found, known)})")
     return data
 
 
@@ -253,6 +314,8 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
         uniq = ids.arrow if ids.arrow is not None else pa.array(ids.uniques, pa.string())
         known = np.append(person_ids.contains(uniq), True)[ids.codes]
         _first(reason, R["unknown_person"], ~known)
+        del known
+        _life_checks(table, parsed, reason, person_ids, uniq, tr)
     if table.spell is None:
         merged = np.zeros(n, dtype=bool)  # folded into another row
         _duplicates(table, parsed, reason, merged, tr)
@@ -270,13 +333,53 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
     if table.name == "persons":  # the ids later tables are checked against
         ids = parsed["person_id"].values
         kept_ids = pa.array(ids.uniques, pa.string()) if ids.arrow is None else ids.arrow
-        kept_ids = kept_ids.take(pa.array(ids.codes[keep]))
+        kept_ids = KnownIds(kept_ids.take(pa.array(ids.codes[keep])))
+        kept_ids.birth = parsed["birth_date"].values[keep]
+        kept_ids.death = parsed["death_date"].values[keep]
     q = _quarantine_frame(raw, data, reason)
     df = _typed_frame(data, table, parsed, keep, end_override)  # consumes parsed
     return df, q, kept_ids
 
 
 REASONS_LIST = list(REASONS)
+#: the date that places a row of a person-linked table in the person's life
+_LIFE_DATE = {"diagnoses": "date", "ips_caseload": "referral_date"}
+
+
+def _life_checks(table: Table, parsed, reason: np.ndarray, person_ids: KnownIds, uniq: pa.Array,
+                 tr: TableReport) -> None:
+    """Class rows against the person's birth and death.
+
+    A spell (its start) or event before birth is ``before_birth``; one starting after death is
+    ``after_death``. A spell that starts in life and is open or ends after death is kept and
+    ended on the death date (note ``ended_at_death``): the person was on the benefit, in the
+    job or in the municipality until death, and a late or missing end registration should not
+    cost the spell. Works block by block, so no table-sized index arrays are built.
+    """
+    col = table.spell[0] if table.spell else _LIFE_DATE.get(table.name)
+    if col is None or person_ids.birth is None or not len(reason):
+        return
+    pos_u = np.append(person_ids.index(uniq), -1)  # last slot: missing id
+    birth, death = np.append(person_ids.birth, _NAT), np.append(person_ids.death, _NAT)
+    codes, start = parsed["person_id"].values.codes, parsed[col].values
+    end = parsed[table.spell[1]].values if table.spell else None
+    n_ended = 0
+    for a in range(0, len(reason), _LIFE_BLOCK):
+        r = reason[a:a + _LIFE_BLOCK]
+        pos = pos_u[codes[a:a + _LIFE_BLOCK]]
+        b, d, s = birth[pos], death[pos], start[a:a + _LIFE_BLOCK]
+        dated = (r == 0) & (s != _NAT)
+        _first(r, R["before_birth"], dated & (b != _NAT) & (s < b))
+        _first(r, R["after_death"], dated & (d != _NAT) & (s > d))
+        if end is not None:
+            e = end[a:a + _LIFE_BLOCK]
+            cut = (r == 0) & (d != _NAT) & ((e == _NAT) | (e > d))
+            e[cut] = d[cut]
+            n_ended += int(cut.sum())
+    tr.note("ended_at_death", n_ended)
+
+
+_LIFE_BLOCK = 1 << 20
 
 
 def _reason_counts(reason: np.ndarray, block: int = 1 << 20) -> np.ndarray:

@@ -7,6 +7,7 @@ confidential work area, keyed by the run key and verified by hash when loaded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,7 +31,26 @@ class Context:
     key: str
     quiet: bool = False
     lang: str = "en"
+    #: Dask worker processes for the simulation outputs (1: in this process); the numbers do
+    #: not depend on it (:mod:`ips_study.parallel`)
+    workers: int = 1
     _memo: dict[str, Any] = field(default_factory=dict)
+    _resources: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    @property
+    def client(self):
+        """A local Dask cluster's client, started on first use (None with one worker)."""
+        if self.workers <= 1:
+            return None
+        if "client" not in self._memo:
+            from ips_study.parallel import local_client
+
+            self._memo["client"] = self._resources.enter_context(local_client(self.workers))
+        return self._memo["client"]
+
+    def close(self) -> None:
+        """Stop what the run started (the Dask cluster)."""
+        self._resources.close()
 
     def memo(self, name: str, make: Callable[[], Any]) -> Any:
         if name not in self._memo:

@@ -1,8 +1,9 @@
 """The single list of outputs of the analysis: file stem -> step -> function that makes it.
 
 Each ``make_*`` function receives the :class:`~ips_study.reproduce.context.Context` and returns a
-DataFrame (a table: written as CSV, Markdown and LaTeX through
-:func:`ips_study.disclosure.export_table`, which refuses small counts and identifiers) or a
+DataFrame (a table: written by :func:`save_table` as CSV through
+:func:`ips_study.disclosure.export_table`, which refuses small counts and identifiers, and as
+paper-ready Markdown and LaTeX through :func:`ips_study.tables.paper_table`) or a
 matplotlib Figure (written as PNG and PDF with fixed metadata). Every table that reports a
 mean or rate carries its denominator in a count column (``n_*``) so the disclosure checker can
 verify it.
@@ -40,10 +41,37 @@ def _write_atomically(stem: Path, write: Callable[[Path], list[Path]]) -> list[P
     return final
 
 
-def save_table(df: pd.DataFrame, stem: Path, min_count: int) -> list[Path]:
-    """CSV, Markdown and LaTeX through :func:`ips_study.disclosure.export_table`."""
-    return _write_atomically(stem, lambda tmp: disclosure.export_table(
-        df, tmp, min_count=min_count, formats=("csv", "md", "tex")))
+def save_table(df: pd.DataFrame | disclosure.Suppressed, stem: Path, min_count: int, *, caption: str | None = None,
+               lang: str = "en") -> list[Path]:
+    """Every analysis table goes through here: CSV for machines, Markdown and LaTeX for the paper.
+
+    The CSV is written by :func:`ips_study.disclosure.export_table` and stays machine-readable
+    (snake_case columns, outcome/design/inference codes, plain numbers) because scripts and the
+    tests read it; only term names are made consistent (:func:`~ips_study.figures.labels.canonical_term`).
+    Markdown and LaTeX come from :func:`ips_study.tables.paper_table`: human headers and labels,
+    fixed decimals, thousands separators, booktabs with caption and notes; the disclosure
+    checker reads them again after writing.
+    """
+    from ips_study.figures.labels import canonical_term
+    from ips_study.tables import paper_table
+
+    frame = df.to_frame() if isinstance(df, disclosure.Suppressed) else df.copy()
+    if "term" in frame.columns:
+        frame["term"] = frame["term"].map(lambda t: canonical_term(t) if isinstance(t, str) else t)
+
+    def write(tmp: Path) -> list[Path]:
+        paths = disclosure.export_table(frame, tmp, min_count=min_count, formats=("csv",))
+        table = paper_table(frame, lang=lang, caption=caption, label=f"tab:{stem.name}")
+        return paths + table.save(tmp, ("md", "tex"), min_count=min_count)
+
+    return _write_atomically(stem, write)
+
+
+def _caption(make: Callable) -> str | None:
+    """A table's caption: the first sentence of its ``make_*`` function's docstring."""
+    doc = " ".join((make.__doc__ or "").split())
+    first = doc.split(". ")[0].split(";")[0].rstrip(".")
+    return first or None
 
 
 def save_fig(fig, stem: Path) -> list[Path]:
@@ -69,7 +97,8 @@ class Output:
         stem = ctx.out / self.name
         if self.kind == "figure":
             return save_fig(obj, stem)
-        return save_table(obj, stem, ctx.config.min_count)
+        return save_table(obj, stem, ctx.config.min_count, caption=_caption(self.make),
+                          lang=getattr(ctx, "lang", "en"))
 
 
 # -- registers and cohort ------------------------------------------------------------------------
@@ -88,19 +117,33 @@ def _flow(ctx) -> pd.DataFrame:
     return ctx.memo("flow", lambda: participant_flow(ctx.registers.tables, ctx.config))
 
 
-def make_flow_table(ctx) -> pd.DataFrame:
-    """Participant flow at the baseline date: persons left after each selection step."""
-    flow = _flow(ctx).rename(columns={"treated": "n_treated", "controls": "n_controls", "total": "n_total"})
+_FLOW_COUNTS = {"treated": "n_treated", "controls": "n_controls", "total": "n_total"}
+
+
+def _controlled_flow(ctx):
+    """The flow after disclosure control, shared by table 2 and figure 1 (so they agree)."""
+    flow = _flow(ctx).rename(columns=_FLOW_COUNTS)
     # A funnel discloses its differences too (persons excluded at each step), so counts are
     # published rounded to base 5 after primary suppression.
-    return disclosure.suppress_small(flow, min_count=ctx.config.min_count, round_base=5).to_frame()
+    return ctx.memo("flow_controlled", lambda: disclosure.suppress_small(
+        flow, min_count=ctx.config.min_count, round_base=5))
+
+
+def make_flow_table(ctx) -> pd.DataFrame:
+    """Participant flow at the baseline date: persons left after each selection step."""
+    return _controlled_flow(ctx).to_frame()
 
 
 def make_flow_figure(ctx):
-    """Participant flow (Bodø and the controls), counts below the minimum hidden."""
+    """Participant flow (Bodø and the controls): the rounded, suppressed counts of table 2.
+
+    Drawing the exact counts let two runs differing in one setting reveal a group of four
+    persons (issue 20); the figure now shows only what table 2 publishes.
+    """
     from ips_study import figures
 
-    ax = figures.plot_participant_flow(_flow(ctx), lang=ctx.lang, min_count=ctx.config.min_count,
+    safe = _controlled_flow(ctx).frame.rename(columns={v: k for k, v in _FLOW_COUNTS.items()})
+    ax = figures.plot_participant_flow(safe, lang=ctx.lang, min_count=ctx.config.min_count,
                                        treated_code=ctx.config.treated_municipality)
     return ax.figure
 
@@ -242,7 +285,9 @@ def make_staggered_figure(ctx):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, outcome in zip(axes, SC_OUTCOMES):
-        figures.plot_staggered(ctx.fit("staggered", outcome, scope="all", aggregation="dynamic"), ax=ax,
+        # the same (placebo) inference as table 8: the analytic SE under-covers here
+        figures.plot_staggered(ctx.fit("staggered", outcome, scope="all", aggregation="dynamic",
+                                       inference=STAGGERED_INFERENCE), ax=ax,
                                lang=ctx.lang, min_count=ctx.config.min_count)
     fig.tight_layout()
     return fig
@@ -273,8 +318,11 @@ def make_km_figure(ctx):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     kw = dict(lang=ctx.lang, min_count=ctx.config.min_count)
-    figures.plot_km(ctx.fit("km", "ltbd_onset", **SURV), ax=axes[0], **kw)
-    figures.plot_cumulative_incidence(ctx.fit("cuminc", "ltbd_onset", **SURV), ax=axes[1], **kw)
+    km = ctx.fit("km", "ltbd_onset", **SURV)
+    figures.plot_km(km, ax=axes[0], **kw)
+    # the same persons are at risk of either event: the KM risk table is exact for both
+    figures.plot_cumulative_incidence(ctx.fit("cuminc", "ltbd_onset", **SURV), ax=axes[1],
+                                      risk_table=km.risk_table(), **kw)
     fig.tight_layout()
     return fig
 
@@ -398,10 +446,12 @@ def make_cost_benefit_table(ctx) -> pd.DataFrame:
 
 def make_cost_benefit_figure(ctx):
     """Cost-effectiveness acceptability curve and one-way sensitivity (tornado)."""
+    from ips_study import figures
+
     res = _economics(ctx)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    res.plot_ceac(ax=axes[0])
-    res.plot_tornado(ax=axes[1])
+    figures.plot_ceac(res, ax=axes[0], lang=ctx.lang)
+    figures.plot_tornado(res, ax=axes[1], lang=ctx.lang)
     fig.tight_layout()
     return fig
 
@@ -409,7 +459,8 @@ def make_cost_benefit_figure(ctx):
 def _power(ctx):
     from ips_study import power
 
-    return ctx.memo("power", lambda: power.power_report(ctx.panel("year"), outcome="workdays", config=ctx.config))
+    return ctx.memo("power", lambda: power.power_report(ctx.panel("year"), outcome="workdays",
+                                                        config=ctx.config, client=ctx.client))
 
 
 def make_power_table(ctx) -> pd.DataFrame:
@@ -420,15 +471,9 @@ def make_power_table(ctx) -> pd.DataFrame:
 
 def make_power_figure(ctx):
     """Power curves by method; minimum detectable effect against controls and follow-up."""
-    from ips_study import power
+    from ips_study import figures
 
-    rep = _power(ctx)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    power.plot_compare(rep["compare"], ax=axes[0])
-    power.plot_power_by(rep["by_controls"], ax=axes[1])
-    power.plot_power_by(rep["by_followup"], ax=axes[2])
-    fig.tight_layout()
-    return fig
+    return figures.plot_power_report(_power(ctx), outcome="workdays", lang=ctx.lang)
 
 
 # -- truth recovery (synthetic data only) -------------------------------------------------------

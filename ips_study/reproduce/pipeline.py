@@ -13,7 +13,7 @@ configuration and the package source) and the hash of what it wrote in a ledger 
 work area. A rerun skips an output whose key is unchanged and whose files
 still hash as recorded; anything missing, changed or corrupted is rebuilt. Expensive
 intermediates (panels, which hold person ids) are cached as Parquet in a confidential work
-area (``--work``, default ``.cache/work/``), never in the output folder, with their hash
+area (``--work``, default :func:`default_work`), never in the output folder, with their hash
 checked on load. Files are written to a temporary name and renamed, so an interrupted run never
 leaves a half-written output, and a rerun gives byte-identical files.
 """
@@ -95,7 +95,7 @@ def _versions() -> dict[str, str]:
 
 
 class Ledger:
-    """What each output was built from and what it wrote (``.cache/outputs.json``)."""
+    """What each output was built from and what it wrote (``outputs-<tag>.json`` in the work area)."""
 
     def __init__(self, work: Path, out: Path):
         tag = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
@@ -124,8 +124,12 @@ class Ledger:
 
 
 def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | None = None,
-        work=None, lang: str = "en") -> int:
-    """Run every output of :data:`ips_study.reproduce.outputs.OUTPUTS`; return a process exit code."""
+        work=None, lang: str = "en", workers: int = 1) -> int:
+    """Run every output of :data:`ips_study.reproduce.outputs.OUTPUTS`; return a process exit code.
+
+    ``workers`` > 1 spreads the simulation outputs (power) over a local Dask cluster of that many
+    processes, started only if such an output is rebuilt; the outputs are identical.
+    """
     from ips_study.config import StudyConfig
     from ips_study.disclosure import check_outputs
 
@@ -142,7 +146,8 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
     inputs = input_hashes(data)
     key = hashlib.sha256(json.dumps({"inputs": inputs, "config": config.to_dict(), "lang": lang,
                                      "source": source_hash()}, sort_keys=True).encode()).hexdigest()
-    ctx = Context(data=data, out=out, work=work, config=config, key=key, quiet=quiet, lang=lang)
+    ctx = Context(data=data, out=out, work=work, config=config, key=key, quiet=quiet, lang=lang,
+                  workers=workers)
     ledger = Ledger(work, out)
     timings: dict[str, float] = {}
     skipped: list[str] = []
@@ -164,6 +169,7 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
         files = o.build(ctx)
         ledger.record(o.name, key, files, out)
         timings[o.name] = round(time.perf_counter() - t0, 2)
+    ctx.close()  # an exception above ends the process, and the cluster with it
 
     check = check_outputs(out, min_count=config.min_count)
     manifest = {

@@ -1,7 +1,7 @@
 """Synthetic registers with known true effects: the package's default data.
 
 Real register data is confidential, so :func:`generate` simulates registers in the exact
-SPEC section 2 format for a Norwegian 18-40 population in 28 municipalities (Bodø with IPS
+format of data contract, section 2, for a Norwegian 18-40 population in 28 municipalities (Bodø with IPS
 from 2013-01, six later adopters), with the factual and the counterfactual (no IPS) world
 on common random numbers, so the true effect of IPS is known exactly (``truth``).
 :func:`write_synthetic` writes every table plus ``truth.json`` (``ips-study synth``);

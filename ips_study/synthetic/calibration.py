@@ -1,10 +1,10 @@
-"""Calibration of the synthetic registers against public figures (SPEC section 6).
+"""Calibration of the synthetic registers against public figures (data contract, section 6).
 
 :func:`calibration_table` computes, from a register set, each figure the generator is
 calibrated to, next to the published value and the tolerance the tests use:
 
 * disability pension (uføretrygd) prevalence at 30.06.2016 in Nordland municipalities, ages
-  18-29 and 30-39. The SPEC gives NAV's recipient counts (704 and 1,232); the shares use
+  18-29 and 30-39. The data contract gives NAV's recipient counts (704 and 1,232); the shares use
   SSB's Nordland population at 1.1.2016 as denominator (about 36,900 aged 18-29 and 28,900
   aged 30-39, table 07459, rounded), so the published shares are 1.9 % and 4.3 %;
 * the relative rise of disability prevalence among 18-40 year olds from 31.12.2010 to

@@ -238,7 +238,7 @@ class SyntheticData:
         return compute_truth(self)
 
     def write(self, out_dir: str | Path, format: str = "parquet", messy: bool | MessSpec = True) -> Path:
-        """Write every SPEC table and ``truth.json`` into ``out_dir``; returns the directory."""
+        """Write every data-contract table and ``truth.json`` into ``out_dir``; returns the directory."""
         from .writer import write_tables
         spec = MessSpec() if messy is True else (MessSpec.none() if messy is False else messy)
         out = Path(out_dir)
@@ -303,7 +303,7 @@ def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, e
 def write_synthetic(out_dir: str | Path, *, persons: int | None = None, seed: int | None = DEFAULT_SEED,
                     format: str = "parquet", effects: Effects | None = None,
                     messy: bool | MessSpec = True, progress: bool = False) -> Path:
-    """Write synthetic registers (every SPEC table) and ``truth.json`` to ``out_dir``.
+    """Write synthetic registers (every data-contract table) and ``truth.json`` to ``out_dir``.
 
     Populations up to four chunks are generated in memory and their truth is computed with
     the package's own panel code (:func:`ips_study.synthetic.truth.compute_truth`); larger

@@ -60,7 +60,7 @@ MUNICIPALITIES: tuple[tuple[str, str, str, int, float, str | None], ...] = (
 
 
 def municipality_table() -> pd.DataFrame:
-    """The ``municipalities`` register table (SPEC section 2) plus the internal ``weight``.
+    """The ``municipalities`` register table (data contract, section 2) plus the internal ``weight``.
 
     >>> int(municipality_table()["ips_start"].notna().sum())
     7

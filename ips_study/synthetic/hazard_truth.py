@@ -5,7 +5,7 @@ allowance (arbeidsavklaringspenger, AAP) or disability pension (uføretrygd) by
 ``Effects.health_benefit_hr`` (default 0.7) only for programme participants and only while
 their IPS episode is active. The study's Cox model (design ``cox``) does not see
 participation: it estimates the hazard ratio of *exposure* (living in an IPS municipality,
-time-varying) for the onset of long-term benefit dependence (SPEC section 4) in the closed
+time-varying) for the onset of long-term benefit dependence (data contract, section 4) in the closed
 cohort. That hazard ratio is diluted by the many exposed cohort members who never take part,
 is on a different event (onset also counts 12-month runs of any health benefit) and has no
 closed form. Two truths are computed here, both from the factual and counterfactual

@@ -7,7 +7,7 @@ Episode timings (days from referral to first meeting, days to first employer con
 job specialist's job-finding clock, planned episode length) are drawn by stratified
 sampling along a golden-ratio sequence, so that the programme metrics of a few hundred
 episodes land on their targets without the noise of independent draws. The targets are
-the "Kom i jobb" report figures for Bodø at 2014-09-30 (SPEC section 6).
+the "Kom i jobb" report figures for Bodø at 2014-09-30 (data contract, section 6).
 
 Only Bodø's programme ("Kom i jobb") delivers a quality register (``ips_caseload``) and
 weekly activity reports (``specialist_weeks``); other municipalities' participants are in

@@ -5,7 +5,7 @@ States: ordinary work, education/other, unemployment benefit (dagpenger), sickne
 (uføretrygd, nearly absorbing), social assistance (økonomisk sosialhjelp) and the
 qualification programme (kvalifiseringsprogrammet). Monthly transition hazards depend on
 age, sex, mental-health class and current episode, unobserved frailty, the municipality's
-level and trend, calendar time (business cycle, national trend) and the reforms of SPEC
+level and trend, calendar time (business cycle, national trend) and the reforms of data contract,
 section 6 (work assessment allowance from 2010-03, disability reform 2015-01, three-year
 limit on work assessment allowance 2018-01), which hit all municipalities.
 

@@ -3,11 +3,11 @@
 With an open population (each period, the people who meet the target rule then) IPS
 changes who is in the target group, so "the effect" has several meanings. Every one is
 computed from the factual and counterfactual registers of the same simulated people (common
-random numbers), with the package's own panel code, for every SPEC section 4 outcome:
+random numbers), with the package's own panel code, for every outcome of data contract, section 4:
 
 * ``att`` (:func:`panel_truth`): factual minus counterfactual outcomes of the same people
   over the post-period person-years of the treated municipality's *factual* target group
-  (SPEC section 5; kept, same meaning, for compatibility). No design compares these people
+  (data contract, section 5; kept, same meaning, for compatibility). No design compares these people
   with themselves: it is not what the designs below identify.
 * ``att_population`` (:func:`population_truth`): the open-population estimand
   ``E[Y(1) | target with IPS] - E[Y(0) | target without IPS]`` per post year, years weighted
@@ -49,7 +49,7 @@ from .states import AAP, DP, QUAL, SA, SICK, UNEMP
 OUTCOMES = ("disability", "work_assessment", "sickness", "unemployment", "social_assistance",
             "qualification", "health_benefit", "any_benefit", "employed", "workdays",
             "benefit_months", "ltbd")
-#: the default study window ends in 2019 (SPEC section 3)
+#: the default study window ends in 2019 (data contract, section 3)
 WINDOW_END_YEAR = 2019
 #: month number (year * 12 + month - 1) of the closed cohort's baseline, 2012-01 (StudyConfig)
 BASELINE_MONTH = 2012 * 12

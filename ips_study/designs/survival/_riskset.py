@@ -16,6 +16,56 @@ time-varying covariates in counting-process form ``(start, stop]`` cost nothing 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+
+def event_indicator(event, *, name: str = "event", event_value=None) -> np.ndarray:
+    """Boolean event indicator from boolean or 0/1 values, or from ``event == event_value``.
+
+    Any other coding is refused: R-style status (1 = censored, 2 = event) cast to boolean
+    would make every row an event. Name the event value instead, as ``Surv(time, status ==
+    2)`` does in R.
+
+    >>> event_indicator([0, 1, 1]).tolist()
+    [False, True, True]
+    >>> event_indicator([1, 2, 2], event_value=2).tolist()
+    [False, True, True]
+    """
+    e = pd.Series(np.asarray(event).ravel())
+    n_missing = int(e.isna().sum())
+    if n_missing:
+        raise ValueError(f"{name} has {n_missing} missing value(s)")
+    if event_value is not None:
+        if not (e == event_value).any():
+            raise ValueError(f"{name} never equals event_value={event_value!r}: no events")
+        return (e == event_value).to_numpy()
+    if e.dtype == bool:
+        return e.to_numpy()
+    values = set(pd.unique(e).tolist())
+    if values <= {0, 1}:
+        return (e == 1).to_numpy()
+    shown = sorted(values, key=str)[:6]
+    raise ValueError(
+        f"{name} must be boolean or 0/1, found values {shown}; name the value that means an "
+        f"event, e.g. event_value={shown[-1]!r} (as R's Surv(time, status == {shown[-1]!r}))")
+
+
+def check_times(values, name: str) -> np.ndarray:
+    """Float array of times; an error naming ``name`` and the count if any is missing."""
+    v = np.asarray(values, dtype=float).ravel()
+    bad = int(np.isnan(v).sum())
+    if bad:
+        raise ValueError(f"{name} has {bad} missing value(s)")
+    return v
+
+
+def check_labels(values, name: str) -> np.ndarray:
+    """Group/strata/cluster labels; an error naming ``name`` and the count if any is missing."""
+    v = pd.Series(np.asarray(values).ravel())
+    bad = int(v.isna().sum())
+    if bad:
+        raise ValueError(f"{name} has {bad} missing label(s); drop or label those rows")
+    return v.to_numpy()
 
 
 class EventGrid:
@@ -24,7 +74,8 @@ class EventGrid:
     Parameters
     ----------
     start, stop : ndarray
-        Interval ``(start, stop]`` of each row; ``start < stop``.
+        Interval ``(start, stop]`` of each row; ``start < stop``. ``start=None`` means
+        right-censored data: every row is at risk from the beginning of time.
     event : ndarray
         1 where the row ends in the event of interest (at ``stop``), else 0.
     strata : ndarray of int, optional
@@ -32,12 +83,22 @@ class EventGrid:
     """
 
     def __init__(self, start, stop, event, strata=None):
-        start = np.asarray(start, dtype=float)
-        stop = np.asarray(stop, dtype=float)
-        event = np.asarray(event).astype(bool)
-        if np.any(stop <= start):
-            raise ValueError("every interval needs start < stop")
+        stop = check_times(stop, "stop")
         n = len(stop)
+        if start is None:
+            start = np.full(n, -np.inf)
+        else:
+            start = check_times(start, "start")
+            bad = int(np.sum(stop <= start))
+            if bad:
+                raise ValueError(f"every interval needs start < stop ({bad} row(s) with "
+                                 "stop <= start)")
+        event = np.asarray(event)
+        if event.dtype != bool:
+            event = event_indicator(event)
+        if len(event) != n or len(start) != n:
+            raise ValueError(f"start, stop and event differ in length ({len(start)}, {n}, "
+                             f"{len(event)})")
         strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, np.int64)
         self.n = n
         self.event = event
@@ -71,13 +132,17 @@ class EventGrid:
         one = v.ndim == 1
         v2 = v[:, None] if one else v
         ok = self.at_risk
-        a, b1 = self.a[ok], self.b[ok] + 1
+        a, b = self.a[ok], self.b[ok]
         out = np.empty((self.K, v2.shape[1]))
         for j in range(v2.shape[1]):
             col = v2[ok, j]
-            diff = (np.bincount(a, col, minlength=self.K + 1)
-                    - np.bincount(b1, col, minlength=self.K + 1))
-            out[:, j] = np.cumsum(diff)[: self.K]
+            # sum over rows with b >= k minus rows with a > k, both as sums from the END of
+            # the grid: late risk sets are small (the rows with a large exp(x'beta) have
+            # failed early), and a forward cumulative sum would compute them as a difference
+            # of huge early totals (catastrophic cancellation when x'beta spans ~40 or more)
+            from_b = np.cumsum(np.bincount(b, col, minlength=self.K)[::-1])[::-1]
+            from_a = np.cumsum(np.bincount(a, col, minlength=self.K + 1)[::-1])[::-1]
+            out[:, j] = from_b - from_a[1:]
         return out[:, 0] if one else out
 
     def event_sum(self, values: np.ndarray) -> np.ndarray:

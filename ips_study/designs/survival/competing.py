@@ -34,23 +34,38 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from ._riskset import EventGrid
+from ._riskset import EventGrid, check_labels
 from .cox import CoxPH
+
+
+def check_status(status, cause, name: str = "status") -> np.ndarray:
+    """Competing-risks status (0 = censored, else a cause code); ``cause`` must occur."""
+    s = pd.Series(np.asarray(status).ravel())
+    bad = int(s.isna().sum())
+    if bad:
+        raise ValueError(f"{name} has {bad} missing value(s)")
+    s = s.to_numpy()
+    causes = sorted(set(np.unique(s[s != 0]).tolist()))
+    if cause not in causes:
+        raise ValueError(f"cause {cause!r} does not occur in {name} (causes present: "
+                         f"{causes[:10]}; 0 = censored)")
+    return s
 
 
 def cumulative_incidence(start, stop, status, *, cause: int = 1, level: float = 0.95) -> pd.DataFrame:
     """Aalen–Johansen cumulative incidence of ``cause`` at every distinct event time.
 
-    ``status`` is 0 (censored) or a cause code at ``stop``. Returns ``time``, ``n_risk``,
+    ``status`` is 0 (censored) or a cause code at ``stop``; ``start=None`` for
+    right-censored data. Returns ``time``, ``n_risk``,
     ``n_event`` (this cause), ``n_other``, ``estimate``, ``variance``, ``std_error``,
     ``lower``, ``upper``. The variance is carried forward from the last time with an event of
     this cause, as in ``cuminc``.
     """
-    status = np.asarray(status)
-    g = EventGrid(start, stop, status > 0)
+    status = check_status(status, cause)
+    g = EventGrid(start, stop, status != 0)
     n = g.risk_sum(np.ones(g.n))
     d1 = g.event_sum((status == cause).astype(float))
-    d2 = g.event_sum(((status > 0) & (status != cause)).astype(float))
+    d2 = g.event_sum(((status != 0) & (status != cause)).astype(float))
     d = d1 + d2
     S = np.cumprod(1 - d / n)
     Sm = np.r_[1.0, S[:-1]]
@@ -131,19 +146,22 @@ def gray_test(start, stop, status, group, *, cause: int = 1, strata=None, rho: f
 
     Returns ``{"statistic", "df", "p_value", "score", "variance"}``.
     """
-    status = np.asarray(status)
-    gcodes, glabels = pd.factorize(pd.Series(group), sort=True)
+    status = check_status(status, cause)
+    # a missing label would get code -1 and be counted in the last group
+    gcodes, glabels = pd.factorize(pd.Series(check_labels(group, "group")), sort=True)
     G = len(glabels)
     if G < 2:
         raise ValueError("Gray's test needs at least two groups")
-    scodes = np.zeros(len(status), int) if strata is None else pd.factorize(pd.Series(strata))[0]
-    start, stop = np.asarray(start, float), np.asarray(stop, float)
+    scodes = np.zeros(len(status), int) if strata is None else \
+        pd.factorize(pd.Series(check_labels(strata, "strata")))[0]
+    stop = np.asarray(stop, float)
+    start = np.full(len(stop), -np.inf) if start is None else np.asarray(start, float)
     s_tot = np.zeros(G - 1)
     V_tot = np.zeros((G - 1, G - 1))
     ind = np.eye(G)[gcodes]
     for s in np.unique(scodes):
         r = scodes == s
-        grid = EventGrid(start[r], stop[r], status[r] > 0)
+        grid = EventGrid(start[r], stop[r], status[r] != 0)
         n = grid.risk_sum(ind[r])
         d1 = grid.event_sum(ind[r] * (status[r] == cause)[:, None])
         d2 = grid.event_sum(ind[r] * ((status[r] > 0) & (status[r] != cause))[:, None])
@@ -172,7 +190,7 @@ def _step(tgrid, values, t, *, left=False):
 def finegray_data(time, status, X, *, cause: int = 1) -> dict:
     """Extended (counting-process) data for Fine–Gray: rows, weights and subject index."""
     time = np.asarray(time, float)
-    status = np.asarray(status)
+    status = check_status(status, cause)
     X = np.asarray(X, float)
     if X.ndim == 1:
         X = X[:, None]

@@ -33,15 +33,67 @@ True
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import linalg, stats
 
-from ._riskset import EventGrid
+from ._riskset import EventGrid, check_labels, event_indicator
 
 TIES = ("efron", "breslow")
 
 
 class ConvergenceError(RuntimeError):
     """Newton–Raphson did not converge (e.g. monotone likelihood / separation)."""
+
+
+class MonotoneLikelihoodError(ConvergenceError):
+    """The partial likelihood keeps rising as some coefficients go to +-infinity.
+
+    ``terms`` names the diverging covariates (e.g. a group with no events).
+    """
+
+    def __init__(self, message: str, terms=()):
+        super().__init__(message)
+        self.terms = list(terms)
+
+
+def check_design(X: np.ndarray, names) -> None:
+    """Refuse missing, constant or collinear covariates, naming the columns."""
+    nan = np.isnan(X).sum(axis=0)
+    if nan.any():
+        bad = ", ".join(f"{names[j]!r} ({nan[j]})" for j in np.flatnonzero(nan))
+        raise ValueError(f"covariate(s) with missing values: {bad}")
+    const = [names[j] for j in range(X.shape[1]) if np.ptp(X[:, j]) == 0] if len(X) else []
+    if const:
+        raise ValueError(f"covariate(s) constant, not identified in a Cox model (no "
+                         f"intercept): {', '.join(map(repr, const))}")
+    aliased = aliased_columns(X)
+    if aliased:
+        raise ValueError("covariate(s) collinear with the ones before them: "
+                         f"{', '.join(repr(names[j]) for j in aliased)}")
+
+
+def aliased_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
+    """Indices of columns that are linear combinations of the earlier ones (and a constant).
+
+    Pivot-free: columns are taken left to right as R's ``coxph`` does, so the later of two
+    collinear columns is the one reported (R gives it an NA coefficient).
+    """
+    Z = X - X.mean(axis=0)
+    scale = np.sqrt((Z**2).sum(axis=0))
+    Z = Z / np.where(scale > 0, scale, 1.0)
+    kept, out = [], []
+    for j in range(Z.shape[1]):
+        if scale[j] == 0:
+            out.append(j)
+            continue
+        if kept:
+            Q, _ = np.linalg.qr(Z[:, kept])
+            resid = Z[:, j] - Q @ (Q.T @ Z[:, j])
+            if np.sqrt(resid @ resid) < np.sqrt(tol):
+                out.append(j)
+                continue
+        kept.append(j)
+    return out
 
 
 class CoxPH:
@@ -107,6 +159,61 @@ class CoxPH:
         parts = dict(r=r, rep=rep, frac=frac, m=m, den=den, xbar=xbar, Ve=Ve)
         return loglik, score, info, parts
 
+    def _newton(self, beta, ll, U, I, parts):
+        """Newton–Raphson with step-halving; stops at the maximum or names what diverges.
+
+        The log partial likelihood is concave, so a Newton step that lowers it overshot:
+        halve it until the likelihood does not fall. Converged when the Newton decrement
+        ``U' I^-1 U`` (the predicted gain, twice) is negligible. A monotone likelihood has
+        no maximum: the gain per step shrinks while some coefficients keep growing by a
+        roughly constant amount; those are named.
+        """
+        history = []
+        it = 0
+        for it in range(1, self.max_iter + 1):
+            try:
+                step = linalg.solve(I, U, assume_a="sym")
+            except (linalg.LinAlgError, ValueError):
+                step = linalg.lstsq(I, U)[0]
+            new = beta + step
+            ll_new, U_new, I_new, parts_new = self._terms(new)
+            halvings = 0
+            while not (np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll)) and halvings < 40:
+                step = step / 2
+                new = beta + step
+                ll_new, U_new, I_new, parts_new = self._terms(new)
+                halvings += 1
+            if not np.isfinite(ll_new):
+                break
+            history.append(step)
+            gain = ll_new - ll
+            beta, ll, U, I, parts = new, ll_new, U_new, I_new, parts_new
+            if abs(gain) <= self.tol * max(1.0, abs(ll)):
+                if np.max(np.abs(step), initial=0) < 1e-8 * max(1.0, np.abs(beta).max(initial=0)):
+                    return beta, ll, U, I, parts, it
+                if self._diverging(history, beta):
+                    break          # the likelihood is flat but the coefficients still run
+        terms = self._diverging(history, beta) if history else []
+        if terms:
+            names = ", ".join(repr(self.names_[j]) for j in terms)
+            raise MonotoneLikelihoodError(
+                f"monotone likelihood: the coefficient(s) of {names} diverge (at iteration "
+                f"{it}: {', '.join(f'{beta[j]:.3g}' for j in terms)}); the likelihood has no "
+                "finite maximum, e.g. a group with no events or only events; drop or merge it",
+                [self.names_[j] for j in terms])
+        raise ConvergenceError(f"Cox model did not converge in {self.max_iter} iterations")
+
+    @staticmethod
+    def _diverging(history, beta) -> list:
+        """Coefficients that kept moving the same way by a steady step over the last steps."""
+        if len(history) < 4:
+            return []
+        H = np.array(history[-3:])
+        same_sign = np.all(np.sign(H) == np.sign(H[-1]), axis=0)
+        steady = np.abs(H[-1]) > 0.5 * np.abs(H).max(axis=0)
+        big = np.abs(H[-1]) > 0.05
+        return [j for j in np.flatnonzero(same_sign & steady & big)]
+
     def fit(self, X, stop, event, *, start=None, strata=None, weights=None, cluster=None,
             names=None, init=None, _grid=None) -> "CoxPH":
         """Fit the model.
@@ -144,44 +251,36 @@ class CoxPH:
             X = X[:, None]
         n, p = X.shape
         stop = np.asarray(stop, dtype=float)
-        start = np.zeros(n) if start is None else np.asarray(start, dtype=float)
-        event = np.asarray(event).astype(bool)
+        start = None if start is None else np.asarray(start, dtype=float)
+        event = event_indicator(event)
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+        if np.isnan(w).any() or (w < 0).any():
+            raise ValueError("weights must be non-negative and not missing")
         if strata is not None:
-            strata = np.unique(np.asarray(strata), return_inverse=True)[1].ravel()
+            strata = pd.factorize(pd.Series(check_labels(strata, "strata")), sort=True)[0]
+        if cluster is not None:
+            cluster = check_labels(cluster, "cluster")
         self.names_ = list(names) if names is not None else [f"x{j}" for j in range(p)]
+        grid = EventGrid(start, stop, event, strata) if _grid is None else _grid
+        check_design(X, self.names_)
+        if not event.any():
+            raise ValueError("no events: a Cox model needs at least one event")
         # centring changes nothing in the model but keeps exp() and sums well scaled
         self._center = np.average(X, axis=0, weights=w)
         self._X = X - self._center
         self._w = w
-        self._grid = EventGrid(start, stop, event, strata) if _grid is None else _grid
+        self._grid = grid
         self._start, self._stop, self._event = start, stop, event
         beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
         ll, U, I, parts = self._terms(beta)
         self.loglik0_ = ll if init is None else self._terms(np.zeros(p))[0]
-        for it in range(1, self.max_iter + 1):
-            step = linalg.solve(I, U, assume_a="sym")
-            new = beta + step
-            ll_new, U_new, I_new, parts_new = self._terms(new)
-            halvings = 0
-            while ll_new < ll - 1e-12 * abs(ll) and halvings < 30:
-                step /= 2
-                new = beta + step
-                ll_new, U_new, I_new, parts_new = self._terms(new)
-                halvings += 1
-            done = abs(ll_new - ll) <= self.tol * max(1.0, abs(ll)) and np.max(np.abs(step)) < 1e-8
-            beta, ll, U, I, parts = new, ll_new, U_new, I_new, parts_new
-            if done:
-                break
-        else:
-            raise ConvergenceError(f"Cox model did not converge in {self.max_iter} iterations "
-                                   "(possible monotone likelihood: an event-free group?)")
+        beta, ll, U, I, parts, it = self._newton(beta, ll, U, I, parts)
         self.n_iter_ = it
         self.params_ = beta
         self.loglik_ = ll
         self.score_ = U
         self.information_ = I
-        self.cov_ = linalg.inv(I)
+        self.cov_ = linalg.pinv(I) if np.linalg.cond(I) > 1e14 else linalg.inv(I)
         self._parts = parts
         self.n_obs_ = n
         self.n_events_ = int(event.sum())
@@ -219,7 +318,7 @@ class CoxPH:
     def robust_cov(self, cluster) -> np.ndarray:
         """Lin–Wei sandwich ``I^-1 B I^-1`` with score residuals summed by ``cluster``."""
         U = self.score_residuals() * self._w[:, None]
-        codes = np.unique(np.asarray(cluster), return_inverse=True)[1].ravel()
+        codes = pd.factorize(pd.Series(check_labels(cluster, "cluster")), sort=True)[0]
         G = np.stack([np.bincount(codes, U[:, j]) for j in range(U.shape[1])], axis=1)
         bread = self.cov_
         return bread @ (G.T @ G) @ bread

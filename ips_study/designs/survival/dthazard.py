@@ -89,8 +89,6 @@ def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "c
     dict with ``params``, ``cov`` (clustered), ``names``, ``n_cells``, ``n_obs``, ``n_events``,
     ``n_clusters``.
     """
-    if link not in LINKS:
-        raise ValueError(f"link must be one of {LINKS}")
     d = pd.DataFrame({term: pm[term].astype(int).to_numpy(), "y": pm["y"].to_numpy()})
     cal = pm["calendar_month"].to_numpy()
     d["period"] = cal // 12 if period == "year" else cal
@@ -98,27 +96,61 @@ def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "c
     # positional: ``d`` has a fresh RangeIndex, ``pm`` may not (a Series would align by label)
     d["dur"] = pd.cut(pm["duration"].to_numpy(), list(duration_breaks) + [10**6],
                       right=False).astype(str)
-    keys = [term, "period", "muni", "dur"] + list(covariates)
     for c in covariates:
         d[c] = pm[c].astype(str).to_numpy()
-    cells = d.groupby(keys, observed=True)["y"].agg(["sum", "count"]).reset_index()
     # with one common index date (closed cohort) duration and calendar period coincide, so
     # the duration bands would be collinear with the period effects
     fe = ["period", "muni"] + (["dur"] if (pm["calendar_month"] - pm["duration"]).nunique() > 1
                                else [])
-    X = pd.get_dummies(cells[fe + list(covariates)].astype(str),
-                       drop_first=True, dtype=float)
-    X.insert(0, term, cells[term].astype(float))
+    out = hazard_glm(d, y="y", treat=term, categorical=fe + list(covariates), cluster="muni",
+                     link=link)
+    return {k: v for k, v in out.items() if k != "aliased"}
+
+
+def hazard_glm(d: pd.DataFrame, *, y: str, treat: str, categorical=(), numeric=(),
+               cluster: str, link: str = "cloglog", drop_aliased: bool = False) -> dict:
+    """Binomial GLM of ``y`` on ``treat``, dummies of ``categorical`` and ``numeric`` columns.
+
+    Rows are collapsed to cells of identical regressors and cluster (binomial counts): the
+    likelihood and the cluster sums of scores are unchanged, so the estimates and the CR1
+    sandwich (clustered by ``cluster``, ``N`` = rows of ``d``) equal those of the row-level
+    GLM. Dummies are named ``column_level`` (first level as text is the reference).
+    ``drop_aliased`` takes out regressors that are linear combinations of earlier ones
+    (reported under ``"aliased"``) instead of leaving them to the pseudo-inverse.
+
+    Returns
+    -------
+    dict with ``params``, ``cov`` (clustered), ``names``, ``n_cells``, ``n_obs``,
+    ``n_events``, ``n_clusters``, ``model_se``, ``aliased``.
+    """
+    from .cox import aliased_columns
+
+    if link not in LINKS:
+        raise ValueError(f"link must be one of {LINKS}")
+    categorical, numeric = list(categorical), list(numeric)
+    keys = list(dict.fromkeys([treat] + categorical + numeric + [cluster]))
+    cells = d.groupby(keys, observed=True)[y].agg(["sum", "count"]).reset_index()
+    X = pd.get_dummies(cells[categorical].astype(str), drop_first=True, dtype=float) \
+        if categorical else pd.DataFrame(index=cells.index)
+    for c in reversed(numeric):
+        X.insert(0, c, cells[c].astype(float))
+    X.insert(0, treat, cells[treat].astype(float))
     X.insert(0, "const", 1.0)
     # a regressor that is constant over cells (e.g. no treated-post cell) is not identified
-    if X[term].nunique() < 2:
-        raise ValueError(f"{term!r} does not vary: no treated post-period person-months at risk")
+    if X[treat].nunique() < 2:
+        raise ValueError(f"{treat!r} does not vary: no treated post-period rows at risk")
+    aliased = []
+    if drop_aliased:
+        aliased = [X.columns[1:][j] for j in aliased_columns(X.to_numpy()[:, 1:])]
+        if treat in aliased:
+            raise ValueError(f"{treat!r} is collinear with the fixed effects or covariates")
+        X = X.drop(columns=aliased)
     endog = np.column_stack([cells["sum"], cells["count"] - cells["sum"]])
     fam_link = sm.families.links.CLogLog() if link == "cloglog" else sm.families.links.Logit()
     model = sm.GLM(endog, X, family=sm.families.Binomial(link=fam_link))
     res = model.fit(maxiter=100, tol=1e-10)
-    cov = _cluster_cov(model, res.params.to_numpy(), cells["muni"], len(pm))
+    cov = _cluster_cov(model, res.params.to_numpy(), cells[cluster], len(d))
     return {"params": res.params, "cov": pd.DataFrame(cov, index=X.columns, columns=X.columns),
-            "names": list(X.columns), "n_cells": len(cells), "n_obs": int(len(pm)),
-            "n_events": int(pm["y"].sum()), "n_clusters": int(cells["muni"].nunique()),
-            "model_se": res.bse}
+            "names": list(X.columns), "n_cells": len(cells), "n_obs": int(len(d)),
+            "n_events": int(d[y].sum()), "n_clusters": int(cells[cluster].nunique()),
+            "model_se": res.bse, "aliased": aliased}

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from ._riskset import EventGrid
+from ._riskset import EventGrid, check_labels
 
 
 def km_curve(start, stop, event, *, level: float = 0.95, weights=None) -> pd.DataFrame:
@@ -93,7 +93,8 @@ def logrank_test(start, stop, event, group) -> dict:
 
     Returns ``{"statistic", "df", "p_value", "observed", "expected"}``.
     """
-    codes, labels = pd.factorize(pd.Series(group), sort=True)
+    # a missing label would get code -1 and be counted in the last group
+    codes, labels = pd.factorize(pd.Series(check_labels(group, "group")), sort=True)
     g = EventGrid(start, stop, event)
     G = len(labels)
     ind = np.eye(G)[codes]

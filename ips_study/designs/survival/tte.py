@@ -1,6 +1,6 @@
 """Time-to-event data in counting-process form from a person-month panel.
 
-Events follow SPEC section 4, counted from each person's index date: the baseline date
+Events follow data contract, section 4, counted from each person's index date: the baseline date
 (``config.baseline_date``) in a closed cohort (earlier panel months are dropped), the first
 panel month in the open population:
 
@@ -79,7 +79,7 @@ def run_lengths(flag: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     Counts consecutive True values of ``flag`` up to and including each position; a
     position where ``breaks`` is True starts a new run (a new person, or a gap in a
     person's months). Vectorised (cumulative sums, no loop), used for the 12-month benefit
-    runs of onset and the 6-month work runs of sustained work (SPEC section 4).
+    runs of onset and the 6-month work runs of sustained work (data contract, section 4).
 
     Parameters
     ----------
@@ -99,6 +99,9 @@ def run_lengths(flag: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     >>> run_lengths(f, b).tolist()
     [1, 2, 0, 1, 1, 2]
     """
+    flag = np.asarray(flag, dtype=bool)
+    if len(flag) == 0:        # no rows (e.g. a small cohort with nobody in it): no runs
+        return np.zeros(0, dtype=np.int64)
     seg = np.cumsum(breaks | ~flag)
     c = np.cumsum(flag.astype(np.int64))
     first = np.r_[0, np.flatnonzero(np.diff(seg)) + 1]
@@ -161,6 +164,10 @@ def build_tte(panel: pd.DataFrame, config: StudyConfig | None = None, *,
     if config.design == "closed":
         # closed-cohort panels cover the whole window; follow-up starts at the baseline date
         df = df[pd.to_datetime(df["period_start"]) >= config.baseline_date]
+    if df.empty:
+        # e.g. a small synthetic set whose cohort is empty: nobody to follow
+        raise ValueError("the panel has no person-months to follow (from the baseline date "
+                         "on, for a closed cohort): no survival episodes can be built")
     df = df.sort_values(["person_id", "period_start"], kind="stable").reset_index(drop=True)
     pid = df["person_id"].to_numpy()
     ps = pd.to_datetime(df["period_start"])

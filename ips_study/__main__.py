@@ -1,0 +1,8 @@
+"""``python -m ips_study ...`` is the ``ips-study`` command line."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

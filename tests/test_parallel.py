@@ -1,0 +1,83 @@
+"""Replications on Dask give the same numbers as in-process, whatever the number of workers."""
+
+import numpy as np
+import pytest
+
+from ips_study.parallel import _normal_mean, current_client, local_client, replicate, slurm_client
+from ips_study.power import PowerDesign, VarianceComponents, compare_methods, power_curve
+
+
+def test_serial_replications_have_independent_streams_fixed_by_the_seed():
+    a = replicate(_normal_mean, 50, seed=3, args=(20,))
+    assert a == replicate(_normal_mean, 50, seed=3, args=(20,))
+    assert a != replicate(_normal_mean, 50, seed=4, args=(20,))
+    # the first replications do not depend on how many come after (one stream per replication)
+    assert a[:10] == replicate(_normal_mean, 10, seed=3, args=(20,))
+    assert len(set(a)) == 50
+    # 50 means of 20 N(0,1): their SD is 1/sqrt(20) = 0.22; the sample SD of 50 such means
+    # lies within 0.22 * (1 +- 3/sqrt(2*49)) = [0.157, 0.291] with probability > 0.997
+    assert 0.157 < np.std(a, ddof=1) < 0.291
+
+
+def test_no_current_client_outside_a_cluster():
+    assert current_client() is None
+
+
+@pytest.fixture(scope="module")
+def client():
+    with local_client(n_workers=2) as c:
+        yield c
+
+
+def test_two_worker_cluster_gives_the_serial_numbers(client):
+    serial = replicate(_normal_mean, 37, seed=11, args=(5,))
+    assert replicate(_normal_mean, 37, seed=11, args=(5,), client=client) == serial
+    assert replicate(_normal_mean, 37, seed=11, args=(5,), client=client, chunks=37) == serial
+    assert len(client.nthreads()) == 2
+
+
+def test_power_simulation_on_the_cluster_equals_serial(client):
+    d = PowerDesign(VarianceComponents.example(n_controls=9), pre_years=3, post_years=2)
+    serial = power_curve(d, [0.0, 20.0], reps=12, seed=7)
+    spread = power_curve(d, [0.0, 20.0], reps=12, seed=7, client=client)
+    assert serial.to_dict() == spread.to_dict()
+    assert serial.intervals.equals(spread.intervals)
+    a = compare_methods(d, [0.0, 20.0], methods=("cluster", "placebo"), reps=8, seed=2)
+    b = compare_methods(d, [0.0, 20.0], methods=("cluster", "placebo"), reps=8, seed=2, client=client)
+    assert a.equals(b)
+
+
+def test_slurm_client_hands_the_job_shape_to_dask_jobqueue(monkeypatch):
+    dask_jobqueue = pytest.importorskip("dask_jobqueue")
+    seen = {}
+
+    class FakeCluster:
+        def __init__(self, **kw):
+            seen["options"] = kw
+
+        def scale(self, jobs):
+            seen["jobs"] = jobs
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            seen["closed"] = True
+
+    class FakeClient:
+        def __init__(self, cluster):
+            seen["cluster"] = cluster
+
+        def __enter__(self):
+            return "client"
+
+        def __exit__(self, *exc):
+            return None
+
+    monkeypatch.setattr(dask_jobqueue, "SLURMCluster", FakeCluster)
+    monkeypatch.setattr("distributed.Client", FakeClient)
+    with slurm_client(10, cores=4, memory="8GB", walltime="01:00:00", account="p123") as c:
+        assert c == "client"
+    assert seen["jobs"] == 10 and seen["closed"]
+    assert seen["options"] == {"cores": 4, "processes": 4, "memory": "8GB",
+                               "walltime": "01:00:00", "account": "p123"}
