@@ -222,3 +222,17 @@ def test_bad_options(vignette):
         conformal_test(vignette, treated=50, first_post=50, theta0=[1, 2])
     with pytest.raises(ValueError, match="treated= and first_post="):
         conformal_test(vignette)
+
+
+def test_statistic_exponents(vignette):
+    # q = 2 and q = inf change the statistic, not the validity; the observed statistic is the
+    # stated norm of the post-period residuals
+    for q in (1.0, 2.0, np.inf):
+        r = conformal_test(vignette, treated=50, first_post=50, theta0=4, method="did", q=q)
+        u = r.residuals.to_numpy()[50:]
+        want = (np.max(np.abs(u)) if np.isinf(q)
+                else np.sum(np.abs(u) ** q) ** (1 / q) / np.sqrt(len(u)))
+        assert r.statistic == pytest.approx(want, rel=1e-12)
+        assert 1 / 55 <= r.p_value <= 1
+    with pytest.raises(ValueError, match="q must be"):
+        conformal_test(vignette, treated=50, first_post=50, q=0.5)

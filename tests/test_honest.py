@@ -64,7 +64,8 @@ def test_original_interval_reproduces_honestdid(expected):
     assert hi == pytest.approx(ref["ub"], abs=1e-12)
 
 
-@pytest.mark.parametrize("example,tag,printed", [("main", "", False), ("control", "control_", True)])
+@pytest.mark.parametrize("example,tag,printed", [("main", "", False),
+                                                  ("control", "control_", True)])
 def test_smoothness_flci_reproduces_honestdid(expected, example, tag, printed):
     b, S = _inputs(tag)
     ref = expected.query("example == @example and delta == 'SD'")
@@ -181,20 +182,31 @@ def test_errors_name_the_argument(kwargs, msg):
 
 
 def test_from_event_study_reads_coefficients_and_drops_the_reference():
-    from ips_study.config import StudyConfig
-    from ips_study.designs.did import example_panel
-    from ips_study.designs.event import fit_event_panel
+    import warnings
 
-    res = fit_event_panel(example_panel(seed=2), outcome="workdays", config=StudyConfig(),
-                          inference="cluster", window=(-4, 4))
+    import ips_study as ips
+    from ips_study.designs.register_panel import example_panel
+
+    p = example_panel(seed=2)
+    p["ips"] = ((p["municipality"] == "1804") & (p["period"] >= "2013")).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the one-treated-cluster warning of CRV1
+        res = ips.event_study(p, y="workdays", unit="person_id", time="period", treat="ips",
+                              cluster="municipality", inference="cluster", bins=(-4, 4))
     et = res.event_time()
     keep = et[et["event_time"] != -1]
-    V = np.diag(keep["std_error"].to_numpy() ** 2)
-    out = from_event_study(res, vcov=V, restriction="SD", m=[0])
-    direct = honest_did(keep["estimate"].to_numpy(), V, num_pre=3, restriction="SD", m=[0])
+    terms = [f"event_{k}" for k in keep["event_time"]]
+    V = res.cov.loc[terms, terms].to_numpy()
+    out = from_event_study(res, restriction="SD", m=[0, 0.5])
+    direct = honest_did(keep["estimate"].to_numpy(), V, num_pre=3, restriction="SD",
+                        m=[0, 0.5])
     pd.testing.assert_frame_equal(out.table, direct.table)
+    # placebo-t (the default) has no covariance: a named refusal, or the caller's vcov
+    placebo = res.with_inference("placebo-t")
     with pytest.raises(ValueError, match="no covariance"):
-        from_event_study(res)
+        from_event_study(placebo)
+    out2 = from_event_study(placebo, vcov=V, restriction="SD", m=[0, 0.5])
+    pd.testing.assert_frame_equal(out2.table, direct.table)
 
 
 def test_from_event_study_uses_a_labelled_cov():

@@ -569,40 +569,58 @@ def from_event_study(results, *, vcov=None, **kwargs) -> HonestResults:
     """:func:`honest_did` on an event study's coefficients.
 
     ``results`` is an :class:`~ips_study.designs.event.EventStudyResults` (or anything with
-    ``event_time()`` -> columns ``event_time``, ``estimate``); the reference period (the row
-    whose estimate is fixed at zero) is dropped. The covariance is ``vcov`` if given, else the
-    results' ``cov`` / ``vcov`` attribute restricted to the terms ``event_<k>``; inference
-    methods without a covariance (rank-based ones) need ``vcov`` from the caller, e.g. the
-    covariance of their placebo draws.
+    ``event_time()`` -> columns ``event_time``, ``estimate``); the reference period
+    (``extras["ref"]``, default -1) is dropped. Coefficients before the reference are the
+    pre-periods and all later ones post-periods, as in ``HonestDiD`` (with ``ref = -2`` for
+    anticipation, event time -1 counts as post).
+
+    The covariance is ``vcov`` if given (array in event-time order, or a DataFrame labelled
+    ``event_<k>``), else the results' ``cov`` restricted to the terms ``event_<k>``. Rank-based
+    inference methods (placebo, placebo-t, Conley-Taber, Ferman-Pinto) and the wild bootstrap
+    have no covariance (``has_cov`` is False): refit with ``with_inference("cluster")`` or
+    pass ``vcov=`` (for example the covariance of placebo estimates).
+
+    Examples
+    --------
+    >>> import warnings, ips_study as ips
+    >>> from ips_study.designs.register_panel import example_panel
+    >>> p = example_panel(seed=2)
+    >>> p["ips"] = ((p["municipality"] == "1804") & (p["period"] >= "2013")).astype(int)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     es = ips.event_study(p, y="workdays", unit="person_id", time="period",
+    ...                          treat="ips", cluster="municipality", inference="cluster",
+    ...                          bins=(-4, 4))
+    >>> res = from_event_study(es, restriction="SD", m=[0, 1])
+    >>> list(res.table["m"])
+    [0.0, 1.0]
     """
     et = results.event_time()
     if et is None or "event_time" not in et:
         raise ValueError("results has no event_time() table; fit an event study")
-    ref = getattr(results, "extras", {}) or {}
-    ref = ref.get("ref", -1) if isinstance(ref, dict) else -1
+    extras = getattr(results, "extras", None)
+    ref = extras.get("ref", -1) if isinstance(extras, dict) else -1
     et = et[et["event_time"] != ref].sort_values("event_time")
     k = et["event_time"].to_numpy()
     beta = et["estimate"].to_numpy(float)
     terms = [f"event_{int(x)}" for x in k]
-    if vcov is None:
-        cov = None
-        for name in ("cov", "vcov"):
-            cand = getattr(results, name, None)
-            cand = cand() if callable(cand) else cand
-            if cand is not None:
-                cov = cand
-                break
-        if cov is None:
-            raise ValueError("results carry no covariance for this inference method; pass "
-                             "vcov= (e.g. the covariance of the placebo draws)")
-        if isinstance(cov, pd.DataFrame):
-            missing = [t for t in terms if t not in cov.index]
-            if missing:
-                raise ValueError(f"covariance lacks the terms {missing}")
-            cov = cov.loc[terms, terms].to_numpy(float)
-        vcov = cov
-    vcov = np.asarray(vcov, float)
-    if vcov.shape != (len(beta), len(beta)):
+    cov = vcov
+    if cov is None:
+        if getattr(results, "has_cov", True) is False or getattr(results, "cov", None) is None:
+            method = getattr(results, "inference", "this inference method")
+            raise ValueError(f"results carry no covariance ({method!r} has none); refit with "
+                             f"with_inference('cluster') or pass vcov=")
+        cov = results.cov
+    if isinstance(cov, pd.DataFrame):
+        missing = [t for t in terms if t not in cov.index or t not in cov.columns]
+        if missing:
+            raise ValueError(f"vcov/cov lacks the terms {missing}")
+        cov = cov.loc[terms, terms]
+    cov = np.asarray(cov, float)
+    if cov.shape != (len(beta), len(beta)):
         raise ValueError(f"vcov must be {len(beta)} x {len(beta)} (terms {terms})")
-    num_pre = int(np.sum(k < ref)) if ref < 0 else int(np.sum(k < 0))
-    return honest_did(beta, vcov, num_pre, len(beta) - num_pre, **kwargs)
+    if not np.all(np.isfinite(cov)):
+        raise ValueError("the covariance of the event-study terms has missing values; the "
+                         "inference method supplies none: pass vcov=")
+    num_pre = int(np.sum(k < ref))
+    return honest_did(beta, cov, num_pre, len(beta) - num_pre, **kwargs)
