@@ -172,3 +172,10 @@ def test_installed_wheel_runs_readme_example_and_reproduce(tmp_path):
     # nothing (quarantine, caches) is written beside the user's files or the outputs
     assert sorted(p.name for p in away.iterdir()) == ["example.py"]
     assert not (out / "quarantine").exists()
+
+
+def test_readme_output_table_is_the_pipelines_list():
+    """The README's figure/table map is a copy of the one list of outputs; it must not drift."""
+    from ips_study.reproduce.__main__ import output_table
+
+    assert output_table() in (ROOT / "README.md").read_text(encoding="utf-8")
