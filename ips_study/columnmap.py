@@ -1,15 +1,15 @@
-"""Delivered variable names -> SPEC columns: the ``[columns.<table>]`` tables of a study file.
+"""Delivered variable names -> the data contract's columns: the ``[columns.<table>]`` tables of a study file.
 
 Register owners deliver their own variable names (Statistics Norway's FD-Trygd, NAV, the
 Norwegian Patient Registry; ``docs/data_dictionary.md``). Instead of renaming files by hand on
-the secure server, the study file says which delivered column is which SPEC column, and
+the secure server, the study file says which delivered column is which data-contract column, and
 :func:`ips_study.registers.read_registers` renames before it validates::
 
     [columns.benefits]
     person_id = "LOPENR"
     start_date = "STARTDATO"
 
-Keys are SPEC column names (``ips_study.registers.schema.TABLES``), values the delivered
+Keys are the data contract's column names (section 2) (``ips_study.registers.schema.TABLES``), values the delivered
 names, matched case-insensitively (exports change case between SAS, Stata and CSV).
 
 Example
@@ -31,7 +31,7 @@ class ColumnMapError(ValueError):
 
 
 def parse_columns(value: Any) -> dict[str, dict[str, str]]:
-    """Check a ``[columns]`` table: known tables and SPEC columns, one source per column.
+    """Check a ``[columns]`` table: known tables and data-contract columns, one source per column.
 
     >>> parse_columns({"persons": {"sex": "KJOENN"}})
     {'persons': {'sex': 'KJOENN'}}
@@ -69,10 +69,10 @@ def parse_columns(value: Any) -> dict[str, dict[str, str]]:
 
 
 def rename_table(data, table: str, columns: Mapping[str, Mapping[str, str]] | None):
-    """Rename the delivered columns of one Arrow table to SPEC names (case-insensitive).
+    """Rename the delivered columns of one Arrow table to the data contract's names (case-insensitive).
 
     A delivered name that is absent is left to the loader's own check, which then reports
-    the SPEC column as missing from the file's header.
+    the data-contract column as missing from the file's header.
     """
     mapping = (columns or {}).get(table)
     if not mapping:
