@@ -102,3 +102,8 @@ w <- read.csv("tests/data/cox_wide_span.csv")
 f <- coxph(Surv(time, event) ~ x, data = w, control = coxph.control(eps = 1e-12, iter.max = 100,
                                                                      timefix = FALSE))
 show("wide span coef, se, loglik", c(coef(f), sqrt(vcov(f)), f$loglik[2]))
+
+# Fine-Gray without censoring before the last event (tests/test_survival_api.py)
+f <- crr(1:12, c(1, 2, 1, 2, 1, 2, 1, 1, 2, 1, 2, 1), cbind(x = c(0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0)),
+         failcode = 1, cencode = 0)
+show("no-censoring crr coef, se", c(f$coef, sqrt(diag(f$var))))
