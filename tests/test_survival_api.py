@@ -247,3 +247,12 @@ def test_fine_gray_without_censoring_before_the_last_event():
     r = ips.fine_gray(d, stop="t", event="s", cause=1, covariates=["x"])
     assert r.params["x"] == pytest.approx(-0.242361176981866, rel=1e-5)
     assert r.std_errors["x"] == pytest.approx(0.714338174300344, rel=1e-5)
+
+
+def test_logrank_with_a_group_never_at_risk_at_an_event():
+    # group b is censored before the first event: its variance row is zero (LinAlgError
+    # stopped the km design in reproduce on synth 1000/seed 2). R survdiff: chisq
+    # 2.4693877551 on 1 degree of freedom
+    r = logrank_test(None, [0.5, 0.6, 1, 2, 3, 4, 5, 6], [0, 0, 1, 1, 0, 1, 1, 0], list("bbaaaccc"))
+    assert r["statistic"] == pytest.approx(2.4693877551, rel=1e-9)
+    assert r["df"] == 1
