@@ -235,3 +235,24 @@ def test_discrete_hazard_cluster_is_not_the_fixed_effect_group():
     # x is one numeric coefficient, not one dummy per distinct value
     assert fe.params.index.tolist() == ["tr", "x"]
     assert fe.params["x"] == pytest.approx(0.2, abs=0.15)
+
+
+def test_fine_gray_without_censoring_before_the_last_event():
+    # no censoring jump before the last event of the cause: the extended data used to index
+    # an empty array (IndexError in `ips-study reproduce` on synth --persons 1000 --seed 2).
+    # R: crr(1:12, s, cbind(x), failcode = 1) -> -0.242361176981866, SE 0.714338174300344
+    # (crr's own convergence tolerance is 1e-6)
+    d = pd.DataFrame({"t": np.arange(1.0, 13.0), "s": [1, 2, 1, 2, 1, 2, 1, 1, 2, 1, 2, 1],
+                      "x": [0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0]})
+    r = ips.fine_gray(d, stop="t", event="s", cause=1, covariates=["x"])
+    assert r.params["x"] == pytest.approx(-0.242361176981866, rel=1e-5)
+    assert r.std_errors["x"] == pytest.approx(0.714338174300344, rel=1e-5)
+
+
+def test_logrank_with_a_group_never_at_risk_at_an_event():
+    # group b is censored before the first event: its variance row is zero (LinAlgError
+    # stopped the km design in reproduce on synth 1000/seed 2). R survdiff: chisq
+    # 2.4693877551 on 1 degree of freedom
+    r = logrank_test(None, [0.5, 0.6, 1, 2, 3, 4, 5, 6], [0, 0, 1, 1, 0, 1, 1, 0], list("bbaaaccc"))
+    assert r["statistic"] == pytest.approx(2.4693877551, rel=1e-9)
+    assert r["df"] == 1

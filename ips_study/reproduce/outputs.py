@@ -97,17 +97,23 @@ def _fit_errors() -> tuple:
     return (ValueError, ArithmeticError, ConvergenceError)
 
 
+def _memo(ctx) -> dict:
+    """The context's memo (a stand-in context in tests may have none yet)."""
+    return vars(ctx).setdefault("_memo", {})
+
+
 def fit_or_reason(ctx, design: str, outcome: str, **kw):
     """``ctx.fit(...)``, or :class:`NotFitted` with the reason (remembered: not refitted)."""
+    memo = _memo(ctx)
     key = "not-fitted:" + repr((design, outcome, sorted(kw.items())))
-    if key in ctx._memo:
-        raise ctx._memo[key]
+    if key in memo:
+        raise memo[key]
     try:
         return ctx.fit(design, outcome, **kw)
     except _fit_errors() as e:
         err = NotFitted(f"{design} ({outcome})", f"{type(e).__name__}: {e}")
-        ctx._memo[key] = err
-        ctx._memo.setdefault("not_fitted", {})[err.what] = f"not fitted: {err.reason}"
+        memo[key] = err
+        memo.setdefault("not_fitted", {})[err.what] = f"not fitted: {err.reason}"
         raise err from e
 
 
@@ -167,7 +173,7 @@ class Output:
     def _placeholder(self, ctx, stem: Path, status: str, reason: str) -> list[Path]:
         """The output written with the reason it has no content (small or unfit data); the
         run goes on and the manifest lists it."""
-        ctx._memo.setdefault("not_fitted", {})[self.name] = f"{status}: {reason}"
+        _memo(ctx).setdefault("not_fitted", {})[self.name] = f"{status}: {reason}"
         if self.kind == "figure":
             return save_fig(not_fitted_figure(self.name, f"{status}: {reason}"), stem)
         return save_table(not_fitted_table(reason, output=self.name).assign(status=status), stem,

@@ -102,3 +102,14 @@ w <- read.csv("tests/data/cox_wide_span.csv")
 f <- coxph(Surv(time, event) ~ x, data = w, control = coxph.control(eps = 1e-12, iter.max = 100,
                                                                      timefix = FALSE))
 show("wide span coef, se, loglik", c(coef(f), sqrt(vcov(f)), f$loglik[2]))
+
+# Fine-Gray without censoring before the last event (tests/test_survival_api.py)
+f <- crr(1:12, c(1, 2, 1, 2, 1, 2, 1, 1, 2, 1, 2, 1), cbind(x = c(0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0)),
+         failcode = 1, cencode = 0)
+show("no-censoring crr coef, se", c(f$coef, sqrt(diag(f$var))))
+
+# log-rank with a group never at risk at an event time (tests/test_survival_api.py)
+s <- survdiff(Surv(t, e) ~ g, data.frame(t = c(0.5, 0.6, 1, 2, 3, 4, 5, 6), e = c(0, 0, 1, 1, 0, 1, 1, 0),
+                                        g = c("b", "b", "a", "a", "a", "c", "c", "c")))
+show("degenerate log-rank chisq", s$chisq)
+print(s)

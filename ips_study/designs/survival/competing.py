@@ -206,8 +206,11 @@ def finegray_data(time, status, X, *, cause: int = 1) -> dict:
     subj = np.repeat(comp, n_piece)
     pos = np.arange(len(subj)) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
     j = np.repeat(lo_idx, n_piece) + pos              # index of the piece's upper jump
-    lo = np.where(pos == 0, time[subj], jumps[np.minimum(j - 1, len(jumps) - 1)])
-    hi = np.where(j < len(jumps), jumps[np.minimum(j, len(jumps) - 1)], tmax)
+    # piece k runs from the (k-1)th to the kth censoring jump, the last one to tmax; the
+    # padded grid is never empty (no censoring before tmax: one piece per subject)
+    grid = np.r_[jumps, tmax]
+    lo = np.where(pos == 0, time[subj], grid[np.maximum(j - 1, 0)])
+    hi = grid[np.minimum(j, len(jumps))]
     w = _step(ctime, G, lo) / _step(ctime, G, time[subj], left=True)
     keep = hi > lo
     subj, lo, hi, w = subj[keep], lo[keep], hi[keep], w[keep]

@@ -109,8 +109,15 @@ def logrank_test(start, stop, event, group) -> dict:
     V = np.einsum("k,kg,kh->gh", c, n_g, -n_g) + np.diag((c * n) @ n_g)
     o, e = d_g.sum(0), e_g.sum(0)
     diff = (o - e)[:-1]
-    stat = float(diff @ linalg.solve(V[:-1, :-1], diff)) if G > 1 else np.nan
-    return {"statistic": stat, "df": G - 1, "p_value": float(stats.chi2.sf(stat, G - 1)),
+    df = G - 1
+    try:
+        stat = float(diff @ linalg.solve(V[:-1, :-1], diff)) if G > 1 else np.nan
+    except linalg.LinAlgError:
+        # a group never at risk at an event time adds nothing: generalised inverse with the
+        # rank as degrees of freedom (as R's survdiff)
+        stat = float(diff @ np.linalg.pinv(V[:-1, :-1]) @ diff)
+        df = int(np.linalg.matrix_rank(V[:-1, :-1]))
+    return {"statistic": stat, "df": df, "p_value": float(stats.chi2.sf(stat, df)),
             "observed": pd.Series(o, index=labels), "expected": pd.Series(e, index=labels)}
 
 

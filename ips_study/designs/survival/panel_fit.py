@@ -28,10 +28,14 @@ from scipy import stats
 
 from ...config import StudyConfig
 from ...results import Results
-from .competing import cumulative_incidence, fine_gray, gray_test
+from .competing import gray_test
 from .cox import CoxPH
 from .dthazard import fit_dthazard, person_months
-from .km import at_times, km_by_group, logrank_test, median_survival, plot_curves, risk_table
+from .fitters import cox as _cox_frame
+from .fitters import cumulative_incidence as _cuminc_frame
+from .fitters import fine_gray as _fine_gray_frame
+from .fitters import kaplan_meier
+from .km import at_times, logrank_test, median_survival, plot_curves, risk_table
 from .tte import EVENTS, build_tte, person_level
 
 OUTCOMES = ("ltbd_onset", "sustained_work")
@@ -189,7 +193,8 @@ def fit_km_panel(panel, *, outcome="ltbd_onset", config=None, inference=None, gr
     if options:
         raise TypeError(f"unknown option(s) for km: {', '.join(options)}")
     d = tte.assign(grp=_group_labels(tte, group).to_numpy(), ev=(tte["event"] == cause).astype(int))
-    curves = km_by_group(d, group="grp", event="ev", level=level)
+    km = kaplan_meier(d, start="start", stop="stop", event="ev", by="grp", level=level)
+    curves = km.curves
     rows, est, se = {}, {}, {}
     for name, c in curves.items():
         v = at_times(c, [horizon]).iloc[0]
@@ -202,7 +207,7 @@ def fit_km_panel(panel, *, outcome="ltbd_onset", config=None, inference=None, gr
         main = f"{con[0]}_surv_{horizon}m"
         rows = {main: {"estimate": con[1], "std_error": con[2]}, **rows}
     tidy = pd.DataFrame.from_dict(rows, orient="index")
-    lr = logrank_test(d["start"], d["stop"], d["ev"], d["grp"])
+    lr = km.test if km.test is not None else logrank_test(d["start"], d["stop"], d["ev"], d["grp"])
     med = pd.DataFrame({k: dict(zip(["median", "lower", "upper"], median_survival(c)))
                         for k, c in curves.items()}).T
     times = list(range(0, int(d["stop"].max()) + 1, 12))
@@ -314,8 +319,11 @@ def fit_cox_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
     if strata:
         strata = [strata] if isinstance(strata, str) else list(strata)
         st = pd.factorize(tte[strata].astype(str).agg("|".join, axis=1))[0]
-    fit = CoxPH(ties=ties).fit(X.to_numpy(), tte["stop"], event,
-                               start=tte["start"], strata=st, names=list(X.columns))
+    frame = X.assign(_start=tte["start"].to_numpy(), _stop=tte["stop"].to_numpy(), _event=event)
+    if st is not None:
+        frame["_stratum"] = st
+    fit = _cox_frame(frame, start="_start", stop="_stop", event="_event", covariates=list(X.columns),
+                     strata="_stratum" if st is not None else None, ties=ties)._fit
     person = pd.factorize(tte["person_id"])[0]
     cov_robust = fit.robust_cov(person)
     cov_cluster = fit.robust_cov(tte["cluster"])
@@ -409,11 +417,11 @@ def fit_cuminc_panel(panel, *, outcome="ltbd_onset", config=None, inference=None
     if options:
         raise TypeError(f"unknown option(s) for cuminc: {', '.join(options)}")
     grp = _group_labels(tte, group).to_numpy()
-    curves, rows, est, se = {}, {}, {}, {}
+    ci = _cuminc_frame(tte.assign(grp=grp), stop="stop", event="event", cause=cause, by="grp",
+                       start="start", level=level)
+    curves, rows, est, se = ci.curves, {}, {}, {}
     for name in sorted(set(grp)):
-        d = tte[grp == name]
-        c = cumulative_incidence(d["start"], d["stop"], d["event"], cause=cause, level=level)
-        curves[name] = c
+        c = curves[name]
         idx = np.searchsorted(c["time"].to_numpy(), horizon, side="right") - 1
         est[name] = float(c["estimate"].iloc[idx]) if idx >= 0 else 0.0
         se[name] = float(c["std_error"].iloc[idx]) if idx >= 0 else 0.0
@@ -423,7 +431,8 @@ def fit_cuminc_panel(panel, *, outcome="ltbd_onset", config=None, inference=None
     if con is not None:
         main = f"{con[0]}_cif_{horizon}m"
         rows = {main: {"estimate": con[1], "std_error": con[2]}, **rows}
-    gray = gray_test(tte["start"], tte["stop"], tte["event"], grp, cause=cause)
+    gray = ci.test if ci.test is not None else gray_test(tte["start"], tte["stop"], tte["event"],
+                                                         grp, cause=cause)
     extras = {"gray_test": {k: gray[k] for k in ("statistic", "df", "p_value")},
               "horizon_months": horizon, "n_persons": int(tte["person_id"].nunique()),
               "n_events": int((tte["event"] == cause).sum()),
@@ -458,8 +467,9 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     X, merged = drop_eventless_levels(X, (persons["status"] == cause).to_numpy())
     if merged:
         notes.append(f"No events at level(s) {', '.join(merged)}: merged into the reference level.")
-    fit = fine_gray(persons["time"].to_numpy(float), persons["status"].to_numpy(), X.to_numpy(),
-                    cause=cause, names=list(X.columns))
+    frame = X.assign(_time=persons["time"].to_numpy(float), _status=persons["status"].to_numpy())
+    fit = _fine_gray_frame(frame, stop="_time", event="_status", cause=cause,
+                           covariates=list(X.columns))._fit
     if inference == "cluster":
         cov = fit.robust_cov(persons["cluster"].to_numpy()[fit.subjects_])
     elif inference == "robust":
