@@ -563,7 +563,10 @@ def make_power_figure(ctx):
 
 # -- the main results side by side ----------------------------------------------------------------
 def make_main_results(ctx):
-    """Main results side by side (DiD, synthetic control, synthetic DiD, Cox), each with its inference."""
+    """Main results side by side: DiD, synthetic control, synthetic DiD and Cox.
+
+    One column per model (ips_study.tables.etable), each naming its own inference method.
+    """
     import re
 
     from ips_study.figures.labels import canonical_term
