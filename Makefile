@@ -23,7 +23,7 @@ reproduce: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/ips-study reproduce
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -n 2 -q
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 -q --durations=15
 
 test-quick: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 -q -m "not slow"
