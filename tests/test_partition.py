@@ -5,7 +5,7 @@ import pytest
 
 from ips_study.config import StudyConfig
 from ips_study.panel import build_panel, read_panel, write_panel_partitioned
-from ips_study.registers import read_registers
+from ips_study.registers import RegisterError, read_registers
 from ips_study.registers.partition import partition_of, split_by_person
 
 from .panel_reference import random_registers
@@ -56,3 +56,20 @@ def test_missing_person_column_is_fatal(tmp_path):
     pd.DataFrame({"id": ["a"], "birth_date": ["1990-01-01"]}).to_csv(src / "persons.csv", index=False)
     with pytest.raises(Exception, match="person_id"):
         split_by_person(src, tmp_path / "parts", 2)
+
+
+def test_malformed_csv_rows_stop_a_partitioned_read_instead_of_vanishing(tmp_path):
+    # the partitioned CSV reader used to skip rows with the wrong field count silently, so
+    # they fell out of the row accounting (kept + merged + quarantined < read)
+    t = random_registers(5, n_persons=30)
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, df in t.items():
+        df.to_csv(src / f"{name}.csv", index=False)
+    lines = (src / "benefits.csv").read_text().splitlines()
+    lines.insert(3, lines[3] + ",extra")  # line 4 of the file gets one field too many
+    (src / "benefits.csv").write_text("\n".join(lines) + "\n")
+    whole = read_registers(src, quarantine_dir=tmp_path / "q0")
+    assert whole.report.tables["benefits"].quarantined.get("malformed_row") == 1
+    with pytest.raises(RegisterError, match=r"benefits\.csv, line 4: 1 malformed row"):
+        split_by_person(src, tmp_path / "parts", 3)

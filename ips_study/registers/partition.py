@@ -41,14 +41,31 @@ def _batches(file: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
         yield from pq.ParquetFile(file).iter_batches(batch_size=batch_rows)
     elif suffix == ".csv":
         encoding, delimiter, bom, names = _sniff(file)
+        bad: list[int | None] = []
+
+        def malformed(row) -> str:
+            # a row with the wrong field count has no trustworthy person id, so it cannot be
+            # routed to a partition; count it and refuse below rather than drop it unseen
+            if row.text.strip(delimiter + " \r\n"):
+                bad.append(row.number)
+            return "skip"
+
         reader = pacsv.open_csv(
             file,
             read_options=pacsv.ReadOptions(encoding="utf8" if encoding == "utf8" else "cp1252",
-                                           block_size=1 << 24, column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "skip"),
+                                           block_size=1 << 24, column_names=names, skip_rows=1,
+                                           use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=malformed),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False))
         yield from reader
+        if bad:
+            first = next((n for n in bad if n is not None), None)
+            at = f", line {first}" if first is not None else ""
+            raise RegisterError(
+                f"{file.name}{at}: {len(bad):,} malformed row(s) (wrong number of fields); a "
+                "partitioned read cannot quarantine them, so it stops rather than lose them: read "
+                "the delivery whole (they are quarantined as malformed_row) or repair the file")
     else:  # SAS / Stata: no streaming reader in the core stack; read whole
         yield from read_file(file).data.to_batches(max_chunksize=batch_rows)
 
