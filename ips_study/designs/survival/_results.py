@@ -47,34 +47,20 @@ class SurvivalRegressionResults(Results):
     def __init__(self, tidy: pd.DataFrame, *, cov, se_type: str, n_events: int, fit=None,
                  **kw):
         kw.setdefault("inference", se_type)
-        super().__init__(tidy, **kw)
-        ok = self._tidy.index[self._tidy["estimate"].notna()]
-        full = pd.DataFrame(np.nan, index=self._tidy.index, columns=self._tidy.index)
+        # the base class holds the labelled covariance (``cov``, ``has_cov``); terms that are
+        # not identified get NaN rows and columns
+        ok = tidy.index[tidy["estimate"].notna()]
+        full = pd.DataFrame(np.nan, index=tidy.index, columns=tidy.index)
         full.loc[ok, ok] = np.asarray(cov, dtype=float)
-        self._vcov = full
+        super().__init__(tidy, cov=full, **kw)
         self.se_type = se_type
         self._n_events = int(n_events)
         self._fit = fit
 
     @property
-    def nobs(self) -> int:
-        """Rows used in the fit."""
-        return self.n_obs
-
-    @property
     def n_events(self) -> int:
         """Events of interest used in the fit."""
         return self._n_events
-
-    @property
-    def bse(self) -> pd.Series:
-        """Alias of ``std_errors`` (the statsmodels name)."""
-        return self.std_errors
-
-    @property
-    def cov(self) -> pd.DataFrame:
-        """Covariance of the estimates (terms x terms; NaN for terms not identified)."""
-        return self._vcov.copy()
 
     @property
     def hazard_ratios(self) -> pd.Series:
