@@ -313,7 +313,8 @@ _FLOW_STEPS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _pick(pair: tuple[str, str], lang: str) -> str:
+def pick(pair: tuple[str, str], lang: str) -> str:
+    """The English or Norwegian text of an ``(English, Norwegian)`` pair (``lang`` checked)."""
     return pair[0] if check_lang(lang) == "en" else pair[1]
 
 
@@ -327,7 +328,7 @@ def label(key: str, lang: str = "en", **fmt) -> str:
         pair = LABELS[key]
     except KeyError:
         raise KeyError(f"no figure label {key!r}") from None
-    text = _pick(pair, lang)
+    text = pick(pair, lang)
     return text.format(**fmt) if fmt else text
 
 
@@ -335,14 +336,14 @@ def outcome_label(outcome: str, lang: str = "en") -> str:
     """Axis label of an outcome (name from data contract, section 4); unknown names are returned as given."""
     check_lang(lang)
     pair = OUTCOMES.get(outcome)
-    return _pick(pair, lang) if pair else outcome
+    return pick(pair, lang) if pair else outcome
 
 
 def metric_label(metric: str, lang: str = "en") -> str:
     """Label of a programme metric (:mod:`ips_study.caseload` name)."""
     check_lang(lang)
     pair = METRICS.get(metric)
-    return _pick(pair, lang) if pair else metric
+    return pick(pair, lang) if pair else metric
 
 
 def flow_step_label(step: str, lang: str = "en") -> str:
@@ -384,7 +385,7 @@ def group_label(group: str, lang: str = "en", treated_code: str | None = None) -
 def _lookup(table: dict[str, tuple[str, str]], key: str, lang: str) -> str | None:
     check_lang(lang)
     pair = table.get(str(key))
-    return _pick(pair, lang) if pair else None
+    return pick(pair, lang) if pair else None
 
 
 def design_label(design: str, lang: str = "en") -> str:
@@ -445,11 +446,11 @@ def term_label(term: str, lang: str = "en") -> str:
     m = re.fullmatch(r"effect: (\w+)", t)
     if m:  # a tornado row: the effect estimate on an outcome varied over its interval
         name = outcome_label(m.group(1), lang)
-        return _pick(TERMS["effect"], lang).format(name[:1].lower() + name[1:])
+        return pick(TERMS["effect"], lang).format(name[:1].lower() + name[1:])
     m = re.fullmatch(r"(\w+)\[(.+)\]", t)
     if m and m.group(1) in TERMS:
         level = m.group(2).replace("-", "–")
-        return _pick(TERMS[m.group(1)], lang).format(level)
+        return pick(TERMS[m.group(1)], lang).format(level)
     known = _lookup(TERMS, t, lang) or _lookup(OUTCOMES, t, lang)
     if known:
         return known

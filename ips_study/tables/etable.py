@@ -39,7 +39,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from ips_study.figures.labels import (canonical_term, design_label, inference_label,
-                                      outcome_label, term_label)
+                                      outcome_label, pick, term_label)
 from ips_study.figures.style import check_lang
 
 from .render import Table, auto_decimals, format_number
@@ -67,10 +67,6 @@ _ROWS = {
     "inference": ("Inference", "Inferens"), "n_obs": ("N (observations)", "N (observasjoner)"),
     "n_units": ("N (units)", "N (enheter)"),
 }
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[0] if lang == "en" else pair[1]
 
 
 def _capital(text: str) -> str:
@@ -196,22 +192,22 @@ def etable(
         body += [est_row, stat_row]
 
     bottom = [
-        [_pick(_ROWS["design"], lang)] + [design_label(r.design, lang) for r in models],
-        [_pick(_ROWS["inference"], lang)] + [inference_label(r.inference, lang) for r in models],
-        [_pick(_ROWS["n_obs"], lang)] + [format_number(r.n_obs, lang=lang, integer=True) for r in models],
-        [_pick(_ROWS["n_units"], lang)] + [format_number(r.n_units, lang=lang, integer=True)
+        [pick(_ROWS["design"], lang)] + [design_label(r.design, lang) for r in models],
+        [pick(_ROWS["inference"], lang)] + [inference_label(r.inference, lang) for r in models],
+        [pick(_ROWS["n_obs"], lang)] + [format_number(r.n_obs, lang=lang, integer=True) for r in models],
+        [pick(_ROWS["n_units"], lang)] + [format_number(r.n_units, lang=lang, integer=True)
                                            for r in models],
     ]
     names = list(model_names) if model_names is not None else [_capital(outcome_label(r.outcome, lang))
                                                                 for r in models]
     header = [[""] + [f"({k + 1})" for k in range(len(models))], [""] + names]
 
-    auto = [_pick(_NOTES[stat], lang).format(level=models[0].level), _pick(_NOTES["inference"], lang)]
+    auto = [pick(_NOTES[stat], lang).format(level=models[0].level), pick(_NOTES["inference"], lang)]
     if stars:
-        auto.append(_pick(_NOTES["stars"], lang))
+        auto.append(pick(_NOTES["stars"], lang))
     if stat == "ci" and any(np.isinf(t.loc[[x for x in terms if x in t.index],
                                            ["conf_low", "conf_high"]].to_numpy(float)).any()
                             for t in tidies):
-        auto.append(_pick(_NOTES["unbounded"], lang))
+        auto.append(pick(_NOTES["unbounded"], lang))
     return Table(header, body + bottom, caption=caption, notes=tuple(auto) + tuple(notes),
                  label=label, rules=(len(body),), lang=lang)
