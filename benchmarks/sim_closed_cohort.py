@@ -6,7 +6,7 @@ municipality, intention to treat), whose cohort sizes and dynamics differ, so th
 placebo's size model is checked there separately: null-effect draws of the generator
 (``Effects.null()``, 15,000 persons, seeds ``seed + i``), closed-cohort person-year panel,
 population-weighted municipality x year DiD, every method on the same fit
-(:func:`ips_study.inference.simulate.evaluate`). Results are appended per replication to a
+(:func:`ips_study.simulate.evaluate`). Results are appended per replication to a
 JSON-lines file (resumable) and summarised as rejection rates with their Monte Carlo SE.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/sim_closed_cohort.py [--reps 120] [--workers 2]``
@@ -32,7 +32,7 @@ def one(args: tuple[int, int, int]) -> dict:
     i, seed, persons = args
     warnings.simplefilter("ignore")
     from ips_study.config import StudyConfig
-    from ips_study.inference.simulate import evaluate
+    from ips_study.simulate import evaluate
     from ips_study.panel import build_panel
     from ips_study.synthetic import generate
     from ips_study.synthetic.effects import Effects

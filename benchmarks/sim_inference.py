@@ -4,7 +4,7 @@ Default run (the table in docs/inference.md)::
 
     nice -n 10 .venv/bin/python benchmarks/sim_inference.py
 
-runs 500 replications of :func:`ips_study.inference.simulate.municipality_dgp` (Bodø 600
+runs 500 replications of :func:`ips_study.simulate.municipality_dgp` (Bodø 600
 persons, 25 controls of 50-2000 persons, AR(1) municipality-year shocks, true effect 0;
 ``--effect`` adds a true effect) and prints a markdown table.
 
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ips_study.inference.simulate import evaluate, simulate, summarise
+from ips_study.simulate import evaluate, simulate, summarise
 
 #: columns kept in a cached replication (person ids replaced by integer codes)
 CACHE_COLUMNS = ["person", "municipality", "period", "period_start", "treated", "post",

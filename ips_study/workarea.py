@@ -25,6 +25,12 @@ import re
 from pathlib import Path
 
 
+#: default output folder of the reproduce pipeline, relative to where the command runs (the
+#: repository root under make); here, beside the work area's default, so that the pipeline
+#: and its run lock share one definition
+DEFAULT_OUT = Path("figures")
+
+
 def default_work() -> Path:
     """Confidential work area for intermediates that hold person ids (panels, quarantine).
 

@@ -19,7 +19,7 @@ from ips_study.designs.twfe import Demeaner, crv1, wls
 from ips_study.inference import METHODS, rank_half_width, rank_p_value
 from ips_study.inference.randomization import placebo_estimates, rmspe_ratios
 from ips_study.inference.residual import residual_draws, variance_function
-from ips_study.inference.simulate import municipality_dgp, simulate
+from ips_study.simulate import municipality_dgp, simulate
 from ips_study.inference.wild import draw_weights, wild_inference
 
 CFG = StudyConfig()

@@ -18,7 +18,7 @@ from ips_study.designs.did import example_panel, fit_panel
 from ips_study.inference import rank_p_value
 from ips_study.inference.randomization import placebo_estimates
 from ips_study.inference.residual import has_persons, variance_function
-from ips_study.inference.simulate import municipality_dgp, simulate
+from ips_study.simulate import municipality_dgp, simulate
 from ips_study.inference.studentized import placebo_within_variances, within_variance
 
 CFG = StudyConfig()

@@ -36,6 +36,7 @@ import pandas as pd
 
 from ips_study.config import StudyConfig
 from ips_study.designs.staggered_aggregate import analytic_se
+from ips_study.designs.staggered_data import wide_arrays
 from ips_study.designs.staggered_estimators import att_2x2, propensity_score
 from ips_study.designs.synth_data import aggregate_to_units
 from ips_study.results import Results
@@ -96,49 +97,6 @@ class GroupTimeResults(Results):
         ax.legend(fontsize="small")
         ax.set_title(f"Group-time effects: {self.outcome}")
         return ax
-
-
-def _wide(data: pd.DataFrame, outcome: str, unit: str, time: str, group: str,
-          covariates: Sequence[str], weights: str | None, cluster: str | None = None):
-    """Balanced unit x period arrays; drops (with a warning) units not seen every period.
-
-    Rows are scattered into place by integer codes rather than sorted, which keeps a
-    million-row panel cheap.
-    """
-    df = data.loc[data[outcome].notna()]
-    ucode, units = pd.factorize(df[unit], sort=True)
-    tcode, times = pd.factorize(df[time], sort=True)
-    n, nt = len(units), len(times)
-    flat = ucode.astype(np.int64) * nt + tcode
-    seen = np.bincount(flat, minlength=n * nt)
-    if seen.max() > 1:
-        raise ValueError(f"duplicate ({unit}, {time}) rows in the panel")
-    full = seen.reshape(n, nt).all(axis=1)
-
-    def scatter(col):
-        out = np.full(n * nt, np.nan)
-        out[flat] = df[col].to_numpy(float)
-        return out.reshape(n, nt)[full]
-
-    if not full.all():
-        warnings.warn(f"dropped {int((~full).sum())} units not observed in every period "
-                      "(the estimator needs a balanced panel)", stacklevel=3)
-    y, g = scatter(outcome), scatter(group)
-    if np.any((g != g[:, :1]) & ~(np.isnan(g) & np.isnan(g[:, :1]))):
-        raise ValueError(f"{group!r} must be constant within each unit")
-    x = (np.stack([scatter(c) for c in covariates], axis=2) if covariates
-         else np.zeros((int(full.sum()), nt, 0)))
-    if np.isnan(x).any():
-        raise ValueError("covariates have missing values; drop or impute them first")
-    w = scatter(weights)[:, 0] if weights else np.ones(int(full.sum()))
-    cl = None
-    if cluster:
-        df = df.assign(_cluster=pd.factorize(df[cluster])[0])
-        cmat = scatter("_cluster")
-        if np.any(cmat != cmat[:, :1]):
-            raise ValueError(f"{cluster!r} must be constant within each unit")
-        cl = cmat[:, 0].astype(int)
-    return np.asarray(units)[full], np.asarray(times), y, g[:, 0], x, w, cl
 
 
 def _roles(data, y, outcome, unit, time, treat, group):
@@ -214,7 +172,7 @@ def att_gt(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
         raise ValueError(f"control_group must be one of {CONTROL_GROUPS}")
     if base_period not in ("varying", "universal"):
         raise ValueError("base_period must be 'varying' or 'universal'")
-    units, times, y, g, x, w, cl = _wide(data, outcome, unit, time, group, covariates, weights,
+    units, times, y, g, x, w, cl = wide_arrays(data, outcome, unit, time, group, covariates, weights,
                                          cluster)
     g = np.nan_to_num(g, nan=0.0)
     # did convention: treated after the panel ends = never treated within the panel

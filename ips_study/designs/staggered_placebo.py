@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.designs.staggered_aggregate import AggregateResults
+from ips_study.designs.staggered_data import wide_arrays
 from ips_study.inference import DEFAULT_SEED, rank_table
 
 #: default number of random placebo assignments when there are more possible ones
@@ -258,10 +259,8 @@ def _roles(frame, cluster, time, anticipation):
 
 def _control_arrays(frame, outcome, time, weights):
     """Never-treated municipalities (sorted codes), periods, outcomes (J, T) and weights."""
-    from ips_study.designs.staggered import _wide
-
     ctrl = frame[frame["group"] == 0]
-    units, times, y, _, _, w, _ = _wide(ctrl, outcome, "municipality", time, "group", (), weights)
+    units, times, y, _, _, w, _ = wide_arrays(ctrl, outcome, "municipality", time, "group", (), weights)
     return units, times, y, w
 
 

@@ -23,7 +23,7 @@ Counterfactual models (``method``):
   unit's adjusted outcome: ``u_t`` is the treated unit's two-way residual;
 * ``"sc"``: synthetic control, simplex weights (non-negative, summing to one, no intercept)
   minimising the squared gap over all ``T`` periods
-  (:func:`ips_study.designs.synth_weights.simplex_least_squares`).
+  (:func:`ips_study.simplex.simplex_least_squares`).
 
 Confidence sets come from test inversion: ``{theta : p(theta) > alpha}``, for a constant
 effect (all post periods) or pointwise (period ``t`` alone, with the pre-periods: the
@@ -49,7 +49,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ips_study.designs.synth_weights import simplex_least_squares
+from ips_study.simplex import simplex_least_squares
 from ips_study.inference.honest import bisect_boundary
 
 METHODS = ("did", "sc")

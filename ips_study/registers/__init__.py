@@ -8,55 +8,11 @@ row (kept, merged or quarantined with a reason).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
-
+from .registerset import RegisterSet
 from .schema import BENEFITS, HEALTH_BENEFITS, REQUIRED_TABLES, TABLES, Column, Table
-
-
-@dataclass
-class RegisterSet:
-    """Typed register tables keyed by table name (see :mod:`ips_study.registers.schema`).
-
-    Conventions of the typed tables: ids and codes are ``str`` (municipality codes keep
-    their leading zero), dates are ``datetime64[ns]`` with ``NaT`` for an empty (open) end,
-    numeric columns are float64, integer columns (``employer_meetings``, ``centrality``)
-    int64. Optional tables that were not delivered are absent from ``tables``.
-
-    >>> rs = RegisterSet({"persons": pd.DataFrame({"person_id": ["a"]})})
-    >>> rs["persons"].shape, "benefits" in rs
-    ((1, 1), False)
-    """
-
-    tables: dict[str, pd.DataFrame]
-    report: Any = None  # ValidationReport, when read from files
-    source: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        try:
-            return self.tables[name]
-        except KeyError:
-            raise KeyError(f"register table {name!r} is not in this register set") from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.tables
-
-    def get(self, name: str, default: pd.DataFrame | None = None) -> pd.DataFrame | None:
-        return self.tables.get(name, default)
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
-
-from .report import REASONS, RegisterError, TableReport, ValidationReport  # noqa: E402
-from .spells import merge_spells  # noqa: E402
-from .validate import DEFAULT_AS_OF, read_registers, validate_directory  # noqa: E402
+from .report import REASONS, RegisterError, TableReport, ValidationReport
+from .spells import merge_spells
+from .validate import DEFAULT_AS_OF, read_registers, validate_directory
 
 __all__ = [
     "BENEFITS", "HEALTH_BENEFITS", "REQUIRED_TABLES", "TABLES", "Column", "Table", "RegisterSet",

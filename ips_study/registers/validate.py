@@ -52,7 +52,7 @@ import pyarrow as pa
 
 from ..columnmap import rename_delivered
 from ..workarea import default_quarantine
-from . import RegisterSet
+from .registerset import RegisterSet
 from .columns import Coded, R, Parsed, parse_column
 from .blocks import GroupKey, concat_parts, counts, first_appearance_index, merge_blocks, person_blocks
 from .frames import assemble_frame, plain, take_rows

@@ -31,6 +31,8 @@ import os
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ips_study.workarea import DEFAULT_OUT, default_work
+
 LOCK_NAME = ".ips-study.lock"
 
 try:  # POSIX; on Windows the lock is skipped (runs there are single-user desktops)
@@ -108,8 +110,6 @@ def locked(run: Callable) -> Callable:
 
     @functools.wraps(run)
     def wrapper(*args, **kwargs):
-        from .pipeline import DEFAULT_OUT, default_work
-
         bound = sig.bind(*args, **kwargs)
         out = bound.arguments.get("out") or DEFAULT_OUT
         work = bound.arguments.get("work") or default_work()

@@ -30,14 +30,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ips_study.workarea import default_work
+from ips_study.workarea import DEFAULT_OUT, default_work
 
 from .lock import locked
 
 #: the installed package's source (hashed into every output's key)
 PACKAGE = Path(__file__).resolve().parents[1]
-#: default output folder, relative to where the command runs (the repository root under make)
-DEFAULT_OUT = Path("figures")
 MANIFEST = "run_manifest.json"
 
 

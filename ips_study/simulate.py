@@ -1,4 +1,7 @@
-"""Size and coverage of the inference methods by simulation (issue 5, item 4).
+"""Size and coverage of the inference methods by simulation.
+
+This harness sits above both ``designs`` and ``inference`` (it fits designs and applies
+inference methods), so it lives at the top of the package rather than inside ``inference``.
 
 One treated municipality of Bodø's size among 20+ controls of unequal sizes, many
 replications under a known effect (zero: a true null). For each method the table reports
@@ -33,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.config import StudyConfig
+from ips_study.designs.did import fit_panel
 from ips_study.inference import DEFAULT_SEED
 
 ALL_METHODS = ("cluster", "wild", "placebo", "rmspe", "placebo-t", "conley-taber",
@@ -95,8 +99,6 @@ def evaluate(panel: pd.DataFrame, truth: float, methods: Sequence[str] = ALL_MET
     null), ``covers`` whether the 95% interval contains ``truth``. The regression (and its
     within transformation) is computed once; each method reuses it via ``with_inference``.
     """
-    from ips_study.designs.did import fit_panel
-
     config = config or StudyConfig()
     fit_options = {"level": "municipality"} if fit_options is None else fit_options
     wild_options = {"reps": 999} if wild_options is None else wild_options
