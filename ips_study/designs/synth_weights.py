@@ -7,14 +7,6 @@ Two solvers:
 * :func:`nested_weights` -- the original ADH nested problem: predictor importance weights
   ``V`` (diagonal, non-negative, summing to one) chosen to minimise the pre-period outcome
   mean squared prediction error of the ``W(V)`` they imply (as in the R/Stata ``Synth``).
-
-Examples
---------
->>> import numpy as np
->>> X0 = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 2.0]])
->>> w = simplex_least_squares(X0, np.array([0.5, 0.5]))
->>> np.round(w, 6).tolist()
-[0.5, 0.5, 0.0]
 """
 
 from __future__ import annotations
