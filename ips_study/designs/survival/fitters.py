@@ -198,7 +198,7 @@ def kaplan_meier(data: pd.DataFrame, *, stop: str, event: str, start: str | None
                              weights=None if w is None else w[r])
     test = None
     if len(curves) > 1:
-        test = logrank_test(None if start is None else starts, stops, ev, grp)
+        test = logrank_test(None if start is None else starts, stops, ev, grp, weights=w)
     return CurveResults(curves, kind="km", test=test, nobs=len(d), n_events=int(ev.sum()),
                         starts=starts, stops=stops, groups=grp, event_name=event, level=level,
                         notes=notes)
