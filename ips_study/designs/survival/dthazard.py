@@ -121,7 +121,8 @@ def hazard_glm(d: pd.DataFrame, *, y: str, treat: str, categorical=(), numeric=(
     Returns
     -------
     dict with ``params``, ``cov`` (clustered), ``names``, ``n_cells``, ``n_obs``,
-    ``n_events``, ``n_clusters``, ``model_se``, ``aliased``.
+    ``n_events``, ``n_clusters``, ``model_se``, ``model_cov`` (inverse information),
+    ``aliased``.
     """
     from .cox import aliased_columns
 
@@ -153,4 +154,4 @@ def hazard_glm(d: pd.DataFrame, *, y: str, treat: str, categorical=(), numeric=(
     return {"params": res.params, "cov": pd.DataFrame(cov, index=X.columns, columns=X.columns),
             "names": list(X.columns), "n_cells": len(cells), "n_obs": int(len(d)),
             "n_events": int(d[y].sum()), "n_clusters": int(cells[cluster].nunique()),
-            "model_se": res.bse, "aliased": aliased}
+            "model_se": res.bse, "model_cov": res.cov_params(), "aliased": aliased}
