@@ -400,6 +400,9 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str | None, tim
     out["aliased"] = [rename.get(n, n) for n in out["aliased"]]
     show = [n for n in names if n != "const" and (n == treat or n in numeric
                                                   or not n.startswith(prefixes))]
+    # the covariates in the order given (the GLM design has the numeric ones first)
+    rank = {c: i for i, c in enumerate(covs)}
+    show.sort(key=lambda n: -1 if n == treat else rank.get(n, rank.get(n.split("[")[0], -1)))
     idx = [names.index(n) for n in show]
     cov = (out["cov"] if se == "cluster" else out["model_cov"]).to_numpy()[np.ix_(idx, idx)]
     tidy = pd.DataFrame({"estimate": out["params"].to_numpy()[idx],
