@@ -93,6 +93,15 @@ def test_cox_formula_equals_columns_and_r(lung):
     assert f.n_events == ref["nevent"] and f.nobs == ref["n"]
 
 
+def test_quoted_names_and_their_missing_values(lung):
+    f = ips.cox(lung, stop="time", event="status", event_value=2, missing="drop",
+                formula="~ age + log(`wt.loss` + 30)")
+    c = ips.cox(lung.assign(lw=np.log(lung["wt.loss"] + 30)), stop="time", event="status",
+                event_value=2, covariates=["age", "lw"], missing="drop")
+    _same(f, c)
+    assert f.notes[0].startswith("14 row(s) dropped for missing values (wt.loss: 14)")
+
+
 def test_cox_formula_missing_rule_names_the_raw_column(lung):
     with pytest.raises(ValueError, match="ph.ecog: 1"):
         ips.cox(lung, stop="time", event="status", event_value=2, formula="~ C(ph.ecog)")
