@@ -42,6 +42,7 @@ from scipy import stats
 
 from ips_study.results import EVENT_TIME_COLUMNS
 
+from ..formula import formula_roles
 from .did_results import DEFAULT_INFERENCE, DidResults, build_results, fit_twfe, n_min
 from .register_panel import aggregation_level, register_roles
 from .roles import DesignError, RolePanel, panel_roles
@@ -197,20 +198,22 @@ def _event_results(rp: RolePanel, et: np.ndarray, *, y: str, ref: int, bin_width
     return build_results(EventStudyResults, fit, contrasts, inference, level, options, meta)
 
 
-def event_study(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
+def event_study(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str, treat: str,
                 ref: int = -1, bins: tuple[int, int] | None = None, bin_width: int = 1,
                 weights: str | None = None, cluster: str | None = None,
                 covariates: Sequence[str] | None = None, size: str | None = None,
                 event_time: str | None = None, inference: str = DEFAULT_INFERENCE,
                 level: float = 0.95, small_sample: str = "fixest", missing: str = "error",
-                seed: int | None = None, **inference_options) -> "EventStudyResults":
+                seed: int | None = None, formula: str | None = None,
+                **inference_options) -> "EventStudyResults":
     """Event-study DiD on a long DataFrame (roles as :func:`ips_study.designs.did.did`).
 
     Parameters
     ----------
     data, y, unit, time, treat, weights, cluster, covariates, size, inference, level,
-    small_sample, missing, seed, inference_options :
-        As :func:`ips_study.designs.did.did`.
+    small_sample, missing, seed, formula, inference_options :
+        As :func:`ips_study.designs.did.did` (``formula="y ~ x1 + x2"`` instead of ``y=``
+        and ``covariates=``).
     ref : reference (omitted) event-time bin (default -1, the period before adoption).
     bins : ``(lo, hi)`` endpoint bins; ``None`` keeps every event time of the treated units.
     bin_width : event-time periods per bin.
@@ -223,6 +226,7 @@ def event_study(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
         Terms ``event_k`` and ``post_average`` (main term); ``event_time()`` rows include the
         reference bin at zero; ``pretrend_test()``.
     """
+    data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates)
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, cluster=cluster,
                      weights=weights, size=size, covariates=covariates, missing=missing)
     et = _treated_event_times(rp, time, event_time)
