@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from ...config import StudyConfig
+from ...inference.table import check_method, methods_for
 from ...results import Results
 from .competing import gray_test
 from .cox import CoxPH
@@ -252,7 +253,7 @@ def _cox_tidy(fit: CoxPH, cov) -> pd.DataFrame:
                          "hazard_ratio": np.exp(fit.params_)}, index=fit.names_)
 
 
-COX_INFERENCE = ("placebo", "cluster", "robust", "model")
+COX_INFERENCE = methods_for("cox")
 
 
 def _pick_cov(fit, inference, cluster_codes, person_codes):
@@ -308,9 +309,7 @@ def fit_cox_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
     config, tte, notes = _prepare(panel, config, options)
     if options:
         raise TypeError(f"unknown option(s) for cox: {', '.join(options)}")
-    inference = inference or "placebo"
-    if inference not in COX_INFERENCE:
-        raise ValueError(f"inference must be one of {COX_INFERENCE} for cox, got {inference!r}")
+    inference = check_method("cox", inference)
     X = design_matrix(tte, covariates)
     event = (tte["event"] == cause).to_numpy()
     X, merged = drop_eventless_levels(X, event)
@@ -462,7 +461,7 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     config, tte, notes = _prepare(panel, config, options)
     if options:
         raise TypeError(f"unknown option(s) for finegray: {', '.join(options)}")
-    inference = inference or "crr"
+    inference = check_method("fine_gray", inference)
     first = tte.groupby("person_id", sort=False).first()
     persons = person_level(tte).set_index(first.index)
     X = design_matrix(first, covariates)
@@ -552,8 +551,7 @@ def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     pm = person_months(tte, cause=cause)
     ips = config.ips_start.year * 12 + config.ips_start.month - 1
     pm["treated_post"] = (pm["treated"].to_numpy() * (pm["calendar_month"].to_numpy() >= ips)).astype(int)
-    if inference not in ("cluster", "model", "placebo"):
-        raise ValueError("inference must be 'cluster', 'model' or 'placebo' for dthazard")
+    inference = check_method("discrete_hazard", inference)
     fit = fit_dthazard(pm, term=term, link=link, period=period, covariates=covariates,
                        se="model" if inference == "model" else "cluster")
     tidy = fit.tidy()[["estimate", "std_error"]]
