@@ -125,13 +125,19 @@ class Summary:
         return self.as_html()
 
 
-def refitter(design: Callable[..., "Results"], *args, **kwargs) -> Callable[..., "Results"]:
+class refitter:
     """A :meth:`Results.with_inference` hook that re-runs ``design(*args, **kwargs)`` with
-    another ``inference`` and confidence ``level`` (and any extra options)."""
-    def refit(inference: str, level: float, **options) -> "Results":
-        return design(*args, **{**kwargs, **options}, inference=inference, level=level)
+    another ``inference`` and confidence ``level`` (and any extra options).
 
-    return refit
+    A class rather than a closure so that results stay picklable (parallel simulations).
+    """
+
+    def __init__(self, design: Callable[..., "Results"], *args, **kwargs) -> None:
+        self.design, self.args, self.kwargs = design, args, kwargs
+
+    def __call__(self, inference: str, level: float, **options) -> "Results":
+        return self.design(*self.args, **{**self.kwargs, **options}, inference=inference,
+                           level=level)
 
 
 class Results:

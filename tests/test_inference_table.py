@@ -1,6 +1,7 @@
 """The one inference table (ips_study.inference.table), the shared placebo engine
 (ips_study.inference.placebo_engine) and with_inference on the base results class."""
 
+import pickle
 from itertools import combinations, permutations
 
 import numpy as np
@@ -223,7 +224,7 @@ def test_with_inference_reruns_sdid_and_synth():
         res.with_inference("wild")
     s = ips.synth(synth_frame(), y="y", unit="unit", time="time", treat="d",
                   leave_one_out=False)
-    none = s.with_inference("none")
+    none = pickle.loads(pickle.dumps(s)).with_inference("none")       # results stay picklable
     assert none.estimate == s.estimate and np.isnan(none.std_error)
     assert none.with_inference("placebo").std_error == s.std_error
 
