@@ -120,3 +120,16 @@ def test_synth_and_sdid_order_text_quarters_by_time(fn):
     got = fn(df.assign(t=CONVERT["quarters text"](df["p"])), time="t", **kw)
     assert got.estimate == pytest.approx(ref.estimate, rel=1e-10)
     assert got.std_error == pytest.approx(ref.std_error, rel=1e-10)
+
+
+def test_bacon_orders_text_quarters_by_time():
+    df = panel()
+    df = df[df["p"] != 7].assign(d=lambda x: ((x["unit"] < "u4") & (x["p"] >= 4 + (x["unit"] > "u1")))
+                                  .astype(int))
+    ref = ips.bacon(df, y="y", unit="unit", time="p", treat="d")
+    got = ips.bacon(df.assign(t=CONVERT["quarters text"](df["p"])), y="y", unit="unit", time="t",
+                    treat="d")
+    assert got.estimate == pytest.approx(ref.estimate, rel=1e-12)
+    comp = got.components
+    assert set(comp["treated"]) - {"never"} == {"Q1-2011", "Q2-2011"}      # adoption labels
+    np.testing.assert_allclose(comp["estimate"], ref.components["estimate"], rtol=1e-10)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.config import StudyConfig
-from ips_study.designs.timelabels import period_codes
+from ips_study.designs.timelabels import in_time_order
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,7 @@ def outcome_matrix(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
     :mod:`ips_study.designs.staggered`.
     """
     wide = data.pivot_table(index=unit, columns=time, values=outcome, aggfunc="first")
-    # periods in time order: text quarters or halves ("Q1-2011") sort wrongly as text
-    pos = wide.columns.get_indexer(pd.Index(period_codes(data[time], time)[1]))
-    if len(pos) == wide.shape[1] and (pos >= 0).all():
-        wide = wide.iloc[:, pos]
+    wide = in_time_order(wide, data[time], time)
     if wide.isna().any().any():
         raise ValueError("the panel must be balanced: every unit observed in every period "
                          f"({int(wide.isna().sum().sum())} unit-periods missing)")

@@ -176,3 +176,10 @@ def period_codes(col: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray, np.
     # numbers, dates and periods sort in time order already
     code, labels = codes(col, sort=True)
     return code, np.asarray(labels), period_numbers(labels, col, name)
+
+
+def in_time_order(wide: pd.DataFrame, col: pd.Series, name: str) -> pd.DataFrame:
+    """``wide`` (one column per label of ``col``, e.g. a pivot) with its columns in time
+    order: a pivot sorts text labels as text, and ``"Q1-2011"`` sorts before ``"Q2-2010"``."""
+    pos = wide.columns.get_indexer(pd.Index(period_codes(col, name)[1]))
+    return wide.iloc[:, pos] if len(pos) == wide.shape[1] and (pos >= 0).all() else wide
