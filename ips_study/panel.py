@@ -442,9 +442,10 @@ def write_panel_partitioned(src, out: str | Path, config: StudyConfig | None = N
     config = config or StudyConfig()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    parts = split_by_person(src, Path(work) / "partitions", n_parts)
+    # the study file's renames ([columns.<table>]) apply before the person ids are hashed
+    parts = split_by_person(src, Path(work) / "partitions", n_parts, columns=config.columns)
     reports = []
-    registers = iter_partitions(parts, quarantine_dir=quarantine_dir)
+    registers = iter_partitions(parts, quarantine_dir=quarantine_dir, columns=config.columns)
     if progress:
         from tqdm.auto import tqdm
         registers = tqdm(registers, total=len(parts), desc="partitions", unit="partition")

@@ -255,8 +255,9 @@ def test_check_outputs_finds_every_kind_of_violation(tmp_path):
     assert sum(v.file == "table.md" for v in res.violations) == 2  # the table cell and "n = 4"
     assert by_file["table.tex"] == {"small_count"}
     assert by_file["birth.csv"] == {"birth_date_column"}
-    # PNG files are read for their metadata (text chunks); this one has none
-    assert "figure.png" in res.files and "figure.png" not in by_file
+    # PNG files are read for the record of what they draw (and their metadata); this one,
+    # not saved by the package, has none: its content cannot be checked
+    assert "figure.png" in res.files and by_file["figure.png"] == {"unverified_figure"}
     text = res.to_text()
     assert "01019012345" not in text and f"{len(res.violations)} violation(s)" in text
 

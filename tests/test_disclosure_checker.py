@@ -50,8 +50,10 @@ def test_png_metadata_with_an_id_is_caught(tmp_path):
     fig.savefig(tmp_path / "figure.png", metadata={"Description": "cohort of person 0000012345"})
     plt.close(fig)
     res = dc.check_outputs(tmp_path)
-    assert [(v.file, v.kind) for v in res.violations] == [("figure.png", "identifier_value")]
-    assert res.violations[0].location.startswith("metadata line")
+    # saved without the package: its drawing cannot be checked, and its metadata holds an id
+    assert sorted((v.file, v.kind) for v in res.violations) == [("figure.png", "identifier_value"),
+                                                               ("figure.png", "unverified_figure")]
+    assert next(v for v in res.violations if v.kind == "identifier_value").location.startswith("metadata line")
 
 
 def test_near_misses_are_not_flagged(tmp_path):
@@ -66,9 +68,9 @@ def test_near_misses_are_not_flagged(tmp_path):
         "plain.png": None,
     }
     for name, text in files.items():
-        if text is None:
+        if text is None:  # a figure saved by the package, drawing no count
             fig, ax = plt.subplots()
-            fig.savefig(tmp_path / name)
+            dc.save_figure(fig, tmp_path / name)
             plt.close(fig)
         else:
             (tmp_path / name).write_text(text)
@@ -125,3 +127,59 @@ def test_ten_digit_amounts_are_not_ids_but_ten_digit_id_columns_are(tmp_path):
     (tmp_path / "ids.csv").write_text("group,who\na,0000012345\nb,2654448106\n")
     res = dc.check_outputs(tmp_path)
     assert [(v.file, v.kind) for v in res.violations] == [("ids.csv", "identifier_value")]
+
+
+def _flow(treated, controls):
+    return pd.DataFrame({"step": ["persons in the registers", "aged 18-40"], "treated": treated,
+                         "controls": controls, "total": [t + c for t, c in zip(treated, controls)]})
+
+
+def test_a_small_count_drawn_in_a_figure_is_caught(tmp_path):
+    """Issue 20: check-outputs read only PNG metadata, so a figure could print a count of 3.
+    Figures now carry a record of what they draw, checked like a table."""
+    from ips_study import figures
+
+    ok = figures.plot_participant_flow(_flow([900, 300], [5000, 2000]), lang="en")
+    figures.save(ok, tmp_path / "figure_ok", formats=("png",), close=True)
+    assert dc.check_outputs(tmp_path).ok, dc.check_outputs(tmp_path).to_text()
+    # planted leak: counts that skipped disclosure control (min_count=1 lets 3 through)
+    leak = figures.plot_participant_flow(_flow([900, 3], [5000, 2000]), lang="en", min_count=1)
+    figures.save(leak, tmp_path / "figure_leak", formats=("png",), close=True)
+    res = dc.check_outputs(tmp_path)
+    found = [(v.file, v.kind, v.location) for v in res.violations]
+    # the printed count and the bar's length both show it
+    assert found == [("figure_leak.png", "small_count", "drawn count 2 (axes 1 text)"),
+                     ("figure_leak.png", "small_count", "drawn count 4 (axes 1 bar)")], found
+
+
+def test_small_counts_and_ids_in_figure_texts_are_caught(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("Bodø, n = 3")
+    ax.annotate("person 0000012345", xy=(0.5, 0.5))
+    dc.save_figure(fig, tmp_path / "figure.png")
+    plt.close(fig)
+    res = dc.check_outputs(tmp_path)
+    assert sorted(v.kind for v in res.violations) == ["identifier_value", "small_count"]
+    assert all(v.location.startswith("drawn text") for v in res.violations)
+    assert "0000012345" not in res.to_text()
+
+
+def test_a_figure_without_its_record_is_not_passed(tmp_path):
+    from ips_study import figures
+
+    ax = figures.plot_participant_flow(_flow([900, 300], [5000, 2000]), lang="en")
+    figures.save(ax, tmp_path / "figure", formats=("png",), close=True)
+    png = (tmp_path / "figure.png").read_bytes()
+    # strip the record chunk (a re-saved or edited image): the content is no longer checkable
+    import struct
+
+    pos, out = 8, [png[:8]]
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        chunk = png[pos:pos + 12 + length]
+        if not (kind in (b"tEXt", b"iTXt", b"zTXt") and chunk[8:].startswith(b"ips_study drawn")):
+            out.append(chunk)
+        pos += 12 + length
+    (tmp_path / "figure.png").write_bytes(b"".join(out))
+    assert [v.kind for v in dc.check_outputs(tmp_path).violations] == ["unverified_figure"]

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from .checker import (CHECKED_SUFFIXES, OutputCheck, Violation, check_file, check_outputs,
                       export_table, format_number)
+from .drawn import mark_counts
 from .figures import coarsen_bins, coarsen_survival, mask_small, save_figure, truncate_survival
 from .identifiers import (RedactingFilter, assert_no_identifiers, check_results,
                           install_redaction, redact)
@@ -65,6 +66,6 @@ __all__ = [
     "check_file", "check_outputs", "check_results", "coarsen_bins", "coarsen_survival",
     "export_table", "format_number",
     "install_redaction", "is_birth_name", "is_count_name", "is_identifier_name", "mask_small",
-    "protect_array", "protect_sums", "protect_table", "redact", "round_counts", "save_figure",
+    "mark_counts", "protect_array", "protect_sums", "protect_table", "redact", "round_counts", "save_figure",
     "suppress_shares", "suppress_small", "truncate_survival",
 ]

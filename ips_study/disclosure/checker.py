@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -18,6 +19,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .drawn import KEY as DRAWN_KEY
 from .identifiers import assert_no_identifiers
 from .rules import (COUNT_UNITS, FNR11_RE, FNR_RE, MIN_COUNT, N_EQUALS_RE, SUPPRESSED, UNIT_NAMES,
                     DisclosureError, canon, is_birth_name, is_count_name, is_count_role,
@@ -409,8 +411,12 @@ def _html_tables(text: str) -> list[pd.DataFrame]:
 
 def _png_text(path: Path) -> str:
     """The text chunks (tEXt, zTXt, iTXt) of a PNG: metadata a figure may carry."""
+    return "\n".join(f"{k}: {t}" for k, t in _png_chunks(path))
+
+
+def _png_chunks(path: Path) -> list[tuple[str, str]]:
+    """``(keyword, text)`` of every text chunk (tEXt, zTXt, iTXt) of a PNG."""
     import struct
-    import zlib
 
     data = path.read_bytes()
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -420,18 +426,51 @@ def _png_text(path: Path) -> str:
         length, kind = struct.unpack(">I4s", data[pos:pos + 8])
         body = data[pos + 8:pos + 8 + length]
         if kind == b"tEXt":
-            out.append(body.replace(b"\x00", b": ").decode("latin-1"))
+            key, _, text = body.partition(b"\x00")
+            out.append((key.decode("latin-1"), text.decode("latin-1")))
         elif kind == b"zTXt":
             key, _, rest = body.partition(b"\x00")
-            out.append(key.decode("latin-1") + ": " + zlib.decompress(rest[1:]).decode("latin-1"))
+            out.append((key.decode("latin-1"), zlib.decompress(rest[1:]).decode("latin-1")))
         elif kind == b"iTXt":
             key, _, rest = body.partition(b"\x00")
             flag, rest = rest[0], rest[2:]
             _, _, rest = rest.partition(b"\x00")  # language tag
             _, _, text = rest.partition(b"\x00")  # translated keyword
-            out.append(key.decode("latin-1") + ": " + (zlib.decompress(text) if flag else text).decode("utf-8"))
+            out.append((key.decode("latin-1"), (zlib.decompress(text) if flag else text).decode("utf-8")))
         pos += 12 + length
-    return "\n".join(out)
+    return out
+
+
+def _check_png(path: Path, name: str, min_count: int, known: frozenset[str]) -> list[Violation]:
+    """A figure: the numbers and texts it drew (its record, :mod:`.drawn`) and its metadata."""
+    out: list[Violation] = []
+    try:
+        chunks = _png_chunks(path)
+    except (OSError, ValueError, UnicodeDecodeError, zlib.error) as exc:
+        return [Violation(name, "unreadable", "file", f"PNG metadata cannot be read ({type(exc).__name__})")]
+    record = next((t for k, t in chunks if k == DRAWN_KEY), None)
+    if record is None:
+        out.append(Violation(name, "unverified_figure", "file", "no record of what the figure draws "
+                             "(not saved by ips_study): its content cannot be checked; check it by eye"))
+    else:
+        try:
+            rec = json.loads(record)
+        except ValueError:
+            rec = None
+        if not isinstance(rec, dict):
+            out.append(Violation(name, "unreadable", "file", "the figure's record cannot be parsed"))
+        else:
+            for k, c in enumerate(rec.get("counts", []), 1):
+                v = _number(c.get("value")) if isinstance(c, dict) else None
+                if v is not None and is_small(v, min_count):
+                    out.append(Violation(name, "small_count", f"drawn count {k} ({c.get('where', '?')})",
+                                         f"a count below the minimum of {min_count} is drawn"))
+            found: list[Violation] = []
+            _scan_text("\n".join(str(t) for t in rec.get("texts", [])), name, min_count, known, found)
+            out += [Violation(v.file, v.kind, f"drawn text {v.location}", v.detail) for v in found]
+    found = []
+    _scan_text("\n".join(f"{k}: {t}" for k, t in chunks if k != DRAWN_KEY), name, min_count, known, found)
+    return out + [Violation(v.file, v.kind, f"metadata {v.location}", v.detail) for v in found]
 
 
 def _scan_text(text: str, name: str, min_count: int, known: frozenset[str], out: list[Violation]) -> None:
@@ -469,12 +508,7 @@ def check_file(path: str | Path, min_count: int = MIN_COUNT, *, ids: Iterable[st
     known = frozenset(str(i) for i in ids)
     suffix = path.suffix.lower()
     if suffix == ".png":
-        out: list[Violation] = []
-        try:
-            _scan_text(_png_text(path), name, min_count, known, out)
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            return [Violation(name, "unreadable", "file", f"PNG metadata cannot be read ({type(exc).__name__})")]
-        return [Violation(v.file, v.kind, f"metadata {v.location}", v.detail) for v in out]
+        return _check_png(path, name, min_count, known)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

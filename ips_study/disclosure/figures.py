@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .drawn import png_metadata
 from .rules import MIN_COUNT
 
 
@@ -135,8 +136,10 @@ def coarsen_survival(curve: pd.DataFrame, *, time_col: str = "time", value_col: 
     return out.astype(float)
 
 def save_figure(fig: Any, path: str | Path, dpi: int = 100) -> Path:
-    """Save a matplotlib figure as PNG with fixed metadata (byte-identical reruns)."""
+    """Save a matplotlib figure as PNG with fixed metadata (byte-identical reruns) and the
+    record of the numbers it draws (:mod:`.drawn`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, metadata={"Software": None})
+    # the record of what the figure draws, so that check-outputs can check its content
+    fig.savefig(path, dpi=dpi, metadata={"Software": None, **png_metadata(fig)})
     return path

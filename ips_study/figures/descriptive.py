@@ -139,6 +139,7 @@ def plot_participant_flow(flow: pd.DataFrame, ax=None, *, lang: str = "en",
             pos = y - 0.4 + h / 2 + k * h
             a.barh(pos, np.where(np.isfinite(v), v, 0), height=h * 0.95, label=name,
                    linewidth=0.6, **style)
+            disclosure.mark_counts(a)  # bar lengths are persons: recorded for check-outputs
             for yy, x in zip(pos, v):
                 text = f"{int(x):,}".replace(",", sep) if np.isfinite(x) else disclosure.SUPPRESSED
                 a.text((x if np.isfinite(x) else 0) + top * 0.015, yy, text, va="center", fontsize=7)

@@ -24,6 +24,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..disclosure import drawn
+
 #: Languages of axis labels, legends and titles.
 LANGUAGES = ("en", "no")
 
@@ -231,7 +233,9 @@ def save(fig_or_ax, path_without_suffix: str | Path, *, formats: Sequence[str] =
             raise ValueError(f"format must be one of {tuple(_METADATA)}, got {fmt!r}")
         path = base.with_name(base.name + "." + fmt)
         with plt.rc_context({"pdf.fonttype": RC["pdf.fonttype"]}):
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=_METADATA[fmt],
+            # a PNG carries the record of what it draws, for check-outputs (disclosure.drawn)
+            meta = {**_METADATA[fmt], **drawn.png_metadata(fig)} if fmt == "png" else _METADATA[fmt]
+            fig.savefig(path, format=fmt, dpi=dpi, metadata=meta,
                         bbox_inches="tight", pad_inches=0.05)
         out.append(path)
     if close:

@@ -10,8 +10,10 @@ call per value:
   (``T00:00``, ``00:00:00``, ``00:00:00.000``); month 1-12, day within the month;
 * ``YYYYMM``: six digits, month 1-12; the first day of the month, or its last day in a spell's
   end column (``end=True``);
-* a date outside pandas' nanosecond range (before 1677-09-22 or after 2262-04-11) is not a
-  date, as in pandas (later checks call years outside 1880-2100 out of range anyway).
+* any calendar date of years 1-9999 is a date, also outside pandas' nanosecond range (before
+  1677-09-22 or after 2262-04-11), where pandas gives up: ``9999-12-31`` (a "never" marker) or
+  ``0001-01-01`` is a real date that later checks call ``out_of_range`` (years outside
+  1880-2100), not an unparseable one; year 0 does not exist and is not a date.
 
 Strings with non-ASCII characters (full-width digits from some exports) take the pandas path.
 
@@ -33,9 +35,6 @@ import pyarrow.compute as pc
 NAT = np.iinfo(np.int64).min
 ISO = r"\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?)?"
 YYYYMM = r"\d{6}"
-# first and last midnight that datetime64[ns] can hold
-_FIRST_NS_DAY = int(np.datetime64("1677-09-22", "D").astype(np.int64))
-_LAST_NS_DAY = int(np.datetime64("2262-04-11", "D").astype(np.int64))
 
 
 def parse_date_strings(values: np.ndarray, *, end: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -69,13 +68,13 @@ def parse_date_strings(values: np.ndarray, *, end: bool = False) -> tuple[np.nda
         y, m, d = (_digits(part, a, b) for a, b in ((0, 4), (5, 7), (8, 10)))
         first, after = _month_bounds(y, m)
         day = first + d - 1
-        ok = (m >= 1) & (m <= 12) & (d >= 1) & (day < after) & (day >= _FIRST_NS_DAY) & (day <= _LAST_NS_DAY)
+        ok = (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (day < after)
         days[iso] = np.where(ok, day, NAT)
     if ym.any():
         part = arr.filter(pa.array(ym))
         y, m = _digits(part, 0, 4), _digits(part, 4, 6)
         first, after = _month_bounds(y, m)
-        ok = (m >= 1) & (m <= 12) & (first >= _FIRST_NS_DAY) & (first <= _LAST_NS_DAY)
+        ok = (y >= 1) & (m >= 1) & (m <= 12)
         days[ym] = np.where(ok, after - 1 if end else first, NAT)
     other = ~ascii_
     if other.any():

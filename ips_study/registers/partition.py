@@ -1,6 +1,6 @@
 """Person partitions: work on register deliveries larger than memory.
 
-:func:`split_by_person` streams every person-linked table once, in record batches, and routes
+:func:`split_by_person` streams every person-linked table once, in small blocks, and routes
 each row to partition ``hash(person_id) % n`` (a fixed, platform-independent hash), writing
 one Parquet file per table and partition; tables without persons (municipalities,
 specialist weeks, code changes) are copied to every partition. Each partition is then an
@@ -9,11 +9,25 @@ rows share a partition, spell merging and the unknown-person check give the same
 the whole delivery. :func:`iter_partitions` yields the validated partitions one at a time, so
 at most one partition is in memory.
 
-Row accounting is per partition and adds up: :func:`combine_reports` sums them (tables
-without persons are counted once). Line numbers in a partition's quarantine file refer to the
-partition file; the original line is kept in its ``source_line`` column.
+Memory is bounded by the partition, not by the delivery: the split holds one block of the
+file being read (:data:`BLOCK_BYTES` of CSV, :data:`BATCH_ROWS` rows of Parquet) and at most
+:data:`BUFFER_BYTES` of rows waiting to be written to the partition files, whatever the size
+of the delivery (``docs/benchmarks.md``, "Memory: panel build by partitions").
 
->>> # split_by_person("registers/", "work/parts", n_parts=8)   # doctest: +SKIP
+CSV lines with the wrong number of fields have no trustworthy person id, so they cannot be
+routed to a partition; the split keeps them aside (``malformed/<table>.parquet``, in the work
+area) and :func:`iter_partitions` quarantines them as ``malformed_row`` with the first
+partition, so that ``kept + merged + quarantined == read`` holds for the delivery.
+
+Row accounting is per partition and adds up: :func:`combine_reports` sums them (tables
+without persons are counted once). Line numbers in reports and quarantine files are those of
+the delivered file (each partition file carries them in a ``source_line`` column).
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "persons.csv").write_text("person_id,birth_date,sex\\n1,1990-01-01,F\\n2,1991-02-02,M\\n")
+>>> [p.name for p in split_by_person(d, d / "parts", 2)]
+['part-0000', 'part-0001']
 """
 
 from __future__ import annotations
@@ -25,49 +39,124 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..columnmap import rename_table
 from . import RegisterSet
-from .readers import _sniff, find_table_files, read_file
+from .readers import (DELIMITER_KEY, LINE_COLUMN, SOURCE_KEY, _safe, _sniff, blank_rows, clean_name,
+                      find_table_files, read_file)
 from .report import RegisterError, TableReport, ValidationReport
 from .schema import TABLES
 
+#: CSV bytes parsed at a time (about 100,000 register rows). A row longer than this (one
+#: 10 MB field) is read by retrying with a block four times larger, as often as needed.
+BLOCK_BYTES = 1 << 22
+#: Parquet rows read at a time.
+BATCH_ROWS = 1 << 17
+#: Rows routed to partitions are held until this many bytes wait, then written out (one
+#: row group per partition); the bound does not grow with the delivery or the partitions.
+BUFFER_BYTES = 1 << 26
 
-def _batches(file: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """Record batches of a file, streamed for Parquet and CSV (all CSV columns as text)."""
-    suffix = file.suffix.lower()
-    if suffix == ".parquet":
-        yield from pq.ParquetFile(file).iter_batches(batch_size=batch_rows)
-    elif suffix == ".csv":
-        encoding, delimiter, bom, names = _sniff(file)
-        bad: list[int | None] = []
 
-        def malformed(row) -> str:
-            # a row with the wrong field count has no trustworthy person id, so it cannot be
-            # routed to a partition; count it and refuse below rather than drop it unseen
-            if row.text.strip(delimiter + " \r\n"):
-                bad.append(row.number)
+class _CsvBlocks:
+    """Record batches of a CSV file (all columns as text), block by block, with line numbers.
+
+    Rows with the wrong field count are collected in ``malformed`` as ``(line, text)``;
+    blank lines are counted in ``blank``. A row longer than the block (Arrow: "straddling
+    object") makes the reader start again with a larger block and skip the rows it has
+    already given out, so memory stays one block plus the longest row.
+    """
+
+    def __init__(self, file: Path, block: int = 0):
+        self.file = file
+        self.encoding, self.delimiter, self.bom, self.names = _sniff(file)
+        self.block = block or BLOCK_BYTES
+        self.malformed: list[tuple[int, str]] = []
+        self.blank = 0
+        self._skip_lines: set[int] = set()  # physical lines that are not data rows
+
+    def _open(self):
+        def handler(row) -> str:
+            if row.number is not None and row.number not in self._skip_lines:
+                self._skip_lines.add(row.number)
+                if row.text.strip(self.delimiter + " \r\n"):
+                    self.malformed.append((row.number, row.text))
+                else:
+                    self.blank += 1
             return "skip"
 
-        reader = pacsv.open_csv(
-            file,
-            read_options=pacsv.ReadOptions(encoding="utf8" if encoding == "utf8" else "cp1252",
-                                           block_size=1 << 24, column_names=names, skip_rows=1,
-                                           use_threads=False),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=malformed),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False))
-        yield from reader
-        if bad:
-            first = next((n for n in bad if n is not None), None)
-            at = f", line {first}" if first is not None else ""
-            raise RegisterError(
-                f"{file.name}{at}: {len(bad):,} malformed row(s) (wrong number of fields); a "
-                "partitioned read cannot quarantine them, so it stops rather than lose them: read "
-                "the delivery whole (they are quarantined as malformed_row) or repair the file")
-    else:  # SAS / Stata: no streaming reader in the core stack; read whole
-        yield from read_file(file).data.to_batches(max_chunksize=batch_rows)
+        enc = "utf8" if self.encoding == "utf8" else "cp1252"
+        return pacsv.open_csv(
+            self.file,
+            read_options=pacsv.ReadOptions(encoding=enc, block_size=self.block, column_names=self.names,
+                                           skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=self.delimiter, ignore_empty_lines=False,
+                                             invalid_row_handler=handler),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in self.names},
+                                                 strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False))
+
+    def __iter__(self) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
+        given = 0  # data rows already yielded (skipped after a restart)
+        next_line = 2  # the header is line 1
+        while True:
+            seen = 0
+            try:
+                for batch in self._open():
+                    n = batch.num_rows
+                    if seen + n <= given:
+                        seen += n
+                        continue
+                    batch = batch.slice(given - seen) if given > seen else batch
+                    seen = given = given + batch.num_rows
+                    lines, next_line = self._lines(next_line, batch.num_rows)
+                    yield self._without_blank(batch, lines)
+                return
+            except pa.ArrowInvalid as exc:
+                if "straddl" not in str(exc) or self.block >= 2**31 - 1:
+                    raise RegisterError(f"{self.file.name}, line {next_line}: cannot parse CSV: "
+                                        f"{_safe(str(exc))}") from exc
+                self.block = min(self.block * 4, 2**31 - 1)
+
+    def _without_blank(self, batch: pa.RecordBatch, lines: np.ndarray):
+        """A blank line parses as a row of empty strings: not a data row (as the whole read)."""
+        blank = blank_rows(batch)
+        if not blank.any():
+            return batch, lines
+        self.blank += int(blank.sum())
+        return batch.filter(pa.array(~blank)), lines[~blank]
+
+    def _lines(self, start: int, n: int) -> tuple[np.ndarray, int]:
+        """Physical lines of the next ``n`` data rows from ``start`` on, past rows not data.
+
+        The handler has seen every bad row of the block before its batch arrives, so the
+        lines skipped inside the batch are known.
+        """
+        skip = sorted(x for x in self._skip_lines if x >= start)
+        cand = np.arange(start, start + n + len(skip), dtype=np.int64)
+        lines = cand[~np.isin(cand, skip)][:n] if skip else cand[:n]
+        return lines, (int(lines[-1]) + 1 if n else start)
+
+
+def _batches(file: Path) -> tuple[Iterator[tuple[pa.RecordBatch, np.ndarray]], object]:
+    """Batches of a file with the source line of each row, and the CSV reader (or None)."""
+    suffix = file.suffix.lower()
+    if suffix == ".csv":
+        blocks = _CsvBlocks(file)
+        return iter(blocks), blocks
+
+    def rows():
+        at = 1
+        if suffix == ".parquet":
+            source = pq.ParquetFile(file).iter_batches(batch_size=BATCH_ROWS)
+        else:  # SAS / Stata: no streaming reader in the core stack; read whole
+            source = read_file(file).data.to_batches(max_chunksize=BATCH_ROWS)
+        for batch in source:
+            yield batch, np.arange(at, at + batch.num_rows, dtype=np.int64)
+            at += batch.num_rows
+    return rows(), None
 
 
 def partition_of(person_id: pa.Array | np.ndarray, n_parts: int) -> np.ndarray:
@@ -76,8 +165,88 @@ def partition_of(person_id: pa.Array | np.ndarray, n_parts: int) -> np.ndarray:
     return (pd.util.hash_array(ids, categorize=True) % np.uint64(n_parts)).astype(np.int64)
 
 
-def split_by_person(src, dst, n_parts: int, *, batch_rows: int = 1_000_000) -> list[Path]:
+def _partition_of_arrow(ids: pa.Array, n_parts: int) -> np.ndarray:
+    """:func:`partition_of` hashing each distinct id of a block once (Arrow dictionary)."""
+    if not pa.types.is_string(ids.type) and not pa.types.is_large_string(ids.type):
+        return partition_of(ids.to_numpy(zero_copy_only=False), n_parts)
+    enc = pc.dictionary_encode(pc.utf8_trim_whitespace(ids))
+    of_value = partition_of(enc.dictionary.to_numpy(zero_copy_only=False), n_parts)
+    idx = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)
+    out = of_value[idx] if len(of_value) else np.zeros(len(ids), np.int64)
+    if enc.null_count:  # a missing id: hashed like the text "None", as partition_of does
+        out[pc.is_null(enc.indices).to_numpy(zero_copy_only=False)] = partition_of(np.array([None]), n_parts)[0]
+    return out
+
+
+class _Router:
+    """Rows of one table routed to their partition files, written in buffered row groups."""
+
+    def __init__(self, name: str, parts: list[Path], metadata: dict[bytes, bytes]):
+        self.name, self.parts, self.metadata = name, parts, metadata
+        self.writers: dict[int, pq.ParquetWriter] = {}
+        self.held: dict[int, list[pa.RecordBatch]] = {}
+        self.held_bytes = 0
+        self.schema: pa.Schema | None = None
+
+    def add(self, batch: pa.RecordBatch, where: np.ndarray) -> None:
+        if self.schema is None:
+            self.schema = batch.schema.with_metadata(self.metadata)
+        order = np.argsort(where, kind="stable")
+        keys, starts = np.unique(where[order], return_index=True)
+        grouped = batch.take(pa.array(order))
+        for k, lo, hi in zip(keys, starts, np.r_[starts[1:], len(order)]):
+            self.held.setdefault(int(k), []).append(grouped.slice(lo, hi - lo))
+        self.held_bytes += grouped.nbytes
+        if self.held_bytes >= BUFFER_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        for k, batches in self.held.items():
+            if k not in self.writers:
+                self.writers[k] = pq.ParquetWriter(self.parts[k] / f"{self.name}.parquet", self.schema)
+            self.writers[k].write_table(pa.Table.from_batches(batches, schema=self.schema))
+        self.held, self.held_bytes = {}, 0
+
+    def close(self, ok: bool) -> None:
+        try:
+            if ok:
+                self.flush()
+        finally:
+            for w in self.writers.values():
+                w.close()
+        # an empty partition still gets the table (header only), so it validates as delivered
+        if ok and self.schema is not None:
+            for k, p in enumerate(self.parts):
+                if k not in self.writers:
+                    pq.write_table(self.schema.empty_table(), p / f"{self.name}.parquet")
+
+
+def _named(batch: pa.RecordBatch, name: str, file: Path, columns) -> pa.RecordBatch:
+    """The batch with clean header names, the study file's renames and ``person_id`` found."""
+    batch = rename_table(batch.rename_columns([clean_name(str(c)) for c in batch.schema.names]),
+                         name, columns)
+    lower = [c.lower() for c in batch.schema.names]
+    if "person_id" not in lower:
+        raise RegisterError(f"{file.name}, column 'person_id', line 1: column is missing")
+    if "person_id" not in batch.schema.names:
+        names = list(batch.schema.names)
+        names[lower.index("person_id")] = "person_id"
+        batch = batch.rename_columns(names)
+    return batch
+
+
+def split_by_person(src, dst, n_parts: int, *, columns=None) -> list[Path]:
     """Split a register directory into ``n_parts`` person partitions under ``dst``.
+
+    Parameters
+    ----------
+    src, dst : str or Path
+        The delivery, and a folder of the confidential work area for the partitions.
+    n_parts : int
+        Number of partitions; memory grows with the persons of one partition.
+    columns : dict, optional
+        The study file's ``[columns.<table>]`` renames (:mod:`ips_study.columnmap`), applied
+        to person-linked tables here (tables without persons are renamed when validated).
 
     Returns the partition directories. Raises :class:`RegisterError` if a person-linked file
     has no ``person_id`` column (the whole-delivery validator would stop there too).
@@ -89,55 +258,72 @@ def split_by_person(src, dst, n_parts: int, *, batch_rows: int = 1_000_000) -> l
     parts = [dst / f"part-{k:04d}" for k in range(n_parts)]
     for p in parts:
         p.mkdir(parents=True, exist_ok=True)
+    aside = dst / "malformed"
+    shutil.rmtree(aside, ignore_errors=True)  # rows set aside by an earlier split
     for name, file in files.items():
-        table = TABLES[name]
-        if "person_id" not in table.names:
+        if "person_id" not in TABLES[name].names:
             for p in parts:
                 shutil.copy(file, p / file.name)
             continue
-        writers: dict[int, pq.ParquetWriter] = {}
-        line = 0
-        header = 1 if file.suffix.lower() == ".csv" else 0  # CSV lines count the header
+        batches, csv = _batches(file)
+        meta = {SOURCE_KEY: file.name.encode()}
+        if csv is not None:
+            meta[DELIMITER_KEY] = csv.delimiter.encode()
+        router = _Router(name, parts, meta)
+        ok = False
         try:
-            for batch in _batches(file, batch_rows):
-                cols = [c.strip() for c in batch.schema.names]
-                if "person_id" not in cols:
-                    raise RegisterError(f"{file.name}, column 'person_id', line 1: column is missing")
-                batch = pa.RecordBatch.from_arrays(batch.columns, names=cols)
-                n = batch.num_rows
-                batch = batch.append_column("source_line", pa.array(np.arange(line + 1, line + n + 1) + header))
-                line += n
-                where = partition_of(batch.column(cols.index("person_id")).to_numpy(zero_copy_only=False),
-                                     n_parts)
-                for k in np.unique(where):
-                    sub = pa.Table.from_batches([batch]).filter(pa.array(where == k))
-                    if k not in writers:
-                        writers[k] = pq.ParquetWriter(parts[k] / f"{name}.parquet", sub.schema)
-                    writers[k].write_table(sub)
+            for batch, lines in batches:
+                batch = _named(batch, name, file, columns)
+                batch = batch.append_column(LINE_COLUMN, pa.array(lines))
+                router.add(batch, _partition_of_arrow(batch.column("person_id"), n_parts))
+            ok = True
         finally:
-            for w in writers.values():
-                w.close()
-        # an empty partition still gets the table (header only), so it validates as delivered
-        schema = next(iter(writers.values())).schema if writers else None
-        for k, p in enumerate(parts):
-            if k not in writers and schema is not None:
-                pq.write_table(schema.empty_table(), p / f"{name}.parquet")
+            router.close(ok)
+        if router.schema is None:  # no data row: header-only tables keep their header
+            names = csv.names if csv is not None else pq.read_schema(file).names if file.suffix.lower() == ".parquet" else None
+            if names is not None:
+                empty = _named(pa.RecordBatch.from_pylist([], schema=pa.schema([(c, pa.string()) for c in names])),
+                               name, file, columns).append_column(LINE_COLUMN, pa.array([], pa.int64()))
+                for p in parts:
+                    pq.write_table(pa.Table.from_batches([empty]).replace_schema_metadata(meta),
+                                   p / f"{name}.parquet")
+        if csv is not None and csv.malformed:
+            aside.mkdir(parents=True, exist_ok=True)
+            pq.write_table(pa.table({"line": [ln for ln, _ in csv.malformed],
+                                     "raw_text": [t for _, t in csv.malformed]}), aside / f"{name}.parquet")
     return parts
 
 
-def iter_partitions(parts: list[Path], *, quarantine_dir=None, as_of=None) -> Iterator[RegisterSet]:
+def set_aside(parts: list[Path]) -> dict[str, list[tuple[int, str]]]:
+    """Malformed CSV rows the split could not route, per table, as ``(line, text)``."""
+    aside = Path(parts[0]).parent / "malformed" if parts else None
+    if aside is None or not aside.is_dir():
+        return {}
+    out = {}
+    for f in sorted(aside.glob("*.parquet")):
+        t = pq.read_table(f)
+        out[f.stem] = list(zip(t["line"].to_pylist(), t["raw_text"].to_pylist()))
+    return out
+
+
+def iter_partitions(parts: list[Path], *, quarantine_dir=None, as_of=None, columns=None) -> Iterator[RegisterSet]:
     """Validate and yield each partition (one in memory at a time).
 
     A partition may hold no person or have every row of a small table quarantined; the
     delivery-level fatal conditions (:func:`.validate.delivery_errors`) are checked on the
-    summed counts after the last partition, raising :class:`RegisterError` then.
+    summed counts after the last partition, raising :class:`RegisterError` then. Malformed
+    CSV rows set aside by the split are quarantined (``malformed_row``) with the first
+    partition. ``columns``: the study file's renames, for the tables copied whole.
     """
     from .validate import _registers, _run, delivery_errors
 
+    copied = {t: m for t, m in (columns or {}).items() if "person_id" not in TABLES[t].names}
+    malformed = set_aside(parts)
     reports = []
     for k, part in enumerate(parts):
         q = None if quarantine_dir is None else Path(quarantine_dir) / part.name
-        rs = _registers(*_run(part, q, as_of, whole=False), part)
+        rs = _registers(*_run(part, q, as_of, copied, whole=False, malformed=malformed if k == 0 else None),
+                        part)
         reports.append(rs.report)
         yield rs
     if reports:
@@ -162,7 +348,7 @@ def combine_reports(reports: list[ValidationReport]) -> ValidationReport:
             acc.kept += t.kept
             acc.merged += t.merged
             for r, c in t.quarantined.items():
-                acc.quarantined[r] = acc.quarantined.get(r, 0) + c
+                acc.quarantine(r, c, t.lines.get(r, ()))
             for r, c in t.notes.items():
                 acc.notes[r] = acc.notes.get(r, 0) + c
             acc.errors.extend(t.errors)

@@ -95,7 +95,25 @@ def read_file(file: Path) -> RawTable:
         raise RegisterError(f"{file.name}, line 1: cannot read file:"
                             f" {type(exc).__name__}: {_safe(str(exc))}") from exc
     data = data.rename_columns([clean_name(str(c)) for c in data.column_names])
-    return RawTable(file, data, np.arange(1, data.num_rows + 1, dtype=np.int64), typed=True)
+    raw = RawTable(file, data, np.arange(1, data.num_rows + 1, dtype=np.int64), typed=True)
+    return _partition_origin(raw) if suffix == ".parquet" else raw
+
+
+#: A person partition's Parquet file (:mod:`.partition`) names the delivered file and its CSV
+#: delimiter in its schema metadata and carries each row's delivered line in a column, so that
+#: reports and quarantine files point into the delivery, and decimal commas stay readable.
+SOURCE_KEY, DELIMITER_KEY, LINE_COLUMN = b"ips_study.source", b"ips_study.delimiter", "source_line"
+
+
+def _partition_origin(raw: RawTable) -> RawTable:
+    meta = pq.read_schema(raw.file).metadata or {}  # the dataset reader drops the metadata
+    if SOURCE_KEY not in meta or LINE_COLUMN not in raw.data.column_names:
+        return raw
+    i = raw.data.column_names.index(LINE_COLUMN)
+    line = raw.data.column(i).to_numpy().astype(np.int64)
+    delimiter = meta[DELIMITER_KEY].decode() if DELIMITER_KEY in meta else None
+    return RawTable(raw.file.with_name(meta[SOURCE_KEY].decode()), raw.data.remove_column(i), line,
+                    delimiter=delimiter, typed=delimiter is None)
 
 
 #: Memory pool for reading. Arrow's default (mimalloc) hands freed memory back to the kernel
@@ -205,6 +223,20 @@ def _shift_for_line_breaks(table: pa.Table, line: np.ndarray) -> np.ndarray:
     return line + np.concatenate([[0], np.cumsum(extra)[:-1]])
 
 
+def blank_rows(table) -> np.ndarray:
+    """Rows of an all-text table (or record batch) whose every field is empty or blank:
+    a blank CSV line parses as such a row, and is no data row."""
+    import pyarrow.compute as pc
+
+    empty = None
+    for col in table.columns:
+        e = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0)
+        empty = e if empty is None else pc.and_(empty, e)
+    if empty is None:
+        return np.zeros(table.num_rows, bool)
+    return np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _read_csv(file: Path) -> RawTable:
     encoding, delimiter, bom, names = _sniff(file)
     notes: dict[str, int] = {}
@@ -264,13 +296,7 @@ def _read_csv(file: Path) -> RawTable:
     malformed = [(int(n), t) for n, t in bad if t.strip(delimiter + " \r\n")]
     n_blank_bad = len(bad) - len(malformed)
     if table.num_columns and table.num_rows:
-        import pyarrow.compute as pc
-
-        empty = None
-        for col in table.columns:
-            e = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0)
-            empty = e if empty is None else pc.and_(empty, e)
-        blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+        blank = blank_rows(table)
         if blank.any():
             table = table.filter(pa.array(~blank))
             line = line[~blank]

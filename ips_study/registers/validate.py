@@ -174,8 +174,11 @@ def delivery_errors(report: ValidationReport) -> list[str]:
     return errors
 
 
-def _run(path, quarantine_dir, as_of, columns=None,
-         whole: bool = True) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+def _run(path, quarantine_dir, as_of, columns=None, whole: bool = True,
+         malformed=None) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+    """Validate the directory ``path``; ``whole=False`` for a person partition, whose
+    delivery-level checks wait for the summed counts, and to which ``malformed`` (table ->
+    ``(line, text)``) adds the rows a partitioned read set aside (:mod:`.partition`)."""
     path = Path(path)
     as_of_ts = pd.Timestamp(DEFAULT_AS_OF if as_of is None else as_of).normalize()
     qdir = Path(quarantine_dir) if quarantine_dir is not None else default_quarantine(path)
@@ -202,6 +205,9 @@ def _run(path, quarantine_dir, as_of, columns=None,
         report.tables[name] = tr
         try:
             raw = rename_delivered(read_file(files[name]), name, columns)
+            tr.file = raw.file.name  # a partition file names the delivered file
+            if malformed and name in malformed:
+                raw.malformed = raw.malformed + list(malformed[name])
             df, q, kept_ids = _validate_table(raw, TABLES[name], tr, as_of_day, person_ids)
         except RegisterError as exc:
             tr.errors.append(str(exc))
