@@ -104,17 +104,18 @@ class EventGrid:
         if len(event) != n or len(start) != n:
             raise ValueError(f"start, stop and event differ in length ({len(start)}, {n}, "
                              f"{len(event)})")
-        strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, np.int64)
         self.n = n
         self.event = event
-        self.strata = strata
+        self.strata = strata = None if strata is None else np.asarray(strata, np.int64)
         times, grid_stratum = [], []
         a = np.empty(n, dtype=np.int64)
         b = np.empty(n, dtype=np.int64)
         offset = 0
-        # one pass per stratum (a handful), never per event time
-        for s in np.unique(strata):
-            rows = np.flatnonzero(strata == s)
+        # one pass per stratum (a handful), never per event time; without strata no row
+        # selection, copy or sort of stratum codes at all
+        groups = [(0, slice(None))] if strata is None else [
+            (s, np.flatnonzero(strata == s)) for s in np.unique(strata)]
+        for s, rows in groups:
             t = np.unique(stop[rows][event[rows]])
             a[rows] = offset + np.searchsorted(t, start[rows], side="right")
             b[rows] = offset + np.searchsorted(t, stop[rows], side="right") - 1
@@ -128,8 +129,11 @@ class EventGrid:
         self.at_risk = a <= b
         # rows whose interval holds no event time go to a dummy bin past the grid, so the
         # sums need no mask (and no table-sized copy of the rows at risk)
-        self._ia = np.where(self.at_risk, a, offset + 1)
-        self._ib = np.where(self.at_risk, b, offset + 1)
+        if self.at_risk.all():
+            self._ia, self._ib = a, b
+        else:
+            self._ia = np.where(self.at_risk, a, offset + 1)
+            self._ib = np.where(self.at_risk, b, offset + 1)
         # grid index of each event row (its own stop time)
         self.event_rows = np.flatnonzero(event)
         self.event_grid = b[self.event_rows]
