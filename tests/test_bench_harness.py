@@ -66,3 +66,12 @@ def test_child_process_cpu_is_counted(harness):
     _, usage = harness.timed(lambda: subprocess.run(busy, check=True))
     # the work happens in the child: without RUSAGE_CHILDREN the parent's CPU would be ~0
     assert usage["user"] + usage["sys"] > 0.05
+
+
+def test_self_timed_usage_replaces_the_clock(harness):
+    usage = {"wall": 9.0, "user": 8.0, "sys": 1.0}
+    rec = harness.compare("g", "k", [harness.Contender("ips_study", lambda: 1.0, "1"),
+                                     harness.Contender("peer", lambda: harness.SelfTimed(1.0, usage), "1")],
+                          equal=lambda a, b: abs(a - b), tolerance=0, write=False, echo=False)
+    assert rec["contenders"][1]["runs"] == [usage] * 3
+    assert rec["contenders"][1]["cpu_median"] == 9.0
