@@ -158,7 +158,9 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
         # the person's calendar-year value spread over the months, then the rows selected
         cols["ltbd"] = ltbd_year[:, year_col][include]
         muni_idx = np.ascontiguousarray(muni_grid).reshape(-1)[include.reshape(-1)]
-        months_obs = np.ones(len(p), dtype=np.int64)
+        # all ones: a read-only broadcast, materialised by the converters (Arrow: one
+        # shared buffer, no new pages per partition)
+        months_obs = np.broadcast_to(np.int64(1), len(p))
         period_codes = m
         period_dict = np.array([f"{mid // 12 + 1970}-{mid % 12 + 1:02d}" for mid in grid.month_ids], dtype=object)
         period_starts = grid.starts.astype("datetime64[ns]")
@@ -225,7 +227,8 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
 
 
 def _to_frame(data: dict) -> pd.DataFrame:
-    return pd.DataFrame({k: (v[1][v[0]] if isinstance(v, tuple) else v) for k, v in data.items()})
+    return pd.DataFrame({k: (v[1][v[0]] if isinstance(v, tuple) else np.ascontiguousarray(v))
+                         for k, v in data.items()})
 
 
 def _to_arrow(data: dict):
@@ -239,9 +242,30 @@ def _to_arrow(data: dict):
                                                      pa.array(values, pa.string()))
         elif v.dtype == np.dtype("datetime64[ns]"):
             cols[k] = _timestamps(v)
+        elif v.ndim == 1 and v.strides == (0,) and len(v) > 1:
+            cols[k] = _constant(v[0], len(v))
         else:
             cols[k] = pa.array(v)
     return pa.table(cols)
+
+
+_CONSTANT_BUFFERS: dict = {}
+
+
+def _constant(value, n: int):
+    """An Arrow array of ``n`` copies of ``value`` on a shared buffer (Arrow arrays are
+    immutable, so every partition can point at the same memory)."""
+    import pyarrow as pa
+
+    key = (np.asarray(value).dtype.str, np.asarray(value).item())
+    buf = _CONSTANT_BUFFERS.get(key)
+    if buf is None or len(buf) < n:
+        # grown to the largest partition seen (not thread-safe to share a half-built one,
+        # so each call builds a complete array before publishing it)
+        buf = np.full(max(n, 1 << 20), value)
+        buf.flags.writeable = False
+        _CONSTANT_BUFFERS[key] = buf
+    return pa.array(buf[:n])
 
 
 def _timestamps(v: np.ndarray):

@@ -144,3 +144,14 @@ def test_person_arrays_without_contacts_refuse_the_mental_health_rule():
         pm.mh_recent
     # the default target rule still gets its contacts through build_panel
     assert len(build_panel(t)) == len(build_panel(t, partition_size=7))
+
+
+def test_constant_columns_share_one_arrow_buffer_and_stay_writable_in_pandas():
+    from ips_study.panel import _constant
+
+    a, b = _constant(np.int64(1), 5), _constant(np.int64(1), 3)
+    assert a.to_pylist() == [1] * 5 and b.to_pylist() == [1] * 3
+    assert a.buffers()[1].address == b.buffers()[1].address
+    frame = build_panel(random_registers(4, n_persons=10), freq="month", restrict_to_target=False)
+    frame.loc[frame.index[0], "months_observed"] = 5    # a real column, not a read-only view
+    assert (frame["months_observed"].iloc[1:] == 1).all()
