@@ -200,7 +200,7 @@ def compare(goal: str, key: str, contenders: list[Contender], *, equal: Callable
 
 HEADER = ("| goal | ips_study: median wall (min), CPU user+sys | peer, version, settings: median "
           "wall (min), CPU | ratio: wall median (min), CPU | target | equal (tolerance) | load "
-          "before → after | date |\n|---|---|---|---|---|---|---|---|")
+          "before → after | date | run |\n|---|---|---|---|---|---|---|---|---|")
 
 
 def _fmt(c: dict) -> str:
@@ -224,7 +224,7 @@ def markdown_rows(rec: dict) -> str:
             d = rec["differences"][p["name"]]
             eq = f"{'yes' if d <= rec['tolerance'] else 'NO'}: {d:.1e} (≤ {rec['tolerance']:g})"
         rows.append(f"| {rec['goal']} | {_fmt(o)} | {peer} | {ratio} | {met} | {eq} | {load} | "
-                    f"{rec['date']} |")
+                    f"{rec['date']} | `{rec['command']}`, {rec['repeats']} runs each, alternating |")
     return "\n".join(rows)
 
 
