@@ -21,7 +21,7 @@ import pandas as pd
 #: rows per block in the risk-set sums: the block's temporaries stay in cache and are reused
 #: from the heap; table-sized temporaries would each take fresh pages from the kernel, whose
 #: page-fault cost grows the CPU per row with the table (see docs/benchmarks.md, Survival)
-CHUNK = 1 << 15
+CHUNK = 1 << 13
 
 
 def event_indicator(event, *, name: str = "event", event_value=None) -> np.ndarray:

@@ -102,6 +102,26 @@ def aliased_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
     return out
 
 
+def _linear_predictor(X: np.ndarray, beta: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``X @ beta`` into ``out``, column by column over blocks of rows.
+
+    Not BLAS: for a handful of columns its threads cost a fixed ~5 ms of CPU per call
+    (spin-waiting), a third of the whole Newton step at 0.5M rows, and the blocks keep the
+    per-column temporaries in cache.
+    """
+    n, p = X.shape
+    if p == 0:
+        out.fill(0.0)
+        return out
+    chunk = _riskset.CHUNK
+    for lo in range(0, n, chunk):
+        o, Xc = out[lo:lo + chunk], X[lo:lo + chunk]
+        np.multiply(Xc[:, 0], beta[0], out=o)
+        for j in range(1, p):
+            o += Xc[:, j] * beta[j]
+    return out
+
+
 class CoxPH:
     """Cox model fitter (settings here, data in :meth:`fit`, fitted attributes end in ``_``).
 
@@ -145,7 +165,7 @@ class CoxPH:
         """Log-likelihood, score, information and per-grid pieces at ``beta``."""
         g, X, w = self._grid, self._X, self._w
         p = X.shape[1]
-        eta = np.matmul(X, beta, out=self._eta)      # one buffer for every step
+        eta = _linear_predictor(X, beta, self._eta)  # one buffer for every step
         shift = eta.max() if len(eta) else 0.0
         wb = None if self._unit_w else w
         n_mom = 1 + p + len(self._pairs[0])
