@@ -3,21 +3,25 @@
 1. Full population: read the 1.5-million-person synthetic registers and stream the
    person-month panel 2008-2019 with every outcome (all residents, every municipality) to
    Parquet in person partitions. Time and peak memory of that process.
-2. Side by side on a 150,000-person subset: the whole panel (all 24 columns: keys, treatment
+2. Side by side on a 100,000-person subset: the whole panel (all 24 columns: keys, treatment
    columns, age, sex and every outcome including ``ltbd``) built by ips_study and by one
    DuckDB query (the tool a register researcher would otherwise pick), timed in the same run
    from the same in-memory registers (ips_study: the validated DataFrames; DuckDB: the same
-   rows in native tables, loading not timed) to an in-memory Arrow table (and a pandas
-   DataFrame) of the same rows; every column is compared. Both sides use 2 threads; the
-   fastest of ``--repeats`` runs counts and the speed ratio is per output row. DuckDB's
-   query form is its fastest of those tried (``--forms`` times them): spells unnested to
-   months (generate_series) rather than a range join with the months table, ``ltbd`` by a
-   person-year aggregate rather than a window.
+   rows in native tables, loading not timed) to an in-memory Arrow table of the same rows; every column is compared. Both sides use 2 threads. Both
+   DuckDB query forms are timed: spells unnested to months (generate_series) and a range
+   join with the months table; ``ltbd`` by a person-year aggregate (``--ltbd window``: by
+   a window, slower in earlier sessions).
+
+Timed through ``benchmarks/_harness.py``: ips_study and both DuckDB query forms alternate,
+3 runs each, wall and user/system CPU, all 24 columns compared (identical: tolerance 0).
+``--bandwidth`` measures the machine's memory bandwidth with NumPy, the physical limit of a
+build that writes ``BYTES_PER_ROW`` bytes per person-month.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_panel.py [--data DIR] [--subset 150000] [--workers 2]
-    .venv/bin/python benchmarks/bench_panel.py --skip-full --forms   # DuckDB query forms
+    .venv/bin/python benchmarks/bench_panel.py [--data DIR] [--subset 100000] [--workers 2]
+    .venv/bin/python benchmarks/bench_panel.py --skip-full    # side by side only
+    .venv/bin/python benchmarks/bench_panel.py --bandwidth
 
 The data directory is generated with ``ips_study.synthetic.write_synthetic`` when missing.
 """
@@ -26,15 +30,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _harness import RESULTS, Contender, SelfTimed, self_time, timed
+from _harness import compare as harness_compare
+
 HERE = Path(__file__).resolve().parent
-def full_run(data: str, out: str, partition: int, workers: int = 1) -> None:
-    """Child process: read registers, stream the month panel; print JSON timings."""
+#: DuckDB from a peer virtual environment (``python3.11 -m venv /work/peers/duckdb &&
+#: /work/peers/duckdb/bin/pip install duckdb``) when the project's venv has none
+DUCKDB_SITE = "/work/peers/duckdb/lib/python3.11/site-packages"
+
+def full_run(data: str, out: str, partition: int, workers: int = 1) -> dict:
+    """Child process: read registers, stream the month panel; timings and sizes."""
     from ips_study.config import StudyConfig
     from ips_study.panel import write_panel
     from ips_study.registers import read_registers
@@ -50,9 +62,9 @@ def full_run(data: str, out: str, partition: int, workers: int = 1) -> None:
     t_panel, c_panel = time.perf_counter() - t0, time.process_time() - c0
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     peak = r1.ru_maxrss / 1024 ** 2
-    print(json.dumps({"read_s": t_read, "panel_s": t_panel, "panel_cpu_s": c_panel, "rows": rows,
-                      "panel_user_s": r1.ru_utime - r0.ru_utime, "panel_sys_s": r1.ru_stime - r0.ru_stime,
-                      "peak_gb": peak, "persons": len(rs["persons"])}))
+    return {"read_s": t_read, "panel_s": t_panel, "panel_cpu_s": c_panel, "rows": rows,
+            "panel_user_s": r1.ru_utime - r0.ru_utime, "panel_sys_s": r1.ru_stime - r0.ru_stime,
+            "peak_gb": peak, "persons": len(rs["persons"])}
 
 
 DUCK_LOAD = """
@@ -220,123 +232,146 @@ def _subset(data: str, subset: int):
     return {k: (v[v["person_id"].isin(ids)] if "person_id" in v else v) for k, v in rs.tables.items()}
 
 
-def _best(fn, repeats: int):
-    """Fastest of ``repeats`` runs: (wall seconds, CPU seconds of all threads), last result."""
-    best, out = (float("inf"), float("inf")), None
-    for _ in range(repeats):
-        out = None  # free the previous result before the next run
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        best = min(best, (time.perf_counter() - t0, time.process_time() - c0))
-    return best, out
+def _duckdb():
+    """Import DuckDB, from a peer virtual environment when the project's has none."""
+    try:
+        import duckdb
+    except ImportError:
+        site = Path(DUCKDB_SITE)
+        if not site.exists():
+            raise SystemExit(f"no duckdb: pip install duckdb (e.g. into {site.parents[2]})")
+        sys.path.append(str(site))   # after the project's packages: only duckdb comes from it
+        import duckdb
+    return duckdb
 
 
-def side_by_side(data: str, subset: int, *, workers: int = 2, repeats: int = 2,
-                 form: str = "series", ltbd: str = "group", pandas_too: bool = True) -> dict:
-    """ips_study and DuckDB build the same panel from the same in-memory registers.
+def side_by_side(data: str, subset: int, *, workers: int = 2, repeats: int = 3,
+                 ltbd: str = "group") -> dict:
+    """ips_study and both DuckDB query forms build the same panel from the same registers.
 
     Input: the validated registers of the first ``subset`` persons, in memory (ips_study:
     the typed DataFrames; DuckDB: the same rows loaded into native tables with DATE columns,
-    loading not timed). Output: an in-memory table of the same rows and columns - a
-    ``pyarrow.Table`` (ips_study: dictionary-encoded text; DuckDB: its Arrow export), and a
-    pandas DataFrame with str columns. Both use 2 threads.
+    loading not timed). Output: an in-memory ``pyarrow.Table`` of the same rows and columns
+    (ips_study: dictionary-encoded text; DuckDB: its Arrow export). Both use 2 threads; the
+    three contenders alternate (``_harness.compare``) and every column is compared.
     """
     import pyarrow as pa
 
+    from ips_study import __version__
     from ips_study.config import StudyConfig
-    from ips_study.panel import build_panel, iter_panel
+    from ips_study.panel import iter_panel
 
+    duckdb = _duckdb()
     tables = _subset(data, subset)
     cfg = StudyConfig(freq="month")
     kw = dict(freq="month", restrict_to_target=False, scope="all", workers=workers)
-    t_ours_arrow, ours_arrow = _best(lambda: pa.concat_tables(list(iter_panel(tables, cfg, arrow=True, **kw))), repeats)
     con = duck_connect(tables, cfg)
-    sql = duck_sql(cfg, form, ltbd)
-    t_duck_arrow, duck_arrow = _best(lambda: con.sql(sql).to_arrow_table(), repeats)
-    check = compare(con, ours_arrow, duck_arrow)
-    out = {"persons": subset, "rows": ours_arrow.num_rows, "duckdb_rows": duck_arrow.num_rows,
-           "ours_arrow_s": t_ours_arrow, "duckdb_arrow_s": t_duck_arrow,
-           "ratio_arrow": t_duck_arrow[0] / t_ours_arrow[0], **check}
-    del ours_arrow, duck_arrow
-    if pandas_too:
-        out["ours_s"], _ = _best(lambda: build_panel(tables, cfg, **kw), 1)
-        out["duckdb_s"], _ = _best(lambda: con.sql(sql).df(), 1)
-        out["ratio"] = out["duckdb_s"][0] / out["ours_s"][0]
+    sql = {form: duck_sql(cfg, form, ltbd) for form in ("series", "range")}
+    contenders = [
+        Contender("ips_study", lambda: pa.concat_tables(list(iter_panel(tables, cfg, arrow=True, **kw))),
+                  __version__, f"iter_panel(arrow=True, workers={workers}), 5,000-person partitions"),
+        Contender("DuckDB generate_series", lambda: con.sql(sql["series"]).to_arrow_table(),
+                  duckdb.__version__, f"threads=2, spells unnested to months, ltbd by {ltbd}"),
+        Contender("DuckDB range join", lambda: con.sql(sql["range"]).to_arrow_table(),
+                  duckdb.__version__, f"threads=2, range join with a months table, ltbd by {ltbd}")]
+    checks = {}
+
+    def equal(ours, duck) -> float:
+        c = compare(con, ours, duck)
+        checks[len(checks)] = c
+        same = c["unmatched"] == 0 and not c["columns_differing"] and ours.num_rows == duck.num_rows
+        return float(c["max_abs_diff"] or 0.0) if same else float("inf")
+
+    rec = harness_compare(
+        f"panel, {subset:,} persons, 24 columns → Arrow", "panel_duckdb", contenders,
+        equal=equal, tolerance=0.0, repeats=repeats, target=5,
+        notes=f"same validated registers in memory (DuckDB: native tables, load untimed); "
+              "full outer join on person and period, all 24 columns compared")
+    rec["checks"] = checks
+    return rec
+
+
+def bandwidth(mib: int = 1024, repeats: int = 5) -> dict:
+    """Memory bandwidth of this machine by NumPy (GB/s, best and median of ``repeats``).
+
+    ``copy`` reads and writes (2 x bytes), ``write`` fills an array already touched,
+    ``fresh`` writes into new pages (what a panel's new output columns cost: page faults).
+    """
+    import numpy as np
+
+    n = mib * 2**20 // 8
+    a, b = np.ones(n), np.zeros(n)
+    out = {}
+    for name, fn, nbytes in (("copy", lambda: np.copyto(b, a), 2 * a.nbytes),
+                             ("write", lambda: b.fill(2.0), b.nbytes),
+                             ("read", lambda: a.sum(), a.nbytes),
+                             ("fresh", lambda: np.full(n, 3.0), a.nbytes)):
+        ts = sorted(timed(fn)[1]["wall"] for _ in range(repeats))
+        out[name] = {"best_GBps": nbytes / ts[0] / 1e9, "median_GBps": nbytes / ts[len(ts) // 2] / 1e9}
     return out
 
 
-def duck_forms(data: str, subset: int, repeats: int = 2) -> list[tuple[str, float]]:
-    """Seconds of each DuckDB query form (to pick its best)."""
-    from ips_study.config import StudyConfig
-
-    tables = _subset(data, subset)
-    cfg = StudyConfig(freq="month")
-    con = duck_connect(tables, cfg)
-    out = []
-    for form in ("range", "series"):
-        for ltbd in ("window", "group"):
-            sql = duck_sql(cfg, form, ltbd)
-            out.append((f"{form} join, ltbd by {ltbd}", _best(lambda: con.sql(sql).to_arrow_table(), repeats)[0][0]))
-    return out
+#: bytes written per person-month into the 24 output columns (Arrow: int32 dictionary codes
+#: for person, municipality, period and sex; int8 flags; int64/timestamp/float64 otherwise)
+BYTES_PER_ROW = 4 * 4 + 3 * 1 + 8 * 5 + 8 * 12
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(HERE / "_data" / "synthetic_1500000"))
     ap.add_argument("--persons", type=int, default=1_500_000)
-    ap.add_argument("--subset", type=int, default=150_000)
+    ap.add_argument("--subset", type=int, default=100_000)
     ap.add_argument("--partition", type=int, default=5_000)
     ap.add_argument("--workers", type=int, default=2, help="threads for ips_study (DuckDB uses 2)")
-    ap.add_argument("--repeats", type=int, default=2, help="side-by-side runs per tool (fastest counts)")
-    ap.add_argument("--form", default="series", choices=["series", "range"], help="DuckDB spell-to-month form")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per contender, alternating")
     ap.add_argument("--ltbd", default="group", choices=["group", "window"], help="DuckDB ltbd form")
-    ap.add_argument("--forms", action="store_true", help="time every DuckDB query form instead")
-    ap.add_argument("--no-pandas", action="store_true", help="skip the pandas-output rows")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--skip-full", action="store_true")
+    ap.add_argument("--bandwidth", action="store_true",
+                    help="measure memory bandwidth (the physical limit of the panel build)")
     a = ap.parse_args()
     if a.child:
-        full_run(a.data, str(HERE / "_data" / "panel_month.parquet"), a.partition, a.workers)
+        print(json.dumps(self_time(lambda: full_run(a.data, str(HERE / "_data" / "panel_month.parquet"),
+                                                    a.partition, a.workers))))
+        return
+    if a.bandwidth:
+        bw = bandwidth()
+        rec = {"bandwidth": bw, "load": os.getloadavg(), "bytes_per_row": BYTES_PER_ROW}
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "memory_bandwidth.json").write_text(json.dumps(rec, indent=1) + "\n")
+        for k, v in bw.items():
+            print(f"{k:<6} best {v['best_GBps']:6.2f} GB/s  median {v['median_GBps']:6.2f} GB/s  -> "
+                  f"{BYTES_PER_ROW} B/row at best: {BYTES_PER_ROW / v['best_GBps']:.0f} ns/row")
         return
     if not Path(a.data, "persons.parquet").exists():
         from ips_study.synthetic import write_synthetic
         print(f"generating {a.persons:,} persons in {a.data} ...")
         write_synthetic(a.data, persons=a.persons, progress=True)
-    if a.forms:
-        print(f"DuckDB query forms, {a.subset:,} persons -> Arrow, 2 threads")
-        for name, sec in duck_forms(a.data, a.subset, a.repeats):
-            print(f"  {name:<32}{sec:>8.2f} s")
-        return
     if not a.skip_full:
-        proc = subprocess.run([sys.executable, __file__, "--child", "--data", a.data,
-                               "--partition", str(a.partition), "--workers", str(a.workers)],
-                              capture_output=True, text=True)
-        if proc.returncode:
-            sys.exit(proc.stderr)
-        full = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"full population: {full['persons']:,} persons, {full['rows']:,} person-months; "
-              f"read+validate {full['read_s']:.1f} s, panel {full['panel_s']:.1f} s "
-              f"({full['rows'] / full['panel_s'] / 1e6:.2f} M rows/s, {a.workers} worker threads, "
-              f"CPU {full['panel_cpu_s']:.1f} s incl. the Parquet writer thread: user "
-              f"{full['panel_user_s']:.1f} s, system {full['panel_sys_s']:.1f} s), "
-              f"peak RSS {full['peak_gb']:.2f} GB")
-    s = side_by_side(a.data, a.subset, workers=a.workers, repeats=a.repeats, form=a.form, ltbd=a.ltbd,
-                     pandas_too=not a.no_pandas)
-    same = s["unmatched"] == 0 and not s["columns_differing"] and s["rows"] == s["duckdb_rows"]
-    print(f"subset {s['persons']:,} persons, {s['rows']:,} person-months (DuckDB {s['duckdb_rows']:,}); "
-          f"all 24 columns identical: {same} (unmatched rows {s['unmatched']}, differing columns "
-          f"{s['columns_differing'] or 'none'}, max |diff| {s['max_abs_diff']:.1e})")
-    print(f"DuckDB form: {a.form} join, ltbd by {a.ltbd}; fastest of {a.repeats} runs; "
-          f"ips_study {a.workers} threads, DuckDB 2 threads")
-    print(f"{'tool':<28}{'seconds':>10}{'ns/row':>10}{'CPU s':>10}")
-    rows = [("ips_study -> Arrow", "ours_arrow_s"), ("duckdb -> Arrow", "duckdb_arrow_s")]
-    if not a.no_pandas:
-        rows += [("ips_study -> pandas", "ours_s"), ("duckdb -> pandas", "duckdb_s")]
-    for name, key in rows:
-        wall, cpu = s[key]
-        print(f"{name:<28}{wall:>10.2f}{wall / s['rows'] * 1e9:>10.0f}{cpu:>10.2f}")
-    print(f"speed ratio DuckDB / ips_study: Arrow {s['ratio_arrow']:.1f}x"
-          + ("" if a.no_pandas else f", pandas {s['ratio']:.1f}x"))
+        from ips_study import __version__
+
+        cmd = [sys.executable, __file__, "--child", "--data", a.data, "--partition", str(a.partition),
+               "--workers", str(a.workers)]
+        info = {}
+
+        def full():
+            out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True)
+                             .stdout.strip().splitlines()[-1])
+            info.update(out["answer"])
+            return SelfTimed(out["answer"]["rows"], out["usage"])
+
+        harness_compare("full panel (write_panel to Parquet)", "panel_full",
+                        [Contender("ips_study", full, __version__,
+                                   f"write_panel, {a.partition:,}-person partitions, workers={a.workers}")],
+                        equal=lambda x, y: 0.0, tolerance=0, repeats=a.repeats,
+                        notes="goal < 90 s; the time covers read_registers as well (see panel_s)")
+        print(f"last run: {info['rows']:,} person-months; read+validate {info['read_s']:.1f} s, "
+              f"panel {info['panel_s']:.1f} s, peak RSS {info['peak_gb']:.2f} GB")
+    rec = side_by_side(a.data, a.subset, workers=a.workers, repeats=a.repeats, ltbd=a.ltbd)
+    rows = rec["checks"][0]["rows"]
+    for c in rec["contenders"]:
+        print(f"{c['name']:<24} median {c['wall_median'] / rows * 1e9:6.0f} ns/row wall, "
+              f"{c['cpu_median'] / rows * 1e9:6.0f} ns/row CPU")
 
 
 if __name__ == "__main__":

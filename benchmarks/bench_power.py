@@ -13,7 +13,10 @@ Side by side in the same run:
   (8 fits per replication), the obvious way without reuse;
 * ``compare_methods`` - 4 inference methods sharing one fit per replication.
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/bench_power.py [--persons N] [--reps R]``
+Timed through ``benchmarks/_harness.py`` (invert and refit alternate, 3 runs each, wall and
+CPU; the two power tables must be identical).
+
+Run: ``.venv/bin/python benchmarks/bench_power.py [--persons N] [--reps R] [--repeats 3]``
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _harness import Contender, compare, max_abs_diff
 
 
 def load_panel(persons: int, seed: int):
@@ -48,6 +52,7 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=60_000)
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--seed", type=int, default=20130101)
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs per approach, alternating")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
 
@@ -62,17 +67,36 @@ def main() -> None:
     design = PowerDesign(vc, inference="placebo")
     effects = np.linspace(0, 70, 8)
 
-    rows = []
-    t0 = time.perf_counter()
-    inv = power_curve(design, effects, reps=args.reps, seed=args.seed)
-    rows.append(("invert (1 fit/rep)", time.perf_counter() - t0, args.reps, inv))
-    t0 = time.perf_counter()
-    ref = power_curve(design, effects, reps=args.reps, seed=args.seed, mode="refit")
-    rows.append(("refit (8 fits/rep)", time.perf_counter() - t0, args.reps * len(effects), ref))
-    t0 = time.perf_counter()
-    cmp = compare_methods(design, effects, reps=args.reps, seed=args.seed)
-    t_cmp = time.perf_counter() - t0
+    from ips_study import __version__
 
+    out = {}
+
+    def curve(mode):
+        def go():
+            out[mode] = power_curve(design, effects, reps=args.reps, seed=args.seed, mode=mode)
+            return out[mode].table["power"].to_numpy()
+        return go
+
+    rec = compare(f"power curve, {len(effects)} effects x {args.reps} reps", "power_curve",
+                  [Contender("ips_study", curve("invert"), __version__,
+                             "power_curve(mode='invert'): one fit per replication"),
+                   Contender("brute force", curve("refit"), __version__,
+                             "power_curve(mode='refit'): effect added and refitted, 8 fits per replication")],
+                  equal=max_abs_diff, tolerance=0, repeats=args.repeats,
+                  notes="goal < 600 s; equal = the power at every effect size")
+    inv, ref = out["invert"], out["refit"]
+    rows = [("invert (1 fit/rep)", rec["contenders"][0]["wall_median"], args.reps, inv),
+            ("refit (8 fits/rep)", rec["contenders"][1]["wall_median"], args.reps * len(effects), ref)]
+    cmp_out = {}
+
+    def methods():
+        cmp_out["table"] = compare_methods(design, effects, reps=args.reps, seed=args.seed)
+        return 0.0
+
+    rec = compare("compare_methods, 4 methods", "power_methods",
+                  [Contender("ips_study", methods, __version__, "4 methods sharing one fit per replication")],
+                  equal=lambda a, b: 0.0, tolerance=0, repeats=args.repeats)
+    cmp, t_cmp = cmp_out["table"], rec["contenders"][0]["wall_median"]
     print(f"population: {source}; panel {len(panel):,} person-years, built in {t_panel:.1f} s")
     print(f"calibration ({t_cal:.2f} s): sigma {vc.sigma:.1f}, tau {vc.tau:.2f}, rho {vc.rho:.2f}, "
           f"{len(vc.controls)} controls, Bodø {vc.sizes.iloc[0]:.0f} persons/year")

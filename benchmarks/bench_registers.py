@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from _harness import Contender, SelfTimed, compare
 
 HERE = Path(__file__).resolve().parent
 
@@ -187,9 +188,25 @@ def main(argv=None) -> None:
             d=root, timer=_TIMER, stop=_STOP))
         ours_code = RUNNER.format(body=_OURS.format(variant=variant).format(d=root, timer=_TIMER, stop=_STOP))
         runs = {"peer": [], "ours": []}
-        for _ in range(args.repeat):  # alternate, so that both see the same machine
-            runs["peer"].append(run(peer_code))
-            runs["ours"].append(run(ours_code))
+
+        def contender(key: str, code: str):
+            def go():
+                r = run(code)
+                runs[key].append(r)
+                return SelfTimed(r["rows"], {"wall": r["seconds"], "user": r["user"], "sys": r["sys"]})
+            return go
+
+        import pandas as pd
+
+        from ips_study import __version__
+        # fresh processes, ours and the peer alternating, so that both see the same machine
+        compare(f"registers: {variant}, {args.rows / 1e6:g}M spells", f"registers_{variant}",
+                [Contender("ips_study", contender("ours", ours_code), __version__,
+                           "read_registers: read, validate, merge, quarantine"),
+                 Contender(f"pandas.{reader}", contender("peer", peer_code), pd.__version__,
+                           "defaults, read only")],
+                equal=lambda a, b: abs(a - b), tolerance=0, repeats=max(args.repeat, 3),
+                notes="equal = rows read; fresh process per run, clock around the read call")
         med = {k: sorted(v, key=lambda r: r["seconds"])[len(v) // 2] for k, v in runs.items()}
         peer, ours = med["peer"], med["ours"]
         for key, name in (("peer", f"pandas.{reader}"), ("ours", "read_registers")):

@@ -4,22 +4,26 @@
    350 municipalities x 144 months (goal: under 30 s).
 2. Callaway-Sant'Anna ATT(g,t), doubly robust with one covariate, on 1,000,000 person-years
    (200,000 persons x 5 years), ips_study vs the PyPI package ``csdid`` in the same run, same
-   numbers (goal: at least 2x faster). Needs ``pip install csdid``.
+   numbers (goal: at least 2x faster). csdid runs in its own virtual environment
+   (``python3.11 -m venv /work/peers/csdid && /work/peers/csdid/bin/pip install csdid
+   "pandas<3" pyarrow``), in a child process that loads the data before timing itself.
 
-Run: nice -n 10 .venv/bin/python benchmarks/bench_synth.py [--persons N]
+Both timed through ``benchmarks/_harness.py`` (3 alternating runs, wall and CPU, answers equal).
+
+Run: .venv/bin/python benchmarks/bench_synth.py [--persons N] [--csdid-python PATH]
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import io
-import time
+import json
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from ips_study.designs.staggered import att_gt
-from ips_study.designs.synth import synth
+from _harness import Contender, SelfTimed, compare, max_abs_diff, self_time
 
 
 def sc_panel(n_units=350, n_periods=144, seed=1):
@@ -47,48 +51,82 @@ def cs_panel(n_persons=200_000, seed=2):
     return pd.DataFrame({"id": pid, "year": yr, "g": gg, "x": xx, "y": y})
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--persons", type=int, default=200_000)
-    args = ap.parse_args()
-
-    df = sc_panel()
-    t0 = time.perf_counter()
-    res = synth(df, unit="unit", time="time", outcome="y", treated="d")
-    t_sc = time.perf_counter() - t0
-    print(f"Synthetic control + {len(res.placebos) - 1} placebos, 350 x 144: {t_sc:.1f} s "
-          f"(estimate {res.estimate:.3f}, true 3; rank {res.extras['rmspe_rank']}) "
-          f"goal < 30 s: {'met' if t_sc < 30 else 'NOT met'}")
-
-    panel = cs_panel(args.persons)
-    t0 = time.perf_counter()
-    ours = att_gt(panel, outcome="y", unit="id", time="year", group="g", covariates=["x"],
-                  method="dr")
-    t_ours = time.perf_counter() - t0
-    rows = [("ips_study", t_ours, ours.tidy()["estimate"].to_numpy(),
-             ours.tidy()["std_error"].to_numpy())]
-    try:
+def csdid_child(path: str) -> None:
+    """In the csdid virtual environment: load the panel (untimed), time ATTgt, print JSON."""
+    with contextlib.redirect_stdout(io.StringIO()):
         from csdid.att_gt import ATTgt
-    except ImportError:
-        print("csdid not installed: pip install csdid for the side-by-side comparison")
-        ATTgt = None
-    if ATTgt is not None:
-        t0 = time.perf_counter()
+    panel = pd.read_parquet(path)
+
+    def fit():
         with contextlib.redirect_stdout(io.StringIO()):
             peer = ATTgt(yname="y", gname="g", idname="id", tname="year", xformla="y~x",
                          data=panel).fit(est_method="dr", bstrap=False)
-        t_peer = time.perf_counter() - t0
-        rows.append(("csdid", t_peer, np.asarray(peer.results["att"], float),
-                     np.asarray(peer.results["se"], float)))
-    print(f"\nDR ATT(g,t), {len(panel):,} person-years, {len(ours.tidy())} cells")
-    print(f"{'package':<10} {'seconds':>8} {'ATT(2015,2015)':>15} {'SE':>10}")
-    for name, sec, att, se in rows:
-        print(f"{name:<10} {sec:8.2f} {att[2]:15.8f} {se[2]:10.8f}")
-    if len(rows) == 2:
-        diff = np.max(np.abs(rows[0][2] - rows[1][2]))
-        dse = np.max(np.abs(rows[0][3] - rows[1][3]))
-        print(f"max |ATT difference| {diff:.2e}, max |SE difference| {dse:.2e}, "
-              f"speed-up {rows[1][1] / rows[0][1]:.1f}x (goal >= 2x)")
+        return [np.asarray(peer.results["att"], float).tolist(),
+                np.asarray(peer.results["se"], float).tolist()]
+
+    print(json.dumps(self_time(fit)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=200_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--csdid-python", default="/work/peers/csdid/bin/python",
+                    help="python of a virtual environment with csdid (pip install csdid)")
+    ap.add_argument("--csdid-child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.csdid_child:
+        csdid_child(args.csdid_child)
+        return
+    from ips_study import __version__
+    from ips_study.designs.staggered import att_gt
+    from ips_study.designs.synth import synth
+
+    df = sc_panel()
+    res = {}
+
+    def sc():
+        res["sc"] = synth(df, unit="unit", time="time", outcome="y", treated="d")
+        return res["sc"].estimate
+
+    compare("SC + 349 placebos, 350 x 144", "synth_placebos",
+            [Contender("ips_study", sc, __version__, "synth(), outcomes-only weights")],
+            equal=lambda a, b: 0.0, tolerance=0, repeats=args.repeats,
+            notes="no peer package; goal < 30 s")
+    print(f"estimate {res['sc'].estimate:.3f} (true 3), rank {res['sc'].extras['rmspe_rank']}")
+
+    panel = cs_panel(args.persons)
+
+    def ours():
+        t = att_gt(panel, outcome="y", unit="id", time="year", group="g", covariates=["x"],
+                   method="dr").tidy()
+        return [t["estimate"].to_numpy(), t["std_error"].to_numpy()]
+
+    contenders = [Contender("ips_study", ours, __version__, "att_gt(method='dr'), analytic SEs")]
+    if Path(args.csdid_python).exists():
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp()) / "cs_panel.parquet"
+        panel.to_parquet(tmp)
+        cmd = [args.csdid_python, __file__, "--csdid-child", str(tmp)]
+        version = subprocess.run([args.csdid_python, "-c", "import importlib.metadata as m; "
+                                  "print(m.version('csdid'), m.version('drdid'))"],
+                                 capture_output=True, text=True, check=True).stdout.split()
+
+        def peer():
+            out = json.loads(subprocess.run(cmd, capture_output=True, text=True,
+                                            check=True).stdout.splitlines()[-1])
+            return SelfTimed(out["answer"], out["usage"])
+
+        contenders.append(Contender("csdid", peer, f"{version[0]} (drdid {version[1]})",
+                                    "ATTgt(xformla='y~x').fit(est_method='dr', bstrap=False); "
+                                    "own venv, data loaded before the clock"))
+    else:
+        print(f"no csdid at {args.csdid_python}: ips_study alone (pip install csdid in a venv)")
+    compare(f"DR ATT(g,t), {len(panel) / 1e6:g}M person-years", "staggered_csdid", contenders,
+            equal=lambda a, b: max(max_abs_diff(a[0], b[0]), max_abs_diff(a[1], b[1])),
+            tolerance=1e-10, repeats=args.repeats, target=2,
+            notes=f"{args.persons:,} persons x 5 years, 12 ATT(g,t) cells; answer = ATT and SE")
 
 
 if __name__ == "__main__":

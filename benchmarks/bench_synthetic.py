@@ -10,7 +10,10 @@ to the goals, and a default-size run (the embedded data) next to it for scale.
 
 Run::
 
-    nice -n 10 .venv/bin/python benchmarks/bench_synthetic.py [--persons 1500000]
+    .venv/bin/python benchmarks/bench_synthetic.py [--persons 1500000] [--repeats 3]
+
+Each size is timed through ``benchmarks/_harness.py`` (3 runs, min and median, wall and CPU
+including the worker processes).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+
+from _harness import Contender, compare
 
 from ips_study.synthetic import write_synthetic
 
@@ -54,14 +59,27 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--persons", type=int, default=1_500_000)
     ap.add_argument("--small", type=int, default=60_000, help="reference run (0 to skip)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per size")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_synthetic_"))
+    from ips_study import __version__
+
+    results = []
     try:
-        results = []
-        if args.small:
-            results.append(run(args.small, tmp / "small"))
-            shutil.rmtree(tmp / "small")
-        results.append(run(args.persons, tmp / "full"))
+        for persons in ([args.small] if args.small else []) + [args.persons]:
+            last = {}
+
+            def go(persons=persons):
+                shutil.rmtree(tmp / "out", ignore_errors=True)
+                last.update(run(persons, tmp / "out"))
+                return last["rows"]
+
+            # no peer: the same run repeated (3 times by default) for min and median
+            compare(f"synthetic registers, {persons:,} persons", f"synthetic_{persons}",
+                    [Contender("ips_study", go, __version__, "write_synthetic, 2 worker processes")],
+                    equal=lambda a, b: 0.0, tolerance=0, repeats=args.repeats,
+                    notes="goal < 600 s and < 12 GB at 1.5M persons; CPU includes the workers")
+            results.append(dict(last))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nmachine: {os.cpu_count()} cores; CPU includes the two worker processes; peak memory "

@@ -111,11 +111,14 @@ class PersonArrays:
     residence: Spells   # values: "code" (index into ``codes``, -1 unknown)
     benefits: Spells    # values: "kind" (index into BENEFITS)
     work: Spells        # employment spells counting as work; values: "fte"
-    contacts: Spells    # mental-health contacts (start = end = contact date)
+    contacts: Spells | None  # mental-health contacts (start = end = contact date)
     codes: list
 
     @classmethod
-    def from_tables(cls, tables: dict[str, pd.DataFrame], codes: list[str]) -> "PersonArrays":
+    def from_tables(cls, tables: dict[str, pd.DataFrame], codes: list[str], *,
+                    contacts: bool = True) -> "PersonArrays":
+        """Arrays of every register; ``contacts=False`` skips classifying the diagnoses
+        (only the mental-health target rule reads them; panels of all residents do not)."""
         from .registers.schema import BENEFITS
 
         persons = tables["persons"]
@@ -136,7 +139,8 @@ class PersonArrays:
             benefits=Spells.from_table(ben, index, "start_date", "end_date", {"kind": kind}),
             work=Spells.from_table(emp, index, "start_date", "end_date",
                                    {"fte": emp["fte"].to_numpy(dtype=np.float64)}, keep=work),
-            contacts=Spells.from_table(dx, index, "date", "date", keep=mental_health_mask(dx)),
+            contacts=(Spells.from_table(dx, index, "date", "date", keep=mental_health_mask(dx))
+                      if contacts else None),
             codes=list(codes),
         )
 
@@ -148,7 +152,8 @@ class PersonArrays:
         return PersonArrays(self.person_ids[lo:hi], self.sex[lo:hi], self.birth[lo:hi],
                             self.death[lo:hi], self.residence.slice(lo, hi),
                             self.benefits.slice(lo, hi), self.work.slice(lo, hi),
-                            self.contacts.slice(lo, hi), self.codes)
+                            None if self.contacts is None else self.contacts.slice(lo, hi),
+                            self.codes)
 
 
 class PersonMonths:
@@ -227,6 +232,9 @@ class PersonMonths:
     def mh_recent(self) -> np.ndarray:
         """A mental-health contact in the ``lookback`` calendar months before each month."""
         c, look, grid = self.arrays.contacts, self.lookback, self.grid
+        if c is None:
+            raise ValueError("the mental-health target rule needs the diagnoses: build the "
+                             "PersonArrays with contacts=True")
         ext = MonthGrid(grid.first - look, grid.n_months + look, grid.n_persons)
         contact = ext.cover(c.rows, c.start, c.end).astype(np.int32)
         csum = np.concatenate([np.zeros((grid.n_persons, 1), np.int64), np.cumsum(contact, axis=1)], axis=1)

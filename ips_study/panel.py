@@ -97,9 +97,14 @@ def _month_rows(pm: PersonMonths, include: np.ndarray, m: np.ndarray) -> dict[st
     r = pos[cells]
     keep = (r >= 0) & (kind >= 0)
     r, kind = r[keep], kind[keep]
-    cols = {_BENEFIT_OUTCOME.get(b, b): _indicator(r[kind == i], n) for i, b in enumerate(BENEFITS)}
-    cols["health_benefit"] = _indicator(r[np.isin(kind, _HEALTH_KINDS)], n)
-    cols["any_benefit"] = _indicator(r, n)
+    # one scatter of every benefit cell into a kinds x rows boolean matrix (one byte a
+    # cell), then each column converted once; a float column per benefit filled by its own
+    # selection and scatter wrote eight bytes a row per kind and re-read the cells each time
+    on = np.zeros((len(BENEFITS), n), dtype=bool)
+    on.reshape(-1)[kind.astype(np.int64) * n + r] = True
+    cols = {_BENEFIT_OUTCOME.get(b, b): on[i].astype(np.float64) for i, b in enumerate(BENEFITS)}
+    cols["health_benefit"] = on[_HEALTH_KINDS].any(axis=0).astype(np.float64)
+    cols["any_benefit"] = on.any(axis=0).astype(np.float64)
     cols["benefit_months"] = cols["health_benefit"]  # one month: the same column
     cells, days = pm.work_cells
     r = pos[cells]
@@ -146,11 +151,16 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
 
     n_m = grid.n_months
     if freq == "month":
-        p, m = np.nonzero(include)
+        # person and month of each row as int32 (the Arrow dictionary codes, no later cast)
+        p = np.broadcast_to(np.arange(grid.n_persons, dtype=np.int32)[:, None], include.shape)[include]
+        m = np.broadcast_to(np.arange(n_m, dtype=np.int32), include.shape)[include]
         cols = _month_rows(pm, include, m)
-        cols["ltbd"] = np.take(ltbd_year.reshape(-1), p * len(years) + year_col[m])
+        # the person's calendar-year value spread over the months, then the rows selected
+        cols["ltbd"] = ltbd_year[:, year_col][include]
         muni_idx = np.ascontiguousarray(muni_grid).reshape(-1)[include.reshape(-1)]
-        months_obs = np.ones(len(p), dtype=np.int64)
+        # all ones: a read-only broadcast, materialised by the converters (Arrow: one
+        # shared buffer, no new pages per partition)
+        months_obs = np.broadcast_to(np.int64(1), len(p))
         period_codes = m
         period_dict = np.array([f"{mid // 12 + 1970}-{mid % 12 + 1:02d}" for mid in grid.month_ids], dtype=object)
         period_starts = grid.starts.astype("datetime64[ns]")
@@ -217,7 +227,8 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
 
 
 def _to_frame(data: dict) -> pd.DataFrame:
-    return pd.DataFrame({k: (v[1][v[0]] if isinstance(v, tuple) else v) for k, v in data.items()})
+    return pd.DataFrame({k: (v[1][v[0]] if isinstance(v, tuple) else np.ascontiguousarray(v))
+                         for k, v in data.items()})
 
 
 def _to_arrow(data: dict):
@@ -229,9 +240,44 @@ def _to_arrow(data: dict):
             codes, values = v
             cols[k] = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32, copy=False)),
                                                      pa.array(values, pa.string()))
+        elif v.dtype == np.dtype("datetime64[ns]"):
+            cols[k] = _timestamps(v)
+        elif v.ndim == 1 and v.strides == (0,) and len(v) > 1:
+            cols[k] = _constant(v[0], len(v))
         else:
             cols[k] = pa.array(v)
     return pa.table(cols)
+
+
+_CONSTANT_BUFFERS: dict = {}
+
+
+def _constant(value, n: int):
+    """An Arrow array of ``n`` copies of ``value`` on a shared buffer (Arrow arrays are
+    immutable, so every partition can point at the same memory)."""
+    import pyarrow as pa
+
+    key = (np.asarray(value).dtype.str, np.asarray(value).item())
+    buf = _CONSTANT_BUFFERS.get(key)
+    if buf is None or len(buf) < n:
+        # grown to the largest partition seen (not thread-safe to share a half-built one,
+        # so each call builds a complete array before publishing it)
+        buf = np.full(max(n, 1 << 20), value)
+        buf.flags.writeable = False
+        _CONSTANT_BUFFERS[key] = buf
+    return pa.array(buf[:n])
+
+
+def _timestamps(v: np.ndarray):
+    """Arrow timestamps sharing the NumPy buffer (``pa.array`` copies datetime64 values,
+    17 ns a row); NaT becomes null through a validity bitmap."""
+    import pyarrow as pa
+
+    v = np.ascontiguousarray(v)
+    nat = np.isnat(v)
+    valid = pa.py_buffer(np.packbits(~nat, bitorder="little")) if nat.any() else None
+    return pa.Array.from_buffers(pa.timestamp("ns"), len(v), [valid, pa.py_buffer(v.view(np.int64))],
+                                 null_count=int(nat.sum()))
 
 
 def _all_codes(tables) -> list[str]:
@@ -268,7 +314,8 @@ def _iter_parts(registers, config, freq, restrict_to_target, scope, partition_si
         tables["residence"], _ = harmonise_residence(tables["residence"], changes)
     codes_all = _all_codes(tables)
     # registers become arrays once; partitions are then slices of them
-    arrays = PersonArrays.from_tables(tables, codes_all)
+    arrays = PersonArrays.from_tables(
+        tables, codes_all, contacts=restrict_to_target and config.target_rule == "mental_health")
     munis = tables["municipalities"]
     bounds = range(0, len(arrays), max(int(partition_size), 1))
     if progress:

@@ -116,3 +116,42 @@ def test_worker_threads_and_partition_sizes_give_the_same_panel(freq):
     for c in ("person_id", "municipality", "period", "sex"):
         back[c] = back[c].astype(str)
     pd.testing.assert_frame_equal(back, one, check_dtype=False)
+
+
+def test_arrow_timestamps_share_the_buffer_and_keep_nat_as_null():
+    from ips_study.panel import _timestamps
+
+    v = np.array(["2013-01-01", "NaT", "2020-12-01", "NaT"], dtype="datetime64[ns]")
+    got = _timestamps(v)
+    assert got.equals(pa.array(v)) and got.null_count == 2
+    assert _timestamps(v[[0, 2]]).null_count == 0
+    # municipalities without IPS (NaT ips_start) reach the Arrow panel as nulls
+    t = random_registers(9, n_persons=60)
+    arrow = pa.concat_tables(list(iter_panel(t, restrict_to_target=False, freq="month", arrow=True)))
+    frame = build_panel(t, freq="month", restrict_to_target=False)
+    assert frame["ips_start"].isna().any()
+    assert arrow["ips_start"].null_count == int(frame["ips_start"].isna().sum())
+
+
+def test_person_arrays_without_contacts_refuse_the_mental_health_rule():
+    t = random_registers(3, n_persons=20)
+    codes = _all_codes(t)
+    arrays = PersonArrays.from_tables(t, codes, contacts=False)
+    cfg = StudyConfig()
+    pm = person_months(arrays, MonthGrid.from_range(cfg.window_start, cfg.window_end, len(arrays)),
+                       codes, cfg)
+    with pytest.raises(ValueError, match="contacts=True"):
+        pm.mh_recent
+    # the default target rule still gets its contacts through build_panel
+    assert len(build_panel(t)) == len(build_panel(t, partition_size=7))
+
+
+def test_constant_columns_share_one_arrow_buffer_and_stay_writable_in_pandas():
+    from ips_study.panel import _constant
+
+    a, b = _constant(np.int64(1), 5), _constant(np.int64(1), 3)
+    assert a.to_pylist() == [1] * 5 and b.to_pylist() == [1] * 3
+    assert a.buffers()[1].address == b.buffers()[1].address
+    frame = build_panel(random_registers(4, n_persons=10), freq="month", restrict_to_target=False)
+    frame.loc[frame.index[0], "months_observed"] = 5    # a real column, not a read-only view
+    assert (frame["months_observed"].iloc[1:] == 1).all()

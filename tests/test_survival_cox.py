@@ -185,3 +185,35 @@ def test_bad_input_is_reported():
         CoxPH().fit(np.zeros(2), [1.0, 2.0], [1, 1], start=[1.0, 0.0])
     with pytest.raises(ValueError, match="ties"):
         CoxPH(ties="exact")
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_blocked_sums_equal_one_block(tv, ties, monkeypatch):
+    """The risk-set and cluster sums are built in blocks of rows; blocks of 7 rows (many
+    blocks, event rows split across them) give the one-block fit to rounding (1e-12), with
+    delayed entry, strata and case weights."""
+    from ips_study.designs.survival import _riskset
+
+    cols = ["exposed", "age"]
+    w = np.random.default_rng(3).integers(1, 4, len(tv)).astype(float)
+
+    def fit():
+        f = CoxPH(ties=ties).fit(tv[cols].to_numpy(), tv["stop"], tv["event"], start=tv["start"],
+                                 strata=tv["female"],
+                                 weights=w, cluster=tv["id"])
+        return f, f.score_residuals()
+
+    monkeypatch.setattr(_riskset, "CHUNK", 10**9)
+    one, res_one = fit()
+    monkeypatch.setattr(_riskset, "CHUNK", 7)
+    many, res_many = fit()
+    assert len(tv) > 100 * 7
+    np.testing.assert_allclose(many.params_, one.params_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(many.cov_, one.cov_, rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(many.cov_robust_, one.cov_robust_, rtol=1e-11, atol=1e-16)
+    np.testing.assert_allclose(res_many, res_one, rtol=1e-12, atol=1e-13)
+    # the blocked cluster sums equal the sums of the full residual matrix
+    codes = pd.factorize(tv["id"], sort=True)[0]
+    U = res_one * w[:, None]
+    G = np.stack([np.bincount(codes, U[:, j]) for j in range(U.shape[1])], 1)
+    np.testing.assert_allclose(one.cov_robust_, one.cov_ @ G.T @ G @ one.cov_, rtol=1e-11)

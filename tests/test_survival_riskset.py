@@ -20,6 +20,9 @@ def test_risk_and_event_sums_match_brute_force(seed, n, n_strata):
     v = rng.normal(size=(n, 2))
     g = EventGrid(start, stop, event, strata)
     rs, es = g.risk_sum(v), g.event_sum(v)
+    # built in blocks of 3 rows: the same sums to rounding
+    blocked = g.risk_sums(lambda lo, hi: v[lo:hi].T, 2, chunk=3)
+    np.testing.assert_allclose(blocked, rs, atol=1e-12)
     for k, (t, s) in enumerate(zip(g.time, g.grid_stratum)):
         at_risk = (start < t) & (stop >= t) & (strata == s)
         ev = event & (stop == t) & (strata == s)
@@ -33,3 +36,6 @@ def test_risk_and_event_sums_match_brute_force(seed, n, n_strata):
     for i in range(n):
         mask = (start[i] < g.time) & (stop[i] >= g.time) & (g.grid_stratum == strata[i])
         assert abs(rc[i] - w[mask].sum()) < 1e-12
+    # ... and for any block of rows
+    lo, hi = n // 3, n // 3 + n // 2
+    np.testing.assert_array_equal(g.row_cumulative(w, lo, hi), rc[lo:hi])

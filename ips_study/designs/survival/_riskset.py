@@ -18,6 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: rows per block in the risk-set sums: the block's temporaries stay in cache and are reused
+#: from the heap; table-sized temporaries would each take fresh pages from the kernel, whose
+#: page-fault cost grows the CPU per row with the table (see docs/benchmarks.md, Survival)
+CHUNK = 1 << 13
+
 
 def event_indicator(event, *, name: str = "event", event_value=None) -> np.ndarray:
     """Boolean event indicator from boolean or 0/1 values, or from ``event == event_value``.
@@ -99,17 +104,18 @@ class EventGrid:
         if len(event) != n or len(start) != n:
             raise ValueError(f"start, stop and event differ in length ({len(start)}, {n}, "
                              f"{len(event)})")
-        strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, np.int64)
         self.n = n
         self.event = event
-        self.strata = strata
+        self.strata = strata = None if strata is None else np.asarray(strata, np.int64)
         times, grid_stratum = [], []
         a = np.empty(n, dtype=np.int64)
         b = np.empty(n, dtype=np.int64)
         offset = 0
-        # one pass per stratum (a handful), never per event time
-        for s in np.unique(strata):
-            rows = np.flatnonzero(strata == s)
+        # one pass per stratum (a handful), never per event time; without strata no row
+        # selection, copy or sort of stratum codes at all
+        groups = [(0, slice(None))] if strata is None else [
+            (s, np.flatnonzero(strata == s)) for s in np.unique(strata)]
+        for s, rows in groups:
             t = np.unique(stop[rows][event[rows]])
             a[rows] = offset + np.searchsorted(t, start[rows], side="right")
             b[rows] = offset + np.searchsorted(t, stop[rows], side="right") - 1
@@ -121,6 +127,13 @@ class EventGrid:
         self.K = offset
         self.a, self.b = a, b
         self.at_risk = a <= b
+        # rows whose interval holds no event time go to a dummy bin past the grid, so the
+        # sums need no mask (and no table-sized copy of the rows at risk)
+        if self.at_risk.all():
+            self._ia, self._ib = a, b
+        else:
+            self._ia = np.where(self.at_risk, a, offset + 1)
+            self._ib = np.where(self.at_risk, b, offset + 1)
         # grid index of each event row (its own stop time)
         self.event_rows = np.flatnonzero(event)
         self.event_grid = b[self.event_rows]
@@ -131,19 +144,33 @@ class EventGrid:
         v = np.asarray(values, dtype=float)
         one = v.ndim == 1
         v2 = v[:, None] if one else v
-        ok = self.at_risk
-        a, b = self.a[ok], self.b[ok]
-        out = np.empty((self.K, v2.shape[1]))
-        for j in range(v2.shape[1]):
-            col = v2[ok, j]
-            # sum over rows with b >= k minus rows with a > k, both as sums from the END of
-            # the grid: late risk sets are small (the rows with a large exp(x'beta) have
-            # failed early), and a forward cumulative sum would compute them as a difference
-            # of huge early totals (catastrophic cancellation when x'beta spans ~40 or more)
-            from_b = np.cumsum(np.bincount(b, col, minlength=self.K)[::-1])[::-1]
-            from_a = np.cumsum(np.bincount(a, col, minlength=self.K + 1)[::-1])[::-1]
-            out[:, j] = from_b - from_a[1:]
+        out = self.risk_sums(lambda lo, hi: v2[lo:hi].T, v2.shape[1])
         return out[:, 0] if one else out
+
+    def risk_sums(self, columns, m: int, chunk: int | None = None) -> np.ndarray:
+        """Risk-set sums of ``m`` columns built block by block -> (K, m).
+
+        ``columns(lo, hi)`` returns the values of rows ``lo:hi`` as an (m, hi - lo) array;
+        it is called once per block of ``chunk`` rows, so no table-sized temporary exists.
+        """
+        K = self.K
+        chunk = chunk or CHUNK
+        at_b = np.zeros((m, K + 2))
+        at_a = np.zeros((m, K + 2))
+        for lo in range(0, self.n, chunk):
+            hi = min(lo + chunk, self.n)
+            v = columns(lo, hi)
+            ib, ia = self._ib[lo:hi], self._ia[lo:hi]
+            for j in range(m):
+                at_b[j] += np.bincount(ib, v[j], minlength=K + 2)
+                at_a[j] += np.bincount(ia, v[j], minlength=K + 2)
+        # sum over rows with b >= k minus rows with a > k, both as sums from the END of
+        # the grid: late risk sets are small (the rows with a large exp(x'beta) have
+        # failed early), and a forward cumulative sum would compute them as a difference
+        # of huge early totals (catastrophic cancellation when x'beta spans ~40 or more)
+        from_b = np.cumsum(at_b[:, K - 1::-1], axis=1)[:, ::-1] if K else at_b[:, :0]
+        from_a = np.cumsum(at_a[:, K:0:-1], axis=1)[:, ::-1] if K else at_a[:, :0]
+        return (from_b - from_a).T
 
     def event_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum ``values`` over the event rows at every grid time -> (K,) / (K, m)."""
@@ -153,11 +180,13 @@ class EventGrid:
         return np.stack([np.bincount(self.event_grid, v[:, j], minlength=self.K)
                          for j in range(v.shape[1])], axis=1)
 
-    def row_cumulative(self, per_grid: np.ndarray) -> np.ndarray:
-        """For every row, the sum of ``per_grid`` (K,) or (K, m) over its at-risk block."""
+    def row_cumulative(self, per_grid: np.ndarray, lo: int = 0, hi: int | None = None):
+        """For rows ``lo:hi`` (default all), the sum of ``per_grid`` (K,) or (K, m) over
+        each row's at-risk block."""
         g = np.asarray(per_grid, dtype=float)
         c = np.cumsum(g, axis=0)
-        c = np.concatenate([np.zeros((1,) + g.shape[1:]), c], axis=0)
-        out = c[self.b + 1] - c[self.a]
-        out[~self.at_risk] = 0.0
-        return out
+        # two zero rows: one before the grid, one for the dummy bin of rows never at risk
+        z = np.zeros((1,) + g.shape[1:])
+        c = np.concatenate([z, c, z, z], axis=0)
+        ib, ia = self._ib[lo:hi], self._ia[lo:hi]
+        return c[ib + 1] - c[ia]
