@@ -201,12 +201,26 @@ def test_from_event_study_reads_coefficients_and_drops_the_reference():
     direct = honest_did(keep["estimate"].to_numpy(), V, num_pre=3, restriction="SD",
                         m=[0, 0.5])
     pd.testing.assert_frame_equal(out.table, direct.table)
-    # placebo-t (the default) has no covariance: a named refusal, or the caller's vcov
-    placebo = res.with_inference("placebo-t")
+    # plain placebo has no covariance: a named refusal, or the caller's vcov
+    placebo = res.with_inference("placebo")
     with pytest.raises(ValueError, match="no covariance"):
         from_event_study(placebo)
     out2 = from_event_study(placebo, vcov=V, restriction="SD", m=[0, 0.5])
     pd.testing.assert_frame_equal(out2.table, direct.table)
+    # placebo-t (the default) carries the covariance of its rescaled placebo draws (issue 19
+    # item 4): the draws' correlation with the studentised standard errors on the diagonal
+    pt = res.with_inference("placebo-t")
+    C = pt.cov.loc[terms, terms].to_numpy()
+    se = pt.event_time().set_index("event_time").loc[keep["event_time"], "std_error"]
+    assert np.sqrt(np.diag(C)) == pytest.approx(se.to_numpy(), rel=1e-12)
+    D = pt._null_draws[:, [list(pt._tidy.index).index(t) for t in terms]]
+    S = D.T @ D / len(D)
+    R = S / np.sqrt(np.outer(np.diag(S), np.diag(S)))
+    assert C / np.outer(se, se) == pytest.approx(R, rel=1e-10)
+    out3 = from_event_study(pt, restriction="SD", m=[0, 0.5])
+    direct3 = honest_did(keep["estimate"].to_numpy(), C, num_pre=3, restriction="SD",
+                         m=[0, 0.5])
+    pd.testing.assert_frame_equal(out3.table, direct3.table)
 
 
 def test_from_event_study_uses_a_labelled_cov():

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from ips_study.config import StudyConfig
 from ips_study.designs.did import example_panel, fit_panel
@@ -75,7 +76,7 @@ def test_person_and_municipality_level_pick_their_variance(panel):
 
 
 def test_studentised_rank_by_hand(panel):
-    res = fit(panel).with_inference("placebo-t", variance="within")
+    res = fit(panel).with_inference("placebo-t", variance="within", reference="rank")
     f = res.fit
     L = np.ones((1, 1))
     b, codes = placebo_estimates(f)
@@ -92,6 +93,32 @@ def test_studentised_rank_by_hand(panel):
     h = np.sort(np.abs(b[:, 0] * np.sqrt(v1 / v)))[::-1][0]
     lo, hi = res.conf_int().loc["treated_post"]
     assert (lo, hi) == pytest.approx((res.estimate - h, res.estimate + h))
+
+
+def test_studentised_t_reference_by_hand():
+    # the default: the treated t against t(d), d the Satterthwaite df of the fitted variance
+    agg, _ = municipality_dgp(np.random.default_rng(8), tau=0.5)
+    res = fit(agg, level="municipality")
+    f = res.fit
+    b, codes = placebo_estimates(f)
+    x, x1 = 1 / f.unit_sizes()[codes], 1 / f.unit_sizes()[f.treated]
+    A, B = variance_function(b[:, 0] ** 2, x, fgls=True)
+    v = 1 / (2 * (A + B * x) ** 2)
+    X = np.column_stack([np.ones_like(x), x])
+    z = np.array([1.0, x1])
+    var_v1 = z @ np.linalg.inv(X.T @ (X * v[:, None])) @ z
+    v1 = A + B * x1
+    d = 2 * v1 ** 2 / var_v1
+    assert A > 0 and B > 0
+    par = res.extras["variance_parameters"]["treated_post"]
+    assert par["df"] == pytest.approx(d, rel=1e-10)
+    assert res.std_error == pytest.approx(math.sqrt(v1), rel=1e-10)
+    assert res.p_value == pytest.approx(2 * stats.t.sf(abs(res.estimate) / math.sqrt(v1), d))
+    h = stats.t.isf(0.025, d) * math.sqrt(v1)
+    lo, hi = res.conf_int().loc["treated_post"]
+    assert (lo, hi) == pytest.approx((res.estimate - h, res.estimate + h))
+    with pytest.raises(ValueError, match="reference must be"):
+        res.with_inference("placebo-t", reference="normal")
 
 
 def test_scale_equivariance(panel):
