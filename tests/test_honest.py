@@ -270,3 +270,37 @@ def test_too_many_post_periods_is_refused_by_name():
     n = 2 + 11
     with pytest.raises(ValueError, match="num_post = 11"):
         honest_did(np.zeros(n), np.eye(n), 2, restriction="RM", m=[1])
+
+
+def test_reproduce_notes_carry_the_breakdown_of_the_default_event_study():
+    # issue 19 item 4: tables 5-6 and figure 2 report the RM breakdown value of the main
+    # event study under the default inference (placebo-t, which now has a covariance)
+    import warnings
+
+    import ips_study as ips
+    from ips_study.designs.register_panel import example_panel
+    from ips_study.reproduce import outputs
+
+    p = example_panel(seed=2)
+    p["ips"] = ((p["municipality"] == "1804") & (p["period"] >= "2013")).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        es = ips.event_study(p, y="workdays", unit="person_id", time="period", treat="ips",
+                             cluster="municipality", bins=(-4, 4))
+
+    class Ctx:
+        _memo: dict = {}
+
+        def fit(self, design, outcome, level=None):
+            assert (design, outcome, level) == ("event", "workdays", outputs.MAIN_LEVEL)
+            return es
+
+        def memo(self, name, make):
+            return self._memo.setdefault(name, make())
+
+    b = outputs.event_breakdown(Ctx())
+    n_post = int((es.event_time()["event_time"] >= 0).sum())
+    want = from_event_study(es, restriction="RM", l_vec=np.full(n_post, 1 / n_post)).breakdown()
+    assert b == {"outcome": "workdays", "inference": "placebo-t", "mbar": want}
+    note = outputs._breakdown_note(Ctx())
+    assert f"Mbar = {want:.2f}" in note and "placebo-t covariance" in note

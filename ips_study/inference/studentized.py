@@ -36,15 +36,33 @@ for normal errors), in one of two forms (option ``variance``):
 generator the size model rejected 4.4% of true nulls at person level (3.6% at municipality
 level), the within model 2.0% (valid but conservative: with 21 controls the two-parameter
 fit ``A + C * V_j`` is noisy and overstates the treated unit's variance on average).
-The interval inverts the studentised rank test under a constant additive effect:
-``b +/- h`` with ``h`` the rank critical value of the rescaled draws
-``b_j * sqrt(v_1 / v_j)``; ``std_error`` is ``sqrt(v_1)``.
+Reference distribution (option ``reference``). ``"t"`` (default since issue 19):
+``t_1 = b / sqrt(v_1)`` against Student's t with ``d`` degrees of freedom, ``d`` the
+Satterthwaite degrees of freedom of the fitted ``v_1`` (:func:`.variance.variance_prediction`);
+interval ``b +/- t_{d, 0.975} sqrt(v_1)``. ``"rank"`` (the method before): the rank of ``t_1``
+among the placebo ``t_j``, interval ``b +/- h`` with ``h`` the rank critical value of the
+rescaled draws ``b_j * sqrt(v_1 / v_j)``. The rank form over-rejects when the treated unit
+is smaller or larger than most controls (7-8% at 5% for 200 or 20,000 persons among controls
+of 200-20,000, docs/inference.md): each control's ``t_j`` is divided by a variance fitted
+with its own ``b_j^2`` in the fit, which pulls ``t_j`` towards zero, most for the controls
+at the ends of the size range (high leverage), while the treated ``t_1`` is not in the fit
+and its ``v_1`` is an extrapolation whose noise the rank reference ignores. Leaving each
+control out of its own fit removes the first bias but leaves the second (too conservative,
+2.5-3% at mid size); the t reference accounts for the noise of ``v_1`` where it is (few
+degrees of freedom at the ends of the size range, many in the middle). ``std_error`` is
+``sqrt(v_1)`` either way.
 
-Assumptions: under the null the studentised estimates ``t_1, t_j`` are exchangeable: the
+Covariance: the event study's terms get ``diag(se) R diag(se)``, ``R`` the correlation of the
+rescaled placebo draws (:func:`draws_covariance`), so :func:`.honest.from_event_study` runs
+on the default.
+
+Assumptions: under the null ``b / sqrt(v_1)`` is about ``t(d)`` (reference ``"t"``: normal-ish
+estimates, the variance model right up to the fitted noise) or the studentised estimates
+``t_1, t_j`` are exchangeable (``"rank"``): the
 errors differ across municipalities only through the variance modelled (common ``A`` plus a
 sampling part proportional to ``V_j`` estimated within each unit, or a function of size);
-units are independent; the variance function is well determined by J controls (~20).
-With J controls the smallest p-value is 1/(J + 1).
+units are independent. With the rank reference and J controls the smallest p-value is
+1/(J + 1).
 
 Examples
 --------
