@@ -304,3 +304,13 @@ def test_reproduce_notes_carry_the_breakdown_of_the_default_event_study():
     assert b == {"outcome": "workdays", "inference": "placebo-t", "mbar": want}
     note = outputs._breakdown_note(Ctx())
     assert f"Mbar = {want:.2f}" in note and "placebo-t covariance" in note
+
+    class Unfit(Ctx):
+        _memo: dict = {}
+
+        def fit(self, design, outcome, level=None):
+            raise ValueError("no pre-period")
+
+    # a data-dependent failure leaves the tables standing, with the reason in the note
+    assert outputs._breakdown_note(Unfit()) == ("Breakdown value of the main event study: not "
+                                                "available on these data.")

@@ -291,9 +291,23 @@ def event_breakdown(ctx, outcome: str = "workdays") -> dict:
     return ctx.memo(f"breakdown_{outcome}", make)
 
 
+def _safe_breakdown(ctx) -> dict | None:
+    """:func:`event_breakdown`, or None when it cannot be computed on these data; the tables
+    and the figure stand without it (e.g. an event study that cannot be fitted on small data)."""
+    try:
+        return event_breakdown(ctx)
+    except (NotFitted, np.linalg.LinAlgError, *_fit_errors()):
+        return None
+
+
 def _breakdown_note(ctx) -> str:
-    b = event_breakdown(ctx)
-    if b["mbar"] == 0:
+    b = _safe_breakdown(ctx)
+    if b is None:
+        return "Breakdown value of the main event study: not available on these data."
+    if not np.isfinite(b["mbar"]):
+        meaning = ("no violation of parallel trends up to 1000 times the largest pre-period "
+                   "one brings the 95 % interval of the average effect on workdays to zero")
+    elif b["mbar"] == 0:
         meaning = ("the 95 % interval of the average post-period effect on workdays already "
                    "contains zero without allowing any violation of parallel trends")
     else:
@@ -341,9 +355,10 @@ def make_event_figure(ctx):
     for ax, outcome in zip(axes, ("workdays", "ltbd")):
         figures.plot_event_study(ctx.fit("event", outcome, level=MAIN_LEVEL), ax=ax, lang=ctx.lang,
                                  min_count=ctx.config.min_count)
-    b = event_breakdown(ctx)
-    axes[0].text(0.02, 0.02, f"{b['inference']}; breakdown " + r"$\bar M$" + f" = {b['mbar']:.2f}",
-                 transform=axes[0].transAxes, fontsize=8, va="bottom")
+    b = _safe_breakdown(ctx)
+    if b is not None:
+        axes[0].text(0.02, 0.02, f"{b['inference']}; breakdown " + r"$\bar M$" + f" = {b['mbar']:.2f}",
+                     transform=axes[0].transAxes, fontsize=8, va="bottom")
     fig.tight_layout()
     return fig
 
