@@ -10,14 +10,18 @@ population-weighted municipality x year DiD, every method on the same fit
 JSON-lines file (resumable) and summarised as rejection rates with their Monte Carlo SE.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/sim_closed_cohort.py [--reps 120] [--workers 2]``
-(about 8 s of CPU per replication).
+(about 8 s of CPU per replication). The replications go through
+:func:`ips_study.simulate.replicate_resumable` (Dask: a local cluster of ``--workers``
+processes, serial with ``--workers 0``); replication ``i`` reads its index from its own stream
+and draws the generator with seed ``seed + i``, so the draws are those of the earlier serial
+runs whatever the number of workers.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import contextlib
 import warnings
-from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +31,16 @@ OUTCOMES = ("workdays", "employed")
 OUT = Path(__file__).resolve().parent / "_data" / "sim_closed_cohort"
 
 
-def one(args: tuple[int, int, int]) -> dict:
-    """One null replication: both outcomes, every method."""
-    i, seed, persons = args
+def one(rng, seed: int, persons: int) -> dict:
+    """One null replication: both outcomes, every method (generator seed ``seed + i``)."""
     warnings.simplefilter("ignore")
     from ips_study.config import StudyConfig
-    from ips_study.simulate import evaluate
     from ips_study.panel import build_panel
+    from ips_study.simulate import evaluate, replication_index
     from ips_study.synthetic import generate
     from ips_study.synthetic.effects import Effects
 
+    i = replication_index(rng)
     data = generate(persons, seed=seed + i, effects=Effects.null())
     cfg = StudyConfig().replace(design="closed")
     panel = build_panel(data.registers, cfg, freq="year")
@@ -65,15 +69,16 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=15000)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
+    from ips_study.parallel import local_client
+    from ips_study.simulate import replicate_resumable
+
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"results_{args.seed}_{args.persons}.jsonl"
-    done = {json.loads(line)["i"] for line in path.open()} if path.exists() else set()
-    todo = [(i, args.seed, args.persons) for i in range(args.reps) if i not in done]
-    with Pool(args.workers) as pool, path.open("a") as fh:
-        for rec in pool.imap_unordered(one, todo):
-            fh.write(json.dumps(rec, default=float) + "\n")
-            fh.flush()
-    rows = [json.loads(line) for line in path.open()][: args.reps]
+    path = OUT / f"results_{args.seed}_{args.persons}.v2.jsonl"
+    pool = local_client(args.workers) if args.workers else contextlib.nullcontext(None)
+    with pool as client:
+        rows = replicate_resumable(one, args.reps, seed=args.seed, args=(args.seed, args.persons),
+                                   checkpoint=path, block=max(2 * args.workers, 1),
+                                   client=client)
     print(summarise(rows))
 
 

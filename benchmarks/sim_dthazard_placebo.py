@@ -22,13 +22,16 @@ no onset before ``ips_start`` (not identified; see ``one_seed``). Monte Carlo SE
 binomial, ``sqrt(p (1 - p) / R)``. Results: docs/survival.md.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/sim_dthazard_placebo.py`` (default: 25 seeds
-per part, about 25 minutes of CPU; ``--seeds 2`` for a quick look). The per-seed rows are
-appended to ``--out`` (JSON lines) so an interrupted run can be read back with ``--report``.
+per part, about 25 minutes of CPU; ``--seeds 2`` for a quick look; ``--workers 2`` spreads
+the seeds over a local Dask cluster through :func:`ips_study.parallel.replicate`, seed
+``first_seed + i`` for replication ``i`` whatever the number of workers). The per-seed rows are
+appended to ``--out`` (JSON lines) after each part, and can be read back with ``--report``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 import warnings
@@ -41,6 +44,8 @@ from ips_study.config import StudyConfig
 from ips_study.designs.survival import build_tte, fit_dthazard_panel
 from ips_study.designs.survival.placebo import placebo_table
 from ips_study.panel import build_panel
+from ips_study.parallel import local_client, replicate
+from ips_study.simulate import replication_index
 from ips_study.synthetic import DEFAULT_N_PERSONS, Effects, generate
 from ips_study.synthetic.hazard_truth import cohort_panels, fit_itt, fit_stacked, itt_tte
 
@@ -145,6 +150,8 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=DEFAULT_N_PERSONS)
     ap.add_argument("--out", type=Path, default=Path("/tmp/sim_dthazard_placebo.jsonl"))
     ap.add_argument("--report", action="store_true", help="only summarise the rows in --out")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="local Dask workers (0: in this process); the numbers do not change")
     a = ap.parse_args()
     truth: dict[str, float] = {"null": 0.0}
     if a.report:
@@ -157,11 +164,24 @@ def main() -> None:
         return
     if a.out.exists():
         a.out.unlink()
+    pool = local_client(a.workers) if a.workers else contextlib.nullcontext(None)
+    with pool as client:
+        _run(a, truth, client)
+
+
+def _seed(rng, first_seed: int, part: str, n: int) -> tuple[dict, pd.DataFrame | None]:
+    """Replication ``i`` (index read from its own stream): generator seed ``first_seed + i``."""
+    return one_seed(first_seed + replication_index(rng), part, n)
+
+
+def _run(a, truth: dict[str, float], client) -> None:
     rows = []
     for part in a.parts:
         ttes = []
-        for s in range(a.first_seed, a.first_seed + a.seeds):
-            row, tte = one_seed(s, part, a.persons)
+        # every seed through Dask (replicate); rows are written in seed order afterwards
+        done = replicate(_seed, a.seeds, seed=a.first_seed, client=client,
+                         args=(a.first_seed, part, a.persons))
+        for s, (row, tte) in zip(range(a.first_seed, a.first_seed + a.seeds), done):
             rows.append(row)
             with a.out.open("a") as f:
                 f.write(json.dumps(row) + "\n")

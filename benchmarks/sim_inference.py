@@ -27,6 +27,7 @@ that 500 replications fit in about an hour on the shared machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -34,7 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ips_study.simulate import evaluate, simulate, summarise
+from ips_study.parallel import local_client, replicate
+from ips_study.simulate import (evaluate, replicate_resumable, replication_index, simulate,
+                                summarise)
 
 #: columns kept in a cached replication (person ids replaced by integer codes)
 CACHE_COLUMNS = ["person", "municipality", "period", "period_start", "treated", "post",
@@ -55,12 +58,20 @@ def cache_dir(root: Path, persons: int, seed: int, effects: bool) -> Path:
 
 
 def cache_synthetic(reps: int, seed: int, persons: int, cache: Path, effects: bool = False,
-                    start: int = 0) -> None:
+                    start: int = 0, client=None) -> None:
     """Generate draws ``start .. reps - 1`` of the register generator, keep each panel.
 
     Draws already in the cache are skipped, so a second process started at a later
     ``start`` fills the cache from the other end without touching the first one's draws.
     """
+    cache.mkdir(parents=True, exist_ok=True)
+    replicate(_generate_one, reps, seed=seed, client=client,
+              args=(seed, persons, cache, effects, start))
+
+
+def _generate_one(rng, seed: int, persons: int, cache: Path, effects: bool,
+                  start: int) -> int | None:
+    """Draw ``i`` (its index read from its stream) with generator seed ``seed + i``."""
     import warnings
 
     from ips_study.config import StudyConfig
@@ -68,29 +79,31 @@ def cache_synthetic(reps: int, seed: int, persons: int, cache: Path, effects: bo
     from ips_study.synthetic import generate
     from ips_study.synthetic.effects import Effects
 
-    cache.mkdir(parents=True, exist_ok=True)
-    for i in range(start, reps):
-        path = cache / f"rep_{i:04d}.parquet"
-        if path.exists():
-            continue
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            data = generate(persons, seed=seed + i, effects=Effects() if effects else Effects.null())
-            t1 = time.perf_counter()
-            panel = build_panel(data.registers, StudyConfig(), freq="year")
-        if effects:
-            from ips_study.synthetic.truth import direct_truth
+    i = replication_index(rng)
+    if i < start:
+        return None
+    path = cache / f"rep_{i:04d}.parquet"
+    if path.exists():
+        return None
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = generate(persons, seed=seed + i, effects=Effects() if effects else Effects.null())
+        t1 = time.perf_counter()
+        panel = build_panel(data.registers, StudyConfig(), freq="year")
+    if effects:
+        from ips_study.synthetic.truth import direct_truth
 
-            truth = direct_truth(data.direct, "1804")
-            keep = {k: truth[k] for k in ("att", "att_population") if k in truth}
-            (cache / f"rep_{i:04d}.truth.json").write_text(json.dumps(keep))
-        panel["person"] = pd.factorize(panel["person_id"])[0].astype(np.int64)
-        tmp = path.with_suffix(".tmp")
-        panel[CACHE_COLUMNS].to_parquet(tmp, index=False)
-        tmp.rename(path)
-        print(f"rep {i}: generate {t1 - t0:.1f} s, panel {time.perf_counter() - t1:.1f} s, "
-              f"{len(panel)} rows", flush=True)
+        truth = direct_truth(data.direct, "1804")
+        keep = {k: truth[k] for k in ("att", "att_population") if k in truth}
+        (cache / f"rep_{i:04d}.truth.json").write_text(json.dumps(keep))
+    panel["person"] = pd.factorize(panel["person_id"])[0].astype(np.int64)
+    tmp = path.with_suffix(".tmp")
+    panel[CACHE_COLUMNS].to_parquet(tmp, index=False)
+    tmp.rename(path)
+    print(f"rep {i}: generate {t1 - t0:.1f} s, panel {time.perf_counter() - t1:.1f} s, "
+          f"{len(panel)} rows", flush=True)
+    return i
 
 
 def load_draw(path: Path, outcome: str = "workdays", truth_key: str = "att_population"):
@@ -125,35 +138,24 @@ def shifted_power(records: list[dict], method: str, delta: float) -> float:
 
 
 def run_synthetic(reps: int, cache: Path, level: str, wild_reps: int = 999,
-                  outcome: str = "workdays") -> pd.DataFrame:
+                  outcome: str = "workdays", client=None) -> pd.DataFrame:
     """Every method on the first ``reps`` cached draws (in file order).
 
-    Each replication's result is appended to ``results_<level>_<outcome>.jsonl`` in the
-    cache, keyed by its file, so the step resumes and can run while draws are still being
-    generated.
+    Replication ``i`` evaluates the ``i``-th cached file, through
+    :func:`ips_study.simulate.replicate_resumable` (on ``client`` if given); each block's
+    results are appended to ``results_<level>_<outcome>.v2.jsonl`` in the cache, so the step
+    resumes and can run while draws are still being generated.
     """
     files = sorted(cache.glob("rep_*.parquet"))[:reps]
     if len(files) < reps:
         print(f"# only {len(files)} cached replications in {cache}")
     methods = SYNTHETIC_METHODS[level]
-    ckpt = cache / f"results_{level}_{outcome}.jsonl"
-    done = {}
-    if ckpt.exists():
-        for line in ckpt.read_text().splitlines():
-            rec = json.loads(line)
-            done[rec["rep"]] = rec
+    ckpt = cache / f"results_{level}_{outcome}.v2.jsonl"
     t0 = time.perf_counter()
-    records = []
-    for f in files:
-        if f.stem in done and all(m in done[f.stem]["methods"] for m in methods):
-            records.append(done[f.stem])
-            continue
-        panel, truth = load_draw(f, outcome)
-        rec = {"rep": f.stem, **evaluate(panel, truth, methods, fit_options={"level": level},
-                                         wild_options={"reps": wild_reps})}
-        records.append(rec)
-        with open(ckpt, "a") as fh:
-            fh.write(json.dumps(rec) + "\n")
+    records = replicate_resumable(
+        _evaluate_file, len(files), seed=0, client=client, checkpoint=ckpt, block=20,
+        args=([str(f) for f in files], methods, level, wild_reps, outcome),
+        is_done=lambda r: all(m in r["methods"] for m in methods))
     table = summarise(records, methods)
     for delta in POWER_SHIFTS:
         table[f"power_{delta:g}"] = [shifted_power(records, m, delta) for m in methods]
@@ -161,6 +163,15 @@ def run_synthetic(reps: int, cache: Path, level: str, wild_reps: int = 999,
           f"DiD of {outcome}, {time.perf_counter() - t0:.0f} s")
     print(table.to_markdown(index=False, floatfmt=".3f"))
     return table
+
+
+def _evaluate_file(rng, files: list[str], methods, level: str, wild_reps: int,
+                   outcome: str) -> dict:
+    """Every method on cached draw ``i`` (the replication's index, read from its stream)."""
+    path = Path(files[replication_index(rng)])
+    panel, truth = load_draw(path, outcome)
+    return {"file": path.stem, **evaluate(panel, truth, methods, fit_options={"level": level},
+                                          wild_options={"reps": wild_reps})}
 
 
 def main() -> None:
@@ -181,17 +192,25 @@ def main() -> None:
     ap.add_argument("--generate-only", action="store_true")
     ap.add_argument("--start", type=int, default=0,
                     help="first replication to generate (a second process can fill from here)")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="local Dask workers (0: in this process); the numbers do not change")
     args = ap.parse_args()
+    pool = local_client(args.workers) if args.workers else contextlib.nullcontext(None)
+    with pool as client:
+        run(args, client)
+
+
+def run(args, client) -> None:
     if args.synthetic:
         cache = cache_dir(args.cache, args.persons, args.seed, args.effects)
         if args.generate_only:
             cache_synthetic(args.synthetic, args.seed, args.persons, cache, args.effects,
-                            args.start)
+                            args.start, client=client)
         else:
-            run_synthetic(args.synthetic, cache, args.level, args.wild_reps)
+            run_synthetic(args.synthetic, cache, args.level, args.wild_reps, client=client)
         return
     t0 = time.perf_counter()
-    table = simulate(reps=args.reps, seed=args.seed, progress=False,
+    table = simulate(reps=args.reps, seed=args.seed, progress=False, client=client,
                      wild_options={"reps": args.wild_reps}, checkpoint=args.checkpoint,
                      dgp_options={"effect": args.effect, "n_controls": args.controls})
     secs = time.perf_counter() - t0

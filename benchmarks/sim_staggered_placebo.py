@@ -32,6 +32,7 @@ coverage of the true effect by the 95 % interval with its SE, and the mean inter
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 import warnings
@@ -55,35 +56,49 @@ def cache_dir(persons: int, effects: bool) -> Path:
     return ROOT / f"all_{persons}_seed{seed}{'_effects' if effects else ''}"
 
 
-def generate_draws(reps: int, persons: int, effects: bool, start: int = 0) -> None:
-    """Draws ``start .. reps - 1``; each written atomically, existing ones skipped."""
-    from ips_study.config import StudyConfig
-    from ips_study.panel import build_panel
-    from ips_study.synthetic import Effects, generate
-    from ips_study.synthetic.truth import aggregate_cells, staggered_cells
+def generate_draws(reps: int, persons: int, effects: bool, start: int = 0,
+                   client=None) -> None:
+    """Draws ``start .. reps - 1``; each written atomically, existing ones skipped.
+
+    Through :func:`ips_study.parallel.replicate` (on ``client`` if given): draw ``i`` reads its
+    index from its own stream and uses generator seed ``3000 + i`` (null) or ``6000 + i``.
+    """
+    from ips_study.parallel import replicate
 
     cache = cache_dir(persons, effects)
     cache.mkdir(parents=True, exist_ok=True)
-    cfg = StudyConfig()
     seed0 = EFFECT_SEED if effects else NULL_SEED
-    for i in range(start, reps):
-        path = cache / f"rep_{i:04d}.parquet"
-        if path.exists():
-            continue
-        t0 = time.process_time()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            data = generate(persons, seed=seed0 + i, effects=Effects() if effects else Effects.null())
-            panel = build_panel(data.registers, cfg, freq="year", scope="all")
-            if effects:
-                cells = staggered_cells(data.registers, data.counterfactual, cfg)
-                truth = {k: {o: aggregate_cells(cells, o, k) for o in OUTCOMES} for k in KINDS}
-                path.with_suffix(".truth.json").write_text(json.dumps(truth))
-        panel["person"] = pd.factorize(panel["person_id"])[0].astype(np.int64)
-        tmp = path.with_suffix(".tmp")
-        panel[CACHE_COLUMNS].to_parquet(tmp, index=False)
-        tmp.rename(path)
-        print(f"rep {i}: {time.process_time() - t0:.1f} s CPU, {len(panel)} rows", flush=True)
+    replicate(_generate_one, reps, seed=seed0, client=client,
+              args=(persons, effects, start, cache, seed0))
+
+
+def _generate_one(rng, persons: int, effects: bool, start: int, cache: Path,
+                  seed0: int) -> None:
+    from ips_study.config import StudyConfig
+    from ips_study.panel import build_panel
+    from ips_study.simulate import replication_index
+    from ips_study.synthetic import Effects, generate
+    from ips_study.synthetic.truth import aggregate_cells, staggered_cells
+
+    i = replication_index(rng)
+    path = cache / f"rep_{i:04d}.parquet"
+    if i < start or path.exists():
+        return
+    cfg = StudyConfig()
+    t0 = time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = generate(persons, seed=seed0 + i, effects=Effects() if effects else Effects.null())
+        panel = build_panel(data.registers, cfg, freq="year", scope="all")
+        if effects:
+            cells = staggered_cells(data.registers, data.counterfactual, cfg)
+            truth = {k: {o: aggregate_cells(cells, o, k) for o in OUTCOMES} for k in KINDS}
+            path.with_suffix(".truth.json").write_text(json.dumps(truth))
+    panel["person"] = pd.factorize(panel["person_id"])[0].astype(np.int64)
+    tmp = path.with_suffix(".tmp")
+    panel[CACHE_COLUMNS].to_parquet(tmp, index=False)
+    tmp.rename(path)
+    print(f"rep {i}: {time.process_time() - t0:.1f} s CPU, {len(panel)} rows", flush=True)
 
 
 def evaluate_draw(panel: pd.DataFrame, outcome: str, kind: str, truth: float) -> dict:
@@ -113,37 +128,39 @@ def stats_sf(z: float) -> float:
     return float(stats.norm.sf(z))
 
 
+def _evaluate_file(rng, files: list[str], outcomes, kinds, truth_file: bool) -> dict:
+    """Every (outcome, aggregation) on cached draw ``i`` (the replication's index)."""
+    from ips_study.simulate import replication_index
+
+    f = Path(files[replication_index(rng)])
+    panel = pd.read_parquet(f)
+    tf = f.with_suffix(".truth.json")
+    truth = json.loads(tf.read_text()) if truth_file and tf.exists() else None
+    rows = [{"file": f.name, "outcome": o, "kind": k,
+             **evaluate_draw(panel, o, k, truth[k][o] if truth else 0.0)}
+            for o in outcomes for k in kinds]
+    return {"file": f.name, "rows": rows}
+
+
 def run(cache: Path, reps: int, outcomes=OUTCOMES, kinds=KINDS, truth_file: bool = True,
-        fresh: bool = False) -> list[dict]:
-    """Evaluate the first ``reps`` cached draws; checkpointed in ``results_staggered_placebo.jsonl``
-    (``fresh``: start a new checkpoint)."""
+        fresh: bool = False, client=None) -> list[dict]:
+    """Evaluate the first ``reps`` cached draws; checkpointed per block of draws in
+    ``results_staggered_placebo.v2.jsonl`` (``fresh``: start a new checkpoint). Draw ``i`` is
+    replication ``i`` of :func:`ips_study.simulate.replicate_resumable` (on ``client``)."""
+    from ips_study.simulate import replicate_resumable
+
     files = sorted(cache.glob("rep_*.parquet"))[:reps]
     if len(files) < reps:
         print(f"# only {len(files)} cached draws in {cache.name}")
-    ckpt = cache / "results_staggered_placebo.jsonl"
+    ckpt = cache / "results_staggered_placebo.v2.jsonl"
     if fresh:
         ckpt.unlink(missing_ok=True)
-    done = {}
-    if ckpt.exists():
-        for line in ckpt.read_text().splitlines():
-            r = json.loads(line)
-            done[(r["file"], r["outcome"], r["kind"])] = r
-    out = []
-    with ckpt.open("a") as fh:
-        for f in files:
-            todo = [(o, k) for o in outcomes for k in kinds if (f.name, o, k) not in done]
-            if todo:
-                panel = pd.read_parquet(f)
-                tf = f.with_suffix(".truth.json")
-                truth = json.loads(tf.read_text()) if truth_file and tf.exists() else None
-            for o, k in todo:
-                t = truth[k][o] if truth else 0.0
-                r = {"file": f.name, "outcome": o, "kind": k, **evaluate_draw(panel, o, k, t)}
-                fh.write(json.dumps(r) + "\n")
-                fh.flush()
-                done[(f.name, o, k)] = r
-            out += [done[(f.name, o, k)] for o in outcomes for k in kinds]
-    return out
+    want = {(o, k) for o in outcomes for k in kinds}
+    recs = replicate_resumable(
+        _evaluate_file, len(files), seed=NULL_SEED, client=client, checkpoint=ckpt, block=20,
+        args=([str(f) for f in files], tuple(outcomes), tuple(kinds), truth_file),
+        is_done=lambda r: want <= {(x["outcome"], x["kind"]) for x in r["rows"]})
+    return [x for r in recs for x in r["rows"] if (x["outcome"], x["kind"]) in want]
 
 
 def summarise(records: list[dict]) -> pd.DataFrame:
@@ -177,30 +194,40 @@ def main() -> None:
                     help="re-evaluate every draw instead of reading the evaluation checkpoints")
     ap.add_argument("--effects", action="store_true", help="with --generate-only: the effects draws")
     ap.add_argument("--start", type=int, default=0, help="with --generate-only: first draw")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="local Dask workers (0: in this process); the numbers do not change")
     args = ap.parse_args()
+    from ips_study.parallel import local_client
+
+    pool = local_client(args.workers) if args.workers else contextlib.nullcontext(None)
+    with pool as client:
+        _main(args, client)
+
+
+def _main(args, client) -> None:
     if args.generate_only:
         reps = args.effect_reps if args.effects else args.null_reps
-        generate_draws(reps, args.persons, args.effects, args.start)
+        generate_draws(reps, args.persons, args.effects, args.start, client=client)
         return
     # draws missing from the cache (a fresh clone) are generated first: about 16 min of CPU
-    generate_draws(args.null_reps, args.persons, False)
-    generate_draws(args.effect_reps, args.persons, True)
+    generate_draws(args.null_reps, args.persons, False, client=client)
+    generate_draws(args.effect_reps, args.persons, True, client=client)
     t0 = time.process_time()
     pd.set_option("display.width", 200)
     fmt = dict(index=False, floatfmt=".3f")
     if args.null_reps:
         print(f"## Null draws, all municipalities (7 adopters, one per group), {args.persons} persons\n")
-        print(summarise(run(cache_dir(args.persons, False), args.null_reps, fresh=args.fresh)).to_markdown(**fmt))
+        print(summarise(run(cache_dir(args.persons, False), args.null_reps, fresh=args.fresh, client=client)).to_markdown(**fmt))
     if args.effect_reps:
         print("\n## Draws with the generator's effects, coverage of truth.json 'staggered'\n")
-        print(summarise(run(cache_dir(args.persons, True), args.effect_reps, fresh=args.fresh)).to_markdown(**fmt))
+        print(summarise(run(cache_dir(args.persons, True), args.effect_reps, fresh=args.fresh, client=client)).to_markdown(**fmt))
     if args.study_reps and not STUDY_CACHE.exists():
         print(f"\n# {STUDY_CACHE} missing: run benchmarks/sim_inference.py --synthetic 500 "
               "--generate-only for the study-scope table")
     if STUDY_CACHE.exists() and args.study_reps:
         print("\n## Null draws, study scope (Bodø the only adopter: every control in turn)\n")
         print(summarise(run(STUDY_CACHE, args.study_reps, outcomes=("workdays",),
-                            truth_file=False, fresh=args.fresh)).to_markdown(**fmt))
+                            truth_file=False, fresh=args.fresh, client=client)).to_markdown(**fmt))
     print(f"\n# evaluation CPU {time.process_time() - t0:.0f} s")
 
 

@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Callable, Sequence
 
@@ -36,8 +37,9 @@ import numpy as np
 import pandas as pd
 
 from ips_study.config import StudyConfig
-from ips_study.designs.did import fit_panel
+from ips_study.designs.did import did, fit_panel
 from ips_study.inference import DEFAULT_SEED
+from ips_study.parallel import replicate
 
 ALL_METHODS = ("cluster", "wild", "placebo", "rmspe", "placebo-t", "conley-taber",
                "ferman-pinto")
@@ -81,11 +83,91 @@ def municipality_dgp(rng: np.random.Generator, *, n_controls: int = 25, treated_
     return df, float(effect)
 
 
+def size_dgp(rng: np.random.Generator, *, treated_sizes: Sequence[float] = (200,),
+             starts: Sequence[int] = (5,), n_controls: int = 25,
+             size_range: tuple[float, float] = (200, 20000), n_years: int = 12,
+             shocks: str = "ar1-t5", rho: float = 0.4, tau: float = 1.0, sigma: float = 30.0,
+             effect: float = 0.0) -> tuple[pd.DataFrame, float]:
+    """A unit-year panel whose treated units sit anywhere in the controls' size range (issue 19).
+
+    ``y_jt = a_j + 0.3 t + nu_jt + e_jt``: ``a_j ~ N(0, 5^2)``; ``nu_jt`` a municipality-year
+    shock of SD ``tau``, either AR(1) with ``rho`` and Student-t(5) innovations scaled to unit
+    variance (``shocks="ar1-t5"``, serially correlated and heavy-tailed) or i.i.d. normal
+    (``"iid-normal"``); ``e_jt ~ N(0, sigma^2 / M_j)`` the sampling noise of a mean over
+    ``M_j`` persons. Controls: ``n_controls`` sizes log-uniform on ``size_range``. Treated
+    units: one per entry of ``treated_sizes``, treated from year index ``starts[l]`` on (one
+    start for all, or one each: staggered adoption). ``effect`` is added to treated
+    unit-years. Columns ``unit``, ``year``, ``n`` (persons, the weights and sizes), ``y``,
+    ``treat``; fit with ``ips.did(panel, y="y", unit="unit", time="year", treat="treat",
+    weights="n")``.
+
+    Examples
+    --------
+    >>> panel, truth = size_dgp(np.random.default_rng(1), treated_sizes=(20000,))
+    >>> panel.shape, truth, int(panel["treat"].sum())
+    ((312, 5), 0.0, 7)
+    """
+    k = len(treated_sizes)
+    starts = list(starts) * k if len(starts) == 1 else list(starts)
+    if len(starts) != k:
+        raise ValueError(f"starts has {len(starts)} entries for {k} treated_sizes")
+    lo, hi = np.log(size_range[0]), np.log(size_range[1])
+    sizes = np.r_[np.asarray(treated_sizes, dtype=float),
+                  np.round(np.exp(rng.uniform(lo, hi, n_controls)))]
+    U, T = len(sizes), int(n_years)
+    if shocks == "ar1-t5":
+        innov = rng.standard_t(5.0, (U, T)) * np.sqrt(3.0 / 5.0)  # unit variance
+        nu = np.empty((U, T))
+        nu[:, 0] = innov[:, 0]
+        for t in range(1, T):
+            nu[:, t] = rho * nu[:, t - 1] + np.sqrt(1 - rho ** 2) * innov[:, t]
+        nu *= tau
+    elif shocks == "iid-normal":
+        nu = rng.normal(0.0, tau, (U, T))
+    else:
+        raise ValueError(f"shocks must be 'ar1-t5' or 'iid-normal', got {shocks!r}")
+    e = rng.normal(0.0, 1.0, (U, T)) * sigma / np.sqrt(sizes)[:, None]
+    y = rng.normal(0.0, 5.0, U)[:, None] + 0.3 * np.arange(T)[None, :] + nu + e
+    treat = np.zeros((U, T))
+    for l, s in enumerate(starts):
+        treat[l, int(s):] = 1.0
+    y += effect * treat
+    panel = pd.DataFrame({"unit": np.repeat([f"u{j:02d}" for j in range(U)], T),
+                          "year": np.tile(np.arange(T), U), "n": np.repeat(sizes, T),
+                          "y": y.ravel(), "treat": treat.ravel().astype(np.int8)})
+    return panel, float(effect)
+
+
+def size_replication(rng: np.random.Generator, methods: Sequence[str] = ("placebo-t",),
+                     **dgp_options) -> dict:
+    """One replication of :func:`size_dgp`: every method on one fit (:func:`summarise` record).
+
+    A method spec ``"name[opt=value]"`` passes one option (``"placebo-t[reference=rank]"``).
+    """
+    t0 = time.process_time()
+    panel, truth = size_dgp(rng, **dgp_options)
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = did(panel, y="y", unit="unit", time="year", treat="treat", weights="n",
+                   inference="cluster")
+        for m in methods:
+            name, opts = _method_call(m, {})
+            r = base if m == "cluster" else base.with_inference(name, **opts)
+            lo, hi = r.conf_int().loc[r.main_term]
+            out[m] = [float(r.p_value <= 0.05), float(lo <= truth <= hi), float(hi - lo),
+                      float(r.p_value)]
+    # CPU seconds of this replication wherever it ran (the cost in docs/inference.md)
+    return {"error": float(base.estimate - truth), "methods": out,
+            "cpu_s": time.process_time() - t0}
+
+
 def _method_call(name: str, wild_options: dict) -> tuple[str, dict]:
     """Inference name and options of a method spec (``"placebo-t[size]"`` -> variance="size")."""
     if name.endswith("]") and "[" in name:
         base, arg = name[:-1].split("[", 1)
-        return base, {"variance": arg}
+        key, _, value = arg.rpartition("=")
+        return base, {key or "variance": value}
     return name, (wild_options if name == "wild" else {})
 
 
@@ -166,47 +248,97 @@ def _read_checkpoint(path) -> dict[int, dict]:
     return done
 
 
+def replication_index(rng: np.random.Generator) -> int:
+    """Index ``r`` of a :func:`ips_study.parallel.replicate` replication, from its stream.
+
+    Replication ``r`` draws from child ``r`` of ``SeedSequence(seed)``, whose spawn key ends
+    in ``r``; a replication that needs its own number (a checkpoint, the register
+    generator's integer seed) reads it here, so it does not depend on the worker either.
+    """
+    return int(rng.bit_generator.seed_seq.spawn_key[-1])
+
+
+def _resumable(rng: np.random.Generator, fn: Callable, args: tuple, kwargs: dict,
+               todo: frozenset) -> dict | None:
+    i = replication_index(rng)
+    if i not in todo:
+        return None
+    return {"rep": i, **fn(rng, *args, **kwargs)}
+
+
+def replicate_resumable(fn: Callable[..., dict], reps: int, *, seed: int, args: tuple = (),
+                        kwargs: dict | None = None, checkpoint=None, block: int = 100,
+                        is_done: Callable[[dict], bool] | None = None, client=None,
+                        progress: bool = False) -> list[dict]:
+    """:func:`ips_study.parallel.replicate` with a JSON-lines checkpoint, in blocks.
+
+    ``fn(rng, *args, **kwargs)`` returns a JSON-able dict; the record of replication ``r`` is
+    ``{"rep": r, **fn(...)}``. With ``checkpoint`` the replications run in blocks of
+    ``block``; each finished block is appended to the file, and records already in it (for
+    which ``is_done(record)`` holds, default all) are read back instead of recomputed. As
+    every replication has its own stream, the records do not depend on the blocks, on
+    interruptions or on the number of workers.
+    """
+    import json
+
+    done = _read_checkpoint(checkpoint) if checkpoint else {}
+    done = {i: r for i, r in done.items() if is_done is None or is_done(r)}
+    step = int(block) if checkpoint else max(int(reps), 1)
+    for lo in range(0, reps, step):
+        hi = min(lo + step, reps)
+        todo = frozenset(i for i in range(lo, hi) if i not in done)
+        if not todo:
+            continue
+        # replications below lo (and those done) return None at once: only the spawn is paid
+        recs = replicate(_resumable, hi, seed=seed, client=client, progress=progress,
+                         args=(fn, tuple(args), dict(kwargs or {}), todo))
+        new = [r for r in recs if r is not None]
+        done.update({r["rep"]: r for r in new})
+        if checkpoint:
+            with open(checkpoint, "a") as fh:
+                fh.writelines(json.dumps(r) + "\n" for r in new)
+    return [done[i] for i in range(reps)]
+
+
+def _replication(rng: np.random.Generator, dgp: Callable, dgp_options: dict,
+                 methods: Sequence[str], config, fit_options, wild_options) -> dict:
+    panel, truth = dgp(rng, **dgp_options)
+    return evaluate(panel, truth, methods, config=config, fit_options=fit_options,
+                    wild_options=wild_options)
+
+
 def simulate(dgp: Callable = municipality_dgp, *, reps: int = 500, seed: int = DEFAULT_SEED,
              methods: Sequence[str] = ALL_METHODS, config: StudyConfig | None = None,
              fit_options: dict | None = None, wild_options: dict | None = None,
              dgp_options: dict | None = None, progress: bool = False,
-             checkpoint=None) -> pd.DataFrame:
+             checkpoint=None, client=None, block: int = 100) -> pd.DataFrame:
     """Rejection rate at 5% and 95% coverage per inference method.
 
     Parameters
     ----------
     dgp : ``dgp(rng, **dgp_options) -> (panel, true_effect)``; default :func:`municipality_dgp`.
-    reps : replications; seed : replication i draws from ``default_rng([seed, i])``, so any
-        replication can be redone alone (and a checkpointed run resumes exactly).
+        A module-level function (it is sent to the Dask workers).
+    reps : replications; seed : replication r draws from its own stream, child r of
+        ``SeedSequence(seed)`` (:func:`ips_study.parallel.replicate`), so the numbers do not
+        depend on the number of workers, and a checkpointed run resumes exactly.
     methods : names from :data:`ALL_METHODS` (``rmspe`` = placebo RMSPE-ratio p-value; it has
-        no interval, so its coverage is NaN; ``"placebo-t[size]"`` passes ``variance="size"``).
+        no interval, so its coverage is NaN; ``"placebo-t[size]"`` passes ``variance="size"``,
+        ``"placebo-t[reference=rank]"`` any one option).
         The returned table's ``attrs["records"]`` holds every replication's result.
     fit_options : passed to :func:`ips_study.designs.did.fit_panel` (default
         ``level="municipality"`` for aggregate panels).
     wild_options : passed to the wild bootstrap (default 999 Webb draws).
-    checkpoint : path of a JSON-lines file; each finished replication is appended, and
-        replications already in it are not recomputed.
+    checkpoint : path of a JSON-lines file; each finished block of ``block`` replications
+        is appended, and replications already in it are not recomputed.
+    client : a Dask client (:func:`ips_study.parallel.local_client`, ``slurm_client``);
+        default the current one, else in this process.
     """
-    import json
-
     config = config or StudyConfig()
-    done = _read_checkpoint(checkpoint) if checkpoint else {}
-    it = range(reps)
-    if progress:
-        from tqdm import tqdm
-        it = tqdm(it)
-    records = []
-    for i in it:
-        if i in done and all(m in done[i]["methods"] for m in methods):
-            records.append(done[i])
-            continue
-        panel, truth = dgp(np.random.default_rng([seed, i]), **(dgp_options or {}))
-        rec = {"rep": i, **evaluate(panel, truth, methods, config=config,
-                                    fit_options=fit_options, wild_options=wild_options)}
-        records.append(rec)
-        if checkpoint:
-            with open(checkpoint, "a") as fh:
-                fh.write(json.dumps(rec) + "\n")
+    records = replicate_resumable(
+        _replication, reps, seed=seed, client=client, progress=progress,
+        args=(dgp, dgp_options or {}, tuple(methods), config, fit_options, wild_options),
+        checkpoint=checkpoint, block=block,
+        is_done=lambda r: all(m in r["methods"] for m in methods))
     table = summarise(records, methods)
     # the per-replication records (p-values included) for finer checks than the 5% rate
     table.attrs["records"] = records

@@ -201,12 +201,26 @@ def test_from_event_study_reads_coefficients_and_drops_the_reference():
     direct = honest_did(keep["estimate"].to_numpy(), V, num_pre=3, restriction="SD",
                         m=[0, 0.5])
     pd.testing.assert_frame_equal(out.table, direct.table)
-    # placebo-t (the default) has no covariance: a named refusal, or the caller's vcov
-    placebo = res.with_inference("placebo-t")
+    # plain placebo has no covariance: a named refusal, or the caller's vcov
+    placebo = res.with_inference("placebo")
     with pytest.raises(ValueError, match="no covariance"):
         from_event_study(placebo)
     out2 = from_event_study(placebo, vcov=V, restriction="SD", m=[0, 0.5])
     pd.testing.assert_frame_equal(out2.table, direct.table)
+    # placebo-t (the default) carries the covariance of its rescaled placebo draws (issue 19
+    # item 4): the draws' correlation with the studentised standard errors on the diagonal
+    pt = res.with_inference("placebo-t")
+    C = pt.cov.loc[terms, terms].to_numpy()
+    se = pt.event_time().set_index("event_time").loc[keep["event_time"], "std_error"]
+    assert np.sqrt(np.diag(C)) == pytest.approx(se.to_numpy(), rel=1e-12)
+    D = pt._null_draws[:, [list(pt._tidy.index).index(t) for t in terms]]
+    S = D.T @ D / len(D)
+    R = S / np.sqrt(np.outer(np.diag(S), np.diag(S)))
+    assert C / np.outer(se, se) == pytest.approx(R, rel=1e-10)
+    out3 = from_event_study(pt, restriction="SD", m=[0, 0.5])
+    direct3 = honest_did(keep["estimate"].to_numpy(), C, num_pre=3, restriction="SD",
+                         m=[0, 0.5])
+    pd.testing.assert_frame_equal(out3.table, direct3.table)
 
 
 def test_from_event_study_uses_a_labelled_cov():
@@ -256,3 +270,47 @@ def test_too_many_post_periods_is_refused_by_name():
     n = 2 + 11
     with pytest.raises(ValueError, match="num_post = 11"):
         honest_did(np.zeros(n), np.eye(n), 2, restriction="RM", m=[1])
+
+
+def test_reproduce_notes_carry_the_breakdown_of_the_default_event_study():
+    # issue 19 item 4: tables 5-6 and figure 2 report the RM breakdown value of the main
+    # event study under the default inference (placebo-t, which now has a covariance)
+    import warnings
+
+    import ips_study as ips
+    from ips_study.designs.register_panel import example_panel
+    from ips_study.reproduce import outputs
+
+    p = example_panel(seed=2)
+    p["ips"] = ((p["municipality"] == "1804") & (p["period"] >= "2013")).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        es = ips.event_study(p, y="workdays", unit="person_id", time="period", treat="ips",
+                             cluster="municipality", bins=(-4, 4))
+
+    class Ctx:
+        _memo: dict = {}
+
+        def fit(self, design, outcome, level=None):
+            assert (design, outcome, level) == ("event", "workdays", outputs.MAIN_LEVEL)
+            return es
+
+        def memo(self, name, make):
+            return self._memo.setdefault(name, make())
+
+    b = outputs.event_breakdown(Ctx())
+    n_post = int((es.event_time()["event_time"] >= 0).sum())
+    want = from_event_study(es, restriction="RM", l_vec=np.full(n_post, 1 / n_post)).breakdown()
+    assert b == {"outcome": "workdays", "inference": "placebo-t", "mbar": want}
+    note = outputs._breakdown_note(Ctx())
+    assert f"Mbar = {want:.2f}" in note and "placebo-t covariance" in note
+
+    class Unfit(Ctx):
+        _memo: dict = {}
+
+        def fit(self, design, outcome, level=None):
+            raise ValueError("no pre-period")
+
+    # a data-dependent failure leaves the tables standing, with the reason in the note
+    assert outputs._breakdown_note(Unfit()) == ("Breakdown value of the main event study: not "
+                                                "available on these data.")

@@ -81,3 +81,27 @@ def test_slurm_client_hands_the_job_shape_to_dask_jobqueue(monkeypatch):
     assert seen["jobs"] == 10 and seen["closed"]
     assert seen["options"] == {"cores": 4, "processes": 4, "memory": "8GB",
                                "walltime": "01:00:00", "account": "p123"}
+
+
+def test_size_studies_on_the_cluster_equal_serial(client, tmp_path):
+    # issue 22 item 5: the size/coverage harness (ips_study.simulate) runs through replicate
+    from ips_study.simulate import replicate_resumable, simulate, size_replication
+
+    kw = dict(reps=5, methods=("cluster", "placebo-t"), seed=4, wild_options={"reps": 99})
+    serial = simulate(**kw)
+    spread = simulate(**kw, client=client)
+    assert serial.attrs["records"] == spread.attrs["records"]
+    assert serial.equals(spread)
+    # a checkpointed run in blocks of 2, interrupted after 3 replications and resumed on the
+    # cluster, gives the same records again
+    ck = tmp_path / "ck.jsonl"
+    simulate(**{**kw, "reps": 3}, checkpoint=ck, block=2)
+    resumed = simulate(**kw, checkpoint=ck, block=2, client=client)
+    assert resumed.attrs["records"] == serial.attrs["records"]
+    assert len(ck.read_text().splitlines()) == 5
+    # the issue-19 size replications (three treated units, staggered)
+    opts = dict(methods=("placebo-t",), treated_sizes=(200, 20000), starts=(4, 6))
+    a = replicate_resumable(size_replication, 3, seed=9, kwargs=opts)
+    b = replicate_resumable(size_replication, 3, seed=9, kwargs=opts, client=client)
+    strip = lambda recs: [{k: v for k, v in r.items() if k != "cpu_s"} for r in recs]  # noqa: E731
+    assert strip(a) == strip(b) and [r["rep"] for r in a] == [0, 1, 2]

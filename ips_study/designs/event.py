@@ -77,7 +77,8 @@ def _pretrend(out, leads: list[int], df_denominator: float | None) -> dict[str, 
     if not leads:
         return {"statistic": None, "df": 0, "p_value": None, "method": "no leads"}
     b = out.tidy["estimate"].to_numpy()[leads]
-    if out.vcov is not None:
+    # placebo draws first: placebo-t has both, and its joint test stays a rank test
+    if out.vcov is not None and out.null_draws is None:
         V = out.vcov[np.ix_(leads, leads)]
         q = np.linalg.matrix_rank(V)
         w = float(b @ np.linalg.pinv(V) @ b)

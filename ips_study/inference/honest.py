@@ -575,10 +575,11 @@ def from_event_study(results, *, vcov=None, **kwargs) -> HonestResults:
     anticipation, event time -1 counts as post).
 
     The covariance is ``vcov`` if given (array in event-time order, or a DataFrame labelled
-    ``event_<k>``), else the results' ``cov`` restricted to the terms ``event_<k>``. Rank-based
-    inference methods (placebo, placebo-t, Conley-Taber, Ferman-Pinto) and the wild bootstrap
-    have no covariance (``has_cov`` is False): refit with ``with_inference("cluster")`` or
-    pass ``vcov=`` (for example the covariance of placebo estimates).
+    ``event_<k>``), else the results' ``cov`` restricted to the terms ``event_<k>``. The
+    default ``placebo-t`` carries one (the correlation of its rescaled placebo draws with the
+    studentised standard errors on the diagonal). Plain placebo, Conley-Taber, Ferman-Pinto
+    and the wild bootstrap have none (``has_cov`` is False): use ``placebo-t`` or ``cluster``,
+    or pass ``vcov=`` (for example the covariance of placebo estimates).
 
     Examples
     --------

@@ -45,3 +45,48 @@ def variance_function(w2: np.ndarray, inv_m: np.ndarray, *, fgls: bool = False,
             break
         A, B = fit(1.0 / v ** 2)
     return A, B
+
+
+def variance_prediction(w2: np.ndarray, x: np.ndarray, at, *, fgls: bool = True
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Variance ``A + B x`` predicted at ``at`` and its Satterthwaite degrees of freedom.
+
+    ``A, B`` are fitted by :func:`variance_function` on the squared draws ``w2`` with
+    covariate ``x`` (``1/M`` for the size model). Under normal draws ``var(w2_j) = 2 v_j^2``,
+    so the (feasible) GLS covariance of ``(A, B)`` is ``(X' diag(1 / (2 v^2)) X)^{-1}`` and the
+    predicted variance ``v0`` at ``x0`` has variance ``s0^2 = x0' Cov x0``. Treating ``v0`` as
+    ``v * chi2_d / d`` gives ``d = 2 v0^2 / s0^2`` (Satterthwaite 1946): ``b / sqrt(v0)`` is
+    then about ``t(d)``. ``d`` is large where the controls pin the variance down (sizes in
+    the middle of their range) and small where it is an extrapolation (a treated unit
+    smaller or larger than most controls), which is where a normal or rank reference
+    over-rejects. When a bound binds (``A = 0`` or ``B = 0``) the one-parameter fit's
+    covariance is used. With one parameter and all weights equal, ``d`` is the number of draws.
+
+    Returns
+    -------
+    v0, d : arrays shaped like ``at``
+
+    Examples
+    --------
+    >>> x = np.array([0.1, 0.2, 0.3, 0.4])
+    >>> v0, d = variance_prediction(np.full(4, 2.0), x, [0.25])
+    >>> float(v0[0]), float(d[0])
+    (2.0, 4.0)
+    """
+    w2, x = np.asarray(w2, dtype=float), np.asarray(x, dtype=float)
+    at = np.atleast_1d(np.asarray(at, dtype=float))
+    A, B = variance_function(w2, x, fgls=fgls)
+    v = A + B * x
+    v0 = A + B * at
+    cols = [c for c, free in ((np.ones_like(x), B == 0 or A > 0), (x, B > 0)) if free]
+    keep = [free for free in (B == 0 or A > 0, B > 0)]
+    X = np.column_stack(cols)
+    Z = np.column_stack([c for c, k in zip((np.ones_like(at), at), keep) if k])
+    if not np.all(v > 0):
+        return v0, np.full(at.shape, np.nan)
+    info = X.T @ (X / (2.0 * v[:, None] ** 2))
+    cov = np.linalg.pinv(info)
+    s2 = np.einsum("ij,jk,ik->i", Z, cov, Z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(s2 > 0, 2.0 * v0 ** 2 / s2, np.inf)
+    return v0, d

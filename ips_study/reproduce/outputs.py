@@ -61,7 +61,8 @@ def save_table(df: pd.DataFrame | disclosure.Suppressed, stem: Path, min_count: 
 
     def write(tmp: Path) -> list[Path]:
         paths = disclosure.export_table(frame, tmp, min_count=min_count, formats=("csv",), name=stem.name)
-        table = paper_table(frame, lang=lang, caption=caption, label=f"tab:{stem.name}")
+        table = paper_table(frame, lang=lang, caption=caption, label=f"tab:{stem.name}",
+                            notes=tuple(frame.attrs.get("notes", ())))
         return paths + table.save(tmp, ("md", "tex"), min_count=min_count)
 
     return _write_atomically(stem, write)
@@ -263,6 +264,60 @@ def make_descriptives(ctx) -> pd.DataFrame:
 MAIN_LEVEL = "municipality"
 
 
+#: what the default inference is, in the notes of tables 5-7 (issue 19)
+DEFAULT_NOTE = ("placebo-t (the default): each estimate divided by its standard deviation from "
+                "the size-variance model A + B/M fitted on the controls' placebo estimates, "
+                "against a t distribution with the Satterthwaite degrees of freedom of that fit "
+                "(docs/inference.md).")
+
+
+def event_breakdown(ctx, outcome: str = "workdays") -> dict:
+    """Rambachan-Roth breakdown value of the main event study (average post-period effect).
+
+    Relative magnitudes (:func:`ips_study.inference.honest.from_event_study`, covariance of
+    the default placebo-t): the largest ratio Mbar of post-period to maximal pre-period
+    violations of parallel trends at which the 95 % robust set for the average effect still
+    excludes zero.
+    """
+    from ips_study.inference.honest import from_event_study
+
+    def make():
+        es = ctx.fit("event", outcome, level=MAIN_LEVEL)
+        et = es.event_time()
+        n_post = int((et["event_time"] >= 0).sum())
+        hr = from_event_study(es, restriction="RM", l_vec=np.full(n_post, 1.0 / n_post))
+        return {"outcome": outcome, "inference": es.inference, "mbar": float(hr.breakdown())}
+
+    return ctx.memo(f"breakdown_{outcome}", make)
+
+
+def _safe_breakdown(ctx) -> dict | None:
+    """:func:`event_breakdown`, or None when it cannot be computed on these data; the tables
+    and the figure stand without it (e.g. an event study that cannot be fitted on small data)."""
+    try:
+        return event_breakdown(ctx)
+    except (NotFitted, np.linalg.LinAlgError, *_fit_errors()):
+        return None
+
+
+def _breakdown_note(ctx) -> str:
+    b = _safe_breakdown(ctx)
+    if b is None:
+        return "Breakdown value of the main event study: not available on these data."
+    if not np.isfinite(b["mbar"]):
+        meaning = ("no violation of parallel trends up to 1000 times the largest pre-period "
+                   "one brings the 95 % interval of the average effect on workdays to zero")
+    elif b["mbar"] == 0:
+        meaning = ("the 95 % interval of the average post-period effect on workdays already "
+                   "contains zero without allowing any violation of parallel trends")
+    else:
+        meaning = (f"the effect on workdays stays different from zero as long as post-period "
+                   f"departures from parallel trends are at most {b['mbar']:.2f} times the "
+                   "largest pre-period one")
+    return (f"Breakdown value of the main event study (Rambachan & Roth 2023, relative "
+            f"magnitudes, {b['inference']} covariance): Mbar = {b['mbar']:.2f}; {meaning}.")
+
+
 def make_did_table(ctx) -> pd.DataFrame:
     """TWFE DiD for the main outcomes under every inference method (person FE as sensitivity)."""
     rows = []
@@ -276,7 +331,9 @@ def make_did_table(ctx) -> pd.DataFrame:
                              "estimate": r.estimate,
                              "std_error": r.std_error, "conf_low": lo, "conf_high": hi,
                              "p_value": r.p_value, "n_obs": r.n_obs, "n_units": r.n_units})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["notes"] = (DEFAULT_NOTE, _breakdown_note(ctx))
+    return out
 
 
 def make_event_table(ctx) -> pd.DataFrame:
@@ -285,7 +342,9 @@ def make_event_table(ctx) -> pd.DataFrame:
     for outcome in ("workdays", "ltbd"):
         et = ctx.fit("event", outcome, level=MAIN_LEVEL).event_time()
         rows.append(et.assign(outcome=outcome))
-    return pd.concat(rows, ignore_index=True)
+    out = pd.concat(rows, ignore_index=True)
+    out.attrs["notes"] = (DEFAULT_NOTE, _breakdown_note(ctx))
+    return out
 
 
 def make_event_figure(ctx):
@@ -296,6 +355,10 @@ def make_event_figure(ctx):
     for ax, outcome in zip(axes, ("workdays", "ltbd")):
         figures.plot_event_study(ctx.fit("event", outcome, level=MAIN_LEVEL), ax=ax, lang=ctx.lang,
                                  min_count=ctx.config.min_count)
+    b = _safe_breakdown(ctx)
+    if b is not None:
+        axes[0].text(0.02, 0.02, f"{b['inference']}; breakdown " + r"$\bar M$" + f" = {b['mbar']:.2f}",
+                     transform=axes[0].transAxes, fontsize=8, va="bottom")
     fig.tight_layout()
     return fig
 
@@ -319,7 +382,9 @@ def make_synth_table(ctx) -> pd.DataFrame:
         rows.append({"outcome": outcome, "design": "did", "inference": d.inference, "estimate": d.estimate,
                      "std_error": d.std_error, "conf_low": lo, "conf_high": hi, "p_value": d.p_value,
                      "n_units": d.n_units})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["notes"] = (DEFAULT_NOTE,)
+    return out
 
 
 def make_synth_figure(ctx):
