@@ -11,9 +11,10 @@ estimate can be re-examined under several named methods, switchable after fittin
                           weights, interval by test inversion (:mod:`.wild`)
 ``placebo``               placebo-in-space randomization inference, p = rank/(J+1), plus
                           the RMSPE-ratio variant (:mod:`.randomization`)
-``placebo-t``             placebo-in-space ranking studentised estimates, rescaled for
-                          unequal municipality sizes (Ferman & Pinto 2019;
-                          :mod:`.studentized`)
+``placebo-t``             the default: the estimate studentised by a size-variance model
+                          fitted on the placebo estimates (Ferman & Pinto 2019), against
+                          a t reference with Satterthwaite degrees of freedom
+                          (:mod:`.studentized`)
 ``conley-taber``          Conley & Taber (2011) interval from control-unit residuals
                           (:mod:`.residual`)
 ``ferman-pinto``          Ferman & Pinto (2019) version of Conley-Taber corrected for
