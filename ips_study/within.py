@@ -14,7 +14,12 @@ slope coefficients and residuals equal those of the regression with every dummy 
   person and a period vector, so coefficients and clustered scores follow in closed form
   from ``Y @ (b - mean(b))`` and the period means of ``Y`` (one pass over the outcome), and
   the demeaned columns and residuals are built only if an inference method asks for them;
-* otherwise (unbalanced, weights, more fixed effects): the method of alternating
+* two fixed effects otherwise (unbalanced, weights), when the smaller one has at most
+  :data:`ips_study.twoway.MAX_PERIODS` levels: an exact solve of the periods x periods
+  system left after eliminating the person effects (:class:`ips_study.twoway.TwoWaySchur`),
+  a fixed handful of passes over the rows however slowly alternating projections would
+  converge (persons entering and leaving);
+* otherwise (more fixed effects, or ``fast=False``): the method of alternating
   projections (MAP; Guimarães & Portugal 2010, Gaure 2013), sweeping weighted group means
   until the largest change is below ``tol``.
 
@@ -36,6 +41,8 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+
+from ips_study.twoway import MAX_PERIODS, TwoWaySchur
 
 SMALL_SAMPLE = ("fixest", "stata", "none")
 
@@ -94,7 +101,9 @@ class Demeaner:
         """Demean a vector or the columns of a matrix (returns a new float64 array)."""
         x = np.asarray(x, dtype=float)
         if len(self.fe) == 2 and not self.balanced and x.size:
-            out = self._two_way(x.reshape(len(x), -1))
+            X = x.reshape(len(x), -1)
+            sc = self.schur()
+            out = sc.demean(X) if sc is not None else self._two_way(X)
             return out.reshape(x.shape)
         if x.ndim == 1:
             return self._demean_col(x)
@@ -102,6 +111,22 @@ class Demeaner:
         for j in range(x.shape[1]):
             out[:, j] = self._demean_col(x[:, j])
         return out
+
+    def schur(self) -> TwoWaySchur | None:
+        """The exact two-way solver (built once), or None when MAP is used instead.
+
+        Its ``person`` side is the larger fixed effect; ``self.direct_order`` says which
+        (``(0, 1)``: ``fe[1]`` is the period side).
+        """
+        if not hasattr(self, "_schur"):
+            self._schur = None
+            if self.fast and len(self.fe) == 2 and min(self.levels) <= MAX_PERIODS:
+                big, small = (0, 1) if self.levels[0] >= self.levels[1] else (1, 0)
+                self.direct_order = (big, small)
+                self._schur = TwoWaySchur(self.fe[big], self.fe[small], self.weights,
+                                          self.levels[big], self.levels[small])
+                self.iterations = 1
+        return self._schur
 
     def _two_way(self, X: np.ndarray) -> np.ndarray:
         """Alternating projections for two fixed effects, iterated on the effects themselves.
@@ -512,198 +537,3 @@ class TwfeFit:
         obs = (wsum > 0).sum(axis=1)
         return wsum.sum(axis=1) / np.maximum(obs, 1)
 
-
-class CellGram:
-    """Exact two-way within cross-products of regressors that live on (group, period) cells.
-
-    Placebo treatment columns have the form ``D_{g,c} = 1[group = g] V[period, c]``: a group
-    (municipality) indicator times a timing column. Under person and period fixed effects
-    with weights ``w``, ``D' W M D`` (``M`` the weighted within projection) follows from the
-    normal equations of the two-way projection without demeaning any column: with ``S_i``
-    the per-person sums of ``w D``, ``S_t`` the per-period sums, ``n_i``/``n_t`` the weight
-    totals and ``N`` the (person x period) weight matrix, eliminating the person effects gives
-
-    ``D_a' W P D_b = sum_i S_ia S_ib / n_i + r_a' C^- r_b``,
-    ``C = diag(n_t) - N' diag(1/n_i) N`` (periods x periods), ``r = S_t - N' (S_i / n_i)``.
-
-    ``C`` is built once (one matrix product over the persons x periods grid); every other
-    piece is a group-by sum over the rows. A person who moves between groups contributes to
-    several groups' ``S_i`` and so to the cross-products between groups. The generalised
-    inverse is taken per connected component of the period graph (one period fixed per
-    component), which is exact for any connected structure.
-
-    Parameters
-    ----------
-    person, period, group : (n,) int codes (``person`` dense 0..P-1: every person has a row)
-    weights : (n,) or None
-    n_periods, n_groups : numbers of levels
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> person = np.array([0, 0, 1, 1, 1, 2, 2]); period = np.array([0, 1, 0, 1, 2, 1, 2])
-    >>> group = np.array([0, 0, 1, 1, 1, 1, 1]); V = np.array([[0.0], [1.0], [1.0]])
-    >>> cg = CellGram(person, period, group, None, 3, 2)
-    >>> D = (group == 0)[:, None] * V[period]
-    >>> dm = Demeaner([person, period])
-    >>> bool(np.isclose(cg.gram(V)[0, 0, 0], (dm(D) ** 2).sum()))
-    True
-    """
-
-    #: largest persons x periods block materialised at once (float64 entries)
-    BLOCK = 1 << 24
-
-    def __init__(self, person, period, group, weights, n_periods: int, n_groups: int) -> None:
-        self.person = np.asarray(person, dtype=np.intp)
-        self.period = np.asarray(period, dtype=np.intp)
-        self.group = np.asarray(group, dtype=np.intp)
-        self.w = None if weights is None else np.asarray(weights, dtype=float)
-        self.T, self.G = int(n_periods), int(n_groups)
-        self.P = int(self.person.max()) + 1 if len(self.person) else 0
-        self.n_i = np.bincount(self.person, weights=self.w, minlength=self.P).astype(float)
-        self.n_t = np.bincount(self.period, weights=self.w, minlength=self.T).astype(float)
-        self.cell = self.group * self.T + self.period
-        self.N = np.bincount(self.cell, weights=self.w, minlength=self.G * self.T
-                             ).reshape(self.G, self.T).astype(float)
-        self._pairs()
-        self._schur()
-
-    # -- set-up -----------------------------------------------------------------------------
-    def _pairs(self) -> None:
-        """Code the (person, group) pairs: one per person unless persons move between groups."""
-        owner = np.empty(self.P, dtype=np.intp)
-        owner[self.person] = self.group
-        moved = owner[self.person] != self.group
-        if not moved.any():
-            self.pair, self.pair_person, self.pair_group = self.person, np.arange(self.P), owner
-            self.mover_rows = np.empty(0, dtype=np.intp)
-            return
-        # only the movers' rows are hashed; everyone else keeps the person code as pair code
-        is_mover = np.zeros(self.P, dtype=bool)
-        is_mover[self.person[moved]] = True
-        rows = np.flatnonzero(is_mover[self.person])
-        key = self.person[rows] * self.G + self.group[rows]
-        uniq, inv = np.unique(key, return_inverse=True)
-        self.pair = self.person.copy()
-        self.pair[rows] = self.P + inv
-        self.pair_person = np.concatenate([np.arange(self.P), uniq // self.G])
-        self.pair_group = np.concatenate([np.where(is_mover, -1, owner), uniq % self.G])
-        self.mover_rows = rows
-        # pairs of each mover, sorted by person (uniq is sorted by person then group)
-        self._mover_pairs = self.P + np.arange(len(uniq))
-
-    def _schur(self) -> None:
-        """``C = diag(n_t) - N' diag(1/n_i) N`` and its per-component factorisation."""
-        from scipy.sparse.csgraph import connected_components
-
-        T = self.T
-        off = np.zeros((T, T))
-        step = max(1, self.BLOCK // max(T, 1))
-        single = self.P <= step
-        for lo in range(0, self.P, step):
-            hi = min(self.P, lo + step)
-            sel = slice(None) if single else (self.person >= lo) & (self.person < hi)
-            p = self.person[sel] - lo
-            w = None if self.w is None else self.w[sel]
-            Nb = np.bincount(p * T + self.period[sel], weights=w,
-                             minlength=(hi - lo) * T).reshape(hi - lo, T).astype(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                Nb *= np.where(self.n_i[lo:hi] > 0, 1 / np.sqrt(self.n_i[lo:hi]), 0.0)[:, None]
-            off += Nb.T @ Nb
-        C = np.diag(self.n_t) - off
-        # one period per connected component is fixed (the constant is in the person effects)
-        _, comp = connected_components(off > 0, directed=False)
-        first = np.zeros(T, dtype=bool)
-        first[np.unique(comp, return_index=True)[1]] = True
-        self.keep = np.flatnonzero(~first & (self.n_t > 0))
-        self.C = C
-
-    # -- cross-products ---------------------------------------------------------------------
-    def _row_values(self, V: np.ndarray) -> np.ndarray:
-        Vr = V[self.period]
-        return Vr if self.w is None else Vr * self.w[:, None]
-
-    def pair_sums(self, V: np.ndarray) -> np.ndarray:
-        """``S``: per (person, group) pair sums of ``w V[period]`` (pairs x m)."""
-        Vr = self._row_values(V)
-        n_pairs = len(self.pair_person)
-        return np.column_stack([np.bincount(self.pair, weights=Vr[:, c], minlength=n_pairs)
-                                for c in range(V.shape[1])])
-
-    def schur_rhs(self, V: np.ndarray, S: np.ndarray) -> np.ndarray:
-        """``r`` of every (group, column) as a (T, G, m) array."""
-        T, G, m = self.T, self.G, V.shape[1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv_n = np.where(self.n_i > 0, 1 / self.n_i, 0.0)
-        w = np.ones(len(self.person)) if self.w is None else self.w
-        R = self.N.T[:, :, None] * V[:, None, :]
-        # rows of persons in one group: their own pair, their own group's cell
-        stay = np.ones(len(self.person), dtype=bool)
-        stay[self.mover_rows] = False
-        coef = w[stay] * inv_n[self.person[stay]]
-        cell = self.cell[stay]
-        pair = self.pair[stay]
-        for c in range(m):
-            R[:, :, c] -= np.bincount(cell, weights=coef * S[pair, c],
-                                      minlength=G * T).reshape(G, T).T
-        if len(self.mover_rows):
-            # a mover's row counts for every group the person was in: repeat it per pair
-            rows = self.mover_rows
-            mp = self._mover_pairs
-            pp = self.pair_person[mp]
-            first = np.searchsorted(pp, self.person[rows])
-            count = np.searchsorted(pp, self.person[rows], side="right") - first
-            rep = np.repeat(rows, count)
-            start = np.repeat(first, count)
-            offset = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
-            pr = mp[start + offset]
-            c_rep = self.pair_group[pr] * T + self.period[rep]
-            coef = w[rep] * inv_n[self.person[rep]]
-            for c in range(m):
-                R[:, :, c] -= np.bincount(c_rep, weights=coef * S[pr, c],
-                                          minlength=G * T).reshape(G, T).T
-        return R
-
-    def solve_schur(self, R: np.ndarray) -> np.ndarray:
-        """``C^- R`` (same shape as ``R``, first axis periods), fixing one period per component."""
-        X = np.zeros_like(R)
-        k = self.keep
-        if len(k):
-            flat = R[k].reshape(len(k), -1)
-            X[k] = np.linalg.solve(self.C[np.ix_(k, k)], flat).reshape((len(k),) + R.shape[1:])
-        return X
-
-    def cell_sums(self, x: np.ndarray) -> np.ndarray:
-        """Weighted (group, period) sums of the columns of ``x`` as (G, T, q)."""
-        x = x.reshape(len(x), -1)
-        xw = x if self.w is None else x * self.w[:, None]
-        return np.stack([np.bincount(self.cell, weights=xw[:, j], minlength=self.G * self.T
-                                     ).reshape(self.G, self.T) for j in range(x.shape[1])],
-                        axis=2)
-
-    def gram(self, V: np.ndarray):
-        """Within-group blocks ``D_g' W M D_g`` (G, m, m) of ``D_{g,c} = 1[group = g] V[:, c]``.
-
-        With movers the blocks between groups are not zero; use :meth:`pieces` for those.
-        """
-        raw, S, R, X = self.pieces(V)
-        G, m = self.G, V.shape[1]
-        own = self.pair_group >= 0
-        inv_n = 1 / self.n_i[self.pair_person[own]]
-        Sg = S[own]
-        pers = np.zeros((G, m, m))
-        for c in range(m):
-            for d in range(c, m):
-                v = np.bincount(self.pair_group[own], weights=Sg[:, c] * Sg[:, d] * inv_n,
-                                minlength=G)
-                pers[:, c, d] = pers[:, d, c] = v
-        schur = np.einsum("tgc,tgd->gcd", R, X)
-        return raw - pers - schur
-
-    def pieces(self, V: np.ndarray):
-        """``raw`` (G, m, m) = ``D_g' W D_g``, pair sums ``S``, ``r`` (T, G, m) and ``C^- r``."""
-        V = np.asarray(V, dtype=float).reshape(self.T, -1)
-        raw = np.einsum("gt,tc,td->gcd", self.N, V, V)
-        S = self.pair_sums(V)
-        R = self.schur_rhs(V, S)
-        return raw, S, R, self.solve_schur(R)

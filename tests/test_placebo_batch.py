@@ -21,7 +21,9 @@ from ips_study.inference.assignments import assignment_estimates
 from ips_study.inference.placebo_fit import (_controls_piece, _solve, assignment_batch,
                                              placebo_batch)
 from ips_study.inference.randomization import placebo_estimates
-from ips_study.within import CellGram, Demeaner
+from ips_study.twoway import CellGram, TwoWaySchur
+from ips_study import within
+from ips_study.within import Demeaner
 
 CFG = StudyConfig()
 
@@ -61,7 +63,10 @@ def fit(panel, **kw):
 
 def one_by_one(fit):
     """The previous path: each placebo column demeaned by alternating projections."""
-    rows, dm, yt, Zt = _controls_piece(fit)
+    rows, dm, _, _ = _controls_piece(fit)
+    dm = Demeaner(dm.fe, dm.weights, fast=False)
+    yt = dm(fit.y[rows])
+    Zt = dm(fit.Z[rows]) if fit.Z.shape[1] else np.empty((len(rows), 0))
     unit, B = fit.unit[rows], fit.B[rows]
     w = None if fit.weights is None else fit.weights[rows]
     controls = np.flatnonzero(np.bincount(unit, minlength=fit.n_units) > 0)
@@ -123,7 +128,7 @@ def test_event_study_bins_and_not_identified_placebos():
     np.testing.assert_allclose(est[~bad], ref[~bad], rtol=0, atol=1e-10)
 
 
-def test_several_treated_assignments_with_movers():
+def test_several_treated_assignments_with_movers(monkeypatch):
     # cross terms between the assigned units come from persons who moved between them;
     # different adoption years make the assignments ordered (permutations)
     p = unbalanced(14, movers=True)
@@ -139,7 +144,9 @@ def test_several_treated_assignments_with_movers():
     assert len(f.treated_units) == 2
     controls = np.flatnonzero(~f.is_treated_unit)
     assigns = np.array([(a, b) for a in controls for b in controls if a != b])
-    ref = assignment_estimates(f, assigns)
+    with monkeypatch.context() as m:
+        m.setattr(within, "MAX_PERIODS", 0)  # reference: alternating projections
+        ref = assignment_estimates(f, assigns)
     assert np.isfinite(ref).all()
     np.testing.assert_allclose(assignment_batch(f, assigns), ref, rtol=0, atol=1e-10)
 
@@ -154,9 +161,29 @@ def test_cellgram_blocks_equal_demeaned_columns():
     w = rng.uniform(0.5, 2, n)
     person = np.unique(person, return_inverse=True)[1]
     V = rng.normal(size=(T, 2))
-    cg = CellGram(person, period, group, w, T, G)
-    dm = Demeaner([person, period], w)
+    cg = CellGram(TwoWaySchur(person, period, w, person.max() + 1, T), group, G)
+    dm = Demeaner([person, period], w, fast=False)
     gram = cg.gram(V)
     for g in range(G):
         Dt = dm((group == g)[:, None] * V[period])
         np.testing.assert_allclose(gram[g], (Dt * w[:, None]).T @ Dt, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("block", [None, 7 * 9])
+def test_direct_two_way_demeaning_equals_alternating_projections(monkeypatch, block):
+    # unsorted rows, weights, a person seen once and two disconnected blocks of periods;
+    # a small block size forces the person blocks (sorted by block number first)
+    if block:
+        monkeypatch.setattr(TwoWaySchur, "BLOCK", block)
+    rng = np.random.default_rng(1)
+    n, P, T = 3000, 400, 12
+    person = rng.integers(0, P, n)
+    period = np.where(person < 200, rng.integers(0, 6, n), rng.integers(6, T, n))
+    person = np.unique(person, return_inverse=True)[1]
+    w = rng.uniform(0.5, 2, n)
+    X = rng.normal(size=(n, 3)) + person[:, None] * 0.1 + period[:, None]
+    for weights in (None, w):
+        direct = Demeaner([person, period], weights)
+        assert direct.schur() is not None
+        slow = Demeaner([person, period], weights, fast=False)
+        np.testing.assert_allclose(direct(X), slow(X), rtol=0, atol=1e-10)

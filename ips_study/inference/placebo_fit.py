@@ -8,7 +8,7 @@ treatment columns. Used by :mod:`.randomization`, :mod:`.studentized` and
 :func:`assignment_batch` gives every placebo assignment's coefficients at once, without
 demeaning any placebo column: a placebo column is a unit indicator times a timing column,
 so under person (or unit) and period effects its within cross-products follow exactly
-from group sums and one periods x periods system (:class:`ips_study.within.CellGram`;
+from group sums and one periods x periods system (:class:`ips_study.twoway.CellGram`;
 Frisch-Waugh-Lovell: ``b = (D'MD)^-1 D'My`` with ``My`` demeaned once).
 
 Examples
@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ips_study.within import CellGram, Demeaner
+from ips_study.twoway import MAX_PERIODS, CellGram, TwoWaySchur
+from ips_study.within import Demeaner
 
 #: largest (units x timing columns) for which the person-term matrix is kept dense
 DENSE_PIECES = 3000
@@ -86,7 +87,15 @@ def assignment_batch(fit, assigns: np.ndarray, piece=None) -> np.ndarray | None:
     kp = k * p
     V = np.asarray(fit.timing, dtype=float)[:k].transpose(1, 0, 2).reshape(T, kp)
     w = None if fit.weights is None else fit.weights[rows]
-    cg = CellGram(dm.fe[0], fit.period[rows], fit.unit[rows], w, T, G)
+    # the controls-only demeaner re-codes the periods densely: timing rows follow suit
+    used = np.flatnonzero(np.bincount(fit.period[rows], minlength=T) > 0)
+    if len(used) > MAX_PERIODS:
+        return None
+    V, T = V[used], len(used)
+    sc = dm.schur()
+    if sc is None or dm.direct_order != (0, 1):
+        sc = TwoWaySchur(dm.fe[0], dm.fe[1], w, dm.levels[0], T)
+    cg = CellGram(sc, fit.unit[rows], G)
     raw, S, R, X = cg.pieces(V)
     Rf, Xf = R.reshape(T, G * kp), X.reshape(T, G * kp)
     Dty = cg.cell_sums(yt)[:, :, 0] @ V  # (G, kp)
@@ -134,7 +143,7 @@ def _person_term(cg, S, G, kp):
 
     own = cg.pair_group >= 0
     pp, pg = cg.pair_person[own], cg.pair_group[own]
-    val = S[own] / np.sqrt(cg.n_i[pp])[:, None]
+    val = S[own] * np.sqrt(cg.sc.inv_n[pp])[:, None]
     A = sparse.csr_matrix((val.reshape(-1), (np.repeat(pp, kp),
                                              (pg[:, None] * kp + np.arange(kp)).reshape(-1))),
                           shape=(cg.P, G * kp))
