@@ -207,7 +207,21 @@ class Demeaner:
         """A demeaner for a subset of rows (fixed-effect codes re-factorised)."""
         fe = [_dense(f[rows], L) for f, L in zip(self.fe, self.levels)]
         w = None if self.weights is None else self.weights[rows]
-        return Demeaner(fe, w, tol=self.tol, maxiter=self.maxiter, fast=self.fast)
+        sub = Demeaner(fe, w, tol=self.tol, maxiter=self.maxiter, fast=self.fast)
+        sc = getattr(self, "_schur", None)
+        if sc is not None and not sub.balanced:
+            # the periods x periods matrix of the subset by downdating this one's
+            big, small = self.direct_order
+            removed = np.ones(self.n, dtype=bool)
+            removed[rows] = False
+            used = np.bincount(self.fe[small][rows], minlength=self.levels[small]) > 0
+            if sub.levels[small] <= sub.levels[big]:
+                sub.direct_order = (big, small)
+                sub._schur = TwoWaySchur(sub.fe[big], sub.fe[small], w, sub.levels[big],
+                                         sub.levels[small],
+                                         off=sc.downdate(removed)[np.ix_(used, used)])
+                sub.iterations = 1
+        return sub
 
 
 def _dense(codes: np.ndarray, n_levels: int) -> np.ndarray:

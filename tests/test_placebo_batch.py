@@ -187,3 +187,16 @@ def test_direct_two_way_demeaning_equals_alternating_projections(monkeypatch, bl
         assert direct.schur() is not None
         slow = Demeaner([person, period], weights, fast=False)
         np.testing.assert_allclose(direct(X), slow(X), rtol=0, atol=1e-10)
+
+
+def test_subset_downdates_the_periods_matrix():
+    # the controls-only demeaner takes its periods x periods matrix from the full sample's
+    p = unbalanced(15, movers=True)
+    f = fit(p)
+    assert f.demeaner.schur() is not None
+    rows = np.flatnonzero(~f.is_treated_unit[f.unit])
+    dm = f.demeaner.subset(rows)
+    assert vars(dm).get("_schur") is not None  # set by subset, before any demeaning
+    fresh = TwoWaySchur(dm.fe[0], dm.fe[1], dm.weights, dm.levels[0], dm.levels[1])
+    np.testing.assert_allclose(dm._schur.off, fresh.off, rtol=0,
+                               atol=1e-12 * np.abs(fresh.off).max())
