@@ -516,9 +516,10 @@ class TwfeFit:
         """Weighted unit-by-period means of ``values`` (U x T) and cell weights (U x T)."""
         U, T = self.n_units, len(self.period_labels)
         cell = self.unit * T + self.period
-        w = np.ones(self.n) if self.weights is None else self.weights
-        wsum = np.bincount(cell, weights=w, minlength=U * T).reshape(U, T)
-        tot = np.bincount(cell, weights=w * values, minlength=U * T).reshape(U, T)
+        w = self.weights
+        wsum = np.bincount(cell, weights=w, minlength=U * T).reshape(U, T).astype(float)
+        tot = np.bincount(cell, weights=values if w is None else w * values,
+                          minlength=U * T).reshape(U, T)
         with np.errstate(invalid="ignore", divide="ignore"):
             return tot / wsum, wsum
 

@@ -131,8 +131,10 @@ def placebo_batch(fit, controls: np.ndarray, piece=None) -> np.ndarray | None:
     period on the control rows.
     """
     rows, dm, yt, Zt = piece if piece is not None else _controls_piece(fit)
-    B = fit.B[rows]
-    if not np.array_equal(np.asarray(fit.timing[0], dtype=float)[fit.period[rows]], B):
+    V = np.asarray(fit.timing[0], dtype=float)
+    # B equal to the timing on every row (the usual case) needs no row selection
+    if not all(np.array_equal(V[fit.period, c], fit.B[:, c]) for c in range(fit.p)) and \
+            not np.array_equal(V[fit.period[rows]], fit.B[rows]):
         return None
     return assignment_batch(fit, np.asarray(controls)[:, None], (rows, dm, yt, Zt))
 
