@@ -243,7 +243,8 @@ def wls(yt: np.ndarray, Xt: np.ndarray, weights=None):
     Xw = X if weights is None else X * weights[:, None]
     bread = np.linalg.inv(Xw.T @ X)
     beta = bread @ (Xw.T @ yt)
-    resid = yt - X @ beta
+    resid = X @ beta
+    np.subtract(yt, resid, out=resid)  # one n-vector allocated, not two
     return beta, resid, bread
 
 
