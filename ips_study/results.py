@@ -125,6 +125,21 @@ class Summary:
         return self.as_html()
 
 
+class refitter:
+    """A :meth:`Results.with_inference` hook that re-runs ``design(*args, **kwargs)`` with
+    another ``inference`` and confidence ``level`` (and any extra options).
+
+    A class rather than a closure so that results stay picklable (parallel simulations).
+    """
+
+    def __init__(self, design: Callable[..., "Results"], *args, **kwargs) -> None:
+        self.design, self.args, self.kwargs = design, args, kwargs
+
+    def __call__(self, inference: str, level: float, **options) -> "Results":
+        return self.design(*self.args, **{**self.kwargs, **options}, inference=inference,
+                           level=level)
+
+
 class Results:
     """Read-only estimation results shared by all designs.
 
@@ -183,6 +198,7 @@ class Results:
         n_min: int | None = None,
         notes: tuple[str, ...] = (),
         cov: np.ndarray | pd.DataFrame | None = None,
+        refit: Callable[..., "Results"] | None = None,
     ) -> None:
         self._tidy = _complete_tidy(tidy, level, df_resid)
         self._tidy.index.name = "term"
@@ -202,6 +218,7 @@ class Results:
         self._conf_int_fn = conf_int_fn
         self.n_min = n_min
         self.notes = tuple(notes)
+        self._refit = refit
 
     # -- accessors: all read from tidy ---------------------------------------------------
     def tidy(self) -> pd.DataFrame:
@@ -286,14 +303,21 @@ class Results:
         est, se = self._tidy["estimate"], self._tidy["std_error"]
         return pd.DataFrame({"lower": est - crit * se, "upper": est + crit * se})
 
-    def with_inference(self, inference: str, **options) -> "Results":
+    def with_inference(self, inference: str, *, level: float | None = None,
+                       **options) -> "Results":
         """The same estimates under another inference method (a new object).
 
-        Designs that keep their fitted pieces (DiD, event study) override this; for the
-        others inference is fixed at fit time and this raises a one-line error saying so.
+        ``inference`` is one of the design's methods (:func:`ips_study.inference.methods_for`,
+        e.g. ``methods_for("did")``); ``level`` is the confidence level (default this
+        object's); ``options`` go to the method (e.g. ``seed=``, ``reps=``, ``weights=`` of
+        the wild bootstrap). DiD and event study reuse their fitted regression; synth, sdid
+        and the staggered register design re-run with the new method. Results built without
+        a way back to their design raise a one-line error saying to refit.
         """
-        raise NotImplementedError(f"{self.design!r} results cannot switch inference after "
-                                  f"fitting; refit with inference={inference!r}")
+        if self._refit is None:
+            raise NotImplementedError(f"{self.design!r} results cannot switch inference after "
+                                      f"fitting; refit with inference={inference!r}")
+        return self._refit(inference, self.level if level is None else level, **options)
 
     def event_time(self) -> pd.DataFrame | None:
         """Event-time table (copy) for event-study type designs, else ``None``."""

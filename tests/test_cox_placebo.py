@@ -121,8 +121,7 @@ def test_dthazard_placebo_leaves_out_controls_without_events_before_the_start(pa
     ips = config.ips_start.year * 12 + config.ips_start.month - 1
     pm["treated_post"] = (pm["treated"].to_numpy() * (pm["calendar_month"].to_numpy() >= ips)).astype(int)
     fit = pf.fit_dthazard(pm, term="treated_post", link="cloglog", period="year", covariates=())
-    tidy = pd.DataFrame({"estimate": fit["params"].to_numpy(), "std_error": np.sqrt(np.diag(fit["cov"]))},
-                        index=fit["names"])
+    tidy = fit.tidy()[["estimate", "std_error"]]
     ctrl_codes = sorted(set(pm["cluster"]) - {config.treated_municipality})
     victim = ctrl_codes[0]
     pre = (pm["cluster"] == victim) & (pm["calendar_month"] < ips)

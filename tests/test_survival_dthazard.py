@@ -9,7 +9,8 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from ips_study.config import StudyConfig
-from ips_study.designs.survival.dthazard import fit_dthazard, person_months
+from ips_study.designs.survival.dthazard import person_months
+from ips_study.designs.survival.panel_fit import fit_dthazard
 from ips_study.designs.survival.tte import build_tte
 
 from .survival_dgp import simulate_panel
@@ -40,10 +41,10 @@ def test_collapsed_cells_equal_person_month_glm(pm, link):
     full = smf.glm("y ~ treated_post + C(period) + C(cluster) + C(female)", d,
                    family=sm.families.Binomial(lk)).fit(
         cov_type="cluster", cov_kwds={"groups": pd.factorize(d["cluster"])[0]}, tol=1e-12)
-    assert fit["params"]["treated_post"] == pytest.approx(full.params["treated_post"], abs=1e-7)
-    assert np.sqrt(fit["cov"].loc["treated_post", "treated_post"]) == pytest.approx(
-        full.bse["treated_post"], rel=1e-5)
-    assert fit["n_obs"] == len(pm) and fit["n_cells"] < len(pm) / 5
+    assert fit.params["treated_post"] == pytest.approx(full.params["treated_post"], abs=1e-7)
+    assert fit.std_errors["treated_post"] == pytest.approx(full.bse["treated_post"], rel=1e-5)
+    assert fit.params["female"] == pytest.approx(full.params["C(female)[T.1]"], abs=1e-7)
+    assert fit.nobs == len(pm) and fit.extras["n_cells"] < len(pm) / 5
 
 
 def test_cloglog_recovers_hazard_ratio():
@@ -54,9 +55,9 @@ def test_cloglog_recovers_hazard_ratio():
     tte = build_tte(simulate_panel(2500, seed=8), StudyConfig(design="closed"))
     pm = person_months(tte)
     pm["treated_post"] = pm["treated"] * (pm["calendar_month"] >= 2013 * 12)
-    fit = fit_dthazard(pm, covariates=())
-    est = fit["params"]["treated_post"]
-    se = fit["model_se"]["treated_post"]
+    fit = fit_dthazard(pm, covariates=(), se="model")
+    est = fit.params["treated_post"]
+    se = fit.std_errors["treated_post"]
     assert abs(est - (-0.5)) < 3 * se + 0.1
 
 
@@ -73,7 +74,7 @@ def test_row_labels_do_not_matter(pm):
     ref = fit_dthazard(pm, covariates=("female",))
     shuffled = pm.sample(frac=1.0, random_state=5)        # labels now out of order
     fit = fit_dthazard(shuffled, covariates=("female",))
-    assert fit["params"]["treated_post"] == pytest.approx(ref["params"]["treated_post"], abs=1e-9)
+    assert fit.params["treated_post"] == pytest.approx(ref.params["treated_post"], abs=1e-9)
     relabelled = pm.set_axis(np.arange(len(pm))[::-1] * 3)
     fit = fit_dthazard(relabelled, covariates=("female",))
-    assert fit["params"]["treated_post"] == pytest.approx(ref["params"]["treated_post"], abs=1e-9)
+    assert fit.params["treated_post"] == pytest.approx(ref.params["treated_post"], abs=1e-9)

@@ -32,6 +32,7 @@ import pandas as pd
 from ips_study.results import Results
 
 from .roles import panel_roles, require_balanced
+from .timelabels import in_time_order
 
 
 class BaconResults(Results):
@@ -119,10 +120,11 @@ def bacon_decomposition(data: pd.DataFrame, *, unit: str, time: str, outcome: st
         ``estimate`` is the TWFE coefficient (unit-clustered SE); :attr:`components` holds
         the 2x2 estimates and weights, which reproduce it.
     """
-    y = data.pivot(index=unit, columns=time, values=outcome)
+    y = in_time_order(data.pivot(index=unit, columns=time, values=outcome), data[time], time)
     d = data.pivot(index=unit, columns=time, values=treated).reindex_like(y)
     if y.isna().any().any() or d.isna().any().any():
         raise ValueError("the decomposition needs a balanced panel")
+    times = y.columns.to_numpy()
     y, d = y.to_numpy(float), d.to_numpy(float)
     if np.any(np.diff(d, axis=1) < 0):
         raise ValueError("treatment must be absorbing (no switching off)")
@@ -158,7 +160,6 @@ def bacon_decomposition(data: pd.DataFrame, *, unit: str, time: str, outcome: st
             rows.append(("later vs earlier", l, k, est, s))
     comp = pd.DataFrame(rows, columns=["type", "treated", "control", "estimate", "weight"])
     comp["weight"] = comp["weight"] / comp["weight"].sum()
-    times = np.sort(data[time].unique())
     label = lambda k: "never" if k == nt else times[k]   # noqa: E731
     comp["treated"] = [label(k) for k in comp["treated"]]
     comp["control"] = [label(k) for k in comp["control"]]

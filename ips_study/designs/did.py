@@ -42,6 +42,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..formula import formula_roles
 from .did_results import DEFAULT_INFERENCE, DidResults, build_results, fit_twfe, n_min
 from .register_panel import (  # noqa: F401  (re-exported: the pipeline's names)
     LEVELS, aggregate, aggregation_level, example_panel, period_start, register_roles)
@@ -69,12 +70,12 @@ def did_timing(rp: RolePanel) -> tuple[np.ndarray, np.ndarray]:
     return B, timing
 
 
-def did(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
+def did(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str, treat: str,
         weights: str | None = None, cluster: str | None = None,
         covariates: Sequence[str] | None = None, size: str | None = None,
         inference: str = DEFAULT_INFERENCE, level: float = 0.95,
         small_sample: str = "fixest", missing: str = "error", seed: int | None = None,
-        **inference_options) -> DidResults:
+        formula: str | None = None, **inference_options) -> DidResults:
     """Two-way fixed-effects DiD on a long DataFrame.
 
     Parameters
@@ -98,6 +99,9 @@ def did(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
         goes into the notes)
     seed : seed of the wild bootstrap and of random placebo assignments (default
         :data:`ips_study.inference.DEFAULT_SEED`)
+    formula : ``"y ~ x1 + C(g) + log(x2)"`` instead of ``y=`` and ``covariates=`` (not
+        together with them; :mod:`ips_study.formula`); covariate terms are labelled as
+        written, the intercept is dropped (the fixed effects are the baseline)
     inference_options : passed to the inference method
 
     Returns
@@ -111,6 +115,7 @@ def did(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     ips_study.designs.roles.DesignError
         one line naming the argument and column for every misuse (see :mod:`.roles`).
     """
+    data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates)
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, cluster=cluster,
                      weights=weights, size=size, covariates=covariates, missing=missing)
     B, timing = did_timing(rp)

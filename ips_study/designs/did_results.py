@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ips_study.inference import infer
+from ips_study.inference import check_method, default_method, infer
 from ips_study.results import Results, _complete_tidy
 
 from .roles import DesignError, RolePanel
@@ -31,7 +31,7 @@ from ips_study.within import Demeaner, TwfeFit
 #: generator at person and at municipality level); plain placebo and Conley-Taber are valid but
 #: conservative when Bodø is larger than typical controls, and Ferman-Pinto over-rejects on
 #: person-level fits
-DEFAULT_INFERENCE = "placebo-t"
+DEFAULT_INFERENCE = default_method("did")
 
 #: methods that rescale by unit size and so need to know it
 SIZE_METHODS = ("placebo-t", "ferman-pinto")
@@ -54,26 +54,19 @@ class DidResults(Results):
         self._inference_options = dict(inference_options)
         self._meta = dict(meta)
         self._null_draws = null_draws
+        self._refit = self._switch
 
     @property
     def fit(self) -> TwfeFit:
         """The fitted :class:`~ips_study.within.TwfeFit` (shared, do not modify)."""
         return self._fit
 
-    def with_inference(self, inference: str, *, level: float | None = None,
-                       **options) -> "DidResults":
-        """Same estimates under another inference method (a new object).
-
-        Parameters
-        ----------
-        inference : ``placebo-t``, ``placebo``, ``conley-taber``, ``ferman-pinto``, ``cluster``
-            or ``wild`` (:data:`ips_study.inference.METHODS`)
-        level : confidence level (defaults to this object's)
-        options : passed to the method (e.g. ``weights="rademacher"`` for ``wild``,
-            ``seed=`` for the wild bootstrap and random placebo assignments)
-        """
-        return build_results(type(self), self._fit, self._contrasts, inference,
-                             self.level if level is None else level, options, self._meta)
+    def _switch(self, inference: str, level: float, **options) -> "DidResults":
+        """:meth:`Results.with_inference` without refitting: the same TWFE fit, another
+        method (``placebo-t``, ``placebo``, ``conley-taber``, ``ferman-pinto``, ``cluster``,
+        ``wild``)."""
+        return build_results(type(self), self._fit, self._contrasts, inference, level,
+                             options, self._meta)
 
     def placebo_plot(self, ax=None, term: str | None = None):
         """Histogram of the null draws (placebo / Conley-Taber / Ferman-Pinto) and the estimate."""
@@ -111,6 +104,7 @@ def check_sizes(fit: TwfeFit, inference: str) -> None:
 def build_results(cls, fit: TwfeFit, contrasts: pd.DataFrame, inference: str, level: float,
                   options: dict[str, Any], meta: dict[str, Any]):
     """Run ``inference`` on ``fit`` and wrap it in ``cls`` (a :class:`DidResults`)."""
+    inference = check_method(meta["design"], inference)
     check_sizes(fit, inference)
     opts = dict(options)
     if inference == "cluster":

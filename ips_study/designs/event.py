@@ -5,10 +5,11 @@
 ``e_it`` is the event time of a treated unit's row: periods since its own adoption (the
 first period ``treat`` is 1), so several treated units with different adoption periods
 share one set of event-time terms; controls (never treated) have no event-time dummies.
-Periods are counted from the ``time`` column: integers (also as text) as they are, dates
-and ``"YYYY-MM"`` text in their regular step (months, years, days; missing periods are
-allowed), other labels by their sorted position (then no period may be missing anywhere). ``event_time=`` names a column
-to use instead. The bins are taken from the treated units' rows only: ``bin_width`` groups
+Periods are counted from the ``time`` column (:mod:`.timelabels`): integers (also as
+text) as they are, dates and ``"YYYY-MM"`` text in their regular step (months, years, days),
+pandas periods, quarters (``"2019Q1"``) and halves (``"2019H1"``) as text, and an ordered
+Categorical by its categories; a period missing from the whole panel is counted. Other text
+is refused (pass an ordered Categorical). ``event_time=`` names a column to use instead. The bins are taken from the treated units' rows only: ``bin_width`` groups
 event times (12 = yearly bins on a month panel); ``bins=(lo, hi)`` bins the endpoints, so
 every period before ``lo`` counts as ``lo`` and every period after ``hi`` as ``hi``
 (Schmidheiny & Siegloch 2023). ``ref`` is the omitted reference bin (default -1).
@@ -42,9 +43,11 @@ from scipy import stats
 
 from ips_study.results import EVENT_TIME_COLUMNS
 
+from ..formula import formula_roles
 from .did_results import DEFAULT_INFERENCE, DidResults, build_results, fit_twfe, n_min
 from .register_panel import aggregation_level, register_roles
 from .roles import DesignError, RolePanel, panel_roles
+from .timelabels import period_codes
 
 
 class EventStudyResults(DidResults):
@@ -94,31 +97,13 @@ def _pretrend(out, leads: list[int], df_denominator: float | None) -> dict[str, 
 
 
 def period_index(rp: RolePanel, time: str) -> np.ndarray:
-    """A number per period code such that differences count periods (see module docstring)."""
-    labels = pd.Series(rp.time_labels)
-    if pd.api.types.is_numeric_dtype(labels) and not pd.api.types.is_bool_dtype(labels):
-        v = labels.to_numpy(float)
-        if not np.allclose(v, np.round(v)):
-            raise DesignError(f"time={time!r} has non-integer values: event time needs "
-                              "integer or date periods")
-        return v.astype(np.int64)
-    if pd.api.types.is_datetime64_any_dtype(labels):
-        ts = pd.DatetimeIndex(labels)
-        if (ts.day == 1).all():
-            m = np.asarray(ts.year * 12 + ts.month - 1, dtype=np.int64)
-        else:
-            m = np.asarray((ts - ts[0]).days, dtype=np.int64)
-        step = int(np.gcd.reduce(np.diff(m))) if len(m) > 1 else 1
-        return (m - m[0]) // max(step, 1)
-    # text labels: integers ("2019") or year-months ("2019-03") count as such, so a period
-    # missing from the whole panel still counts; other labels by their sorted position
-    num = pd.to_numeric(labels, errors="coerce")
-    if num.notna().all() and np.allclose(num, np.round(num)):
-        return num.to_numpy(np.int64)
-    months = pd.to_datetime(labels, format="%Y-%m", errors="coerce")
-    if months.notna().all():
-        return np.asarray(months.dt.year * 12 + months.dt.month - 1, dtype=np.int64)
-    return np.arange(len(labels), dtype=np.int64)
+    """A number per period code such that differences count periods (see module docstring
+    and :mod:`.timelabels`)."""
+    numbers = period_codes(rp.df[time], time)[2]
+    if numbers is None:
+        raise DesignError(f"time={time!r} has non-integer values: event time needs "
+                          "integer or date periods")
+    return numbers
 
 
 def _treated_event_times(rp: RolePanel, time: str, event_time: str | None) -> np.ndarray:
@@ -197,20 +182,22 @@ def _event_results(rp: RolePanel, et: np.ndarray, *, y: str, ref: int, bin_width
     return build_results(EventStudyResults, fit, contrasts, inference, level, options, meta)
 
 
-def event_study(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
+def event_study(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str, treat: str,
                 ref: int = -1, bins: tuple[int, int] | None = None, bin_width: int = 1,
                 weights: str | None = None, cluster: str | None = None,
                 covariates: Sequence[str] | None = None, size: str | None = None,
                 event_time: str | None = None, inference: str = DEFAULT_INFERENCE,
                 level: float = 0.95, small_sample: str = "fixest", missing: str = "error",
-                seed: int | None = None, **inference_options) -> "EventStudyResults":
+                seed: int | None = None, formula: str | None = None,
+                **inference_options) -> "EventStudyResults":
     """Event-study DiD on a long DataFrame (roles as :func:`ips_study.designs.did.did`).
 
     Parameters
     ----------
     data, y, unit, time, treat, weights, cluster, covariates, size, inference, level,
-    small_sample, missing, seed, inference_options :
-        As :func:`ips_study.designs.did.did`.
+    small_sample, missing, seed, formula, inference_options :
+        As :func:`ips_study.designs.did.did` (``formula="y ~ x1 + x2"`` instead of ``y=``
+        and ``covariates=``).
     ref : reference (omitted) event-time bin (default -1, the period before adoption).
     bins : ``(lo, hi)`` endpoint bins; ``None`` keeps every event time of the treated units.
     bin_width : event-time periods per bin.
@@ -223,6 +210,7 @@ def event_study(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
         Terms ``event_k`` and ``post_average`` (main term); ``event_time()`` rows include the
         reference bin at zero; ``pretrend_test()``.
     """
+    data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates)
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, cluster=cluster,
                      weights=weights, size=size, covariates=covariates, missing=missing)
     et = _treated_event_times(rp, time, event_time)

@@ -26,18 +26,10 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .errors import DesignError, MissingColumnError  # noqa: F401 (raised by every design)
+from .timelabels import codes, period_codes
+
 MISSING = ("error", "drop")
-
-
-class DesignError(ValueError):
-    """Misuse of a design's arguments or data; the message names the argument and column."""
-
-
-class MissingColumnError(DesignError, KeyError):
-    """A role column is not in the data (also a ``KeyError``, as pandas raises)."""
-
-    def __str__(self) -> str:  # KeyError would show the message in quotes
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -71,35 +63,6 @@ class RolePanel:
     @property
     def n_treated(self) -> int:
         return len(self.treated)
-
-
-def codes(col: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Dense integer codes 0..L-1 and labels of a column.
-
-    Categorical and small-range integer columns are coded in O(n) without hashing (a 20M-row
-    person-month panel spends most of its set-up time here otherwise).
-    """
-    # widen to intp once and count on that (bincount would widen a copy itself); when every
-    # level occurs (the usual case) the widened values are already the codes
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        c = col.cat.codes.to_numpy()
-        if len(c) and c.min() >= 0:
-            x = c.astype(np.intp)
-            used = np.bincount(x, minlength=len(col.cat.categories)) > 0
-            cats = np.asarray(col.cat.categories)
-            if used.all():
-                return x, cats
-            return (np.cumsum(used) - 1)[x], cats[used]
-    elif pd.api.types.is_integer_dtype(col.dtype) and len(col):
-        v = col.to_numpy()
-        lo, hi = int(v.min()), int(v.max())
-        if hi - lo <= 4 * len(v):
-            x = np.subtract(v, lo, dtype=np.intp)
-            used = np.bincount(x, minlength=hi - lo + 1) > 0
-            if used.all():
-                return x, np.arange(lo, hi + 1)
-            return (np.cumsum(used) - 1)[x], np.flatnonzero(used) + lo
-    return pd.factorize(col, sort=sort)
 
 
 def covariate_frame(df: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
@@ -196,7 +159,7 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     # persons (cluster given) keep their order of appearance: a person-major sorted panel then
     # stays a grid for the closed-form fit; units that are also clusters get sorted labels
     u_code, u_labels = codes(df[unit], sort=cluster is None)
-    t_code, t_labels = codes(df[time], sort=True)
+    t_code, t_labels, _ = period_codes(df[time], time)    # in time order (timelabels)
     if cluster is None:
         c_code, c_labels = u_code, u_labels
     else:

@@ -41,13 +41,14 @@ from ips_study.config import StudyConfig
 from ips_study.designs.sdid_batch import solve_weights_batch
 from ips_study.designs.synth_data import (OutcomeMatrix, block_design_frame, outcome_matrix,
                                           plot_unit_weights)
-from ips_study.inference import DEFAULT_SEED
-from ips_study.results import Results
+from ips_study.inference import check_method
+from ips_study.inference.table import dispatch
+from ips_study.inference.placebo_engine import draw_assignments, resolve_seed, run_placebo
+from ips_study.results import Results, refitter
 
 from .roles import panel_roles, require_balanced, resolve_aliases
 
 METHODS = ("sdid", "sc", "did")
-INFERENCE = ("placebo", "jackknife", "bootstrap")
 
 
 def _simplex_weights(y: np.ndarray, zeta: float, *, intercept: bool, start: np.ndarray | None,
@@ -202,40 +203,59 @@ def period_effects(Y: np.ndarray, n0: int, omega: np.ndarray, lam: np.ndarray) -
     return gap - np.einsum("...t,...t->...", lam, gap[..., :t0])[..., None]
 
 
-def _variance(Y, n0, t0, method, inference, replications, rng, omega,
-              lam) -> tuple[float, np.ndarray | None]:
-    """Standard error of the estimate and, for the placebo method, of each period effect."""
+def _placebo_variance(Y, n0, t0, method, replications, seed, omega,
+                      lam) -> tuple[float, np.ndarray]:
+    """Algorithm 4: random orderings of the controls, the last n1 placebo-treated
+    (the shared placebo engine's ``"permutation"`` sampler)."""
     n1 = Y.shape[0] - n0
-    if inference == "placebo":
-        if n0 <= n1:
-            raise ValueError("placebo variance needs more control than treated units")
+    if n0 <= n1:
+        raise ValueError("placebo variance needs more control than treated units")
+    a = draw_assignments(n0, n1, reps=replications, seed=seed, sampler="permutation",
+                         enumerate=False)
+
+    def batch(perms):
         # all permutations share one shape, so they are solved as a batch; each starts
         # from the full-sample weights of its units, as the authors' synthdid does
-        perms = np.stack([rng.permutation(n0) for _ in range(replications)])
         om = omega[perms[:, : n0 - n1]]
         sums = om.sum(axis=1, keepdims=True)
         start_om = np.where(sums > 0, om / np.where(sums > 0, sums, 1.0), 1.0 / (n0 - n1))
-        start_lam = np.tile(lam, (replications, 1)) if lam.sum() > 0 else None
+        start_lam = np.tile(lam, (len(perms), 1)) if lam.sum() > 0 else None
         est, om_b, lam_b = solve_weights_batch(Y[perms], n0 - n1, t0, method=method,
                                                start_omega=start_om, start_lambda=start_lam)
-        shrink = np.sqrt((replications - 1) / replications)
-        per_period = period_effects(Y[perms], n0 - n1, om_b, lam_b)
-        return (float(shrink * np.std(est, ddof=1)),
-                shrink * np.std(per_period, axis=0, ddof=1))
+        return np.column_stack([est, period_effects(Y[perms], n0 - n1, om_b, lam_b)])
+
+    draws = run_placebo(a, batch=batch).draws
+    shrink = np.sqrt((replications - 1) / replications)
+    return (float(shrink * np.std(draws[:, 0], ddof=1)),
+            shrink * np.std(draws[:, 1:], axis=0, ddof=1))
+
+
+def _two_treated(Y, n0, inference) -> int:
+    n1 = Y.shape[0] - n0
     if n1 < 2:
         raise ValueError(f"{inference} variance is not valid with a single treated unit "
                          "(Arkhangelsky et al. 2021, section 5); use inference='placebo'")
-    if inference == "bootstrap":
-        est = []
-        while len(est) < replications:
-            idx = rng.integers(0, Y.shape[0], Y.shape[0])
-            n0b = int((idx < n0).sum())
-            if n0b == 0 or n0b == len(idx):
-                continue
-            idx = np.sort(idx)
-            est.append(solve_weights(Y[idx], n0b, t0, method=method)[0])
-        return float(np.sqrt((replications - 1) / replications) * np.std(est, ddof=1)), None
-    # jackknife with the weights held fixed (Algorithm 3), renormalised after a control drop
+    return n1
+
+
+def _bootstrap_variance(Y, n0, t0, method, replications, seed, omega, lam):
+    """Algorithm 2: units resampled with replacement (needs two or more treated units)."""
+    _two_treated(Y, n0, "bootstrap")
+    rng = np.random.default_rng(seed)
+    est = []
+    while len(est) < replications:
+        idx = rng.integers(0, Y.shape[0], Y.shape[0])
+        n0b = int((idx < n0).sum())
+        if n0b == 0 or n0b == len(idx):
+            continue
+        idx = np.sort(idx)
+        est.append(solve_weights(Y[idx], n0b, t0, method=method)[0])
+    return float(np.sqrt((replications - 1) / replications) * np.std(est, ddof=1)), None
+
+
+def _jackknife_variance(Y, n0, t0, method, replications, seed, omega, lam):
+    """Algorithm 3: the weights held fixed, renormalised after a control is dropped."""
+    n1 = _two_treated(Y, n0, "jackknife")
     _, omega, lam = solve_weights(Y, n0, t0, method=method)
     n = Y.shape[0]
     est = []
@@ -250,6 +270,12 @@ def _variance(Y, n0, t0, method, inference, replications, rng, omega,
         est.append(left @ Y[keep] @ right)
     est = np.asarray(est)
     return float(np.sqrt((n - 1) / n * np.sum((est - est.mean()) ** 2))), None
+
+
+#: standard error of the estimate (and, for the placebo, of each period effect) per inference
+#: method; :func:`ips_study.inference.table.dispatch` checks the keys against the table
+VARIANCE = {"placebo": _placebo_variance, "jackknife": _jackknife_variance,
+            "bootstrap": _bootstrap_variance, "none": lambda *args: (np.nan, None)}
 
 
 def sdid(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
@@ -280,19 +306,15 @@ def sdid(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
     -------
     SDIDResults
     """
-    if inference is not None and inference not in INFERENCE:
-        raise ValueError(f"inference must be one of {INFERENCE} or None")
+    inference = None if inference in (None, "none") else check_method("sdid", inference)
     outcome, treated = resolve_aliases("sdid", y, treat, outcome, treated)
     rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated)
     require_balanced(rp, "sdid")
-    seed = DEFAULT_SEED if seed is None else seed
+    seed = resolve_seed(seed)
     m = outcome_matrix(data, unit=unit, time=time, outcome=outcome, treated=treated)
     est, omega, lam = solve_weights(m.Y, m.n_control, m.n_pre, method=method)
-    se, se_t = np.nan, None
-    if inference is not None:
-        rng = np.random.default_rng(seed)
-        se, se_t = _variance(m.Y, m.n_control, m.n_pre, method, inference, replications, rng,
-                             omega, lam)
+    se, se_t = dispatch("sdid", inference or "none", VARIANCE)(
+        m.Y, m.n_control, m.n_pre, method, replications, seed, omega, lam)
     tidy = pd.DataFrame({"estimate": [est], "std_error": [se]}, index=["treated_post"])
     eff = period_effects(m.Y, m.n_control, omega, lam)
     se_t = np.full(len(eff), np.nan) if se_t is None else se_t
@@ -310,7 +332,9 @@ def sdid(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
                 "n_pre_periods": int(m.n_pre)},
         notes=(f"{method} estimator (Arkhangelsky et al. 2021); {inference} standard error "
                f"({replications} replications)." if inference in ("placebo", "bootstrap")
-               else f"{method} estimator (Arkhangelsky et al. 2021).",))
+               else f"{method} estimator (Arkhangelsky et al. 2021).",),
+        refit=refitter(sdid, data, y=outcome, unit=unit, time=time, treat=treated,
+                       method=method, replications=replications, seed=seed))
 
 
 def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
@@ -328,8 +352,7 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
     """
     frame = block_design_frame(panel, outcome, config)
     options.setdefault("seed", config.seed)
-    if inference in (None, "default"):
-        inference = "placebo"
+    inference = check_method("sdid", inference)
     res = sdid(frame, unit="municipality", time="period", y=outcome,
                treat="treated_post", inference=inference, **options)
     return res

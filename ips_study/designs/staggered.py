@@ -39,6 +39,8 @@ from ips_study.designs.staggered_aggregate import analytic_se
 from ips_study.designs.staggered_data import wide_arrays
 from ips_study.designs.staggered_estimators import att_2x2, propensity_score
 from ips_study.designs.synth_data import aggregate_to_units
+from ips_study.inference import check_method
+from ips_study.inference.placebo_engine import resolve_seed
 from ips_study.results import Results
 
 from .roles import DesignError, check_columns, panel_roles
@@ -348,8 +350,7 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
     >>> res = fit_panel(panel, outcome="workdays", config=StudyConfig())   # doctest: +SKIP
     >>> res.event_time()                                                   # doctest: +SKIP
     """
-    if inference not in (None, "default", "analytic", "bootstrap", "placebo"):
-        raise ValueError("staggered inference is 'analytic', 'bootstrap' or 'placebo'")
+    inference = check_method("att_gt", inference)
     from ips_study.designs.staggered_aggregate import AggregateResults
 
     level = options.pop("level", "municipality")
@@ -357,7 +358,7 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
     weighted = options.pop("weight_by_population", True)
     bootstrap = inference == "bootstrap"
     n_boot = options.pop("n_boot", 999)
-    seed = options.pop("seed", config.seed)
+    seed = resolve_seed(options.pop("seed", None), config)
     n_draws = options.pop("n_draws", 999)
     if level == "municipality":
         frame = staggered_frame(panel, outcome, config)

@@ -54,17 +54,18 @@ from __future__ import annotations
 
 import math
 import warnings
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 from ips_study.designs.staggered_aggregate import AggregateResults
 from ips_study.designs.staggered_data import wide_arrays
-from ips_study.inference import DEFAULT_SEED, rank_table
+from ips_study.inference.placebo_engine import (DEFAULT_REPS, Assignments,  # noqa: F401
+                                                draw_assignments, n_assignments, rank_summary,
+                                                resolve_seed, run_placebo)
 
 #: default number of random placebo assignments when there are more possible ones
-DEFAULT_DRAWS = 999
+DEFAULT_DRAWS = DEFAULT_REPS
 #: label of the overall term among the term labels of the draws
 OVERALL = "overall"
 
@@ -85,39 +86,7 @@ class StaggeredPlaceboResults(AggregateResults):
         return self._draws.copy()
 
 
-# -- assignments ----------------------------------------------------------------------------
-def n_assignments(n_controls: int, pattern) -> int:
-    """Distinct ways to give the adoption ``pattern`` to ``n_controls`` never-treated units.
-
-    >>> n_assignments(21, [2013]), n_assignments(4, [2013, 2015, 2015])
-    (21, 12)
-    """
-    _, counts = np.unique(np.asarray(pattern), return_counts=True)
-    g = int(counts.sum())
-    if g > n_controls:
-        return 0
-    out = math.perm(n_controls, g)
-    for c in counts:
-        out //= math.factorial(int(c))
-    return out
-
-
-def _enumerate(n_controls: int, pattern: np.ndarray) -> np.ndarray:
-    """All assignments (rows: control index per pattern slot; slots sorted by group)."""
-    groups, counts = np.unique(pattern, return_counts=True)
-    rows: list[list[int]] = []
-
-    def rec(k: int, free: tuple[int, ...], acc: list[int]) -> None:
-        if k == len(groups):
-            rows.append(acc)
-            return
-        for pick in combinations(free, int(counts[k])):
-            rec(k + 1, tuple(u for u in free if u not in pick), acc + list(pick))
-
-    rec(0, tuple(range(n_controls)), [])
-    return np.array(rows, dtype=np.intp).reshape(len(rows), len(pattern))
-
-
+# -- assignments (the shared engine: ips_study.inference.placebo_engine) ------------------
 def assignments(n_controls: int, pattern, n_draws: int = DEFAULT_DRAWS,
                 seed: int | None = None) -> tuple[np.ndarray, bool]:
     """Placebo assignments ``(B, G)``: the control index given each slot of the sorted pattern.
@@ -129,17 +98,19 @@ def assignments(n_controls: int, pattern, n_draws: int = DEFAULT_DRAWS,
     >>> a.ravel().tolist(), full
     ([0, 1, 2], True)
     """
+    a = _draw(n_controls, pattern, n_draws, seed)
+    return a.units, a.enumerated
+
+
+def _draw(n_controls, pattern, n_draws, seed) -> Assignments:
+    """The checks of :func:`assignments`, then the shared engine's draw."""
     pattern = np.sort(np.asarray(pattern, dtype=float))
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
         raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}")
     if n_controls - len(pattern) < 1:
         raise ValueError(f"placebo inference needs more never-treated municipalities ({n_controls}) "
                          f"than adopting ones ({len(pattern)}): at least one must stay a comparison")
-    if n_assignments(n_controls, pattern) <= n_draws:
-        return _enumerate(n_controls, pattern), True
-    rng = np.random.default_rng(DEFAULT_SEED if seed is None else seed)
-    draws = np.argsort(rng.random((n_draws, n_controls)), axis=1)[:, : len(pattern)]
-    return draws.astype(np.intp), False
+    return draw_assignments(n_controls, pattern, reps=n_draws, seed=seed, sampler="argsort")
 
 
 # -- vectorised placebo ATT(g,t) and aggregations (municipality level, no covariates) ---------
@@ -329,17 +300,31 @@ def placebo_draws(frame, *, outcome, unit, time, cluster, weights, kinds, fit,
     if fast:
         # units not seen in every period are dropped by the estimator, so not drawn either
         codes, times, y, w = _control_arrays(frame, outcome, time, weights)
-    draws, enumerated = assignments(len(codes), pattern, n_draws, seed)
-    if fast:
+    assigned = _draw(len(codes), pattern, n_draws, seed)
+    draws, enumerated = assigned.units, assigned.enumerated
+
+    def closed_form(units):
         cg, ct, att, pgs = placebo_cells(
-            y, w, times, pattern, draws, control_group=opts.get("control_group", "never_treated"),
+            y, w, times, pattern, units, control_group=opts.get("control_group", "never_treated"),
             base_period=opts.get("base_period", "varying"), anticipation=opts.get("anticipation", 0))
-        res = {k: aggregate_draws(att, cg, ct, pgs, k) for k in kinds}
-    else:
-        res = _refit_draws(frame, cluster, codes, pattern, draws, kinds, fit)
+        return _as_frame({k: aggregate_draws(att, cg, ct, pgs, k) for k in kinds})
+
+    def refits(units):
+        return _as_frame(_refit_draws(frame, cluster, codes, pattern, units, kinds, fit))
+
+    by_kind = run_placebo(assigned, batch=closed_form if fast else refits).frame()
+    res = {k: ((by_kind[k].columns.tolist(), by_kind[k].to_numpy(float))
+               if k in by_kind.columns.get_level_values(0) else ([], np.empty((len(draws), 0))))
+           for k in kinds}
     table = pd.DataFrame({"assignment": [";".join(f"{_fmt(g)}:{codes[i]}" for g, i in zip(pattern, row))
                                          for row in draws]})
     return res, table, enumerated, adopters
+
+
+def _as_frame(res: dict) -> pd.DataFrame:
+    """``kind -> (labels, draws)`` as one frame with (kind, label) columns."""
+    return pd.concat({k: pd.DataFrame(v, columns=labels) for k, (labels, v) in res.items()},
+                     axis=1)
 
 
 def _fmt(v) -> str:
@@ -363,7 +348,7 @@ def with_placebo(res: AggregateResults, frame: pd.DataFrame, *, outcome: str, un
         (seed default :data:`ips_study.inference.DEFAULT_SEED`).
     """
     kinds = [aggregation] + (["dynamic"] if aggregation != "dynamic" else [])
-    seed = DEFAULT_SEED if seed is None else seed
+    seed = resolve_seed(seed)
     res_draws, table, enumerated, adopters = placebo_draws(
         frame, outcome=outcome, unit=unit, time=time, cluster=cluster, weights=weights,
         kinds=kinds, fit=fit, n_draws=n_draws, seed=seed, att_options=att_options)
@@ -372,16 +357,14 @@ def with_placebo(res: AggregateResults, frame: pd.DataFrame, *, outcome: str, un
     main_draws = _align(*res_draws[aggregation],
                         [OVERALL] + [float(c) for c in t["component"].iloc[1:]])
     ok = np.isfinite(main_draws[:, 0])
-    rms = np.sqrt(np.nanmean(main_draws[ok] ** 2, axis=0))
-    tidy, ci = rank_table(t["estimate"], main_draws[ok], level, rms)
+    tidy, ci = rank_summary(t["estimate"], main_draws, level, keep=ok)
     tidy["component"] = t["component"].to_numpy()
     tidy["uniform_low"] = np.nan
     tidy["uniform_high"] = np.nan
     et = res.event_time()
     if et is not None:
         et_draws = _align(*res_draws["dynamic"], [float(e) for e in et["event_time"]])[ok]
-        et_tidy, _ = rank_table(et["estimate"], et_draws, level,
-                                np.sqrt(np.nanmean(et_draws ** 2, axis=0)))
+        et_tidy, _ = rank_summary(et["estimate"], et_draws, level)
         et = et.assign(std_error=et_tidy["std_error"].to_numpy(),
                        conf_low=et_tidy["conf_low"].to_numpy(),
                        conf_high=et_tidy["conf_high"].to_numpy(),

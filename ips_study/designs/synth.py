@@ -47,7 +47,9 @@ from ips_study.config import StudyConfig
 from ips_study.designs.synth_data import (OutcomeMatrix, block_design_frame, outcome_matrix,
                                           plot_unit_weights)
 from ips_study.designs.synth_weights import nested_weights, simplex_least_squares
-from ips_study.results import Results
+from ips_study.inference import check_method
+from ips_study.inference.placebo_engine import draw_assignments, run_placebo
+from ips_study.results import Results, refitter
 
 from .roles import panel_roles, require_balanced, resolve_aliases
 
@@ -186,7 +188,8 @@ def synth(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
           treat: str | None = None, predictors: Sequence[str] = (), outcome_lags: Sequence = (),
           predictor_periods: Sequence | None = None,
           placebo: bool = True, leave_one_out: bool = True, level: float = 0.95,
-          outcome: str | None = None, treated: str | None = None) -> SynthResults:
+          outcome: str | None = None, treated: str | None = None,
+          inference: str | None = None) -> SynthResults:
     """Synthetic control on a long balanced unit x period frame with one treated unit.
 
     Parameters
@@ -212,6 +215,9 @@ def synth(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
         Run placebo-in-space for every donor (needed for the p-value and standard error).
     leave_one_out : bool
         Refit without each positive-weight donor.
+    inference : {"placebo", "none"}, optional
+        Instead of ``placebo``: the method name of the inference table
+        (:func:`ips_study.inference.methods_for`); ``"none"`` skips the placebos.
 
     Returns
     -------
@@ -219,6 +225,8 @@ def synth(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
         ``estimate`` = mean post-period gap; ``p_value`` = RMSPE-ratio rank / (J + 1).
     """
     outcome, treated = resolve_aliases("synth", y, treat, outcome, treated)
+    if inference is not None:
+        placebo = check_method("synth", inference) != "none"
     rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated)
     require_balanced(rp, "synth")
     m = outcome_matrix(data, unit=unit, time=time, outcome=outcome, treated=treated)
@@ -241,13 +249,18 @@ def synth(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
     pre, post = _rmspe(gap, t0)
     rows = [(m.units[tr], pre, post, est)]
     placebo_gaps = {}
-    if placebo:
-        for i in range(j):
-            donors = np.delete(np.arange(j), i)
-            wi = _fit_one(Y, i, donors, t0, P)
-            g = Y[i] - wi @ Y[donors]
-            placebo_gaps[m.units[i]] = g
-            rows.append((m.units[i], *_rmspe(g, t0), float(g[t0:].mean())))
+    if placebo and j:
+        def donor_as_treated(slot: np.ndarray) -> np.ndarray:
+            # the real treated unit is left out; the other donors are the pool
+            donors = np.delete(np.arange(j), slot[0])
+            g = Y[slot[0]] - _fit_one(Y, slot[0], donors, t0, P) @ Y[donors]
+            return np.concatenate([_rmspe(g, t0), [g[t0:].mean()], g])
+
+        # every donor in turn (one treated unit: all assignments), the shared engine
+        run = run_placebo(draw_assignments(j, 1, reps=None), estimate=donor_as_treated)
+        for i, row in enumerate(run.draws):
+            placebo_gaps[m.units[i]] = row[3:]
+            rows.append((m.units[i], row[0], row[1], float(row[2])))
     tab = pd.DataFrame(rows, columns=["unit", "pre_rmspe", "post_rmspe", "effect"]).set_index("unit")
     with np.errstate(divide="ignore", invalid="ignore"):
         tab["ratio"] = tab["post_rmspe"] / tab["pre_rmspe"]
@@ -285,7 +298,10 @@ def synth(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
                 "variant": "nested V over predictors" if P is not None else "outcomes only"},
         notes=("Estimate = mean post-period gap. p-value = rank of the post/pre RMSPE ratio "
                "among the treated unit and all placebos, divided by J+1; standard error = "
-               "root mean square of placebo effects (interval is estimate +/- z*SE).",))
+               "root mean square of placebo effects (interval is estimate +/- z*SE).",),
+        refit=refitter(synth, data, y=outcome, unit=unit, time=time, treat=treated,
+                       predictors=predictors, outcome_lags=outcome_lags,
+                       predictor_periods=predictor_periods, leave_one_out=leave_one_out))
 
 
 def _predictor_matrix(data, m: OutcomeMatrix, unit, time, predictors, outcome_lags,
@@ -325,8 +341,7 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config: StudyConfig,
     --------
     >>> res = fit_panel(panel, outcome="workdays", config=StudyConfig())   # doctest: +SKIP
     """
-    if inference not in (None, "default", "placebo", "none"):
-        raise ValueError("synthetic control inference is 'placebo' (in space) or 'none'")
+    inference = check_method("synth", inference)
     frame = block_design_frame(panel, outcome, config, extra=options.get("predictors", ()))
     return synth(frame, unit="municipality", time="period", y=outcome,
                  treat="treated_post", placebo=inference != "none", **options)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.config import StudyConfig
+from ips_study.designs.timelabels import in_time_order
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def outcome_matrix(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
     :mod:`ips_study.designs.staggered`.
     """
     wide = data.pivot_table(index=unit, columns=time, values=outcome, aggfunc="first")
+    wide = in_time_order(wide, data[time], time)
     if wide.isna().any().any():
         raise ValueError("the panel must be balanced: every unit observed in every period "
                          f"({int(wide.isna().sum().sum())} unit-periods missing)")

@@ -20,6 +20,10 @@ estimate can be re-examined under several named methods, switchable after fittin
                           heteroskedasticity from unequal municipality sizes (:mod:`.residual`)
 ========================  ==============================================================
 
+Which methods every design accepts (synth, sdid, staggered and the survival designs too)
+is one table, :mod:`.table` (:func:`check_method`, :func:`methods_for`); every placebo in
+space runs through :mod:`.placebo_engine`.
+
 Each method takes a fitted :class:`ips_study.within.TwfeFit` and a set of linear
 contrasts of the treatment coefficients (``L``, one row per reported term) and returns an
 :class:`InferenceOutput`. Assumptions of each method are documented in its module and in
@@ -34,7 +38,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -44,20 +47,13 @@ import pandas as pd
 
 from ips_study.config import StudyConfig
 
+# the one table of methods per design (the TWFE targets are METHODS)
+from .table import (METHODS, TABLE, check_method, default_method,  # noqa: F401
+                    methods_for, twfe_function)
+
 #: seed of every random draw in inference (wild bootstrap weights, random placebo
 #: assignments) when the call gives none: the study configuration's default, read here once
 DEFAULT_SEED: int = StudyConfig.seed
-
-#: inference name -> "module:function"
-METHODS: dict[str, str] = {
-    "cluster": "ips_study.inference.cluster:cluster_inference",
-    "wild": "ips_study.inference.wild:wild_inference",
-    "placebo": "ips_study.inference.randomization:placebo_inference",
-    "placebo-t": "ips_study.inference.studentized:studentized_placebo_inference",
-    "conley-taber": "ips_study.inference.residual:conley_taber_inference",
-    "ferman-pinto": "ips_study.inference.residual:ferman_pinto_inference",
-}
-
 
 @dataclass(frozen=True)
 class InferenceOutput:
@@ -79,13 +75,8 @@ class InferenceOutput:
 
 
 def get_method(name: str) -> Callable[..., InferenceOutput]:
-    """Return the inference function registered under ``name``."""
-    try:
-        target = METHODS[name]
-    except KeyError:
-        raise ValueError(f"unknown inference {name!r}; choose from {', '.join(METHODS)}") from None
-    module, func = target.split(":")
-    return getattr(importlib.import_module(module), func)
+    """Return the TWFE inference function registered under ``name`` (see :mod:`.table`)."""
+    return twfe_function(name)
 
 
 def infer(fit, method: str, contrasts: pd.DataFrame, *, level: float = 0.95,

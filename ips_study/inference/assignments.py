@@ -31,17 +31,15 @@ Examples
 from __future__ import annotations
 
 import math
-from itertools import combinations, permutations
 
 import numpy as np
 import pandas as pd
 
-from . import DEFAULT_SEED, InferenceOutput, rank_table
+from . import InferenceOutput
+from .placebo_engine import DEFAULT_REPS, rank_summary, run_placebo
+from .placebo_engine import draw_assignments as _engine_draw
 from .placebo_fit import _controls_piece, _solve
 from .variance import variance_function
-
-#: randomisation draws when the assignments are too many to enumerate
-DEFAULT_REPS = 999
 
 
 def several_treated(fit) -> bool:
@@ -51,21 +49,22 @@ def several_treated(fit) -> bool:
 
 def draw_assignments(fit, *, reps: int | None = None, seed: int | None = None
                      ) -> tuple[np.ndarray, bool]:
-    """Placebo assignments (R x k control codes) and whether they are all of them."""
-    reps = DEFAULT_REPS if reps is None else int(reps)
+    """Placebo assignments (R x k control codes) and whether they are all of them.
+
+    Drawn by :func:`.placebo_engine.draw_assignments`: slot l is the l-th treated unit's
+    timing, so the slots are interchangeable (combinations) only when all timings are equal.
+    """
+    controls, a = _assignments(fit, reps, seed)
+    return controls[a.units], a.enumerated
+
+
+def _assignments(fit, reps, seed):
     controls = np.flatnonzero(~fit.is_treated_unit)
     k = len(fit.treated_units)
-    if len(controls) < k:
-        raise ValueError(f"{k} treated units but only {len(controls)} controls: no placebo "
-                         "assignment of the same size exists")
     same = bool(np.all(fit.timing == fit.timing[:1]))
-    count = math.comb(len(controls), k) * (1 if same else math.factorial(k))
-    if count <= reps:
-        gen = combinations(controls, k) if same else permutations(controls, k)
-        return np.array(list(gen), dtype=np.intp).reshape(-1, k), True
-    rng = np.random.default_rng(DEFAULT_SEED if seed is None else seed)
-    out = np.array([rng.choice(controls, size=k, replace=False) for _ in range(reps)])
-    return out.astype(np.intp), False
+    return controls, _engine_draw(len(controls), k if same else np.arange(k),
+                                  reps=DEFAULT_REPS if reps is None else int(reps), seed=seed,
+                                  sampler="choice")
 
 
 def _placebo_treatment(fit, rows: np.ndarray, assignment: np.ndarray) -> np.ndarray:
@@ -117,18 +116,19 @@ def several_treated_inference(fit, contrasts: pd.DataFrame, *, method: str, leve
                               reps: int | None = None, seed: int | None = None,
                               fgls: bool = True) -> InferenceOutput:
     """Rank-based inference over placebo assignments (see the module docstring)."""
-    assigns, exact = draw_assignments(fit, reps=reps, seed=seed)
+    controls, a = _assignments(fit, reps, seed)
     residual = method in ("conley-taber", "ferman-pinto")
-    raw = (residual_assignment_draws(fit, assigns) if residual
-           else assignment_estimates(fit, assigns))
-    ok = np.isfinite(raw).all(axis=1)
-    raw, assigns = raw[ok], assigns[ok]
+    batch = residual_assignment_draws if residual else assignment_estimates
+    run = run_placebo(a, batch=lambda units: batch(fit, controls[units]))
+    exact = a.enumerated
+    ok = run.identified()
+    raw, assigns = run.draws[ok], controls[a.units][ok]
     L = contrasts.reindex(columns=fit.terms, fill_value=0.0).to_numpy(dtype=float)
     b = raw @ L.T
     estimates = pd.Series(L @ fit.beta[: fit.p], index=contrasts.index)
     extras = {"n_placebos": len(b), "n_treated": len(fit.treated_units),
               "assignments": "all" if exact else "random",
-              "seed": None if exact else (DEFAULT_SEED if seed is None else seed)}
+              "seed": a.seed}
     if method in ("placebo-t", "ferman-pinto"):
         x, x1 = _size_covariate(fit, assigns)
         draws, se, params = np.empty_like(b), np.empty(b.shape[1]), {}
@@ -142,7 +142,7 @@ def several_treated_inference(fit, contrasts: pd.DataFrame, *, method: str, leve
         what = "rescaled by var = A + B mean(1/M) (Ferman & Pinto 2019)"
     else:
         draws, se, what = b, np.sqrt(np.mean(b ** 2, axis=0)), "unscaled"
-    tidy, ci = rank_table(estimates, draws, level, se)
+    tidy, ci = rank_summary(estimates, draws, level, std_error=se)
     source = "residuals" if residual else "controls-only refits"
     how = "all" if exact else f"{len(b)} random (seed {extras['seed']})"
     note = (f"{method} with {len(fit.treated_units)} treated units: {how} placebo assignments "

@@ -37,8 +37,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import InferenceOutput, rank_table
+from . import InferenceOutput
 from .assignments import several_treated, several_treated_inference
+from .placebo_engine import draw_assignments, rank_summary, run_placebo
 from .placebo_fit import _controls_piece, _solve, placebo_batch
 
 
@@ -158,15 +159,17 @@ def placebo_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
     if several_treated(fit):
         return several_treated_inference(fit, contrasts, method="placebo", level=level,
                                          reps=reps, seed=seed)
+    # every control in turn; the draws of all of them come at once from the closed form
     est_all, codes = placebo_estimates(fit)
-    identified = np.isfinite(est_all).all(axis=1)
+    run = run_placebo(draw_assignments(len(codes), 1, reps=None),
+                      batch=lambda units: est_all[units[:, 0]])
+    identified = run.identified()
     dropped = int((~identified).sum())
-    est_all, codes = est_all[identified], codes[identified]
+    codes = codes[identified]
     L = contrasts.reindex(columns=fit.terms, fill_value=0.0).to_numpy(dtype=float)
-    draws = est_all @ L.T
+    draws = run.draws[identified] @ L.T
     estimates = pd.Series(L @ fit.beta[: fit.p], index=contrasts.index)
-    se = np.sqrt(np.mean(draws ** 2, axis=0))
-    tidy, ci = rank_table(estimates, draws, level, se)
+    tidy, ci = rank_summary(estimates, draws, level)
     J = len(codes)
     extras = {"placebo_estimates": dict(zip(fit.unit_labels[codes].tolist(),
                                             draws[:, 0].tolist())),

@@ -48,3 +48,36 @@ class RegisterSet:
         if name in tables:
             return tables[name]
         raise AttributeError(name)
+
+
+def subset_registers(registers, ids: set[str]):
+    """The registers of the people in ``ids`` only (tables without ``person_id`` kept whole).
+
+    Used to build a panel of one group of people (e.g. a municipality's cohort) in the
+    factual and the counterfactual world without building the whole population's panel.
+    Source and metadata are kept; rows keep their order and index.
+
+    Parameters
+    ----------
+    registers : RegisterSet
+        Typed register tables (:class:`ips_study.registers.RegisterSet`).
+    ids : set of str
+        Person ids to keep.
+
+    Returns
+    -------
+    RegisterSet
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ips_study.registers import RegisterSet
+    >>> rs = RegisterSet({"persons": pd.DataFrame({"person_id": ["a", "b"], "sex": ["F", "M"]})},
+    ...                  source="demo")
+    >>> subset_registers(rs, {"b"}).tables["persons"]["sex"].tolist()
+    ['M']
+    """
+    tables = {}
+    for name, df in registers.tables.items():
+        tables[name] = df[df["person_id"].isin(ids)] if "person_id" in df.columns else df
+    return RegisterSet(tables, source=registers.source, meta=registers.meta)

@@ -48,7 +48,7 @@ import pandas as pd
 from scipy import stats
 
 from ..config import StudyConfig
-from .truth import subset_registers
+from ..registers.registerset import subset_registers
 
 #: covariates of the stacked Cox fit (see :func:`implied_hazard_ratio`); the first is the effect
 STACKED_COVARIATES = ("ips_effect", "world", "age_band", "female")
@@ -357,7 +357,7 @@ def iter_worlds(n_persons: int, *, seed: int, effects=None) -> Iterator[Worlds]:
     """
     from ..registers import RegisterSet
     from .effects import Effects
-    from .generate import iter_chunks, simulation_setup
+    from .engine import iter_chunks, simulation_setup
 
     effects = Effects() if effects is None else effects
     geo = simulation_setup(seed, "2006-01", "2020-12").geo.drop(columns="weight")

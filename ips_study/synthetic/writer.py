@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -97,12 +98,18 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, *, format
     return out
 
 
+def write_truth(truth: dict[str, Any], out_dir: Path) -> Path:
+    path = Path(out_dir) / "truth.json"
+    path.write_text(json.dumps(truth, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return path
+
+
 def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: str = "parquet",
                      effects: Effects | None = None, messy: bool | MessSpec = True,
                      progress: bool = True, workers: int | None = None) -> Path:
     """Generate ``n_persons`` in chunks and stream every table to disk; truth from monthly states."""
-    from .generate import _static_tables, iter_chunks, simulation_setup, write_truth
-    from .truth import direct_truth, merge_direct
+    from .engine import _static_tables, iter_chunks, simulation_setup
+    from .direct import direct_truth, merge_direct
 
     import os
 

@@ -20,12 +20,12 @@ competing event (data contract, section 4), from a person-MONTH panel:
 
 from .competing import cumulative_incidence, fine_gray, finegray_data, gray_test
 from .cox import CoxPH, ZPH
-from .dthazard import fit_dthazard, person_months
+from .dthazard import person_months
 from .fitters import (CurveResults, SurvivalRegressionResults, cox, discrete_hazard,
                       kaplan_meier)
 from .km import at_times, km_by_group, km_curve, logrank_test, median_survival, risk_table
 from .panel_fit import (CoxResults, CumincResults, KMResults, fit_cox_panel, fit_cuminc_panel,
-                        fit_dthazard_panel, fit_finegray_panel, fit_km_panel)
+                        fit_dthazard, fit_dthazard_panel, fit_finegray_panel, fit_km_panel)
 from .tte import EVENTS, PanelFrequencyError, build_tte, person_level
 
 __all__ = [

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import stats
 
 from ._riskset import EventGrid, check_labels
 from .cox import CoxPH
+from .km import chi2_form
 
 
 def check_status(status, cause, name: str = "status") -> np.ndarray:
@@ -168,8 +169,10 @@ def gray_test(start, stop, status, group, *, cause: int = 1, strata=None, rho: f
         sc, V = _gray_stratum(n, d1, d2, rho)
         s_tot += sc
         V_tot += V
-    stat = float(s_tot @ linalg.solve(V_tot, s_tot))
-    return {"statistic": stat, "df": G - 1, "p_value": float(stats.chi2.sf(stat, G - 1)),
+    # a group never at risk at an event time: generalised inverse, df = rank (R's cuminc
+    # returns statistic -1 there; the result equals the test without that group)
+    stat, df = chi2_form(s_tot, V_tot)
+    return {"statistic": stat, "df": df, "p_value": float(stats.chi2.sf(stat, df)),
             "score": s_tot, "variance": V_tot}
 
 

@@ -18,6 +18,11 @@ municipalities (of the index date, so that each person is in one cluster) with `
 person-months — the same CR1 sandwich as statsmodels' GLM ``cov_type="cluster"`` on the
 uncollapsed data, which the tests check.
 
+This module holds the person-month expansion and the GLM core (:func:`hazard_glm`); the model
+is fitted through :func:`ips_study.discrete_hazard` (:mod:`.fitters`), and the register design
+(:func:`.panel_fit.fit_dthazard`, ``fit_dthazard_panel``) is a thin adapter over it that passes
+the index municipality as ``fe=`` and ``cluster=``.
+
 Examples
 --------
 >>> import pandas as pd
@@ -68,45 +73,6 @@ def _cluster_cov(model, params, groups, n_obs: int) -> np.ndarray:
     return bread @ (S.T @ S) @ bread * G / (G - 1) * (n_obs - 1) / (n_obs - k)
 
 
-def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "cloglog",
-                 period: str = "year", duration_breaks=(0, 6, 12, 24, 36, 60),
-                 covariates=("age_band", "female"), cluster: str = "cluster") -> dict:
-    """Fit the discrete-time hazard DiD on person-months (see module docstring).
-
-    Parameters
-    ----------
-    pm : DataFrame
-        Output of :func:`person_months` with ``treated``, ``y``, ``calendar_month``,
-        ``duration``, ``cluster`` and the covariates; ``post`` is derived by the caller.
-    term : str
-        The DiD regressor (``"treated_post"`` or ``"exposed"``).
-    link : {"cloglog", "logit"}
-    period : {"year", "month"}
-        Resolution of the period fixed effects.
-
-    Returns
-    -------
-    dict with ``params``, ``cov`` (clustered), ``names``, ``n_cells``, ``n_obs``, ``n_events``,
-    ``n_clusters``.
-    """
-    d = pd.DataFrame({term: pm[term].astype(int).to_numpy(), "y": pm["y"].to_numpy()})
-    cal = pm["calendar_month"].to_numpy()
-    d["period"] = cal // 12 if period == "year" else cal
-    d["muni"] = pm[cluster].astype(str).to_numpy()
-    # positional: ``d`` has a fresh RangeIndex, ``pm`` may not (a Series would align by label)
-    d["dur"] = pd.cut(pm["duration"].to_numpy(), list(duration_breaks) + [10**6],
-                      right=False).astype(str)
-    for c in covariates:
-        d[c] = pm[c].astype(str).to_numpy()
-    # with one common index date (closed cohort) duration and calendar period coincide, so
-    # the duration bands would be collinear with the period effects
-    fe = ["period", "muni"] + (["dur"] if (pm["calendar_month"] - pm["duration"]).nunique() > 1
-                               else [])
-    out = hazard_glm(d, y="y", treat=term, categorical=fe + list(covariates), cluster="muni",
-                     link=link)
-    return {k: v for k, v in out.items() if k != "aliased"}
-
-
 def hazard_glm(d: pd.DataFrame, *, y: str, treat: str, categorical=(), numeric=(),
                cluster: str, link: str = "cloglog", drop_aliased: bool = False) -> dict:
     """Binomial GLM of ``y`` on ``treat``, dummies of ``categorical`` and ``numeric`` columns.
@@ -121,7 +87,8 @@ def hazard_glm(d: pd.DataFrame, *, y: str, treat: str, categorical=(), numeric=(
     Returns
     -------
     dict with ``params``, ``cov`` (clustered), ``names``, ``n_cells``, ``n_obs``,
-    ``n_events``, ``n_clusters``, ``model_se``, ``aliased``.
+    ``n_events``, ``n_clusters``, ``model_se``, ``model_cov`` (inverse information),
+    ``aliased``.
     """
     from .cox import aliased_columns
 
@@ -153,4 +120,4 @@ def hazard_glm(d: pd.DataFrame, *, y: str, treat: str, categorical=(), numeric=(
     return {"params": res.params, "cov": pd.DataFrame(cov, index=X.columns, columns=X.columns),
             "names": list(X.columns), "n_cells": len(cells), "n_obs": int(len(d)),
             "n_events": int(d[y].sum()), "n_clusters": int(cells[cluster].nunique()),
-            "model_se": res.bse, "aliased": aliased}
+            "model_se": res.bse, "model_cov": res.cov_params(), "aliased": aliased}

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...formula import FormulaError, covariate_design, parse
 from ._frame import (as_list, competing_status, complete_rows, design, design_order, is_numeric,
                      labels)
 from ._results import CurveResults, SurvivalRegressionResults
@@ -58,6 +59,25 @@ def _regression_tidy(names, aliased_all, params, cov) -> pd.DataFrame:
     return pd.DataFrame({"estimate": est, "std_error": se})
 
 
+def _formula_spec(formula, covariates):
+    """The parsed covariates-only formula, or ``None``; refuses a formula with ``covariates=``."""
+    if formula is None:
+        return None
+    if covariates is not None:
+        raise FormulaError("give formula= or covariates=, not both")
+    return parse(formula, outcome=False)
+
+
+def _covariate_design(d: pd.DataFrame, covs: list[str], spec):
+    """Identified design columns, the ones taken out, and every name in design order."""
+    if spec is not None:
+        d = covariate_design(d, spec)
+        covs = list(d.columns)
+    X, dropped = design(d, covs)
+    names = {*X.columns, *dropped}
+    return X, dropped, [n for n in design_order(d, covs) if n in names]
+
+
 def _aliased_note(dropped) -> list[str]:
     if not dropped:
         return []
@@ -68,7 +88,7 @@ def _aliased_note(dropped) -> list[str]:
 def cox(data: pd.DataFrame, *, stop: str, event: str, start: str | None = None,
         covariates=None, strata=None, cluster: str | None = None, weights: str | None = None,
         ties: str = "efron", event_value=None, robust: bool = False, missing: str = "raise",
-        level: float = 0.95) -> SurvivalRegressionResults:
+        level: float = 0.95, formula: str | None = None) -> SurvivalRegressionResults:
     """Cox proportional hazards model (R ``coxph``), right-censored or counting-process data.
 
     Parameters
@@ -84,6 +104,10 @@ def cox(data: pd.DataFrame, *, stop: str, event: str, start: str | None = None,
     covariates : list of str, optional
         Numeric columns enter as they are; text/categorical columns as treatment dummies
         ``name[level]``. Default: every column not used by another argument.
+    formula : str, optional
+        The covariates as a formula instead (covariates only, e.g. ``"~ age + C(sex) +
+        log(x)"``; :mod:`ips_study.formula`); terms are labelled as written
+        (``C(sex)[T.m]``). Not together with ``covariates``.
     strata : str or list of str, optional
         Separate baseline hazard per stratum.
     cluster : str, optional
@@ -122,19 +146,18 @@ def cox(data: pd.DataFrame, *, stop: str, event: str, start: str | None = None,
     0.5644
     """
     strata, covs = as_list(strata), covariates
+    spec = _formula_spec(formula, covariates)
     used = [stop, event, start, cluster, weights, *strata]
-    if covs is None:
+    if spec is not None:
+        covs = spec.columns(data)
+    elif covs is None:
         covs = [c for c in data.columns if c not in used]
     covs = as_list(covs)
     roles = {"stop": [stop], "event": [event], "start": as_list(start), "covariates": covs,
              "strata": strata, "cluster": as_list(cluster), "weights": as_list(weights)}
     d, notes = complete_rows(data, roles, missing=missing)
     ev = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
-    X, dropped = design(d, covs)
-    all_names = [*X.columns, *dropped]
-    if covs:
-        order = list(design_order(d, covs))
-        all_names = [n for n in order if n in all_names]
+    X, dropped, all_names = _covariate_design(d, covs, spec)
     fit = CoxPH(ties=ties).fit(
         X.to_numpy(float), d[stop], ev, start=None if start is None else d[start],
         strata=labels(d, strata), weights=None if weights is None else d[weights],
@@ -198,7 +221,7 @@ def kaplan_meier(data: pd.DataFrame, *, stop: str, event: str, start: str | None
                              weights=None if w is None else w[r])
     test = None
     if len(curves) > 1:
-        test = logrank_test(None if start is None else starts, stops, ev, grp)
+        test = logrank_test(None if start is None else starts, stops, ev, grp, weights=w)
     return CurveResults(curves, kind="km", test=test, nobs=len(d), n_events=int(ev.sum()),
                         starts=starts, stops=stops, groups=grp, event_name=event, level=level,
                         notes=notes)
@@ -246,12 +269,13 @@ def cumulative_incidence(data: pd.DataFrame, *, stop: str, event: str, cause, by
                         groups=grp, event_name=f"{event} = {cause}", level=level, notes=notes)
 
 
-def fine_gray(data: pd.DataFrame, *, stop: str, event: str, cause, covariates, censored=0,
-              se: str = "crr", cluster: str | None = None, missing: str = "raise",
-              level: float = 0.95) -> SurvivalRegressionResults:
+def fine_gray(data: pd.DataFrame, *, stop: str, event: str, cause, covariates=None,
+              censored=0, se: str = "crr", cluster: str | None = None, missing: str = "raise",
+              level: float = 0.95, formula: str | None = None) -> SurvivalRegressionResults:
     """Fine–Gray proportional subdistribution hazards of ``cause`` (R ``cmprsk::crr``).
 
-    Event coding as :func:`cumulative_incidence`; covariates as :func:`cox`. ``se``:
+    Event coding as :func:`cumulative_incidence`; ``covariates`` or ``formula`` as
+    :func:`cox` (one of them is required). ``se``:
     ``"crr"`` (default; Fine & Gray's variance including the estimation of the censoring
     distribution, equal to ``crr``'s), ``"robust"`` (sandwich by person, as ``coxph`` on
     ``survival::finegray`` data) or ``"cluster"`` (sandwich by ``cluster``).
@@ -264,7 +288,10 @@ def fine_gray(data: pd.DataFrame, *, stop: str, event: str, cause, covariates, c
     >>> fine_gray(d, stop="t", event="s", cause=1, covariates=["x"]).se_type
     'crr'
     """
-    covs = as_list(covariates)
+    spec = _formula_spec(formula, covariates)
+    if spec is None and covariates is None:
+        raise TypeError("fine_gray needs covariates= (column names) or formula= ('~ x + C(g)')")
+    covs = as_list(covariates) if spec is None else spec.columns(data)
     if se not in ("crr", "robust", "cluster"):
         raise ValueError(f"se must be 'crr', 'robust' or 'cluster', got {se!r}")
     if (se == "cluster") != (cluster is not None):
@@ -272,8 +299,7 @@ def fine_gray(data: pd.DataFrame, *, stop: str, event: str, cause, covariates, c
     roles = {"stop": [stop], "event": [event], "covariates": covs, "cluster": as_list(cluster)}
     d, notes = complete_rows(data, roles, missing=missing)
     status = competing_status(d, event, cause, censored)
-    X, dropped = design(d, covs)
-    all_names = [n for n in design_order(d, covs) if n in {*X.columns, *dropped}]
+    X, dropped, all_names = _covariate_design(d, covs, spec)
     fit = _fine_gray(d[stop].to_numpy(float), status, X.to_numpy(float), cause=1,
                      names=list(X.columns))
     if se == "crr":
@@ -292,10 +318,11 @@ def fine_gray(data: pd.DataFrame, *, stop: str, event: str, cause, covariates, c
         notes=tuple(notes + _aliased_note(dropped)))
 
 
-def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str, time: str | None,
+def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str | None, time: str | None,
                     treat: str, cluster: str, covariates=None, fe=None, link: str = "cloglog",
                     duration_breaks=None, event_value=None, missing: str = "raise",
-                    level: float = 0.95) -> SurvivalRegressionResults:
+                    level: float = 0.95, formula: str | None = None,
+                    se: str = "cluster") -> SurvivalRegressionResults:
     """Discrete-time hazard regression on person-period rows (a DiD on the hazard scale).
 
     ``g(P(event in period)) = b * treat + covariates + period effects (time) + baseline
@@ -309,14 +336,20 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str, time: str 
         One row per person and period at risk; ``event`` 1 in the period the event happens.
     event, duration, time, treat, cluster : str
         Event indicator; time since entry (one dummy per value, or bands cut at
-        ``duration_breaks``); calendar period (one dummy per value; ``None`` for no period
-        effects); the regressor of
+        ``duration_breaks``; ``None`` for no duration dummies, e.g. when every person enters
+        at one date and the period effects already span the duration); calendar period (one
+        dummy per value; ``None`` for no period effects); the regressor of
         interest (numeric, e.g. treated x post); the cluster of the standard errors.
     covariates : list of str, optional
         Numeric columns stay numeric; text/categorical columns become dummies.
+    formula : str, optional
+        The covariates as a formula instead (``"~ x + C(g)"``, :mod:`ips_study.formula`);
+        every term enters as a number. Not together with ``covariates``.
     fe : str or list of str, optional
         Columns of group fixed effects (e.g. municipality), separate from ``cluster``.
     link : {"cloglog", "logit"}
+    se : {"cluster", "model"}
+        Clustered (CR1) standard errors, or the inverse of the GLM information.
 
     Examples
     --------
@@ -332,23 +365,31 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str, time: str 
     >>> r.params.index.tolist()
     ['tr', 'x']
     """
-    covs, fe = as_list(covariates), as_list(fe)
-    roles = {"event": [event], "duration": [duration], "time": as_list(time), "treat": [treat],
-             "cluster": [cluster], "covariates": covs, "fe": fe}
+    if se not in ("cluster", "model"):
+        raise ValueError(f"se must be 'cluster' or 'model', got {se!r}")
+    spec = _formula_spec(formula, covariates)
+    covs, fe = (as_list(covariates) if spec is None else spec.columns(data)), as_list(fe)
+    roles = {"event": [event], "duration": as_list(duration), "time": as_list(time),
+             "treat": [treat], "cluster": [cluster], "covariates": covs, "fe": fe}
     d, notes = complete_rows(data, roles, missing=missing)
     y = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
+    if spec is not None:
+        Z = covariate_design(d, spec)
+        d, covs = d.assign(**{c: Z[c] for c in Z.columns}), list(Z.columns)
     numeric = [c for c in covs if is_numeric(d[c])]
     categorical_cov = [c for c in covs if c not in numeric]
-    dur = d[duration]
-    if duration_breaks is not None:
-        dur = pd.cut(dur.to_numpy(float), list(duration_breaks) + [np.inf], right=False)
     frame = pd.DataFrame({"__y": y.astype(int), treat: d[treat].astype(float).to_numpy(),
                           "period": 0 if time is None else d[time].to_numpy(),
-                          "duration": np.asarray(dur).astype(str),
                           "__cluster": d[cluster].to_numpy()})
+    if duration is not None:
+        dur = d[duration]
+        if duration_breaks is not None:
+            dur = pd.cut(dur.to_numpy(float), list(duration_breaks) + [np.inf], right=False)
+        frame["duration"] = np.asarray(dur).astype(str)
     for c in fe + categorical_cov + numeric:
         frame[c] = d[c].to_numpy()
-    categorical = ["period"] * (time is not None) + ["duration", *fe, *categorical_cov]
+    categorical = (["period"] * (time is not None) + ["duration"] * (duration is not None)
+                   + [*fe, *categorical_cov])
     out = hazard_glm(frame, y="__y", treat=treat, categorical=categorical, numeric=numeric,
                      cluster="__cluster", link=link, drop_aliased=True)
     prefixes = tuple(f"{c}_" for c in ["period", "duration", *fe])
@@ -359,8 +400,11 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str, time: str 
     out["aliased"] = [rename.get(n, n) for n in out["aliased"]]
     show = [n for n in names if n != "const" and (n == treat or n in numeric
                                                   or not n.startswith(prefixes))]
+    # the covariates in the order given (the GLM design has the numeric ones first)
+    rank = {c: i for i, c in enumerate(covs)}
+    show.sort(key=lambda n: -1 if n == treat else rank.get(n, rank.get(n.split("[")[0], -1)))
     idx = [names.index(n) for n in show]
-    cov = out["cov"].to_numpy()[np.ix_(idx, idx)]
+    cov = (out["cov"] if se == "cluster" else out["model_cov"]).to_numpy()[np.ix_(idx, idx)]
     tidy = pd.DataFrame({"estimate": out["params"].to_numpy()[idx],
                          "std_error": np.sqrt(np.diag(cov))}, index=show)
     hidden = [n for n in out["aliased"] if n.startswith(prefixes)]
@@ -371,6 +415,6 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str, time: str 
     extras = {"link": link, "n_cells": out["n_cells"], "n_clusters": out["n_clusters"],
               "header": {"Link": link, "Clusters": f"{out['n_clusters']:,}"}}
     return SurvivalRegressionResults(
-        tidy, cov=cov, se_type="cluster", n_events=out["n_events"], design="discrete hazard",
+        tidy, cov=cov, se_type=se, n_events=out["n_events"], design="discrete hazard",
         outcome=event, n_obs=out["n_obs"], n_units=out["n_clusters"], main_term=treat,
         level=level, extras=extras, notes=tuple(notes))

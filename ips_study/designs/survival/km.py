@@ -88,8 +88,33 @@ def risk_table(data: pd.DataFrame, times, *, group="group", start="start", stop=
     return pd.DataFrame(rows, index=pd.Index(list(times), name="time")).T
 
 
-def logrank_test(start, stop, event, group) -> dict:
+def chi2_form(score, V) -> tuple[float, int]:
+    """``score' V^-1 score`` and its degrees of freedom for the K-sample tests.
+
+    A group never at risk at an event time contributes a zero score and a zero row and
+    column of ``V`` (and makes the centred ``V`` singular): the generalised inverse then gives
+    the statistic without it, with the rank of ``V`` as the degrees of freedom, as R's
+    ``survdiff``.
+
+    >>> chi2_form(np.array([1.0, -1.0]), np.array([[1.0, -1.0], [-1.0, 1.0]]))
+    (0.5, 1)
+    """
+    # rank first: rounding can leave the singular V invertible in floating point (Gray's
+    # variance is then ~1e-17 from singular and solve() only warns)
+    sv = np.linalg.svd(V, compute_uv=False)
+    rank = int((sv > sv.max() * 1e-10).sum()) if len(sv) else 0
+    if rank == len(score):
+        return float(score @ linalg.solve(V, score, assume_a="sym")), rank
+    return float(score @ np.linalg.pinv(V, rcond=1e-10, hermitian=True) @ score), rank
+
+
+def logrank_test(start, stop, event, group, *, weights=None) -> dict:
     """K-sample log-rank test (R ``survdiff``, rho = 0) with delayed-entry risk sets.
+
+    ``weights`` are case (frequency) weights, as in :func:`km_curve` and R's ``survfit``:
+    the numbers at risk and of events are weighted sums in the observed and expected counts
+    and in the hypergeometric variance, so that integer weights give ``survdiff`` on the
+    rows repeated ``w`` times (R's ``survdiff`` itself takes no weights).
 
     Returns ``{"statistic", "df", "p_value", "observed", "expected"}``.
     """
@@ -98,6 +123,8 @@ def logrank_test(start, stop, event, group) -> dict:
     g = EventGrid(start, stop, event)
     G = len(labels)
     ind = np.eye(G)[codes]
+    if weights is not None:
+        ind = ind * np.asarray(weights, float)[:, None]
     n_g = g.risk_sum(ind)            # (K, G) at risk per group
     d_g = g.event_sum(ind)           # (K, G) events per group
     n = n_g.sum(1)
@@ -108,15 +135,7 @@ def logrank_test(start, stop, event, group) -> dict:
     # V = sum_t c_t (diag(n_g) n - n_g n_g^T)
     V = np.einsum("k,kg,kh->gh", c, n_g, -n_g) + np.diag((c * n) @ n_g)
     o, e = d_g.sum(0), e_g.sum(0)
-    diff = (o - e)[:-1]
-    df = G - 1
-    try:
-        stat = float(diff @ linalg.solve(V[:-1, :-1], diff)) if G > 1 else np.nan
-    except linalg.LinAlgError:
-        # a group never at risk at an event time adds nothing: generalised inverse with the
-        # rank as degrees of freedom (as R's survdiff)
-        stat = float(diff @ np.linalg.pinv(V[:-1, :-1]) @ diff)
-        df = int(np.linalg.matrix_rank(V[:-1, :-1]))
+    stat, df = chi2_form((o - e)[:-1], V[:-1, :-1]) if G > 1 else (np.nan, 0)
     return {"statistic": stat, "df": df, "p_value": float(stats.chi2.sf(stat, df)),
             "observed": pd.Series(o, index=labels), "expected": pd.Series(e, index=labels)}
 

@@ -27,12 +27,15 @@ import pandas as pd
 from scipy import stats
 
 from ...config import StudyConfig
+from ...inference.table import check_method, methods_for
 from ...results import Results
 from .competing import gray_test
 from .cox import CoxPH
-from .dthazard import fit_dthazard, person_months
+from ._results import SurvivalRegressionResults
+from .dthazard import person_months
 from .fitters import cox as _cox_frame
 from .fitters import cumulative_incidence as _cuminc_frame
+from .fitters import discrete_hazard
 from .fitters import fine_gray as _fine_gray_frame
 from .fitters import kaplan_meier
 from .km import at_times, logrank_test, median_survival, plot_curves, risk_table
@@ -250,7 +253,7 @@ def _cox_tidy(fit: CoxPH, cov) -> pd.DataFrame:
                          "hazard_ratio": np.exp(fit.params_)}, index=fit.names_)
 
 
-COX_INFERENCE = ("placebo", "cluster", "robust", "model")
+COX_INFERENCE = methods_for("cox")
 
 
 def _pick_cov(fit, inference, cluster_codes, person_codes):
@@ -306,9 +309,7 @@ def fit_cox_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
     config, tte, notes = _prepare(panel, config, options)
     if options:
         raise TypeError(f"unknown option(s) for cox: {', '.join(options)}")
-    inference = inference or "placebo"
-    if inference not in COX_INFERENCE:
-        raise ValueError(f"inference must be one of {COX_INFERENCE} for cox, got {inference!r}")
+    inference = check_method("cox", inference)
     X = design_matrix(tte, covariates)
     event = (tte["event"] == cause).to_numpy()
     X, merged = drop_eventless_levels(X, event)
@@ -460,7 +461,7 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     config, tte, notes = _prepare(panel, config, options)
     if options:
         raise TypeError(f"unknown option(s) for finegray: {', '.join(options)}")
-    inference = inference or "crr"
+    inference = check_method("fine_gray", inference)
     first = tte.groupby("person_id", sort=False).first()
     persons = person_level(tte).set_index(first.index)
     X = design_matrix(first, covariates)
@@ -488,6 +489,47 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
 
 
 # -- discrete-time hazard DiD ---------------------------------------------------------------
+def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "cloglog",
+                 period: str = "year", duration_breaks=(0, 6, 12, 24, 36, 60),
+                 covariates=("age_band", "female"), cluster: str = "cluster",
+                 se: str = "cluster") -> SurvivalRegressionResults:
+    """The register design's discrete-time hazard DiD: :func:`~.fitters.discrete_hazard` on
+    person-months (see :mod:`.dthazard`).
+
+    The index municipality (``cluster``) is both the fixed-effect group (``fe=``) and the
+    cluster of the standard errors; period effects by calendar ``"year"`` or ``"month"``;
+    duration bands cut at ``duration_breaks``, left out when every person enters at one
+    date (closed cohort), because duration and calendar time then coincide.
+
+    Parameters
+    ----------
+    pm : DataFrame
+        Output of :func:`.dthazard.person_months` with ``term`` (derived by the caller),
+        ``y``, ``calendar_month``, ``duration``, ``cluster`` and the covariates.
+    term : str
+        The DiD regressor (``"treated_post"`` or ``"exposed"``).
+    se : {"cluster", "model"}
+
+    Returns
+    -------
+    SurvivalRegressionResults
+        Rows ``term`` and the covariates (numeric ones as numbers, text ones as
+        ``name[level]`` dummies); ``extras`` has ``n_cells`` and ``n_clusters``.
+    """
+    cal = pm["calendar_month"].to_numpy()
+    d = pd.DataFrame({term: pm[term].to_numpy(), "y": pm["y"].to_numpy(),
+                      "period": cal // 12 if period == "year" else cal,
+                      "municipality": pm[cluster].astype(str).to_numpy(),
+                      "duration": pm["duration"].to_numpy()})
+    for c in covariates:
+        d[c] = pm[c].to_numpy()
+    staggered = (pm["calendar_month"] - pm["duration"]).nunique() > 1
+    return discrete_hazard(d, event="y", duration="duration" if staggered else None,
+                           duration_breaks=duration_breaks, time="period", treat=term,
+                           cluster="municipality", fe="municipality",
+                           covariates=list(covariates), link=link, se=se)
+
+
 def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
                        link: str = "cloglog", period: str = "year", term: str = "treated_post",
                        covariates=("age_band", "female"), **options) -> Results:
@@ -509,27 +551,25 @@ def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     pm = person_months(tte, cause=cause)
     ips = config.ips_start.year * 12 + config.ips_start.month - 1
     pm["treated_post"] = (pm["treated"].to_numpy() * (pm["calendar_month"].to_numpy() >= ips)).astype(int)
-    if inference not in ("cluster", "model", "placebo"):
-        raise ValueError("inference must be 'cluster', 'model' or 'placebo' for dthazard")
-    fit = fit_dthazard(pm, term=term, link=link, period=period, covariates=covariates)
-    se = fit["model_se"].to_numpy() if inference == "model" else np.sqrt(np.diag(fit["cov"]))
-    names = fit["names"]
-    show = [n for n in names if n == term or not n.startswith(("period_", "muni_", "const"))]
-    idx = [names.index(n) for n in show]
-    tidy = pd.DataFrame({"estimate": fit["params"].to_numpy()[idx], "std_error": se[idx]}, index=show)
+    inference = check_method("discrete_hazard", inference)
+    fit = fit_dthazard(pm, term=term, link=link, period=period, covariates=covariates,
+                       se="model" if inference == "model" else "cluster")
+    tidy = fit.tidy()[["estimate", "std_error"]]
     tidy["exp_estimate"] = np.exp(tidy["estimate"])
+    n_clusters = fit.extras["n_clusters"]
     ci_fn, extra_pl = None, {}
     if inference == "placebo":
         tidy, ci_fn, extra_pl = _dthazard_placebo(pm, tidy, config, ips, term=term, link=link,
                                                   period=period, covariates=covariates, notes=notes)
-    if inference == "cluster" and fit["n_clusters"] < MIN_CLUSTERS:
-        notes.append(f"Only {fit['n_clusters']} municipality clusters: clustered SEs are "
+    if inference == "cluster" and n_clusters < MIN_CLUSTERS:
+        notes.append(f"Only {n_clusters} municipality clusters: clustered SEs are "
                      "unreliable with few clusters.")
-    extras = {"link": link, "period_effects": period, "n_events": fit["n_events"],
-              "n_cells": fit["n_cells"], "n_clusters": fit["n_clusters"],
+    notes.extend(fit.notes)
+    extras = {"link": link, "period_effects": period, "n_events": fit.n_events,
+              "n_cells": fit.extras["n_cells"], "n_clusters": n_clusters,
               "n_persons": int(tte["person_id"].nunique()), **extra_pl}
     return Results(tidy, design="dthazard", outcome=outcome or "ltbd_onset", inference=inference,
-                   n_obs=fit["n_obs"], n_units=fit["n_clusters"] if inference != "model"
+                   n_obs=fit.nobs, n_units=n_clusters if inference != "model"
                    else int(tte["person_id"].nunique()), main_term=term, extras=extras,
                    conf_int_fn=ci_fn, notes=tuple(notes))
 
@@ -554,7 +594,7 @@ def _dthazard_placebo(pm, tidy, config, ips, *, term, link, period, covariates, 
         try:
             f = fit_dthazard(ctrl.assign(treated=t, treated_post=(t * post).astype(int)), term=term,
                              link=link, period=period, covariates=covariates)
-            b = float(f["params"].iloc[f["names"].index(term)])
+            b = float(f.params[term])
         except (ValueError, np.linalg.LinAlgError):
             b = np.nan
         draws[code] = b if np.isfinite(b) else np.nan

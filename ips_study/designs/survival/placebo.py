@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...inference import rank_half_width, rank_p_value
+from ...inference.placebo_engine import draw_assignments, rank_summary, run_placebo
 from .cox import ConvergenceError, CoxPH
 
 
@@ -106,37 +106,40 @@ def placebo_draws(tte: pd.DataFrame, X: pd.DataFrame, event: np.ndarray, config,
     base = (d["exposed"].to_numpy() == 1) & (cur != config.treated_municipality)
     after = (d["origin_month"] + d["start"]).to_numpy() >= ips
     codes = sorted(d["cluster"].unique())
-    out = {}
-    fitter, init = CoxPH(ties=ties), None
-    grid = None
-    for code in codes:
+    fitter = CoxPH(ties=ties)
+    warm = {"init": None, "grid": None}
+
+    def refit(slot: np.ndarray) -> float:
+        # each placebo starts from the previous one's coefficients and risk-set grid
+        code = codes[slot[0]]
         e = (base | ((cur == code) & after)).astype(float)
         t = (d["cluster"].to_numpy() == code).astype(float)
         if not _identified(e, t, ev):
-            out[code] = np.nan
-            continue
+            return np.nan
         Xj = Xc.copy()
         Xj[:, je] = e
         if jt is not None:
             Xj[:, jt] = t
         try:
-            fitter.fit(Xj, d["stop"], ev, start=d["start"], strata=st, init=init, _grid=grid)
+            fitter.fit(Xj, d["stop"], ev, start=d["start"], strata=st, init=warm["init"],
+                       _grid=warm["grid"])
         except (ConvergenceError, ValueError, np.linalg.LinAlgError):
             # not identified for this placebo (diverging or collinear): left out
-            out[code] = np.nan
-            continue
-        grid = fitter._grid
-        init = fitter.params_
+            return np.nan
+        warm.update(grid=fitter._grid, init=fitter.params_)
         b = float(fitter.params_[je])
-        out[code] = b if np.isfinite(b) else np.nan
-    return pd.Series(out, name="placebo_estimate", dtype=float)
+        return b if np.isfinite(b) else np.nan
+
+    # every control municipality in turn (one treated unit: all assignments)
+    run = run_placebo(draw_assignments(len(codes), 1, reps=None), estimate=refit)
+    return pd.Series(run.draws[:, 0], index=codes, name="placebo_estimate", dtype=float)
 
 
 def placebo_table(estimate: float, draws: pd.Series, level: float) -> dict:
     """Rank p-value, RMS standard error and inverted interval of ``estimate`` from ``draws``."""
     null = draws.dropna().to_numpy()
-    h = rank_half_width(null, level)
-    return {"p_value": rank_p_value(estimate, null),
-            "std_error": float(np.sqrt(np.mean(null ** 2))) if len(null) else np.nan,
-            "conf_low": estimate - h, "conf_high": estimate + h, "n_placebos": len(null),
-            "n_not_identified": int(draws.isna().sum())}
+    tidy, _ = rank_summary(pd.Series([estimate]), null, level)
+    row = tidy.iloc[0]
+    return {"p_value": float(row["p_value"]), "std_error": float(row["std_error"]),
+            "conf_low": float(row["conf_low"]), "conf_high": float(row["conf_high"]),
+            "n_placebos": len(null), "n_not_identified": int(draws.isna().sum())}
