@@ -14,7 +14,12 @@ slope coefficients and residuals equal those of the regression with every dummy 
   person and a period vector, so coefficients and clustered scores follow in closed form
   from ``Y @ (b - mean(b))`` and the period means of ``Y`` (one pass over the outcome), and
   the demeaned columns and residuals are built only if an inference method asks for them;
-* otherwise (unbalanced, weights, more fixed effects): the method of alternating
+* two fixed effects otherwise (unbalanced, weights), when the smaller one has at most
+  :data:`ips_study.twoway.MAX_PERIODS` levels: an exact solve of the periods x periods
+  system left after eliminating the person effects (:class:`ips_study.twoway.TwoWaySchur`),
+  a fixed handful of passes over the rows however slowly alternating projections would
+  converge (persons entering and leaving);
+* otherwise (more fixed effects, or ``fast=False``): the method of alternating
   projections (MAP; Guimarães & Portugal 2010, Gaure 2013), sweeping weighted group means
   until the largest change is below ``tol``.
 
@@ -36,6 +41,8 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+
+from ips_study.twoway import MAX_PERIODS, TwoWaySchur
 
 SMALL_SAMPLE = ("fixest", "stata", "none")
 
@@ -94,7 +101,9 @@ class Demeaner:
         """Demean a vector or the columns of a matrix (returns a new float64 array)."""
         x = np.asarray(x, dtype=float)
         if len(self.fe) == 2 and not self.balanced and x.size:
-            out = self._two_way(x.reshape(len(x), -1))
+            X = x.reshape(len(x), -1)
+            sc = self.schur()
+            out = sc.demean(X) if sc is not None else self._two_way(X)
             return out.reshape(x.shape)
         if x.ndim == 1:
             return self._demean_col(x)
@@ -102,6 +111,22 @@ class Demeaner:
         for j in range(x.shape[1]):
             out[:, j] = self._demean_col(x[:, j])
         return out
+
+    def schur(self) -> TwoWaySchur | None:
+        """The exact two-way solver (built once), or None when MAP is used instead.
+
+        Its ``person`` side is the larger fixed effect; ``self.direct_order`` says which
+        (``(0, 1)``: ``fe[1]`` is the period side).
+        """
+        if not hasattr(self, "_schur"):
+            self._schur = None
+            if self.fast and len(self.fe) == 2 and min(self.levels) <= MAX_PERIODS:
+                big, small = (0, 1) if self.levels[0] >= self.levels[1] else (1, 0)
+                self.direct_order = (big, small)
+                self._schur = TwoWaySchur(self.fe[big], self.fe[small], self.weights,
+                                          self.levels[big], self.levels[small])
+                self.iterations = 1
+        return self._schur
 
     def _two_way(self, X: np.ndarray) -> np.ndarray:
         """Alternating projections for two fixed effects, iterated on the effects themselves.
@@ -182,7 +207,21 @@ class Demeaner:
         """A demeaner for a subset of rows (fixed-effect codes re-factorised)."""
         fe = [_dense(f[rows], L) for f, L in zip(self.fe, self.levels)]
         w = None if self.weights is None else self.weights[rows]
-        return Demeaner(fe, w, tol=self.tol, maxiter=self.maxiter, fast=self.fast)
+        sub = Demeaner(fe, w, tol=self.tol, maxiter=self.maxiter, fast=self.fast)
+        sc = getattr(self, "_schur", None)
+        if sc is not None and not sub.balanced:
+            # the periods x periods matrix of the subset by downdating this one's
+            big, small = self.direct_order
+            removed = np.ones(self.n, dtype=bool)
+            removed[rows] = False
+            used = np.bincount(self.fe[small][rows], minlength=self.levels[small]) > 0
+            if sub.levels[small] <= sub.levels[big]:
+                sub.direct_order = (big, small)
+                sub._schur = TwoWaySchur(sub.fe[big], sub.fe[small], w, sub.levels[big],
+                                         sub.levels[small],
+                                         off=sc.downdate(removed)[np.ix_(used, used)])
+                sub.iterations = 1
+        return sub
 
 
 def _dense(codes: np.ndarray, n_levels: int) -> np.ndarray:
@@ -204,7 +243,8 @@ def wls(yt: np.ndarray, Xt: np.ndarray, weights=None):
     Xw = X if weights is None else X * weights[:, None]
     bread = np.linalg.inv(Xw.T @ X)
     beta = bread @ (Xw.T @ yt)
-    resid = yt - X @ beta
+    resid = X @ beta
+    np.subtract(yt, resid, out=resid)  # one n-vector allocated, not two
     return beta, resid, bread
 
 
@@ -477,9 +517,10 @@ class TwfeFit:
         """Weighted unit-by-period means of ``values`` (U x T) and cell weights (U x T)."""
         U, T = self.n_units, len(self.period_labels)
         cell = self.unit * T + self.period
-        w = np.ones(self.n) if self.weights is None else self.weights
-        wsum = np.bincount(cell, weights=w, minlength=U * T).reshape(U, T)
-        tot = np.bincount(cell, weights=w * values, minlength=U * T).reshape(U, T)
+        w = self.weights
+        wsum = np.bincount(cell, weights=w, minlength=U * T).reshape(U, T).astype(float)
+        tot = np.bincount(cell, weights=values if w is None else w * values,
+                          minlength=U * T).reshape(U, T)
         with np.errstate(invalid="ignore", divide="ignore"):
             return tot / wsum, wsum
 
@@ -511,3 +552,4 @@ class TwfeFit:
         _, wsum = self.cell_means(np.zeros(self.n))
         obs = (wsum > 0).sum(axis=1)
         return wsum.sum(axis=1) / np.maximum(obs, 1)
+

@@ -60,11 +60,13 @@ def did_timing(rp: RolePanel) -> tuple[np.ndarray, np.ndarray]:
     """
     T = len(rp.time_labels)
     timing = (np.arange(T)[None, :] >= rp.adoption[:, None]).astype(float)[:, :, None]
+    if (rp.adoption == rp.adoption[0]).all():
+        # one adoption period: every row's timing is the common one (one pass, no gathers)
+        return (rp.time >= rp.adoption[0]).astype(float)[:, None], timing
     pos = np.full(len(rp.cluster_labels), -1)
     pos[rp.treated] = np.arange(rp.n_treated)
     own = pos[rp.cluster]
-    common = timing[0, rp.time] if (rp.adoption == rp.adoption[0]).all() else 0.0
-    B = np.where((own >= 0)[:, None], timing[np.maximum(own, 0), rp.time], common)
+    B = np.where((own >= 0)[:, None], timing[np.maximum(own, 0), rp.time], 0.0)
     return B, timing
 
 

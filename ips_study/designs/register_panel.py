@@ -86,6 +86,19 @@ def aggregation_level(aggregation: str | None, level: str | None) -> str | None:
     return aggregation if aggregation is not None else level
 
 
+def _is_label(col: pd.Series, label: str) -> np.ndarray:
+    """Rows whose value as text equals ``label``.
+
+    A categorical column compares its categories once and then its integer codes: turning
+    20 million categorical values into strings first took most of a TWFE fit's set-up.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        hit = np.flatnonzero(np.asarray(col.cat.categories.astype(str)) == label)
+        codes = col.cat.codes.to_numpy()
+        return codes == hit[0] if len(hit) == 1 else np.isin(codes, hit)
+    return (col.astype(str) == label).to_numpy()
+
+
 def register_roles(panel: pd.DataFrame, *, outcome: str, config, level: str | None = None,
                    covariates: Sequence[str] = (), weights: str | None | bool = None,
                    drop_other_treated: bool = True
@@ -138,14 +151,15 @@ def register_roles(panel: pd.DataFrame, *, outcome: str, config, level: str | No
         covariates = [c for c in df.columns if c not in base]
     elif level == "person" and aggregated:
         raise DesignError("level='person' needs a person-period panel (person_id column)")
-    in_t = (df["municipality"].astype(str) == treated).to_numpy()
+    in_t = _is_label(df["municipality"], treated)
     if not in_t.any():
         raise DesignError(f"treated municipality {treated} has no rows in the panel")
     if "post" in df:
         post = df["post"].to_numpy().astype(bool)
     else:
         post = (period_start(df) >= config.ips_start).to_numpy()
-    df = df.assign(**{TREAT: (in_t & post).astype(np.int8)})
+    df = df.copy(deep=False)  # adds one column: the panel's own columns are not copied
+    df[TREAT] = (in_t & post).astype(np.int8)
     roles: dict[str, Any] = {"y": outcome, "time": "period", "treat": TREAT,
                              "covariates": list(covariates)}
     if aggregated:

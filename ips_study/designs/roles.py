@@ -152,7 +152,9 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     df, notes = drop_missing(data, named, missing)
     if not len(df):
         raise DesignError("no rows left in data")
-    df = df.reset_index(drop=True)
+    if not (isinstance(df.index, pd.RangeIndex) and df.index.start == 0
+            and df.index.step == 1):
+        df = df.reset_index(drop=True)  # (a deep copy of the frame: only when needed)
     d = _treatment(df[treat], treat)
     # persons (cluster given) keep their order of appearance: a person-major sorted panel then
     # stays a grid for the closed-form fit; units that are also clusters get sorted labels
@@ -211,7 +213,9 @@ def _treatment(col: pd.Series, name: str) -> np.ndarray:
     v = col.to_numpy()
     if col.dtype == bool:
         return v.astype(np.int8)
-    if not pd.api.types.is_numeric_dtype(col) or not np.isin(v, (0, 1)).all():
+    if not pd.api.types.is_numeric_dtype(col) or not (
+            v.min(initial=0) >= 0 and v.max(initial=0) <= 1  # integers: two reductions
+            if pd.api.types.is_integer_dtype(col) else np.isin(v, (0, 1)).all()):
         raise DesignError(f"treat={name!r} must be a 0/1 (or boolean) column")
     return v.astype(np.int8)
 
@@ -220,13 +224,12 @@ def _adoption(d, cl, n_cl, t, n_t, treat, level, time, require_pre=True,
               require_controls=True):
     """Treated cluster codes and their adoption time codes; checks absorbing treatment."""
     cell = cl * n_t + t
-    hi = np.zeros(n_cl * n_t, dtype=np.int8)
-    np.maximum.at(hi, cell, d)
-    lo = np.ones(n_cl * n_t, dtype=np.int8)
-    np.minimum.at(lo, cell, d)
-    seen = np.zeros(n_cl * n_t, dtype=bool)
-    seen[cell] = True
-    if (seen & (hi != lo)).any():
+    # d is 0/1: a cell's max is "any 1", its min "all 1" (counts instead of ufunc.at)
+    count = np.bincount(cell, minlength=n_cl * n_t)
+    ones = np.bincount(cell, weights=d, minlength=n_cl * n_t)
+    seen = count > 0
+    hi = (ones > 0).astype(np.int8)
+    if ((ones > 0) & (ones < count)).any():
         raise DesignError(f"treat={treat!r} varies within a {level!r} x {time!r} cell: "
                           f"treatment is assigned to whole {level!r} units per period")
     grid = np.where(seen, hi, -1).reshape(n_cl, n_t)

@@ -40,7 +40,7 @@ import pandas as pd
 from . import InferenceOutput
 from .assignments import several_treated, several_treated_inference
 from .placebo_engine import draw_assignments, rank_summary, run_placebo
-from .placebo_fit import _controls_piece, _solve
+from .placebo_fit import _controls_piece, _solve, placebo_batch
 
 
 def _nested_owner(person: np.ndarray, unit: np.ndarray, n_persons: int):
@@ -103,6 +103,9 @@ def placebo_estimates(fit) -> tuple[np.ndarray, np.ndarray]:
         for j, u in enumerate(controls):
             out[j] = _solve(DtD[u], Dty[u], DtZ[u], ZtZ, Zty)
         return out, controls
+    batch = placebo_batch(fit, controls, (rows, dm, yt, Zt))
+    if batch is not None:
+        return batch, controls
     for j, u in enumerate(controls):
         D = (unit == u)[:, None] * B
         Dt = dm(D)

@@ -1,0 +1,318 @@
+"""Exact two-way (person x period) fixed-effect projections through the periods x periods system.
+
+With person effects ``a`` and period effects ``b`` the weighted normal equations are
+``n_i a_i + (N b)_i = S_i`` and ``N' a + n_t b = S_t`` (``N`` the persons x periods weight
+matrix, ``n_i``/``n_t`` the weight totals, ``S_i``/``S_t`` the group sums of ``w x``).
+Eliminating ``a`` leaves the periods x periods system
+
+``C b = r``,  ``C = diag(n_t) - N' diag(1/n_i) N``,  ``r = S_t - N' (S_i / n_i)``.
+
+With a few hundred periods ``C`` is small: it is built once (one matrix product over the
+persons x periods grid, in blocks) and solved exactly, so demeaning a column takes a fixed
+handful of passes over the rows instead of the dozens of sweeps alternating projections need
+when persons enter and leave. ``C`` is singular (a constant moves between ``a`` and ``b``
+in each connected component of the person-period graph); one period per component is fixed,
+which leaves the residuals unchanged.
+
+:class:`CellGram` reuses ``C`` for regressors that live on (group, period) cells, the
+placebo treatments ``1[municipality = g] * timing[period]``: their cross-products
+``D' W M D`` follow from group sums alone, without demeaning any of them.
+
+Examples
+--------
+>>> import numpy as np
+>>> person = np.array([0, 0, 1, 1, 1, 2, 2]); period = np.array([0, 1, 0, 1, 2, 1, 2])
+>>> x = np.arange(7.0) ** 2
+>>> sc = TwoWaySchur(person, period, None, 3, 3)
+>>> r = sc.demean(x[:, None])[:, 0]
+>>> bool(np.allclose(np.bincount(person, r), 0) and np.allclose(np.bincount(period, r), 0))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: the direct solve is used when the smaller fixed effect has at most this many levels
+MAX_PERIODS = 2000
+
+
+class TwoWaySchur:
+    """Person x period projection solved exactly through the periods x periods system.
+
+    Parameters
+    ----------
+    person, period : (n,) int codes 0..P-1 and 0..T-1 (``period`` the smaller effect)
+    weights : (n,) or None
+    n_persons, n_periods : numbers of levels
+    """
+
+    #: persons x periods entries materialised at once (float64; 8 MB, below glibc's mmap
+    #: threshold, so blocks reuse heap memory instead of faulting in fresh pages)
+    BLOCK = 1 << 20
+
+    def __init__(self, person, period, weights, n_persons: int, n_periods: int,
+                 off: np.ndarray | None = None) -> None:
+        self.person = np.asarray(person, dtype=np.intp)
+        self.period = np.asarray(period, dtype=np.intp)
+        self.w = None if weights is None else np.asarray(weights, dtype=float)
+        self.P, self.T = int(n_persons), int(n_periods)
+        self.n_i = np.bincount(self.person, weights=self.w, minlength=self.P).astype(float)
+        self.n_t = np.bincount(self.period, weights=self.w, minlength=self.T).astype(float)
+        with np.errstate(divide="ignore"):
+            self.inv_n = np.where(self.n_i > 0, 1 / self.n_i, 0.0)
+        # ``off`` (N' diag(1/n_i) N) may come from a larger sample by :meth:`downdate`
+        self.off = self._cross(self.person, self.period, self.w, self.inv_n) if off is None \
+            else off
+        self.C = np.diag(self.n_t) - self.off
+        self._factor()
+
+    def _blocks(self, p: np.ndarray, P: int):
+        """Row ranges of person blocks of ``p`` (codes < P): (rows, first, last + 1)."""
+        step = max(1, self.BLOCK // max(self.T, 1))
+        if P <= step:
+            yield slice(None), 0, P
+            return
+        if len(p) and bool((p[1:] >= p[:-1]).all()):  # person-sorted: blocks are slices
+            order = None
+            keys = p
+        else:  # one stable radix sort on the block number (a small integer)
+            blk = (p // step).astype(np.uint16 if P // step < 65535 else np.intp)
+            order = np.argsort(blk, kind="stable")
+            keys = p[order]
+        for lo in range(0, P, step):
+            hi = min(P, lo + step)
+            a, b = np.searchsorted(keys, [lo, hi])
+            yield (slice(a, b) if order is None else order[a:b]), lo, hi
+
+    def _cross(self, person, period, w, inv_n) -> np.ndarray:
+        """``N' diag(1/n_i) N`` over the given rows, accumulated over blocks of persons."""
+        from scipy.linalg.blas import dsyrk
+
+        T = self.T
+        off = np.zeros((T, T), order="F")
+        scale = np.sqrt(inv_n)
+        for rows, lo, hi in self._blocks(person, len(inv_n)):
+            wb = None if w is None else w[rows]
+            Nb = np.bincount((person[rows] - lo) * T + period[rows], weights=wb,
+                             minlength=(hi - lo) * T).reshape(hi - lo, T).astype(float)
+            Nb *= scale[lo:hi, None]
+            # symmetric rank-k update on the transposed view (Fortran order, no copy): half
+            # the work of a general product, and OpenBLAS keeps it on one thread, which on a
+            # shared machine costs a fraction of the CPU of a threaded product
+            off = dsyrk(1.0, Nb.T, beta=1.0, c=off, trans=0, overwrite_c=True)
+        return np.triu(off) + np.triu(off, 1).T
+
+    def downdate(self, removed: np.ndarray) -> np.ndarray:
+        """``N' diag(1/n_i) N`` of the rows not ``removed`` (bool, n), in this period coding.
+
+        Only the persons with a removed row change: their terms are taken out and their
+        remaining rows put back, so dropping the treated municipality for the placebo fits
+        costs a pass over the rows, not a new product over every person.
+        """
+        hit = np.zeros(self.P, dtype=bool)
+        hit[self.person[removed]] = True
+        rows = np.flatnonzero(hit[self.person])
+        code = np.cumsum(hit) - 1  # affected persons numbered 0..A-1
+        p = code[self.person[rows]]
+        t = self.period[rows]
+        w = None if self.w is None else self.w[rows]
+        A = int(hit.sum())
+        full = self._cross(p, t, w, self.inv_n[hit])
+        keep = ~removed[rows]
+        wk = None if w is None else w[keep]
+        n_left = np.bincount(p[keep], weights=wk, minlength=A).astype(float)
+        with np.errstate(divide="ignore"):
+            inv_left = np.where(n_left > 0, 1 / n_left, 0.0)
+        left = self._cross(p[keep], t[keep], wk, inv_left)
+        return self.off - full + left
+
+    def _factor(self) -> None:
+        from scipy.linalg import cho_factor
+        from scipy.sparse.csgraph import connected_components
+
+        _, comp = connected_components(self.off > 0, directed=False)
+        first = np.zeros(self.T, dtype=bool)
+        first[np.unique(comp, return_index=True)[1]] = True
+        self.keep = np.flatnonzero(~first & (self.n_t > 0))
+        # the kept block is positive definite: Cholesky, with an LU fallback for rounding
+        try:
+            self._cho = cho_factor(self.C[np.ix_(self.keep, self.keep)]) if len(self.keep) \
+                else None
+        except np.linalg.LinAlgError:
+            self._cho = False
+
+    def solve(self, R: np.ndarray) -> np.ndarray:
+        """``C^- R`` for ``R`` with periods on the first axis (one period per component 0)."""
+        from scipy.linalg import cho_solve
+
+        X = np.zeros_like(R, dtype=float)
+        k = self.keep
+        if len(k):
+            flat = R[k].reshape(len(k), -1)
+            sol = (cho_solve(self._cho, flat) if self._cho is not False
+                   else np.linalg.solve(self.C[np.ix_(k, k)], flat))
+            X[k] = sol.reshape((len(k),) + R.shape[1:])
+        return X
+
+    def demean(self, X: np.ndarray) -> np.ndarray:
+        """Residuals of the columns of ``X`` (n x m) on both fixed effects (new array)."""
+        out = np.array(X, dtype=float, order="F")
+        i, t, w = self.person, self.period, self.w
+        # one scratch row vector for every gather: fresh 20M-row temporaries cost more in
+        # page faults (system time) than the arithmetic on a busy machine
+        tmp = np.empty(len(out))
+        for c in range(out.shape[1]):
+            col = out[:, c]
+            xw = col if w is None else np.multiply(col, w, out=tmp)
+            Si = np.bincount(i, weights=xw, minlength=self.P)
+            r = np.bincount(t, weights=xw, minlength=self.T)
+            np.take(Si * self.inv_n, i, out=tmp)
+            if w is not None:
+                tmp *= w
+            r -= np.bincount(t, weights=tmp, minlength=self.T)
+            b = self.solve(r)
+            # the person effects are the person means of x - b[t]: no separate N b product
+            col -= np.take(b, t, out=tmp)
+            a = np.bincount(i, weights=col if w is None else np.multiply(col, w, out=tmp),
+                            minlength=self.P)
+            a *= self.inv_n
+            col -= np.take(a, i, out=tmp)
+        return np.ascontiguousarray(out)
+
+
+class CellGram:
+    """Within cross-products of regressors that live on (group, period) cells.
+
+    Placebo treatment columns have the form ``D_{g,c} = 1[group = g] V[period, c]``: a group
+    (municipality) indicator times a timing column. With ``S_i`` the per-person sums of
+    ``w D``, the two-way projection gives
+
+    ``D_a' W P D_b = sum_i S_ia S_ib / n_i + r_a' C^- r_b``
+
+    (module docstring), so ``D' W M D = D' W D - D' W P D`` needs group sums only. A person
+    who moves between groups contributes to several groups' ``S_i`` and so to the
+    cross-products between groups (kept per (person, group) pair).
+
+    Parameters
+    ----------
+    schur : TwoWaySchur of the same rows
+    group : (n,) int codes of the group (municipality)
+    n_groups : number of groups
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ips_study.within import Demeaner
+    >>> person = np.array([0, 0, 1, 1, 1, 2, 2]); period = np.array([0, 1, 0, 1, 2, 1, 2])
+    >>> group = np.array([0, 0, 1, 1, 1, 1, 1]); V = np.array([[0.0], [1.0], [1.0]])
+    >>> cg = CellGram(TwoWaySchur(person, period, None, 3, 3), group, 2)
+    >>> D = (group == 0)[:, None] * V[period]
+    >>> dm = Demeaner([person, period], fast=False)
+    >>> bool(np.isclose(cg.gram(V)[0, 0, 0], (dm(D) ** 2).sum()))
+    True
+    """
+
+    def __init__(self, schur: TwoWaySchur, group, n_groups: int) -> None:
+        self.sc = schur
+        self.group = np.asarray(group, dtype=np.intp)
+        self.T, self.G, self.P = schur.T, int(n_groups), schur.P
+        self.cell = self.group * self.T + schur.period
+        self.N = np.bincount(self.cell, weights=schur.w, minlength=self.G * self.T
+                             ).reshape(self.G, self.T).astype(float)
+        self._pairs()
+
+    def _pairs(self) -> None:
+        """Code the (person, group) pairs: one per person unless persons move between groups."""
+        person, P, G = self.sc.person, self.P, self.G
+        owner = np.full(P, -1, dtype=np.intp)
+        owner[person] = self.group
+        moved = owner[person] != self.group
+        self.mover_rows = np.empty(0, dtype=np.intp)
+        if not moved.any():
+            self.pair, self.pair_person, self.pair_group = person, np.arange(P), owner
+            return
+        # only the movers' rows are hashed; everyone else keeps the person code as pair code
+        is_mover = np.zeros(P, dtype=bool)
+        is_mover[person[moved]] = True
+        rows = np.flatnonzero(is_mover[person])
+        uniq, inv = np.unique(person[rows] * G + self.group[rows], return_inverse=True)
+        self.pair = person.copy()
+        self.pair[rows] = P + inv
+        self.pair_person = np.concatenate([np.arange(P), uniq // G])
+        self.pair_group = np.concatenate([np.where(is_mover, -1, owner), uniq % G])
+        self.mover_rows = rows
+
+    def pair_sums(self, V: np.ndarray) -> np.ndarray:
+        """``S``: per (person, group) pair sums of ``w V[period]`` (pairs x m)."""
+        w, t = self.sc.w, self.sc.period
+        n_pairs = len(self.pair_person)
+        return np.column_stack([
+            np.bincount(self.pair, weights=V[t, c] if w is None else V[t, c] * w,
+                        minlength=n_pairs) for c in range(V.shape[1])])
+
+    def schur_rhs(self, V: np.ndarray, S: np.ndarray) -> np.ndarray:
+        """``r`` of every (group, column) as a (T, G, m) array."""
+        T, G, m = self.T, self.G, V.shape[1]
+        sc = self.sc
+        R = self.N.T[:, :, None] * V[:, None, :]
+        # per-pair S / n_i, read at each row through the row's pair: a person in one group
+        # adds to that group's cell in the row's period
+        U = S * sc.inv_n[self.pair_person][:, None]
+        stay = None
+        if len(self.mover_rows):
+            stay = np.ones(len(self.pair), dtype=bool)
+            stay[self.mover_rows] = False
+        cell = self.cell if stay is None else self.cell[stay]
+        pair = self.pair if stay is None else self.pair[stay]
+        w = sc.w if sc.w is None or stay is None else sc.w[stay]
+        for c in range(m):
+            v = U[pair, c] if w is None else U[pair, c] * w
+            R[:, :, c] -= np.bincount(cell, weights=v, minlength=G * T).reshape(G, T).T
+        if stay is not None:
+            # a mover's row counts for every group the person was in: repeat it per pair
+            rows = self.mover_rows
+            mp = np.arange(self.P, len(self.pair_person))
+            pp = self.pair_person[mp]
+            first = np.searchsorted(pp, sc.person[rows])
+            count = np.searchsorted(pp, sc.person[rows], side="right") - first
+            rep = np.repeat(rows, count)
+            offset = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+            pr = mp[np.repeat(first, count) + offset]
+            c_rep = self.pair_group[pr] * T + sc.period[rep]
+            for c in range(m):
+                v = U[pr, c] if sc.w is None else U[pr, c] * sc.w[rep]
+                R[:, :, c] -= np.bincount(c_rep, weights=v, minlength=G * T).reshape(G, T).T
+        return R
+
+    def cell_sums(self, x: np.ndarray) -> np.ndarray:
+        """Weighted (group, period) sums of the columns of ``x`` as (G, T, q)."""
+        x = x.reshape(len(x), -1)
+        w = self.sc.w
+        return np.stack([np.bincount(self.cell, weights=x[:, j] if w is None else x[:, j] * w,
+                                     minlength=self.G * self.T).reshape(self.G, self.T)
+                         for j in range(x.shape[1])], axis=2)
+
+    def pieces(self, V: np.ndarray):
+        """``raw`` (G, m, m) = ``D_g' W D_g``, pair sums ``S``, ``r`` (T, G, m) and ``C^- r``."""
+        V = np.asarray(V, dtype=float).reshape(self.T, -1)
+        raw = np.einsum("gt,tc,td->gcd", self.N, V, V)
+        S = self.pair_sums(V)
+        R = self.schur_rhs(V, S)
+        return raw, S, R, self.sc.solve(R)
+
+    def gram(self, V: np.ndarray) -> np.ndarray:
+        """Within-group blocks ``D_g' W M D_g`` (G, m, m) of ``D_{g,c} = 1[group = g] V[:, c]``.
+
+        With movers the blocks between groups are not zero; :meth:`pieces` gives those.
+        """
+        raw, S, R, X = self.pieces(V)
+        m = S.shape[1]
+        own = self.pair_group >= 0
+        Sg = S[own] * np.sqrt(self.sc.inv_n[self.pair_person[own]])[:, None]
+        pers = np.zeros((self.G, m, m))
+        for c in range(m):
+            for d in range(c, m):
+                pers[:, c, d] = pers[:, d, c] = np.bincount(
+                    self.pair_group[own], weights=Sg[:, c] * Sg[:, d], minlength=self.G)
+        return raw - pers - np.einsum("tgc,tgd->gcd", R, X)
