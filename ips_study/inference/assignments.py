@@ -38,7 +38,7 @@ import pandas as pd
 from . import InferenceOutput
 from .placebo_engine import DEFAULT_REPS, rank_summary, run_placebo
 from .placebo_engine import draw_assignments as _engine_draw
-from .placebo_fit import _controls_piece, _solve
+from .placebo_fit import _controls_piece, _solve, assignment_batch
 from .variance import variance_function
 
 
@@ -77,7 +77,14 @@ def _placebo_treatment(fit, rows: np.ndarray, assignment: np.ndarray) -> np.ndar
 
 
 def assignment_estimates(fit, assigns: np.ndarray) -> np.ndarray:
-    """Treatment coefficients (R x p) of each placebo assignment, controls-only refits."""
+    """Treatment coefficients (R x p) of each placebo assignment, controls-only refits.
+
+    All assignments at once through :func:`.placebo_fit.assignment_batch` where it applies
+    (exact, equal to the refits to 1e-10); otherwise one refit per assignment.
+    """
+    batch = assignment_batch(fit, assigns)
+    if batch is not None:
+        return batch
     rows, dm, yt, Zt = _controls_piece(fit)
     w = None if fit.weights is None else fit.weights[rows]
     ZtZ = Zt.T @ Zt if w is None else (Zt * w[:, None]).T @ Zt
