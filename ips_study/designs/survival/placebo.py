@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ... import progress
 from ...inference import rank_half_width, rank_p_value
 from .cox import ConvergenceError, CoxPH
 
@@ -109,7 +110,7 @@ def placebo_draws(tte: pd.DataFrame, X: pd.DataFrame, event: np.ndarray, config,
     out = {}
     fitter, init = CoxPH(ties=ties), None
     grid = None
-    for code in codes:
+    for code in progress.bar(codes, "cox placebo fits", unit="unit"):
         e = (base | ((cur == code) & after)).astype(float)
         t = (d["cluster"].to_numpy() == code).astype(float)
         if not _identified(e, t, ev):
