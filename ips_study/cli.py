@@ -12,6 +12,9 @@ Commands (``ips-study --version`` prints the version; ``COMMAND --help`` the opt
     ips-study check-outputs DIR [--min-count N]
     ips-study caseload-report DIR --quarter 2014Q3 --out OUTDIR
 
+Every command takes ``--progress``/``--no-progress`` (default: on when stderr is a terminal):
+step names, running times and progress bars on stderr only (:mod:`ips_study.progress`).
+
 Errors in the input (a bad study file, a register problem) are reported as one line on
 stderr with exit code 2 (1 for ``validate``/``check-outputs`` findings), never as a traceback
 and never with a person identifier.
@@ -27,6 +30,8 @@ import re
 import sys
 import warnings
 from pathlib import Path
+
+from . import progress
 
 
 def _config(args):
@@ -118,7 +123,9 @@ def _unbounded_notes(res) -> list[str]:
 def cmd_synth(args) -> int:
     from .synthetic import write_synthetic
 
-    out = write_synthetic(args.out, persons=args.persons, seed=args.seed, format=args.format)
+    with progress.step(f"writing synthetic registers to {args.out}"):
+        out = write_synthetic(args.out, persons=args.persons, seed=args.seed, format=args.format,
+                              progress=progress.enabled())
     print(f"synthetic registers written to {out}")
     return 0
 
@@ -126,8 +133,9 @@ def cmd_synth(args) -> int:
 def cmd_validate(args) -> int:
     from .registers import validate_directory
 
-    report = validate_directory(args.dir, quarantine_dir=args.quarantine_dir,
-                                columns=_config(args).columns)
+    with progress.step(f"reading and validating {args.dir}"):
+        report = validate_directory(args.dir, quarantine_dir=args.quarantine_dir,
+                                    columns=_config(args).columns)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str))
     else:
@@ -149,11 +157,15 @@ def cmd_panel(args) -> int:
             raise ValueError("--partitions needs --work DIR (a confidential area for the partition files)")
         summary = write_panel_partitioned(args.dir, args.out, config, n_parts=args.partitions, work=args.work,
                                           scope=args.scope, quarantine_dir=args.quarantine_dir,
-                                          progress=not args.quiet)
+                                          progress=progress.enabled())
         print(json.dumps({k: v for k, v in summary.items() if k != "registers"}, indent=2, sort_keys=True))
         return 0
-    registers = read_registers(args.dir, quarantine_dir=args.quarantine_dir, columns=config.columns)
-    summary = write_panel(registers, args.out, config, scope=args.scope, progress=not args.quiet)
+    with progress.step(f"reading registers from {args.dir}"):
+        registers = read_registers(args.dir, quarantine_dir=args.quarantine_dir,
+                                   columns=config.columns)
+    with progress.step(f"building the {config.freq} panel ({config.design} population)"):
+        summary = write_panel(registers, args.out, config, scope=args.scope,
+                              progress=progress.enabled())
     summary["registers"] = registers.report.to_dict() if registers.report is not None else None
     Path(args.out).with_suffix(".summary.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
@@ -224,16 +236,37 @@ def check_options(design: str, fit, options: dict, inference: str | None) -> Non
                          f"{', '.join(valid)}")
 
 
+def panel_population(panel) -> str | None:
+    """The population a person panel was built for, read off the panel itself.
+
+    A closed-cohort panel carries each period's ``current_municipality`` beside the baseline
+    ``municipality`` (``ips_study.panel``); an open-population panel does not. ``None`` for a
+    table that is not a person panel (an aggregate), whose population cannot be told.
+    """
+    if "person_id" not in panel.columns:
+        return None
+    return "closed" if "current_municipality" in panel.columns else "open"
+
+
 def cmd_estimate(args) -> int:
     from .designs import get_design
     from .panel import read_panel
 
     config = _config(args)
-    panel = read_panel(args.panel)
+    with progress.step(f"reading panel {args.panel}"):
+        panel = read_panel(args.panel)
+    # the survival designs' time scale and notes depend on the population: take it from the
+    # panel, not from the study file (whose default is the open population)
+    population = panel_population(panel)
+    if population is not None and population != config.design:
+        config = config.replace(design=population)
     fit = get_design(args.design)
     options = dict(parse_option(item) for item in args.option or [])
     check_options(args.design, fit, options, args.inference)
-    res = fit(panel, outcome=args.outcome, config=config, inference=args.inference, **options)
+    with progress.step(f"fitting {args.design} on {args.outcome} "
+                       f"({args.inference or 'default'} inference)"):
+        res = fit(panel, outcome=args.outcome, config=config, inference=args.inference,
+                  **options)
     try:
         from .disclosure import check_results
         check_results(res, config.min_count)
@@ -250,7 +283,7 @@ def cmd_reproduce(args) -> int:
     from ips_study.reproduce.pipeline import run
 
     return run(data=args.data, out=args.out, study=args.study, quiet=args.quiet, work=args.work,
-               lang=args.lang, workers=args.workers)
+               lang=args.lang, workers=args.workers, progress=progress.enabled())
 
 
 def cmd_check_outputs(args) -> int:
@@ -292,6 +325,16 @@ INFERENCE_CHOICES = ("placebo-t", "placebo", "ferman-pinto", "conley-taber", "cl
                      "robust", "model", "analytic", "bootstrap", "jackknife", "none", "default")
 
 
+class _WithCommon:
+    """The subparsers action, adding the options every command shares to each new command."""
+
+    def __init__(self, sub, common: argparse.ArgumentParser):
+        self.sub, self.common = sub, common
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        return self.sub.add_parser(name, parents=[self.common], **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ips-study", description=__doc__.split("\n")[0],
@@ -299,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
                    help="print the package version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # every command takes --progress/--no-progress (a parent parser, so it follows the command)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="step names, running times and progress bars on stderr (never in "
+                             "the outputs); default: on when stderr is a terminal")
+    sub = _WithCommon(sub, common)
     study_help = "study TOML file (default: the data contract's study defaults; see docs/study.example.toml)"
     quarantine_help = ("folder for rows that fail validation (they hold person ids); default: "
                        "the confidential work area ($IPS_STUDY_WORK or ~/.cache/ips_study/work), "
@@ -340,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="split the delivery into N person partitions (deliveries larger than memory)")
     s.add_argument("--work", default=None, metavar="DIR",
                    help="confidential work area for partition files")
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--quiet", action="store_true", help="no progress (as --no-progress)")
     s.set_defaults(func=_warnings_once(cmd_panel))
 
     s = sub.add_parser("estimate", help="fit a design on a panel")
@@ -372,7 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "~/.cache/ips_study/work)")
     s.add_argument("--lang", choices=["en", "no"], default="en",
                    help="language of figure and table labels (default: %(default)s)")
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--quiet", action="store_true",
+                   help="no progress and no summary lines at the end (progress: unless --progress)")
     s.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="local Dask worker processes for the simulations (default: the CPUs; "
                         "1 runs them in this process; the outputs are the same)")
@@ -400,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     from .reproduce.lock import FolderBusy
 
     args = build_parser().parse_args(argv)
+    quiet = getattr(args, "quiet", False)
+    progress.configure(False if args.progress is None and quiet else args.progress)
     try:
         return int(args.func(args) or 0)
     except (ValueError, KeyError, FileNotFoundError, DisclosureError, FolderBusy) as exc:

@@ -547,7 +547,8 @@ def _rep_placebo_rms(rng: np.random.Generator, design: PowerDesign) -> float:
 
 
 def calibration_check(panel: pd.DataFrame, design: PowerDesign, *, reps: int = 100,
-                      seed: int = 20130101, client=None) -> dict[str, float]:
+                      seed: int = 20130101, client=None,
+                      progress: bool = False) -> dict[str, float]:
     """Does the calibrated simulation reproduce the data's spread of placebo estimates?
 
     Fits the DiD with placebo inference on the (calibration) panel itself and compares the
@@ -574,7 +575,8 @@ def calibration_check(panel: pd.DataFrame, design: PowerDesign, *, reps: int = 1
             inference="placebo", level="municipality").std_error
     from .parallel import replicate
 
-    sim = np.array(replicate(_rep_placebo_rms, reps, seed=seed, args=(design,), client=client))
+    sim = np.array(replicate(_rep_placebo_rms, reps, seed=seed, args=(design,), client=client,
+                             progress=progress, desc="power: calibration check"))
     return {"observed_rms": float(observed), "simulated_mean": float(sim.mean()),
             "simulated_q05": float(np.quantile(sim, 0.05)),
             "simulated_q95": float(np.quantile(sim, 0.95)),
@@ -588,7 +590,8 @@ def power_report(panel: pd.DataFrame, *, outcome: str = "workdays",
                  methods: Sequence[str] = ("cluster", "placebo", "placebo-t", "conley-taber",
                                            "ferman-pinto"),
                  n_controls: Sequence[int] = (5, 10, 15, 21, 30, 40),
-                 post_years: Sequence[int] = (1, 2, 3, 4, 5, 7), client=None) -> dict[str, Any]:
+                 post_years: Sequence[int] = (1, 2, 3, 4, 5, 7), client=None,
+                 progress: bool = False) -> dict[str, Any]:
     """Everything the analysis reports about power, from one panel (for the reproduce run).
 
     Calibrates ``outcome`` on ``panel``, then returns ``components`` (dict),
@@ -597,6 +600,7 @@ def power_report(panel: pd.DataFrame, *, outcome: str = "workdays",
     (:func:`power_by` at the reference effect: the published +5.6 workdays per person-year
     for ``workdays``, else the middle of ``effects``), all with the study seed. ``client``: a
     Dask client for the replications (:mod:`ips_study.parallel`); the numbers do not depend on it.
+    ``progress``: a bar (stderr) over each simulation's replications.
     """
     config = config or StudyConfig()
     seed = config.seed if seed is None else seed
@@ -614,12 +618,12 @@ def power_report(panel: pd.DataFrame, *, outcome: str = "workdays",
     return {
         "components": vc.to_dict(),
         "calibration_check": calibration_check(panel, design, reps=min(reps, 100), seed=seed,
-                                               client=client),
+                                               client=client, progress=progress),
         "compare": compare_methods(design, effects, methods=methods, reps=reps, seed=seed,
-                                   client=client),
+                                   client=client, progress=progress),
         "by_controls": power_by(design, "n_controls", list(n_controls), effect=ref, reps=reps,
-                                seed=seed, client=client),
+                                seed=seed, client=client, progress=progress),
         "by_followup": power_by(design, "post_years", list(post_years), effect=ref, reps=reps,
-                                seed=seed, client=client),
+                                seed=seed, client=client, progress=progress),
         "reference_effect": ref,
     }

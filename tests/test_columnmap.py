@@ -85,3 +85,27 @@ def test_bad_mappings_are_refused_with_the_key(tmp_path, text, message):
     study.write_text(text)
     with pytest.raises(ConfigError, match=message):
         StudyConfig.from_toml(study)
+
+
+def test_the_documented_mapping_reads_a_delivery_under_its_names(tmp_path):
+    """The example in docs/data_dictionary.md (placeholders plus SSB's published
+    ``BEFOLKNING_KOMMNR_FORMELL``) is a working mapping: a delivery renamed by it reads like
+    the contract-named files."""
+    import re
+    import tomllib
+
+    text = (Path(__file__).parents[1] / "docs" / "data_dictionary.md").read_text()
+    example = re.search(r"## The rename mapping.*?```toml\n(.*?)```", text, re.S).group(1)
+    study = tmp_path / "study.toml"
+    study.write_text(example)
+    mapping = StudyConfig.from_toml(study).columns
+    assert mapping["residence"]["municipality"] == "BEFOLKNING_KOMMNR_FORMELL"
+    d = tmp_path / "delivery"
+    shutil.copytree(CORPUS, d)
+    for table, names in tomllib.loads(example)["columns"].items():
+        df = pd.read_csv(d / f"{table}.csv", dtype=str, keep_default_na=False)
+        df.rename(columns=names).to_csv(d / f"{table}.csv", index=False)
+    got = read_registers(d, quarantine_dir=tmp_path / "q1", columns=mapping)
+    want = read_registers(CORPUS, quarantine_dir=tmp_path / "q2")
+    for table in mapping:
+        pd.testing.assert_frame_equal(got[table], want[table])

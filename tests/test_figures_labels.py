@@ -249,3 +249,27 @@ def test_number_at_risk_hides_small_risk_sets():
     t = figures.number_at_risk(R(), [0, 12, 24, 48], min_count=5)
     assert t.loc["treated"].tolist()[0] == 50
     assert np.isnan(t.loc["treated"].tolist()[1:]).all()
+
+
+@pytest.mark.parametrize("lang", ["en", "no"])
+def test_an_mde_beyond_the_simulated_effects_is_marked_without_a_stray_warning(lang):
+    # with 5 control municipalities a placebo rank test cannot reach 80 % power at 5 %, so the
+    # simulated MDE is infinite: its error bar was inf - inf (the "invalid value encountered in
+    # add" of the reproduce run) and matplotlib dropped the point without a word
+    import warnings
+
+    from ips_study.figures.power import plot_mde_by
+
+    p = np.array([0.3, 0.5, 0.7])
+    t = pd.DataFrame({"n_controls": [5, 10, 20], "power": p, "power_se": np.sqrt(p * (1 - p) / 200),
+                      "size": 0.05, "mde": [np.inf, 10.0, 8.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot_mde_by(t, reps=200, lang=lang)
+    marks = [ln for ln in ax.lines if ln.get_label() == figures.labels.label("mde_beyond", lang)]
+    assert len(marks) == 1
+    assert list(marks[0].get_xdata()) == [5] and marks[0].get_ydata()[0] == ax.get_ylim()[1]
+    assert ax.get_ylim()[1] > 10.0  # the finite MDEs (and their bars) stay on the axes
+    legend = [x.get_text() for x in ax.get_legend().get_texts()]
+    assert figures.labels.label("mde_beyond", lang) in legend
+    assert not [x for x in legend if SNAKE.search(x)]

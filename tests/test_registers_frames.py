@@ -24,7 +24,9 @@ def test_assemble_frame_equals_constructor_and_shares_memory():
             "x": np.array([1.5, np.nan, 3.0]), "sex": np.array(["F", "M", "F"], dtype=object),
             "n": np.array([1, 2, 3], np.int64)}
     df = assemble_frame(cols)
-    pd.testing.assert_frame_equal(df, pd.DataFrame(cols))
+    # the constructor with each array's own dtype (pandas 3 would infer str for object text)
+    pd.testing.assert_frame_equal(df, pd.DataFrame({k: pd.Series(v, dtype=v.dtype)
+                                                    for k, v in cols.items()}))
     assert np.shares_memory(df["id"].to_numpy(), ids)
     df2 = df.copy()  # ordinary pandas work on the frame still behaves
     df2.loc[0, "x"] = 9.0
@@ -32,7 +34,8 @@ def test_assemble_frame_equals_constructor_and_shares_memory():
 
 
 def test_assemble_frame_empty():
-    pd.testing.assert_frame_equal(assemble_frame({"a": np.empty(0, object)}), pd.DataFrame({"a": np.empty(0, object)}))
+    pd.testing.assert_frame_equal(assemble_frame({"a": np.empty(0, object)}),
+                                  pd.DataFrame({"a": pd.Series(np.empty(0, object), dtype=object)}))
     assert assemble_frame({}).shape == (0, 0)
 
 

@@ -160,7 +160,9 @@ def person_status(caseload: pd.DataFrame, date: Any = "2014-09-30",
         # last episode that ended other than by transfer (a re-referral starts afresh)
         closed = ep[(ep["state"] == "ended") & (ep["end_class"] != "transfer")]
         last_close = closed.groupby("person_id")["end_date"].max()
-        since = ep["person_id"].map(last_close)
+        # reindex, not map: pandas 3's map of an empty datetime Series fails ("Cannot cast
+        # DatetimeArray to dtype float64") when no episode has closed yet
+        since = pd.Series(last_close.reindex(ep["person_id"]).to_numpy(), index=ep.index)
         current = since.isna() | (ep["referral_date"] >= since)
         with_job = set(ep.loc[current & ep["job_start_date"].notna(), "person_id"])
         people["in_work"] = (people["status"] == "active") & people["person_id"].isin(with_job)

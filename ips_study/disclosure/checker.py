@@ -267,7 +267,8 @@ def _totals(df: pd.DataFrame, min_count: int, name: str) -> list[Violation]:
     subtotals by ``0 < d < min_count`` discloses a small unpublished remainder.
     """
     out = _total_column(df, name)
-    labels = [c for c in df.columns if df[c].dtype == object]
+    # text columns: object on pandas 2, the str dtype on pandas 3
+    labels = [c for c in df.columns if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype)]
     total_rows = [i for i in range(len(df)) if any(canon(df[c].iloc[i]) in _TOTAL_LABELS for c in labels)]
     if len(total_rows) != 1 or len(df) < 3:
         return out

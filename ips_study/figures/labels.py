@@ -68,6 +68,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "target_power": ("80% power", "80 % styrke"),
     "nominal_size": ("5% level", "5 %-nivå"),
     "mde_short": ("MDE {mde}", "MPE {mde}"),
+    "mde_beyond": ("MDE beyond the simulated effects (80% power not reached)",
+                   "MPE utenfor de simulerte effektene (80 % styrke ikke nådd)"),
     "persons_axis": ("Persons", "Personer"),
     "reference": ("Reference period", "Referanseperiode"),
     "event_study": ("Event study", "Hendelsesstudie"),

@@ -126,9 +126,20 @@ def plot_mde_by(table: pd.DataFrame, ax=None, *, outcome: str = "workdays", lang
     x = table.columns[0]
     n = _reps(table, reps)
     mde = table["mde"].to_numpy(float)
-    ax.errorbar(table[x], mde, yerr=2 * mde_mc_se(mde, n), elinewidth=0.8,
+    xs = table[x].to_numpy()
+    # an MDE is infinite where no simulated effect reached 80 % power (a rank test over 5
+    # placebos cannot reject at 5 %): it has no Monte Carlo error (inf - inf was the stray
+    # "invalid value encountered in add"), and matplotlib silently dropped the point; it is
+    # drawn as a triangle on the top edge instead
+    ok = np.isfinite(mde)
+    ax.errorbar(xs[ok], mde[ok], yerr=2 * mde_mc_se(mde[ok], n), elinewidth=0.8,
                 label=label("mc_bars", lang, n=n), **series_style(0))
     ax.set_ylim(bottom=0)
+    if not ok.all():
+        style = series_style(0, line=False)
+        style.update(marker="^", markerfacecolor="white")
+        ax.plot(xs[~ok], np.full(int((~ok).sum()), ax.get_ylim()[1]), clip_on=False,
+                label=label("mde_beyond", lang), **style)
     _integer_x(ax)
     finish(ax, lang=lang, title=title, xlabel=label(x, lang) if x in ("n_controls", "post_years") else x,
            ylabel=label("mde_axis", lang, unit=_unit(outcome, lang)), legend_loc="lower left")

@@ -49,6 +49,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import progress
 from . import DEFAULT_SEED, rank_table
 
 #: placebo assignments drawn at random when there are more than this many
@@ -184,19 +185,22 @@ class PlaceboRun:
 
 def run_placebo(assignments: Assignments, *,
                 estimate: Callable[[np.ndarray], object] | None = None,
-                batch: Callable[[np.ndarray], object] | None = None) -> PlaceboRun:
+                batch: Callable[[np.ndarray], object] | None = None,
+                desc: str = "placebo fits") -> PlaceboRun:
     """Evaluate the design on every assignment.
 
     Exactly one of ``estimate`` (one assignment row -> statistics, called in order; a
     scalar NaN when the placebo is not identified) or ``batch`` (all rows at once -> R x m
-    array or DataFrame) is given.
+    array or DataFrame) is given. One refit per assignment can take minutes, so that loop
+    is counted on stderr as ``desc`` when progress is on (:mod:`ips_study.progress`).
     """
     if (estimate is None) == (batch is None):
         raise TypeError("run_placebo needs exactly one of estimate= or batch=")
     if batch is not None:
         out = batch(assignments.units)
     else:
-        rows = [np.atleast_1d(np.asarray(estimate(row), dtype=float)) for row in assignments.units]
+        rows = [np.atleast_1d(np.asarray(estimate(row), dtype=float))
+                for row in progress.bar(assignments.units, desc, unit="fit")]
         # a placebo that is not identified may return one NaN for all its statistics
         out = np.full((len(rows), max((len(r) for r in rows), default=1)), np.nan)
         for i, r in enumerate(rows):

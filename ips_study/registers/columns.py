@@ -450,6 +450,10 @@ def _string_number(text: Coded, missing: np.ndarray, col: Column, decimal_comma:
     comma = s.str.fullmatch(r"[-+]?\d*,\d+") if decimal_comma else pd.Series(False, index=s.index)
     s2 = s.where(~comma, s.str.replace(",", ".", regex=False))
     num = pd.to_numeric(s2, errors="coerce").to_numpy(dtype=np.float64) if len(s) else np.empty(0)
+    # a finite literal beyond float64 (1e400) is no number: pandas 2 coerces it to NaN, pandas 3
+    # to inf; only an infinity literal is infinite (and then out_of_range)
+    literal_inf = s2.str.fullmatch(r"\s*[-+]?inf(inity)?\s*", case=False, na=False)
+    num = np.where(np.isinf(num) & ~literal_inf.to_numpy(dtype=bool), np.nan, num)
     idx = text.codes
     vals = np.r_[num, np.nan][idx]
     bad = np.r_[np.isnan(num), False][idx]

@@ -99,16 +99,23 @@ def _month_bounds(year: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.n
     return first, after
 
 
+def _ns_range(parsed: pd.Series) -> pd.Series:
+    """Dates outside datetime64[ns] as NaT, in ns: the rule of pandas 2, whose parser coerced
+    them; pandas 3 parses to a coarser unit and keeps them, so the rule is applied here."""
+    ok = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+    return parsed.where(ok).astype("datetime64[ns]")
+
+
 def _pandas_dates(values: np.ndarray, end: bool) -> tuple[np.ndarray, np.ndarray]:
     """The pandas rules for strings the fast path does not take (non-ASCII digits)."""
     s = pd.Series(values, dtype=object)
-    iso = s.str.fullmatch(ISO)
-    ym = s.str.fullmatch(YYYYMM)
+    iso = s.str.fullmatch(ISO, na=False)  # a non-string is no match (pandas 3: NaN, not False)
+    ym = s.str.fullmatch(YYYYMM, na=False)
     parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     if iso.any():
-        parsed[iso] = pd.to_datetime(s[iso].str[:10], format="%Y-%m-%d", errors="coerce")
+        parsed[iso] = _ns_range(pd.to_datetime(s[iso].str[:10], format="%Y-%m-%d", errors="coerce"))
     if ym.any():
-        months = pd.to_datetime(s[ym], format="%Y%m", errors="coerce")
+        months = _ns_range(pd.to_datetime(s[ym], format="%Y%m", errors="coerce"))
         parsed[ym] = months + pd.offsets.MonthEnd(0) if end else months
     days = np.asarray(parsed.to_numpy(), dtype="datetime64[D]").view(np.int64)
     return days, ym.to_numpy(dtype=bool)

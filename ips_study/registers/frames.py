@@ -42,12 +42,21 @@ def assemble_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Equal to ``pandas.DataFrame(columns)`` (same values, dtypes and RangeIndex).
+        Equal to ``pandas.DataFrame(columns)`` (same values, dtypes and RangeIndex), except
+        that object columns stay object on pandas 3 (whose constructor infers ``str``).
     """
     arrays = [np.asarray(v) for v in columns.values()]
     n = len(arrays[0]) if arrays else 0
     if not arrays or any(a.ndim != 1 or len(a) != n for a in arrays):
         return pd.DataFrame(columns)
+    try:  # pandas >= 3: the public block constructor (make_block below is deprecated there)
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:
+        pass
+    else:
+        return create_dataframe_from_blocks(
+            [(a.reshape(1, n), np.array([i])) for i, a in enumerate(arrays)],
+            index=pd.RangeIndex(n), columns=pd.Index(list(columns)))
     try:  # the block API pyarrow uses for to_pandas; fall back to the public constructor
         from pandas.core.internals import BlockManager
         from pandas.core.internals.api import make_block
@@ -84,7 +93,11 @@ def take_rows(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
         value_type = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
         arr = pa.chunked_array(parts, value_type) if parts else pa.chunked_array([], value_type)
         try:
-            out[name] = arr.to_pandas()
+            if pa.types.is_string(value_type) or pa.types.is_large_string(value_type):
+                # str objects and None, as on pandas 2 (pandas 3 would infer its str dtype)
+                out[name] = pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
+            else:
+                out[name] = arr.to_pandas()
         except (ValueError, OverflowError, pa.ArrowException):
             # a date past year 9999 (Parquet date32 holds ±5.8 million years) has no Python or
             # pandas value: write it as Arrow prints it

@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from ips_study import progress
+
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -95,7 +97,8 @@ class Context:
         if path.exists() and digest.exists() and digest.read_text().strip() == _sha(path):
             return read_panel(path)
         # missing or corrupted: rebuild
-        panel = build_panel(self.registers, self.study(population), freq=freq, scope=scope)
+        panel = build_panel(self.registers, self.study(population), freq=freq, scope=scope,
+                            progress=progress.enabled())
         tmp = path.with_suffix(".tmp")
         panel.to_parquet(tmp, index=False)
         os.replace(tmp, path)

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ips_study import disclosure  # noqa: E402
+from ips_study import disclosure, progress  # noqa: E402
 
 MAIN_OUTCOMES = ["workdays", "ltbd", "health_benefit", "disability", "employed"]
 #: the main DiD under every inference method; the first (ips_study.designs.did.DEFAULT_INFERENCE)
@@ -610,7 +610,8 @@ def _power(ctx):
     from ips_study import power
 
     return ctx.memo("power", lambda: power.power_report(ctx.panel("year"), outcome="workdays",
-                                                        config=ctx.config, client=ctx.client))
+                                                        config=ctx.config, client=ctx.client,
+                                                        progress=progress.enabled()))
 
 
 def make_power_table(ctx) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ips_study import progress as _progress
 from ips_study.workarea import DEFAULT_OUT, default_work
 
 from .lock import locked
@@ -113,11 +114,14 @@ class Ledger:
 
 @locked  # one run per output/work folder: a second one stops with a clear FolderBusy
 def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | None = None,
-        work=None, lang: str = "en", workers: int = 1) -> int:
+        work=None, lang: str = "en", workers: int = 1, progress: bool | None = None) -> int:
     """Run every output of :data:`ips_study.reproduce.outputs.OUTPUTS`; return a process exit code.
 
     ``workers`` > 1 spreads the simulation outputs (power) over a local Dask cluster of that many
     processes, started only if such an output is rebuilt; the outputs are identical.
+    ``progress``: each output's name and running time, and the loops inside it (panel
+    partitions, simulation replications, placebo fits), on stderr; default: the run's setting
+    (:mod:`ips_study.progress`), off with ``quiet``. The outputs do not depend on it.
     """
     from ips_study.config import StudyConfig
     from ips_study.disclosure import check_outputs
@@ -141,23 +145,19 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
     timings: dict[str, float] = {}
     skipped: list[str] = []
     todo = [o for o in OUTPUTS if only is None or o.name in only or o.step in only]
-    try:
-        from tqdm.auto import tqdm
-        bar = tqdm(todo, desc="reproduce", unit="output", disable=quiet)
-    except ImportError:  # pragma: no cover
-        bar = todo
-    for o in bar:
-        if hasattr(bar, "set_postfix_str"):
-            bar.set_postfix_str(o.name)
-        if not o.applies(ctx):
-            continue
-        t0 = time.perf_counter()
-        if ledger.up_to_date(o.name, key, out):
-            skipped.append(o.name)
-            continue
-        files = o.build(ctx)
-        ledger.record(o.name, key, files, out)
-        timings[o.name] = round(time.perf_counter() - t0, 2)
+    show = _progress.enabled(progress) and not (quiet and progress is None)
+    with _progress.forced(show):  # the loops inside the outputs follow the run's setting
+        for o in _progress.bar(todo, "reproduce", unit="output", leave=True):
+            if not o.applies(ctx):
+                continue
+            t0 = time.perf_counter()
+            if ledger.up_to_date(o.name, key, out):
+                skipped.append(o.name)
+                continue
+            with _progress.step(f"{o.step}: {o.name}"):
+                files = o.build(ctx)
+            ledger.record(o.name, key, files, out)
+            timings[o.name] = round(time.perf_counter() - t0, 2)
     ctx.close()  # an exception above ends the process, and the cluster with it
 
     check = check_outputs(out, min_count=config.min_count)

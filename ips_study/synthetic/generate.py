@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..registers import RegisterSet
@@ -64,6 +65,20 @@ class SyntheticData:
         return out
 
 
+def _text_as_objects(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as ``str`` objects and ``None`` (the RegisterSet contract, what the loader
+    returns); pandas 3 infers its own str dtype (missing = NaN). A no-op on pandas 2."""
+    text = [c for c in df.columns
+            if isinstance(df[c].dtype, pd.StringDtype) and df[c].dtype.na_value is not pd.NA]
+    if not text:
+        return df
+    df = df.copy()
+    for c in text:
+        df[c] = pd.Series(np.where(df[c].isna(), None, df[c].to_numpy(dtype=object)),
+                          index=df.index, dtype=object)
+    return df
+
+
 def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, effects: Effects | None = None,
              start: str = "2006-01", end: str = "2020-12", progress: bool = False) -> SyntheticData:
     """Simulate the synthetic registers of ``n_persons`` people (default 60,000) in memory.
@@ -102,6 +117,7 @@ def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, e
     fact.update(static)
     cf = {name: cat("counterfactual", name) for name in chunks[0].counterfactual}
     cf["municipalities"] = static["municipalities"]
+    fact, cf = ({k: _text_as_objects(v) for k, v in w.items()} for w in (fact, cf))
     from .direct import merge_direct
     meta = {"seed": seed, "effects": effects.to_dict(), "generator": "ips_study.synthetic"}
     return SyntheticData(RegisterSet(fact, source="synthetic", meta=meta),

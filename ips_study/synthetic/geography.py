@@ -67,7 +67,7 @@ def municipality_table() -> pd.DataFrame:
     """
     df = pd.DataFrame(MUNICIPALITIES,
                       columns=["municipality", "name", "county", "centrality", "weight", "ips_start"])
-    df["ips_start"] = pd.to_datetime(df["ips_start"])
+    df["ips_start"] = pd.to_datetime(df["ips_start"]).astype("datetime64[ns]")  # pandas 3 infers [us]
     df["centrality"] = df["centrality"].astype("float64")
     df["weight"] = df["weight"] / df["weight"].sum()
     return df

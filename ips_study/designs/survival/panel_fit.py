@@ -576,6 +576,7 @@ def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
 
 def _dthazard_placebo(pm, tidy, config, ips, *, term, link, period, covariates, notes):
     """Placebo-in-space rows for the dthazard ``treated_post`` term (see :mod:`.placebo`)."""
+    from ... import progress
     from .placebo import placebo_table
 
     if term != "treated_post":
@@ -583,7 +584,7 @@ def _dthazard_placebo(pm, tidy, config, ips, *, term, link, period, covariates, 
     ctrl = pm[pm["cluster"] != config.treated_municipality].reset_index(drop=True)
     post = ctrl["calendar_month"].to_numpy() >= ips
     draws = {}
-    for code in sorted(ctrl["cluster"].unique()):
+    for code in progress.bar(sorted(ctrl["cluster"].unique()), "dthazard placebo fits", unit="unit"):
         t = (ctrl["cluster"].to_numpy() == code).astype(np.int8)
         y = ctrl["y"].to_numpy()
         # as for the Cox placebo (placebo._identified): events before and after the placebo

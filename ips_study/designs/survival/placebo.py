@@ -131,7 +131,8 @@ def placebo_draws(tte: pd.DataFrame, X: pd.DataFrame, event: np.ndarray, config,
         return b if np.isfinite(b) else np.nan
 
     # every control municipality in turn (one treated unit: all assignments)
-    run = run_placebo(draw_assignments(len(codes), 1, reps=None), estimate=refit)
+    run = run_placebo(draw_assignments(len(codes), 1, reps=None), estimate=refit,
+                      desc="cox placebo fits")
     return pd.Series(run.draws[:, 0], index=codes, name="placebo_estimate", dtype=float)
 
 
