@@ -75,3 +75,23 @@ def test_published_table_on_a_real_fit(small_synthetic_dir, study):
     assert pub.loc["event_time_3", "estimate"] == 10.5
     # the cluster interval is finite even with few controls
     assert np.isfinite(run["interval_width"].iloc[1])
+
+
+def test_reproduce_by_study_name_writes_the_table_beside_the_published_numbers(small_synthetic_dir, tmp_path):
+    from ips_study.reproduce.__main__ import main
+
+    out = tmp_path / "out"
+    rc = main(["--data", str(small_synthetic_dir), "--study", "published_design", "--out", str(out),
+               "--work", str(tmp_path / "work"), "--only", "table_16_published_design", "--quiet"])
+    assert rc == 0  # the disclosure check of the folder passed
+    tab = pd.read_csv(out / "table_16_published_design.csv")
+    pub = tab[tab["source"] == "published"]
+    assert sorted(pub["estimate"]) == [5.6, 10.5]
+    run = tab[(tab["source"] == "this run") & (tab["quantity"] == "att")]
+    from ips_study.reproduce.outputs import INFERENCES
+    assert sorted(run["inference"]) == sorted(INFERENCES)
+    assert (out / "table_16_published_design.md").read_text(encoding="utf-8").count("published") >= 2
+    # a study without a [published] table does not get the output
+    rc = main(["--data", str(small_synthetic_dir), "--out", str(tmp_path / "plain"),
+               "--work", str(tmp_path / "work2"), "--only", "table_16_published_design", "--quiet"])
+    assert not (tmp_path / "plain" / "table_16_published_design.csv").exists()
