@@ -57,7 +57,7 @@ AGE_18_40_SHARE = 0.30
 PERSONS_PER_RESIDENT = 0.54
 #: municipality-by-year SD of the work log-hazard shocks, calibrated in
 #: benchmarks/calibrate_real_scale.py (docs/synthetic_data.md, "Real scale")
-WORK_YEAR_SD = 0.10
+WORK_YEAR_SD = 0.05
 
 
 def real_scale_persons(codes: tuple[str, ...] | None = None) -> int:
