@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     p.add_argument("--work-year-sd", type=float, default=None,
-                   help=f"SD of the municipality-year shocks (default: {WORK_YEAR_SD}, docs/synthetic_data.md "Real scale")")
+                   help=f"SD of the municipality-year shocks (default: {WORK_YEAR_SD}; docs/synthetic_data.md, Real scale)")
     p.add_argument("--null", action="store_true", help="no IPS effect")
     a = p.parse_args(argv)
     n = real_scale_persons()
