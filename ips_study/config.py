@@ -18,9 +18,14 @@ Example ``study.toml``::
     min_count = 5
     seed = 20130101
 
+Study files shipped with the package (``ips_study/studies/<name>.toml``) load by name:
+``StudyConfig.load("published_design")``, ``ips-study reproduce --study published_design``.
+
 >>> cfg = StudyConfig()
 >>> cfg.treated_municipality, str(cfg.ips_start.date())
 ('1804', '2013-01-01')
+>>> StudyConfig.load("published_design").target_rule
+'work_assessment'
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ import pandas as pd
 
 TARGET_RULES = ("mental_health", "work_assessment")
 POPULATION_DESIGNS = ("open", "closed")
+#: the study files shipped with the package, loadable by name
+STUDIES_DIR = Path(__file__).resolve().parent / "studies"
 FREQS = ("month", "year")
 
 
@@ -90,6 +97,9 @@ class StudyConfig:
     #: delivered variable names per register table (``[columns.<table>]``: spec = "DELIVERED";
     #: ips_study.columnmap), applied by read_registers before validation
     columns: dict = field(default_factory=dict)
+    #: published estimates the study's own table is shown beside (``[published]``: estimate,
+    #: conf_low, conf_high, event_time, event_estimate, outcome; ips_study.published)
+    published: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.freq not in FREQS:
@@ -134,8 +144,9 @@ class StudyConfig:
             kw["window_end"] = _month(kw["window_end"], end=True)
         if "treated_municipality" in kw:
             kw["treated_municipality"] = str(kw["treated_municipality"]).zfill(4)
-        if "economics" in kw and not isinstance(kw["economics"], dict):
-            raise ConfigError("economics must be a TOML table ([economics])")
+        for table in ("economics", "published"):
+            if table in kw and not isinstance(kw[table], dict):
+                raise ConfigError(f"{table} must be a TOML table ([{table}])")
         if "columns" in kw:
             from .columnmap import ColumnMapError, parse_columns
 
@@ -165,9 +176,27 @@ class StudyConfig:
             raise ConfigError(f"{path}: {exc}") from exc
 
     @classmethod
+    def from_study(cls, name: str) -> "StudyConfig":
+        """A study file shipped with the package, by name (see :func:`shipped_studies`)."""
+        path = STUDIES_DIR / f"{name}.toml"
+        if not path.is_file():
+            raise ConfigError(f"no study named {name!r} ships with the package; "
+                              f"known: {', '.join(shipped_studies()) or 'none'}")
+        return cls.from_toml(path)
+
+    @classmethod
     def load(cls, path: str | Path | None) -> "StudyConfig":
-        """Read a study file, or return the defaults when ``path`` is ``None``."""
-        return cls() if path is None else cls.from_toml(path)
+        """Read a study file, or a shipped study by name, or return the defaults for ``None``.
+
+        A bare name without suffix or folder (``"published_design"``) that is not a file in
+        the working directory is looked up among the shipped studies.
+        """
+        if path is None:
+            return cls()
+        p = Path(path)
+        if not p.exists() and p.suffix == "" and p.name == str(path):
+            return cls.from_study(str(path))
+        return cls.from_toml(p)
 
     def replace(self, **changes: Any) -> "StudyConfig":
         return dataclasses.replace(self, **changes)
@@ -224,3 +253,12 @@ class StudyConfig:
                 v = list(v)
             out[f.name] = v
         return out
+
+
+def shipped_studies() -> list[str]:
+    """Names of the study files shipped with the package.
+
+    >>> "published_design" in shipped_studies()
+    True
+    """
+    return sorted(p.stem for p in STUDIES_DIR.glob("*.toml"))

@@ -702,6 +702,25 @@ def make_truth_table(ctx) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# -- the published design ----------------------------------------------------------------------
+def make_published_design(ctx) -> pd.DataFrame:
+    """The published design's DiD and event-year estimates beside the published numbers.
+
+    Written for a study file with a ``[published]`` table (``--study published_design``):
+    the main DiD (MAIN_LEVEL) of the published outcome under every inference method (the
+    default first; with ten controls only the cluster and wild intervals are bounded at 95 %),
+    and the event-study coefficient at the published event year, next to the published values.
+    """
+    from ips_study.published import published_table
+
+    pub = ctx.config.published
+    outcome = pub.get("outcome", "workdays")
+    base = ctx.fit("did", outcome, level=MAIN_LEVEL)
+    dids = [base] + [base.with_inference(inf) for inf in INFERENCES if inf != base.inference]
+    event = ctx.fit("event", outcome, level=MAIN_LEVEL) if "event_time" in pub else None
+    return published_table(dids, event, pub).assign(outcome=outcome)
+
+
 OUTPUTS: list[Output] = [
     Output("table_1_register_accounting", "registers", make_register_accounting),
     Output("table_2_participant_flow", "cohort", make_flow_table),
@@ -729,4 +748,6 @@ OUTPUTS: list[Output] = [
     Output("figure_10_power", "power", make_power_figure, kind="figure"),
     Output("table_12_truth_recovery", "truth", make_truth_table, when=lambda ctx: ctx.is_synthetic),
     Output("table_15_main_results", "survival", make_main_results, kind="etable"),
+    Output("table_16_published_design", "did", make_published_design,
+           when=lambda ctx: bool(ctx.config.published)),
 ]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .effects import Effects
-from .geography import draw_municipality_effects, municipality_table
+from .geography import GeographySpec, draw_municipality_effects, draw_year_shocks
 from .health import simulate_health
 from .population import Calendar, simulate_population
 from .programme import N_SPECIALISTS, specialist_weeks
@@ -30,6 +30,8 @@ DEFAULT_N_PERSONS = 60_000
 CHUNK_SIZE = DEFAULT_N_PERSONS
 BODO = "1804"
 _GEOGRAPHY_STREAM, _PROGRAMME_STREAM = 10**6, 10**6 + 1
+#: its own stream, so that switching the shocks on changes no other draw
+_SHOCK_STREAM = 10**6 + 3
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -68,10 +70,17 @@ class SimulationSetup:
     geo: pd.DataFrame
     ctx: MunicipalityContext
     muni_effects: pd.DataFrame
+    geography: GeographySpec = field(default_factory=GeographySpec)
+
+    def programme_scale(self, n: int) -> float:
+        """The share of one programme that a chunk of ``n`` persons runs (see GeographySpec)."""
+        total = self.geography.programme_persons
+        return n / (DEFAULT_N_PERSONS if total is None else total)
 
 
 @functools.lru_cache(maxsize=4)
-def simulation_setup(seed: int, start: str, end: str) -> SimulationSetup:
+def simulation_setup(seed: int, start: str, end: str,
+                     geography: GeographySpec | None = None) -> SimulationSetup:
     """The shared set-up of a simulation: calendar, municipalities and their drawn effects.
 
     Depends only on ``seed`` (its geography stream) and the window, not on the number of
@@ -85,6 +94,8 @@ def simulation_setup(seed: int, start: str, end: str) -> SimulationSetup:
         Generator seed.
     start, end : str
         First and last month of the simulated window, ``"YYYY-MM"``.
+    geography : GeographySpec, optional
+        Municipalities, their sizes and year shocks (default: the embedded data's).
 
     Returns
     -------
@@ -96,9 +107,13 @@ def simulation_setup(seed: int, start: str, end: str) -> SimulationSetup:
     >>> BODO in set(s.geo["municipality"]), len(s.muni_effects) == len(s.geo)
     (True, True)
     """
+    geography = GeographySpec() if geography is None else geography
     cal = Calendar.from_months(start, end)
-    geo = municipality_table()
+    geo = geography.table()
     eff = draw_municipality_effects(_rng(seed, _GEOGRAPHY_STREAM), len(geo))
+    year0 = int(cal.year[0])
+    shocks = draw_year_shocks(_rng(seed, _SHOCK_STREAM), len(geo), int(cal.year[-1]) - year0 + 1,
+                              geography.work_year_sd)
     mstart = geo["ips_start"].to_numpy().astype("datetime64[M]")
     first = cal.month_start[0].astype("datetime64[M]")
     ips_t = np.where(pd.isna(geo["ips_start"]).to_numpy(), 10**9,
@@ -106,8 +121,9 @@ def simulation_setup(seed: int, start: str, end: str) -> SimulationSetup:
     ctx = MunicipalityContext(
         health_level=eff.health_level, work_level=eff.work_level, health_trend=eff.health_trend,
         weight=geo["weight"].to_numpy(),
-        ips_start_t=ips_t, bodo_index=int(np.nonzero(geo["municipality"].to_numpy() == BODO)[0][0]))
-    return SimulationSetup(cal, geo, ctx, eff.as_frame(list(geo["municipality"])))
+        ips_start_t=ips_t, bodo_index=int(np.nonzero(geo["municipality"].to_numpy() == BODO)[0][0]),
+        work_shock=shocks if geography.work_year_sd > 0 else None, shock_year0=year0)
+    return SimulationSetup(cal, geo, ctx, eff.as_frame(list(geo["municipality"])), geography)
 
 
 def _chunk(setup: SimulationSetup, seed: int, c: int, n: int, offset: int, effects: Effects,
@@ -117,7 +133,7 @@ def _chunk(setup: SimulationSetup, seed: int, c: int, n: int, offset: int, effec
     cal, ctx = setup.cal, setup.ctx
     pop = simulate_population(n, cal, ctx.weight, _rng(seed, c, 0))
     health = simulate_health(pop, cal, _rng(seed, c, 1))
-    paths = simulate_states(pop, health, cal, ctx, effects, _rng(seed, c, 2), scale=n / DEFAULT_N_PERSONS)
+    paths = simulate_states(pop, health, cal, ctx, effects, _rng(seed, c, 2), scale=setup.programme_scale(n))
     ids = person_ids(np.arange(offset, offset + n))
     codes = setup.geo["municipality"].to_numpy().astype(object)
     common = {
@@ -147,8 +163,8 @@ def _specialists(c: int, n: int) -> list[str]:
 
 def _chunk_job(args: tuple) -> Chunk:
     """One chunk in a worker process (arguments picklable; setup cached per process)."""
-    seed, start, end, c, n, offset, effects, counterfactual = args
-    return _chunk(simulation_setup(seed, start, end), seed, c, n, offset, effects, counterfactual)
+    seed, start, end, c, n, offset, effects, counterfactual, geography = args
+    return _chunk(simulation_setup(seed, start, end, geography), seed, c, n, offset, effects, counterfactual)
 
 
 def _chunk_sizes(n: int) -> list[int]:
@@ -160,17 +176,19 @@ def _chunk_sizes(n: int) -> list[int]:
 
 def iter_chunks(n_persons: int, *, seed: int = DEFAULT_SEED, effects: Effects | None = None,
                 start: str = "2006-01", end: str = "2020-12", progress: bool = False,
-                counterfactual: bool = True, workers: int = 1) -> Iterator[Chunk]:
+                counterfactual: bool = True, workers: int = 1,
+                geography: GeographySpec | None = None) -> Iterator[Chunk]:
     """Yield the simulated chunks of a population of ``n_persons`` one at a time.
 
     ``counterfactual=False`` skips building the counterfactual tables (the monthly
     potential outcomes still give the direct truth); ``workers > 1`` simulates chunks in
-    that many processes (same output: chunks depend only on the seed and their index).
+    that many processes (same output: chunks depend only on the seed and their index);
+    ``geography`` picks the municipalities and their sizes (:class:`GeographySpec`).
     """
     effects = Effects() if effects is None else effects
     sizes = _chunk_sizes(n_persons)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
-    jobs = [(seed, start, end, c, n, int(o), effects, counterfactual)
+    jobs = [(seed, start, end, c, n, int(o), effects, counterfactual, geography)
             for c, (n, o) in enumerate(zip(sizes, offsets))]
     if workers > 1 and len(jobs) > 1:
         import multiprocessing as mp

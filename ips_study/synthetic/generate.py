@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..registers import RegisterSet
 from .effects import Effects
+from .geography import GeographySpec
 from .engine import (BODO, CHUNK_SIZE, DEFAULT_N_PERSONS, DEFAULT_SEED, SimulationSetup,  # noqa: F401
                      _static_tables, iter_chunks, simulation_setup)
 from .messiness import MessSpec
@@ -80,7 +81,8 @@ def _text_as_objects(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, effects: Effects | None = None,
-             start: str = "2006-01", end: str = "2020-12", progress: bool = False) -> SyntheticData:
+             start: str = "2006-01", end: str = "2020-12", progress: bool = False,
+             geography: GeographySpec | None = None) -> SyntheticData:
     """Simulate the synthetic registers of ``n_persons`` people (default 60,000) in memory.
 
     Parameters
@@ -94,6 +96,9 @@ def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, e
     start, end : str
         First and last month of the register window (``YYYY-MM``); two burn-in years are
         simulated before ``start``.
+    geography : GeographySpec, optional
+        Which municipalities, their sizes and year shocks (default: the embedded data's 28;
+        :func:`ips_study.synthetic.real_scale.published_geography` for the published design).
 
     Examples
     --------
@@ -106,8 +111,9 @@ def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, e
     if n < 1:
         raise ValueError("n_persons must be positive")
     effects = Effects() if effects is None else effects
-    setup = simulation_setup(seed, start, end)
-    chunks = list(iter_chunks(n, seed=seed, effects=effects, start=start, end=end, progress=progress))
+    setup = simulation_setup(seed, start, end, geography)
+    chunks = list(iter_chunks(n, seed=seed, effects=effects, start=start, end=end, progress=progress,
+                              geography=geography))
     static = _static_tables(setup, seed, n)
 
     def cat(world: str, name: str) -> pd.DataFrame:
@@ -129,21 +135,25 @@ def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, e
 
 def write_synthetic(out_dir: str | Path, *, persons: int | None = None, seed: int | None = DEFAULT_SEED,
                     format: str = "parquet", effects: Effects | None = None,
-                    messy: bool | MessSpec = True, progress: bool = False) -> Path:
+                    messy: bool | MessSpec = True, progress: bool = False,
+                    geography: GeographySpec | None = None, stream: bool | None = None) -> Path:
     """Write synthetic registers (every data-contract table) and ``truth.json`` to ``out_dir``.
 
     Populations up to four chunks are generated in memory and their truth is computed with
     the package's own panel code (:func:`ips_study.synthetic.truth.compute_truth`); larger
     ones are streamed chunk by chunk to disk and their truth comes from the simulated
     monthly potential outcomes (:func:`ips_study.synthetic.truth.direct_truth`).
+    ``stream=True`` streams whatever the size; ``geography`` as in :func:`generate`
+    (``published_geography()`` with ``persons=real_scale_persons()``: the published design's
+    municipalities at real scale).
 
     >>> write_synthetic("/tmp/ips_synth_doctest", persons=2000, seed=3)  # doctest: +SKIP
     PosixPath('/tmp/ips_synth_doctest')
     """
     n = DEFAULT_N_PERSONS if persons is None else int(persons)
     seed = DEFAULT_SEED if seed is None else int(seed)
-    if n <= 4 * CHUNK_SIZE:
-        return generate(n, seed=seed, effects=effects, progress=progress).write(out_dir, format=format,
-                                                                               messy=messy)
+    if not stream and (stream is False or n <= 4 * CHUNK_SIZE):
+        return generate(n, seed=seed, effects=effects, progress=progress, geography=geography).write(
+            out_dir, format=format, messy=messy)
     return stream_synthetic(out_dir, n_persons=n, seed=seed, format=format, effects=effects,
-                            messy=messy, progress=progress)
+                            messy=messy, progress=progress, geography=geography)

@@ -105,3 +105,72 @@ def draw_municipality_effects(rng: np.random.Generator, n: int, *, sd_level: flo
         work_level=rng.normal(0.0, sd_work, n),
         health_trend=rng.normal(0.0, sd_trend, n),
     )
+
+
+@dataclass(frozen=True)
+class GeographySpec:
+    """Which municipalities a simulation has, how large they are and how noisy their years are.
+
+    The default (every field ``None`` / zero) is the embedded data's geography: all
+    :data:`MUNICIPALITIES` with their table weights, no municipality-year shocks, one copy of
+    each programme per default-sized chunk. :func:`ips_study.synthetic.real_scale.published_geography`
+    fills it in for the published design at real scale.
+
+    Parameters
+    ----------
+    codes : tuple of str, optional
+        The municipalities to simulate (a subset of :data:`MUNICIPALITIES`, Bodø included).
+    weights : tuple of float, optional
+        Their population shares (same order as ``codes``; normalised to sum to one).
+    work_year_sd : float
+        Standard deviation of independent municipality-by-calendar-year shocks on the
+        log-hazard of finding work (0: none, the embedded data).
+    programme_persons : int, optional
+        Simulate *one* programme per municipality for a population of this many persons
+        (each chunk runs its share ``n_chunk / programme_persons`` of it) instead of one copy
+        per default-sized chunk; a population at real scale then has the real programme once.
+
+    Examples
+    --------
+    >>> spec = GeographySpec(codes=("1804", "1833"), weights=(2.0, 1.0))
+    >>> spec.table()["weight"].round(3).tolist()
+    [0.667, 0.333]
+    """
+
+    codes: tuple[str, ...] | None = None
+    weights: tuple[float, ...] | None = None
+    work_year_sd: float = 0.0
+    programme_persons: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.weights is not None and (self.codes is None or len(self.weights) != len(self.codes)):
+            raise ValueError("GeographySpec: weights need codes of the same length")
+        if self.codes is not None and "1804" not in self.codes:
+            raise ValueError("GeographySpec: codes must include Bodø (1804)")
+        if self.work_year_sd < 0:
+            raise ValueError("GeographySpec: work_year_sd must be non-negative")
+
+    def table(self) -> pd.DataFrame:
+        """The municipality table of this geography (internal ``weight`` normalised)."""
+        geo = municipality_table()
+        if self.codes is None:
+            return geo
+        unknown = sorted(set(self.codes) - set(geo["municipality"]))
+        if unknown:
+            raise ValueError(f"GeographySpec: codes not in the synthetic geography: {', '.join(unknown)}")
+        geo = geo.set_index("municipality").loc[list(self.codes)].reset_index()
+        if self.weights is not None:
+            geo["weight"] = np.asarray(self.weights, dtype=float)
+        geo["weight"] = geo["weight"] / geo["weight"].sum()
+        return geo
+
+
+def draw_year_shocks(rng: np.random.Generator, n: int, years: int, sd: float) -> np.ndarray:
+    """Independent municipality-by-year shocks, shape ``(n, years)`` (zeros when ``sd`` is 0).
+
+    >>> draw_year_shocks(np.random.default_rng(0), 2, 3, 0.0).shape
+    (2, 3)
+    """
+    if sd == 0:
+        return np.zeros((n, years))
+    return rng.normal(0.0, sd, (n, years))

@@ -95,6 +95,10 @@ class MunicipalityContext:
     weight: np.ndarray
     ips_start_t: np.ndarray  # simulation month index of IPS start, or a huge number
     bodo_index: int
+    #: municipality x calendar-year shocks on the work log-hazard (column 0 = ``shock_year0``);
+    #: None: no shocks (the embedded data)
+    work_shock: np.ndarray | None = None
+    shock_year0: int = 0
 
 
 def _calendar_factors(year: int, month: int) -> dict[str, float]:
@@ -238,6 +242,9 @@ def simulate_states(pop: Population, health: HealthPaths, cal: Calendar, ctx: Mu
         # a fixed centrality gradient would make hazard-scale shocks non-parallel in levels;
         # levels differ only by the random municipality draws
         work_lp = -0.25 * pop.frailty + mh_work - 0.5 * ep + ctx.work_level[ri]
+        if ctx.work_shock is not None:
+            # a local labour-market year: the same shift for everyone living there that year
+            work_lp = work_lp + ctx.work_shock[ri, int(years[t]) - ctx.shock_year0]
         mult = np.ones((n, K), dtype=np.float32)
         mult[:, WORK] = np.exp(work_lp)
         mult[:, SICK] = 0.75 * np.exp(0.5 * health_lp) * female_sick

@@ -29,6 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .effects import Effects
+from .geography import GeographySpec
 from .messiness import MessSpec, messy_tables
 
 FORMATS = ("parquet", "csv")
@@ -106,8 +107,12 @@ def write_truth(truth: dict[str, Any], out_dir: Path) -> Path:
 
 def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: str = "parquet",
                      effects: Effects | None = None, messy: bool | MessSpec = True,
-                     progress: bool = True, workers: int | None = None) -> Path:
-    """Generate ``n_persons`` in chunks and stream every table to disk; truth from monthly states."""
+                     progress: bool = True, workers: int | None = None,
+                     geography: GeographySpec | None = None) -> Path:
+    """Generate ``n_persons`` in chunks and stream every table to disk; truth from monthly states.
+
+    ``geography`` picks the municipalities and their sizes (``GeographySpec``; default: all 28).
+    """
     from .engine import _static_tables, iter_chunks, simulation_setup
     from .direct import direct_truth, merge_direct
 
@@ -121,11 +126,12 @@ def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: 
     sinks: dict[str, TableSink] = {}
     parts = []
     for c, ch in enumerate(iter_chunks(n_persons, seed=seed, effects=effects, progress=progress,
-                                                counterfactual=False, workers=workers)):
+                                                counterfactual=False, workers=workers,
+                                                geography=geography)):
         write_tables(ch.factual, out, format=format, spec=spec, seed=seed, sinks=sinks, chunk=c)
         parts.append(ch.direct)
         del ch
-    setup = simulation_setup(seed, "2006-01", "2020-12")
+    setup = simulation_setup(seed, "2006-01", "2020-12", geography)
     write_tables(_static_tables(setup, seed, n_persons), out, format=format, spec=spec, seed=seed,
                  sinks=sinks)
     for s in sinks.values():
@@ -134,6 +140,9 @@ def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: 
     truth: dict[str, Any] = {"seed": seed, "n_persons": n_persons, "effects": effects.to_dict(),
                              "treated_municipality": "1804", "ips_start": "2013-01",
                              "method": "monthly_states", **direct_truth(direct, "1804")}
+    if geography is not None and geography.codes is not None:
+        truth["geography"] = {"codes": list(geography.codes), "work_year_sd": geography.work_year_sd,
+                              "programme_persons": geography.programme_persons}
     truth["by_municipality"] = {code: direct_truth(direct, code) for code in sorted(direct) if code != "1804"}
     write_truth(truth, out)
     return out

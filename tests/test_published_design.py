@@ -1,0 +1,97 @@
+"""The published design as a shipped study file, its control rule and its reproduce table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ips_study.config import ConfigError, StudyConfig, shipped_studies
+from ips_study.published import published_table, select_controls
+from ips_study.synthetic.geography import municipality_table
+
+
+@pytest.fixture(scope="module")
+def study():
+    return StudyConfig.load("published_design")
+
+
+def test_published_design_loads_by_name_with_the_published_settings(study):
+    assert "published_design" in shipped_studies()
+    assert StudyConfig.from_study("published_design") == study
+    assert study.target_rule == "work_assessment" and study.design == "open" and study.freq == "year"
+    assert (study.age_min, study.age_max) == (18, 40)
+    # four years of exposure from 2013
+    assert str(study.ips_start.date()) == "2013-01-01" and str(study.window_end.date()) == "2016-12-31"
+    assert len(study.controls) == 10 and "1804" not in study.controls
+    assert study.published == {"estimate": 5.6, "conf_low": 2.7, "conf_high": 8.4, "event_time": 3,
+                               "event_estimate": 10.5, "outcome": "workdays"}
+
+
+def test_unknown_study_name_is_a_config_error_naming_it():
+    with pytest.raises(ConfigError, match="no_such_study"):
+        StudyConfig.load("no_such_study")
+
+
+def test_published_table_must_be_a_toml_table():
+    with pytest.raises(ConfigError, match="published"):
+        StudyConfig.from_dict({"published": 5.6})
+
+
+def test_control_rule_reproduces_the_study_files_ten_controls(study):
+    geo = municipality_table()
+    chosen = select_controls(geo, follow_up_end=study.window_end)
+    assert sorted(chosen) == sorted(study.controls)
+    ips = geo.set_index("municipality")["ips_start"]
+    cent = geo.set_index("municipality")["centrality"]
+    for code in chosen:  # the rule's first two conditions hold for every control
+        assert pd.isna(ips[code]) or ips[code] > study.window_end
+        assert abs(cent[code] - cent["1804"]) <= 1
+    # a municipality with IPS during follow-up is never a control, whatever its size
+    assert "1902" not in chosen and "1502" not in chosen
+
+
+def test_control_rule_names_a_missing_column():
+    with pytest.raises(ValueError, match="centrality"):
+        select_controls(municipality_table().drop(columns="centrality"))
+
+
+def test_published_table_on_a_real_fit(small_synthetic_dir, study):
+    from ips_study.designs import get_design
+    from ips_study.panel import build_panel
+    from ips_study.registers import read_registers
+
+    panel = build_panel(read_registers(small_synthetic_dir), study, freq="year")
+    did = get_design("did")(panel, outcome="workdays", config=study, level="municipality")
+    event = get_design("event")(panel, outcome="workdays", config=study, level="municipality")
+    tab = published_table([did, did.with_inference("cluster")], event, study.published)
+    run = tab[tab["source"] == "this run"]
+    assert list(run["quantity"]) == ["att", "att", "event_time_3"]
+    assert run["estimate"].iloc[0] == pytest.approx(did.estimate)
+    et = event.event_time().set_index("event_time")
+    assert run["estimate"].iloc[2] == pytest.approx(et.loc[3, "estimate"])
+    pub = tab[tab["source"] == "published"].set_index("quantity")
+    assert pub.loc["att", "interval_width"] == pytest.approx(5.7)
+    assert pub.loc["event_time_3", "estimate"] == 10.5
+    # the cluster interval is finite even with few controls
+    assert np.isfinite(run["interval_width"].iloc[1])
+
+
+def test_reproduce_by_study_name_writes_the_table_beside_the_published_numbers(small_synthetic_dir, tmp_path):
+    from ips_study.reproduce.__main__ import main
+
+    out = tmp_path / "out"
+    rc = main(["--data", str(small_synthetic_dir), "--study", "published_design", "--out", str(out),
+               "--work", str(tmp_path / "work"), "--only", "table_16_published_design", "--quiet"])
+    assert rc == 0  # the disclosure check of the folder passed
+    tab = pd.read_csv(out / "table_16_published_design.csv")
+    pub = tab[tab["source"] == "published"]
+    assert sorted(pub["estimate"]) == [5.6, 10.5]
+    run = tab[(tab["source"] == "this run") & (tab["quantity"] == "att")]
+    from ips_study.reproduce.outputs import INFERENCES
+    assert sorted(run["inference"]) == sorted(INFERENCES)
+    assert (out / "table_16_published_design.md").read_text(encoding="utf-8").count("published") >= 2
+    # a study without a [published] table does not get the output
+    rc = main(["--data", str(small_synthetic_dir), "--out", str(tmp_path / "plain"),
+               "--work", str(tmp_path / "work2"), "--only", "table_16_published_design", "--quiet"])
+    assert not (tmp_path / "plain" / "table_16_published_design.csv").exists()
