@@ -576,30 +576,35 @@ def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
 
 def _dthazard_placebo(pm, tidy, config, ips, *, term, link, period, covariates, notes):
     """Placebo-in-space rows for the dthazard ``treated_post`` term (see :mod:`.placebo`)."""
-    from ... import progress
+    from ...inference.placebo_engine import draw_assignments, run_placebo
     from .placebo import placebo_table
 
     if term != "treated_post":
         raise ValueError("placebo inference for dthazard needs term='treated_post'")
     ctrl = pm[pm["cluster"] != config.treated_municipality].reset_index(drop=True)
     post = ctrl["calendar_month"].to_numpy() >= ips
-    draws = {}
-    for code in progress.bar(sorted(ctrl["cluster"].unique()), "dthazard placebo fits", unit="unit"):
-        t = (ctrl["cluster"].to_numpy() == code).astype(np.int8)
-        y = ctrl["y"].to_numpy()
+    y = ctrl["y"].to_numpy()
+    cluster = ctrl["cluster"].to_numpy()
+    codes = sorted(ctrl["cluster"].unique())
+
+    def refit(slot: np.ndarray) -> float:
+        t = (cluster == codes[slot[0]]).astype(np.int8)
         # as for the Cox placebo (placebo._identified): events before and after the placebo
         # start in the placebo municipality, else its coefficient runs off to +-infinity
         if y[(t == 1) & post].sum() == 0 or y[(t == 1) & ~post].sum() == 0:
-            draws[code] = np.nan          # not identified
-            continue
+            return np.nan          # not identified
         try:
             f = fit_dthazard(ctrl.assign(treated=t, treated_post=(t * post).astype(int)), term=term,
                              link=link, period=period, covariates=covariates)
             b = float(f.params[term])
         except (ValueError, np.linalg.LinAlgError):
-            b = np.nan
-        draws[code] = b if np.isfinite(b) else np.nan
-    draws = pd.Series(draws, dtype=float)
+            return np.nan
+        return b if np.isfinite(b) else np.nan
+
+    # every control municipality in turn (one treated unit: all assignments), one engine
+    run = run_placebo(draw_assignments(len(codes), 1, reps=None), estimate=refit,
+                      desc="dthazard placebo fits")
+    draws = pd.Series(run.draws[:, 0], index=codes, dtype=float)
     pt = placebo_table(float(tidy.at[term, "estimate"]), draws, 0.95)
     tidy = tidy.copy()
     tidy.loc[term, ["std_error", "p_value", "conf_low", "conf_high"]] = \
