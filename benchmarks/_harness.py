@@ -217,7 +217,9 @@ def markdown_rows(rec: dict) -> str:
             peer, ratio, met, eq = "—", "—", "—", "—"
         else:
             r = rec["ratios"][p["name"]]
-            peer = f"{p['name']} {p['version']} ({p['settings']}): {_fmt(p)}"
+            # a pipe in the settings (a fixest formula) would split the Markdown cell
+            settings = str(p["settings"]).replace("|", "\\|")
+            peer = f"{p['name']} {p['version']} ({settings}): {_fmt(p)}"
             ratio = f"**{r['wall_median']:.1f}×** ({r['wall_min']:.1f}×), CPU {r['cpu_median']:.1f}×"
             t = rec.get("target")
             met = "—" if t is None else f"≥ {t:g}×: {'met' if r['wall_median'] >= t else 'NOT met'}"
@@ -232,7 +234,8 @@ def table(paths=None) -> str:
     """The side-by-side table of stored records (all of ``benchmarks/results/`` by default)."""
     paths = sorted(RESULTS.glob("*.json")) if paths is None else [Path(p) for p in paths]
     recs = [json.loads(Path(p).read_text()) for p in paths]
-    return "\n".join([HEADER] + [markdown_rows(r) for r in recs])
+    # scaling and bandwidth records hold no contenders; their rows are written by their scripts
+    return "\n".join([HEADER] + [markdown_rows(r) for r in recs if "contenders" in r])
 
 
 if __name__ == "__main__":
