@@ -142,7 +142,7 @@ def write_synthetic(out_dir: str | Path, *, persons: int | None = None, seed: in
     Populations up to four chunks are generated in memory and their truth is computed with
     the package's own panel code (:func:`ips_study.synthetic.truth.compute_truth`); larger
     ones are streamed chunk by chunk to disk and their truth comes from the simulated
-    monthly potential outcomes (:func:`ips_study.synthetic.truth.direct_truth`).
+    monthly potential outcomes (:func:`ips_study.synthetic.direct.direct_truth`).
     ``stream=True`` streams whatever the size; ``geography`` as in :func:`generate`
     (``published_geography()`` with ``persons=real_scale_persons()``: the published design's
     municipalities at real scale).

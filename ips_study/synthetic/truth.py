@@ -43,9 +43,8 @@ import numpy as np
 import pandas as pd
 
 from ..registers.registerset import subset_registers
-# the monthly-states truth lives in .direct; its names stay importable from here
-from .direct import (BASELINE_MONTH, OUTCOMES, WINDOW_END_YEAR, direct_truth,  # noqa: F401
-                     direct_truth_parts, merge_direct)
+# the monthly-states truth lives in .direct
+from .direct import OUTCOMES, direct_truth
 
 
 # -- truth from the package's panel code --------------------------------------------------
