@@ -82,10 +82,11 @@ def assignment_estimates(fit, assigns: np.ndarray) -> np.ndarray:
     All assignments at once through :func:`.placebo_fit.assignment_batch` where it applies
     (exact, equal to the refits to 1e-10); otherwise one refit per assignment.
     """
-    batch = assignment_batch(fit, assigns)
+    piece = _controls_piece(fit)        # the controls-only demeaning, built once for both paths
+    batch = assignment_batch(fit, assigns, piece)
     if batch is not None:
         return batch
-    rows, dm, yt, Zt = _controls_piece(fit)
+    rows, dm, yt, Zt = piece
     w = None if fit.weights is None else fit.weights[rows]
     ZtZ = Zt.T @ Zt if w is None else (Zt * w[:, None]).T @ Zt
     Zty = Zt.T @ yt if w is None else (Zt * w[:, None]).T @ yt
