@@ -74,3 +74,107 @@ def test_streaming_writes_only_the_study_municipalities(tmp_path):
     assert set(res["municipality"]) <= set(CODES)
     truth = json.loads((out / "truth.json").read_text())
     assert truth["method"] == "monthly_states" and truth["geography"]["codes"] == list(CODES)
+
+
+# -- published-design calibration: spill-over, municipality SDs, the streamed truth ----------
+from ips_study.config import StudyConfig  # noqa: E402
+from ips_study.panel import build_panel  # noqa: E402
+from ips_study.synthetic import Effects  # noqa: E402
+from ips_study.synthetic.direct import year_truth  # noqa: E402
+from ips_study.synthetic.real_scale import (CALIBRATED_SDS, population_truth_from_panels,  # noqa: E402
+                                            published_design_effects)
+from ips_study.synthetic.spillover import Spillover  # noqa: E402
+from ips_study.synthetic.truth import population_truth  # noqa: E402
+
+
+def test_effects_dict_without_spillover_is_the_embedded_one():
+    # the embedded truth.json holds exactly these keys: a spill-over field must not add one
+    assert Effects().to_dict() == {"job_hazard": 0.15, "work_exit_hr": 1.0, "health_benefit_hr": 0.7}
+    d = published_design_effects().to_dict()
+    assert d["spillover"]["work_hr"] > 1 and published_design_effects(null=True) == Effects.null()
+
+
+def test_spillover_ramps_on_the_log_hazard_scale_after_its_lag():
+    s = Spillover(work_hr=4.0, ramp_months=10, lag_months=2)
+    assert s.multiplier(1) == 1.0 and s.multiplier(-3) == 1.0
+    assert s.multiplier(6) == pytest.approx(4.0 ** 0.5)        # 5th month of the ramp
+    assert s.multiplier(11) == s.multiplier(40) == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="work_hr"):
+        Spillover(work_hr=0.0)
+
+
+def test_municipality_sds_can_be_set_and_default_to_the_embedded_draws():
+    base = simulation_setup(5, "2006-01", "2020-12", GeographySpec(codes=CODES))
+    same = simulation_setup(5, "2006-01", "2020-12", GeographySpec(codes=CODES, health_level_sd=0.15))
+    pd.testing.assert_frame_equal(base.muni_effects, same.muni_effects)   # 0.15 is the default
+    flat = simulation_setup(5, "2006-01", "2020-12",
+                            GeographySpec(codes=CODES, health_level_sd=0.0, work_level_sd=0.0, health_trend_sd=0.0))
+    assert (flat.muni_effects[["health_level", "work_level", "health_trend"]] == 0).all().all()
+    half = simulation_setup(5, "2006-01", "2020-12", GeographySpec(codes=CODES, health_trend_sd=0.01))
+    np.testing.assert_allclose(half.muni_effects["health_trend"], base.muni_effects["health_trend"] / 2)
+    spec = published_geography()
+    assert spec.health_trend_sd == CALIBRATED_SDS["health_trend_sd"] and spec.truth_target == "work_assessment"
+
+
+def test_shorter_window_needs_fewer_persons_for_the_same_residents():
+    # birth months drawn: 1965-02..2002-12 (455) for 2006-2020, 1967-02..1998-12 (383) for 2008-2016
+    ratio = real_scale_persons(start="2008-01", end="2016-12") / real_scale_persons()
+    assert ratio == pytest.approx(383 / 455, abs=0.005)
+
+
+@pytest.fixture(scope="module")
+def spill():
+    """Three municipalities, a strong spill-over: both worlds and the published design's truth."""
+    codes = ("1804", "1505", "0501")
+    geo = GeographySpec(codes=codes, weights=(3.0, 1.0, 1.0), programme_persons=8000,
+                        truth_target="work_assessment")
+    data = generate(8000, seed=3, start="2008-01", end="2016-12", geography=geo,
+                    effects=Effects(spillover=Spillover(work_hr=2.0, ramp_months=12)))
+    cfg = StudyConfig.load("published_design").replace(controls=codes[1:])
+    return data, cfg
+
+
+def test_spillover_reaches_non_participants_in_both_worlds(spill):
+    data, _ = spill
+    f, c = data.registers["employment"], data.counterfactual["employment"]
+    participants = set(data.registers["ips_caseload"]["person_id"])
+    changed = set(f["person_id"]).symmetric_difference(set(c["person_id"]))
+    # the spill-over changes jobs of people who never met a job specialist ...
+    assert changed - participants
+    # ... and only of people who lived in Bodø (the treated office's practice)
+    res = data.registers["residence"]
+    bodo = set(res.loc[res["municipality"] == "1804", "person_id"])
+    assert changed <= bodo
+
+
+def test_panel_truth_from_full_panels_equals_population_truth(spill):
+    data, cfg = spill
+    pt = population_truth(data.registers, data.counterfactual, cfg)
+    att, by_event = population_truth_from_panels(build_panel(data.registers, cfg, freq="year"),
+                                                 build_panel(data.counterfactual, cfg, freq="year"))
+    assert att == pytest.approx(pt["att_population"]["workdays"], abs=1e-9)
+    assert {str(k): v for k, v in by_event.items()} == pytest.approx(pt["by_event_time_population"]["workdays"])
+    assert att > 5      # a hazard ratio of 2 on leaving AAP for work is a large effect
+
+
+def test_streamed_truth_is_the_published_designs(spill):
+    # the streamed truth.json comes from monthly states (whole months); on this population
+    # the panel truth is 14.6 workdays and the monthly-states one 15.8: within 10 %
+    data, cfg = spill
+    pt = population_truth(data.registers, data.counterfactual, cfg)["att_population"]["workdays"]
+    yt = year_truth(data.direct)
+    assert yt["target_rule"] == "work_assessment"
+    assert yt["att_population"]["workdays"] == pytest.approx(pt, rel=0.10)
+    # the default target group's truth (what the streamed truth.json held before) is far off
+    from ips_study.synthetic.direct import direct_truth
+    assert abs(direct_truth(data.direct)["att_population"]["workdays"] - pt) > 0.2 * pt
+
+
+def test_streaming_writes_the_published_truth(tmp_path):
+    spec = GeographySpec(codes=CODES, programme_persons=1500, truth_target="work_assessment")
+    out = write_synthetic(tmp_path, persons=1500, seed=4, geography=spec, stream=True, messy=False,
+                          effects=Effects(spillover=Spillover(work_hr=2.0)))
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["target_rule"] == "work_assessment" and "default_target_group" in truth
+    assert truth["effects"]["spillover"]["work_hr"] == 2.0
+    assert truth["geography"]["truth_target"] == "work_assessment"

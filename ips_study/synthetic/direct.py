@@ -179,3 +179,85 @@ def direct_truth(direct: dict, code: str = "1804") -> dict[str, Any]:
                                        for o in outs}
         out["cohort_person_years"] = float(co.sum() / 12.0)
     return out
+
+
+# -- the published design's truth: work assessment allowance on the index month, year panel --
+def year_truth_parts(pop: Population, paths, cal: Calendar, ctx, geo: pd.DataFrame, *,
+                     age_min: int = 18, age_max: int = 40) -> dict:
+    """Open-population sums of the published design's target group, per municipality and year.
+
+    The published design (``studies/published_design.toml``) is a year panel whose target
+    group is "receiving work assessment allowance in the index month" (the first month of the
+    year the person is resident in Norway) and whose outcome is workdays summed over the
+    year's observed months. A person-year is in the target group when the monthly state is
+    work assessment allowance in the index month or the month before (a spell ending in the
+    index month covers its first days). Per world (``yf_``: factual target group and outcomes, ``yc_``:
+    counterfactual) and municipality (of the index month): the number of target person-years
+    (``<prefix>years``) and their summed ``workdays``, by event year. Monthly states stand in
+    for the spells (whole months), as in :func:`direct_truth_parts`.
+
+    Needs a calendar of whole years (January to December); returns ``{}`` otherwise.
+    """
+    n, T = paths.state.shape
+    if T % 12 or cal.month_number[0] % 12:
+        return {}
+    ny = T // 12
+    w0 = cal.window_start_index // 12       # first window year (the burn-in is whole years)
+    nxt = (cal.month_start.astype("datetime64[M]") + 1).astype("datetime64[D]")
+    weekdays = np.busday_count(cal.month_start, nxt).astype(np.float64)
+    present = (pop.residence >= 0).reshape(n, ny, 12)
+    has = present.any(axis=2)
+    first = present.argmax(axis=2)                      # index month within the year
+    pi, yi = np.nonzero(has[:, w0:])
+    yi = yi + w0
+    mi = yi * 12 + first[pi, yi]
+    age = (cal.month_number[mi] - pop.birth_month[pi]) // 12
+    muni = pop.residence[pi, mi]
+    year0 = int(cal.year[0])
+    ips_year = np.array([int(cal.year[min(t, T - 1)]) if t < 10**8 else 10**6 for t in ctx.ips_start_t])
+    post = (year0 + yi) >= ips_year[muni]
+    band = (age >= age_min) & (age <= age_max) & post & (year0 + yi <= WINDOW_END_YEAR)
+    parts: dict[str, Any] = {}
+    for prefix, state, job, ips_job_t in (("yf_", paths.state, paths.job, paths.programme.ips_job_t),
+                                          ("yc_", paths.state_cf, paths.job_cf, None)):
+        # on AAP on any day of the index month: the state that month, or the month before for
+        # a spell that ends on this month's change day
+        sel = band & ((state[pi, mi] == AAP) | (state[pi, np.maximum(mi - 1, 0)] == AAP) & (mi > 0))
+        p, y, m = pi[sel], yi[sel], muni[sel]
+        months = (y[:, None] * 12 + np.arange(12)[None, :])
+        jb = job[p[:, None], months].astype(np.int64)
+        fte = job_fte(paths.shared_u[p[:, None], np.maximum(jb - 1, 0)], pop.mh_class[p][:, None],
+                      is_ips_job(np.broadcast_to(p[:, None], jb.shape), jb - 1, ips_job_t))
+        wd = (np.where(jb > 0, fte / 100.0, 0.0) * weekdays[months] * present[p, y]).sum(axis=1)
+        for code_idx in np.unique(m):
+            s = m == code_idx
+            event = (year0 + y[s]) - ips_year[code_idx]
+            rec = parts.setdefault(geo["municipality"].iloc[code_idx], {})
+            rec[f"{prefix}years"] = np.bincount(event, minlength=20).astype(np.float64)
+            rec[f"{prefix}workdays"] = np.bincount(event, weights=wd[s], minlength=20)
+    zeros = np.zeros(20)
+    for rec in parts.values():
+        for k in ("yf_years", "yf_workdays", "yc_years", "yc_workdays"):
+            rec.setdefault(k, zeros.copy())
+    return parts
+
+
+def year_truth(direct: dict, code: str = "1804") -> dict[str, Any]:
+    """The published design's open-population truth of workdays from :func:`year_truth_parts`.
+
+    ``att_population`` (event years weighted by the factual target group's person-years,
+    like :func:`ips_study.synthetic.truth.population_truth`), ``by_event_time_population``
+    and the factual target person-years. Only ``workdays``: the published design's outcome.
+    """
+    rec = direct.get(code, {})
+    pf, pc = rec.get("yf_years"), rec.get("yc_years")
+    if pf is None:
+        raise ValueError(f"year_truth: no published-design sums for municipality {code} "
+                         "(GeographySpec(truth_target='work_assessment') computes them)")
+    both = np.nonzero((pf > 0) & (pc > 0))[0]
+    gap = _ratio(rec["yf_workdays"], pf) - _ratio(rec["yc_workdays"], pc)
+    att = float(gap[both] @ pf[both] / pf[both].sum()) if len(both) else 0.0
+    return {"target_rule": "work_assessment", "freq": "year",
+            "att_population": {"workdays": att},
+            "by_event_time_population": {"workdays": {str(e): float(gap[e]) for e in both}},
+            "person_years": float(pf.sum())}

@@ -11,6 +11,10 @@ active (from the first meeting to the end of the episode):
 * ``health_benefit_hr``: hazard ratio of entering work assessment allowance
   (arbeidsavklaringspenger) or disability pension (uføretrygd).
 
+``spillover`` (default ``None``: none) adds an effect beyond the participants, on the
+treated municipality's office practice (:class:`~ips_study.synthetic.spillover.Spillover`);
+the published-design calibration at real scale uses it.
+
 Example
 -------
 >>> Effects().implied_work_entry_hr(0.05)
@@ -24,6 +28,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from .spillover import Spillover
+
 
 @dataclass(frozen=True)
 class Effects:
@@ -32,6 +38,7 @@ class Effects:
     job_hazard: float = 0.15
     work_exit_hr: float = 1.0
     health_benefit_hr: float = 0.7
+    spillover: Spillover | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.job_hazard < 1.0:
@@ -48,5 +55,9 @@ class Effects:
         """Hazard ratio of entering work for a participant whose own hazard is ``baseline_hazard``."""
         return round((baseline_hazard + self.job_hazard) / baseline_hazard, 10)
 
-    def to_dict(self) -> dict[str, float]:
-        return dataclasses.asdict(self)
+    def to_dict(self) -> dict:
+        # without a spill-over the dict is the one the embedded truth.json has always held
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "spillover"}
+        if self.spillover is not None:
+            out["spillover"] = self.spillover.to_dict()
+        return out

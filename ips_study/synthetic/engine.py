@@ -110,7 +110,7 @@ def simulation_setup(seed: int, start: str, end: str,
     geography = GeographySpec() if geography is None else geography
     cal = Calendar.from_months(start, end)
     geo = geography.table()
-    eff = draw_municipality_effects(_rng(seed, _GEOGRAPHY_STREAM), len(geo))
+    eff = draw_municipality_effects(_rng(seed, _GEOGRAPHY_STREAM), len(geo), **geography.effect_sds())
     year0 = int(cal.year[0])
     shocks = draw_year_shocks(_rng(seed, _SHOCK_STREAM), len(geo), int(cal.year[-1]) - year0 + 1,
                               geography.work_year_sd)
@@ -127,8 +127,8 @@ def simulation_setup(seed: int, start: str, end: str,
 
 
 def _chunk(setup: SimulationSetup, seed: int, c: int, n: int, offset: int, effects: Effects,
-           counterfactual: bool = True) -> Chunk:
-    from .direct import direct_truth_parts
+           counterfactual: bool = True, direct: bool = True) -> Chunk:
+    from .direct import direct_truth_parts, year_truth_parts
 
     cal, ctx = setup.cal, setup.ctx
     pop = simulate_population(n, cal, ctx.weight, _rng(seed, c, 0))
@@ -151,8 +151,14 @@ def _chunk(setup: SimulationSetup, seed: int, c: int, n: int, offset: int, effec
     if counterfactual:
         cf["benefits"] = benefits_table(paths.state_cf, paths.shared_u, pop, cal, ids)
         cf["employment"] = employment_table(paths.job_cf, paths.shared_u, pop, cal, ids, offset)
-    direct = direct_truth_parts(pop, health, paths, cal, ctx, setup.geo)
-    return Chunk(factual, cf, direct)
+    if not direct:   # a caller that computes the truth from the panels skips the sums
+        return Chunk(factual, cf, {})
+    sums = direct_truth_parts(pop, health, paths, cal, ctx, setup.geo)
+    if setup.geography.truth_target == "work_assessment":
+        # the published design's target group (year panel, AAP in the index month)
+        for code, rec in year_truth_parts(pop, paths, cal, ctx, setup.geo).items():
+            sums.setdefault(code, {}).update(rec)
+    return Chunk(factual, cf, sums)
 
 
 def _specialists(c: int, n: int) -> list[str]:
@@ -163,8 +169,9 @@ def _specialists(c: int, n: int) -> list[str]:
 
 def _chunk_job(args: tuple) -> Chunk:
     """One chunk in a worker process (arguments picklable; setup cached per process)."""
-    seed, start, end, c, n, offset, effects, counterfactual, geography = args
-    return _chunk(simulation_setup(seed, start, end, geography), seed, c, n, offset, effects, counterfactual)
+    seed, start, end, c, n, offset, effects, counterfactual, geography, direct = args
+    return _chunk(simulation_setup(seed, start, end, geography), seed, c, n, offset, effects, counterfactual,
+                  direct)
 
 
 def _chunk_sizes(n: int) -> list[int]:
@@ -177,18 +184,19 @@ def _chunk_sizes(n: int) -> list[int]:
 def iter_chunks(n_persons: int, *, seed: int = DEFAULT_SEED, effects: Effects | None = None,
                 start: str = "2006-01", end: str = "2020-12", progress: bool = False,
                 counterfactual: bool = True, workers: int = 1,
-                geography: GeographySpec | None = None) -> Iterator[Chunk]:
+                geography: GeographySpec | None = None, direct: bool = True) -> Iterator[Chunk]:
     """Yield the simulated chunks of a population of ``n_persons`` one at a time.
 
     ``counterfactual=False`` skips building the counterfactual tables (the monthly
     potential outcomes still give the direct truth); ``workers > 1`` simulates chunks in
     that many processes (same output: chunks depend only on the seed and their index);
-    ``geography`` picks the municipalities and their sizes (:class:`GeographySpec`).
+    ``geography`` picks the municipalities and their sizes (:class:`GeographySpec`);
+    ``direct=False`` skips the direct-truth sums (``Chunk.direct`` is then empty).
     """
     effects = Effects() if effects is None else effects
     sizes = _chunk_sizes(n_persons)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
-    jobs = [(seed, start, end, c, n, int(o), effects, counterfactual, geography)
+    jobs = [(seed, start, end, c, n, int(o), effects, counterfactual, geography, direct)
             for c, (n, o) in enumerate(zip(sizes, offsets))]
     if workers > 1 and len(jobs) > 1:
         import multiprocessing as mp

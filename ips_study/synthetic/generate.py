@@ -82,7 +82,7 @@ def _text_as_objects(df: pd.DataFrame) -> pd.DataFrame:
 
 def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, effects: Effects | None = None,
              start: str = "2006-01", end: str = "2020-12", progress: bool = False,
-             geography: GeographySpec | None = None) -> SyntheticData:
+             geography: GeographySpec | None = None, direct: bool = True) -> SyntheticData:
     """Simulate the synthetic registers of ``n_persons`` people (default 60,000) in memory.
 
     Parameters
@@ -99,6 +99,9 @@ def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, e
     geography : GeographySpec, optional
         Which municipalities, their sizes and year shocks (default: the embedded data's 28;
         :func:`ips_study.synthetic.real_scale.published_geography` for the published design).
+    direct : bool
+        Compute the direct-truth sums (``SyntheticData.direct``); ``False`` saves their cost
+        in a simulation that takes its truth from the panels (``truth`` then needs them).
 
     Examples
     --------
@@ -113,7 +116,7 @@ def generate(n_persons: int | None = None, *, seed: int | None = DEFAULT_SEED, e
     effects = Effects() if effects is None else effects
     setup = simulation_setup(seed, start, end, geography)
     chunks = list(iter_chunks(n, seed=seed, effects=effects, start=start, end=end, progress=progress,
-                              geography=geography))
+                              geography=geography, direct=direct))
     static = _static_tables(setup, seed, n)
 
     def cat(world: str, name: str) -> pd.DataFrame:

@@ -129,6 +129,14 @@ class GeographySpec:
         Simulate *one* programme per municipality for a population of this many persons
         (each chunk runs its share ``n_chunk / programme_persons`` of it) instead of one copy
         per default-sized chunk; a population at real scale then has the real programme once.
+    health_level_sd, work_level_sd, health_trend_sd : float, optional
+        Standard deviations of the municipality draws of :func:`draw_municipality_effects`
+        (``None``: its defaults 0.15, 0.10 and 0.02, the embedded data's). The published
+        design's calibration at real scale sets them (docs/synthetic_data.md, "Real scale").
+    truth_target : str, optional
+        ``"work_assessment"``: the streamed ``truth.json`` is the truth of the published
+        design's target group (work assessment allowance on 1 January, year panel;
+        :func:`ips_study.synthetic.direct.year_truth`) instead of the default target group's.
 
     Examples
     --------
@@ -141,14 +149,30 @@ class GeographySpec:
     weights: tuple[float, ...] | None = None
     work_year_sd: float = 0.0
     programme_persons: int | None = None
+    health_level_sd: float | None = None
+    work_level_sd: float | None = None
+    health_trend_sd: float | None = None
+    truth_target: str | None = None
 
     def __post_init__(self) -> None:
+        for name in ("health_level_sd", "work_level_sd", "health_trend_sd"):
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                raise ValueError(f"GeographySpec: {name} must be non-negative")
+        if self.truth_target not in (None, "work_assessment"):
+            raise ValueError("GeographySpec: truth_target must be None or 'work_assessment'")
         if self.weights is not None and (self.codes is None or len(self.weights) != len(self.codes)):
             raise ValueError("GeographySpec: weights need codes of the same length")
         if self.codes is not None and "1804" not in self.codes:
             raise ValueError("GeographySpec: codes must include Bodø (1804)")
         if self.work_year_sd < 0:
             raise ValueError("GeographySpec: work_year_sd must be non-negative")
+
+    def effect_sds(self) -> dict[str, float]:
+        """The keyword arguments of :func:`draw_municipality_effects` this geography overrides."""
+        names = {"sd_level": self.health_level_sd, "sd_work": self.work_level_sd,
+                 "sd_trend": self.health_trend_sd}
+        return {k: float(v) for k, v in names.items() if v is not None}
 
     def table(self) -> pd.DataFrame:
         """The municipality table of this geography (internal ``weight`` normalised)."""

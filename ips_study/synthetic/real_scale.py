@@ -36,7 +36,9 @@ True
 
 from __future__ import annotations
 
+from .effects import Effects
 from .geography import GeographySpec
+from .spillover import Spillover
 
 #: code -> (name, population 1 January 2013); SSB via BergensTidende/bord4-data (see module doc)
 POPULATION_2013: dict[str, tuple[str, int]] = {
@@ -56,28 +58,89 @@ POPULATION_2013: dict[str, tuple[str, int]] = {
 AGE_18_40_SHARE = 0.30
 #: measured on the generator: resident 18-40 persons on 2013-01-01 per simulated person
 PERSONS_PER_RESIDENT = 0.54
-#: municipality-by-year SD of the work log-hazard shocks, from the paired calibration runs of
-#: benchmarks/sim_published_design.py (docs/synthetic_data.md, "Real scale": width target not met)
-WORK_YEAR_SD = 0.05
+#: municipality-by-year SD of the work log-hazard shocks (a quarter of the 0.05 of session 5;
+#: docs/synthetic_data.md, "Real scale")
+WORK_YEAR_SD = 0.0125
 
 
-def real_scale_persons(codes: tuple[str, ...] | None = None) -> int:
-    """Persons to simulate so that the 18-40 populations of ``codes`` are at real scale."""
+#: the published-design calibration of the effect beyond participants (docs/synthetic_data.md,
+#: "Real scale"): AAP-to-work hazard ratio at full strength, from half a year after the start,
+#: reached after four years
+PUBLISHED_SPILLOVER = Spillover(work_hr=1.9, ramp_months=42, lag_months=6)
+#: the calibrated municipality draws of the real-scale geography (docs/synthetic_data.md)
+#: every municipality SD at a quarter of the embedded data's (0.15, 0.10, 0.02 and year shocks 0.05)
+CALIBRATED_SDS = {"health_level_sd": 0.0375, "work_level_sd": 0.025, "health_trend_sd": 0.005}
+
+
+def _cohort_span(start: str, end: str) -> int:
+    """Birth months the generator draws from for a window (18-40 at some time in it)."""
+    import pandas as pd
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    return (e.year * 12 + e.month - 18 * 12) - (s.year * 12 + s.month - 41 * 12) + 1
+
+
+def real_scale_persons(codes: tuple[str, ...] | None = None, *, start: str = "2006-01",
+                       end: str = "2020-12") -> int:
+    """Persons to simulate so that the 18-40 populations of ``codes`` are at real scale.
+
+    ``start``/``end``: the simulated window (:func:`ips_study.synthetic.generate`); a shorter
+    window draws people from fewer birth cohorts, so it needs fewer persons for the same
+    resident population (:data:`PERSONS_PER_RESIDENT` is measured on the default window).
+    """
     codes = tuple(POPULATION_2013) if codes is None else codes
     residents = sum(POPULATION_2013[c][1] for c in codes) * AGE_18_40_SHARE
-    return int(round(residents / PERSONS_PER_RESIDENT, -3))
+    per = PERSONS_PER_RESIDENT * _cohort_span("2006-01", "2020-12") / _cohort_span(start, end)
+    return int(round(residents / per, -3))
 
 
-def published_geography(work_year_sd: float | None = None, *, persons: int | None = None) -> GeographySpec:
+def published_design_effects(null: bool = False, spillover: Spillover | None = None) -> Effects:
+    """The default participant effects plus the calibrated office-practice spill-over.
+
+    The published-design calibration: at real scale the published design's true effect is
+    then about +5.6 workdays per person-year (docs/synthetic_data.md, "Real scale").
+    ``null=True``: no effect at all.
+    """
+    if null:
+        return Effects.null()
+    return Effects(spillover=PUBLISHED_SPILLOVER if spillover is None else spillover)
+
+
+def published_geography(work_year_sd: float | None = None, *, persons: int | None = None,
+                        **sds: float | None) -> GeographySpec:
     """The published design's eleven municipalities at real scale (a :class:`GeographySpec`).
 
     ``work_year_sd`` overrides the chosen shock SD (0 for none); ``persons`` the
-    population size the one Bodø programme is spread over (default :func:`real_scale_persons`).
+    population size the one Bodø programme is spread over (default :func:`real_scale_persons`);
+    ``health_level_sd``, ``work_level_sd``, ``health_trend_sd`` override the calibrated
+    municipality draws (:data:`CALIBRATED_SDS`). The streamed truth is the published design's
+    (``truth_target="work_assessment"``).
     """
     codes = tuple(POPULATION_2013)
+    unknown = set(sds) - set(CALIBRATED_SDS)
+    if unknown:
+        raise TypeError(f"published_geography: unknown argument(s) {', '.join(sorted(unknown))}")
+    chosen = {k: (v if sds.get(k) is None else float(sds[k])) for k, v in CALIBRATED_SDS.items()}
     return GeographySpec(codes=codes, weights=tuple(float(POPULATION_2013[c][1]) for c in codes),
                          work_year_sd=WORK_YEAR_SD if work_year_sd is None else float(work_year_sd),
-                         programme_persons=real_scale_persons() if persons is None else int(persons))
+                         programme_persons=real_scale_persons() if persons is None else int(persons),
+                         truth_target="work_assessment", **chosen)
+
+
+def population_truth_from_panels(factual, counterfactual, outcome: str = "workdays") -> tuple[float, dict]:
+    """``att_population`` of the treated municipality from the two worlds' full panels.
+
+    The same numbers as :func:`ips_study.synthetic.truth.population_truth` (target-group mean
+    with minus without IPS per event year, weighted by the factual person-years; checked by
+    ``tests/test_synthetic_real_scale.py``), from full panels a simulation builds anyway
+    (``factual`` and ``counterfactual`` from :func:`ips_study.panel.build_panel` of the two
+    worlds, with ``treated``, ``post`` and ``event_time``), so the treated municipality's
+    panels are not built a second time. Returns the average and the gap by event year.
+    """
+    sel = [p.loc[(p["treated"] == 1) & (p["post"] == 1)] for p in (factual, counterfactual)]
+    mf, mc = (p.groupby("event_time")[outcome].mean() for p in sel)
+    gap = (mf - mc).dropna()
+    w = sel[0]["event_time"].value_counts().reindex(gap.index).to_numpy(float)
+    return float(gap.to_numpy() @ w / w.sum()), {int(k): float(v) for k, v in gap.items()}
 
 
 def main(argv=None) -> int:
@@ -88,7 +151,6 @@ def main(argv=None) -> int:
     """
     import argparse
 
-    from .effects import Effects
     from .generate import DEFAULT_SEED, write_synthetic
 
     p = argparse.ArgumentParser(prog="python -m ips_study.synthetic.real_scale", description=main.__doc__.split("\n")[0])
@@ -101,7 +163,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     n = real_scale_persons()
     write_synthetic(a.out, persons=n, seed=a.seed, format=a.format, stream=True, progress=True,
-                    effects=Effects.null() if a.null else None,
+                    effects=published_design_effects(null=a.null),
                     geography=published_geography(a.work_year_sd, persons=n))
     print(f"{n:,} persons in {len(POPULATION_2013)} municipalities written to {a.out}")
     return 0

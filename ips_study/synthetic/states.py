@@ -11,7 +11,9 @@ limit on work assessment allowance 2018-01), which hit all municipalities.
 
 The factual and the counterfactual world are stepped together with *common random
 numbers*: one uniform per person-month chooses the destination by inverse CDF in both
-worlds. The two worlds differ only for IPS participants while their episode is active.
+worlds. The two worlds differ only for IPS participants while their episode is active, and,
+with a :class:`~ips_study.synthetic.spillover.Spillover` in the effects, for the treated
+municipality's AAP recipients it reaches (an effect beyond the participants).
 
 Example
 -------
@@ -226,6 +228,9 @@ def simulate_states(pop: Population, health: HealthPaths, cal: Calendar, ctx: Mu
     mh_dp = np.array([0.0, 0.2, 1.3])[pop.mh_class]
     mh_work = np.array([0.0, -0.3, -1.0])[pop.mh_class]
     weight_ratio = ctx.weight / ctx.weight[ctx.bodo_index]
+    spill = effects.spillover if effects.spillover is not None and effects.spillover.active else None
+    # persons the spill-over ever reached: their counterfactual path has to be stepped apart
+    reached = np.zeros(n, dtype=bool)
 
     for t in range(T):
         res = pop.residence[:, t]
@@ -304,14 +309,24 @@ def simulate_states(pop: Population, health: HealthPaths, cal: Calendar, ctx: Mu
             prog.end_reason[mask] = reason
         in_prog &= ~(gone | on_dp | planned)
 
+        mult_f = mult
+        if spill is not None and t >= ctx.ips_start_t[ctx.bodo_index]:
+            # office practice in the treated municipality: AAP-to-work hazard of its AAP recipients
+            hit = ((res == ctx.bodo_index) & (F.state == AAP) & (age >= spill.age_min)
+                   & (age <= spill.age_max) & adult)
+            if hit.any():
+                mult_f = mult.copy()
+                mult_f[hit, WORK] *= np.float32(spill.multiplier(int(t - ctx.ips_start_t[ctx.bodo_index])))
+                reached |= hit
+
         # --- transitions: factual for everyone, counterfactual only where it can differ ------
         u = rng.random(n)
         ips = (in_prog, prog.job_t, prog.job_start_t, prog.ips_job_t)
-        new, job, dur, start_job = _transition(F.state, F.dur, F.job, u, mult, study, adult, present,
+        new, job, dur, start_job = _transition(F.state, F.dur, F.job, u, mult_f, study, adult, present,
                                                t, f, effects, ips)
         got = in_prog & start_job & (prog.job_start_t < 0)
         prog.job_start_t[got] = t
-        idx = np.nonzero(referred)[0]
+        idx = np.nonzero(referred | reached)[0]
         if len(idx):
             cs, cj, cd, _ = _transition(C.state[idx], C.dur[idx], C.job[idx], u[idx], mult[idx],
                                         study[idx], adult[idx], present[idx], t, f, effects, None)

@@ -139,10 +139,21 @@ def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: 
     direct = merge_direct(parts)
     truth: dict[str, Any] = {"seed": seed, "n_persons": n_persons, "effects": effects.to_dict(),
                              "treated_municipality": "1804", "ips_start": "2013-01",
-                             "method": "monthly_states", **direct_truth(direct, "1804")}
+                             "method": "monthly_states"}
+    by_code = direct_truth
+    if geography is not None and geography.truth_target == "work_assessment":
+        from .direct import year_truth
+        # the published design's target group first; the default group's truth beside it
+        truth.update(year_truth(direct, "1804"))
+        truth["default_target_group"] = direct_truth(direct, "1804")
+        by_code = year_truth
+    else:
+        truth.update(direct_truth(direct, "1804"))
     if geography is not None and geography.codes is not None:
         truth["geography"] = {"codes": list(geography.codes), "work_year_sd": geography.work_year_sd,
-                              "programme_persons": geography.programme_persons}
-    truth["by_municipality"] = {code: direct_truth(direct, code) for code in sorted(direct) if code != "1804"}
+                              "programme_persons": geography.programme_persons,
+                              **{k: getattr(geography, k) for k in ("health_level_sd", "work_level_sd",
+                                                                     "health_trend_sd", "truth_target")}}
+    truth["by_municipality"] = {code: by_code(direct, code) for code in sorted(direct) if code != "1804"}
     write_truth(truth, out)
     return out
