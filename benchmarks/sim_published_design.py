@@ -92,7 +92,9 @@ def draw(rng: np.random.Generator, *, work_year_sd: float | None = None, health_
     pf = build_panel(data.registers, cfg, freq="year")
     pc = build_panel(data.counterfactual, cfg, freq="year")
     truth, by_event = population_truth_from_panels(pf, pc)
-    out = {"seed": seed, "persons": n, **{k: getattr(geo, k) for k in SD_KEYS}}
+    effects = published_design_effects()
+    out = {"seed": seed, "persons": n, "spillover_work_hr": effects.spillover.work_hr,
+           **{k: getattr(geo, k) for k in SD_KEYS}}
     out["effect"] = {"truth": truth, "truth_year3": by_event.get(3, float("nan")), **_fit(pf, cfg)}
     out["null"] = {"truth": 0.0, **_fit(pc, cfg)}
     out["seconds_generate"] = round(t_gen, 1)
@@ -107,7 +109,8 @@ def _long(rows: list[dict]) -> pd.DataFrame:
     recs = []
     for r in rows:
         for world in ("effect", "null"):
-            recs.append({**{k: r[k] for k in ("seed", *SD_KEYS)}, "null": world == "null", **r[world]})
+            recs.append({**{k: r[k] for k in ("seed", "spillover_work_hr", *SD_KEYS)},
+                         "null": world == "null", **r[world]})
     return pd.DataFrame(recs)
 
 
@@ -138,7 +141,10 @@ def summary(rows: list[dict]) -> pd.DataFrame:
     """Mean estimate vs truth, coverage and rejection (5 %) per method, with Monte Carlo errors."""
     out = []
     df = _long(rows)
-    for null, g in df.groupby("null"):
+    # the counterfactual registers do not depend on the effects (common random numbers), so
+    # the null draws of every spill-over setting are draws of the same null world: pooled
+    df.loc[df["null"], "spillover_work_hr"] = np.nan
+    for (null, hr), g in df.groupby(["null", "spillover_work_hr"], dropna=False):
         err = g["estimate"] - g["truth"]
         for m in METHODS:
             lo = g[m].map(lambda d: d["conf_low"])
@@ -147,7 +153,7 @@ def summary(rows: list[dict]) -> pd.DataFrame:
             cover = ((lo <= g["truth"]) & (g["truth"] <= hi)).mean()
             width = (hi - lo).replace([np.inf, -np.inf], np.nan)
             k = len(g)
-            out.append({"null": null, "seeds": k, "method": m,
+            out.append({"null": null, "spillover_work_hr": "any" if null else hr, "seeds": k, "method": m,
                         "mean_truth": g["truth"].mean(), "mean_estimate": g["estimate"].mean(),
                         "bias": err.mean(), "bias_mc_se": err.std(ddof=1) / np.sqrt(k) if k > 1 else np.nan,
                         "sd_error": err.std(ddof=1) if k > 1 else np.nan,

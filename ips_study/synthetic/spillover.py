@@ -4,9 +4,9 @@ The default :class:`~ips_study.synthetic.effects.Effects` act only on programme 
 (about a hundred in Bodø in the first two years). A published analysis of the same setting
 measures the effect on *everyone* aged 18-40 on work assessment allowance (arbeidsavklarings-
 penger, AAP) in Bodø, +5.6 workdays per person-year over four years, and +10.5 in the fourth
-year (data contract, section 1). Participants alone cannot carry that: about 100 participants
-in a target group of about 800 person-years a year would each need some 45 extra workdays a
-year, more than the whole participant effect of the generator. A :class:`Spillover` is the
+year (data contract, section 1). Participants alone cannot carry that: at real scale the
+generator's participant effect gives that group +0.3 (about 100 participants, about 300 young
+AAP recipients on 1 January of each year). A :class:`Spillover` is the
 option for that calibration (``published_design_effects`` in
 :mod:`ips_study.synthetic.real_scale`).
 
