@@ -14,14 +14,16 @@ random with the seed of the call (default :data:`DEFAULT_SEED`, the study config
 * ``conley-taber``: each assignment's residual contrast ``W_r`` (Conley & Taber 2011,
   section 3, several treated groups): the treated units' errors replaced by the assigned
   controls' unit-period mean residuals, weighted as in the treated estimator;
-* ``placebo-t`` and ``ferman-pinto``: as above, rescaled by a size variance model fitted on
-  the draws (Ferman & Pinto 2019, section 4) in the estimator's own weights:
-  ``v_r = A Σ k² + B Σ k²/M`` over the cell loadings ``k`` of the assigned units
-  (:func:`assignment_loadings`; with population weights and one timing ``Σ w_l²`` and
-  ``Σ w_l²/M_l = 1/Σ M_l``, ``w_l`` a unit's share of the set's persons). The treated set's
-  ``v_1`` comes from the same fit at its own covariates. Before session 6 the covariate was
-  ``mean_l(1 / M_{c_l})`` (equal weights), which with a dominant large treated unit
-  described the wrong set.
+* ``placebo-t``: as above, rescaled by a size variance model fitted on the draws (Ferman &
+  Pinto 2019, section 4) in the estimator's own weights: ``v_r = A Σ k² + B Σ k²/M`` over
+  the cell loadings ``k`` of the assigned units (:func:`assignment_loadings`; with
+  population weights and one timing ``Σ w_l²`` and ``Σ w_l²/M_l = 1/Σ M_l``, ``w_l`` a
+  unit's share of the set's persons). The treated set's ``v_1`` comes from the same fit at
+  its own covariates. Before session 6 the covariate was ``mean_l(1 / M_{c_l})`` (equal
+  weights) and the p-value a rank;
+* ``ferman-pinto``: the Conley-Taber draws rescaled by ``v_r = A + B mean_l(1 / M_{c_l})``
+  (equal weights, the model before session 6, kept: with the loadings model it over-rejected,
+  see :func:`_ferman_pinto`).
 
 ``placebo``, ``conley-taber`` and ``ferman-pinto``: p-value ``(1 + #{|b_r| >= |b|}) / (R + 1)``,
 the interval inverts it. ``placebo-t`` (default ``reference="t"``): ``b / sqrt(v_1)`` against
@@ -55,7 +57,7 @@ from .placebo_engine import DEFAULT_REPS, rank_summary, run_placebo
 from .placebo_engine import draw_assignments as _engine_draw
 from .placebo_fit import _controls_piece, _solve, assignment_batch
 from .variance import (dependent_df, draws_covariance, fit_variance_model, prediction_weights,
-                       t_table)
+                       t_table, variance_function)
 
 
 def several_treated(fit) -> bool:
@@ -131,8 +133,7 @@ def residual_assignment_draws(fit, assigns: np.ndarray) -> np.ndarray:
     return W @ np.linalg.pinv(G).T
 
 
-def assignment_loadings(fit, assigns: np.ndarray, L: np.ndarray, *,
-                        own_weights: bool = True) -> np.ndarray:
+def assignment_loadings(fit, assigns: np.ndarray, L: np.ndarray) -> np.ndarray:
     """Loadings (R x k x T x m) of each assigned unit's unit-period cells on the contrasts.
 
     The estimate of assignment ``a`` (control ``a[l]`` given the l-th treated unit's timing
@@ -146,9 +147,7 @@ def assignment_loadings(fit, assigns: np.ndarray, L: np.ndarray, *,
     effects' share of the error (the other units) is left out: it is alike for the treated
     set and every placebo set.
 
-    ``own_weights=True`` weights each assigned control by its own cells (the placebo
-    refits, ``placebo-t``); ``False`` by the treated units' cells (the Conley-Taber residual
-    draws of :func:`residual_assignment_draws`, which apply the treated units' weights).
+    Each assigned control is weighted by its own cells, as in its controls-only refit;
     ``assigns = fit.treated_units[None]`` gives the treated estimate's own loadings.
     """
     _, wsum = fit.cell_means(np.zeros(len(fit.y)))
@@ -156,8 +155,7 @@ def assignment_loadings(fit, assigns: np.ndarray, L: np.ndarray, *,
     R, k = assigns.shape
     G, parts = 0.0, []
     for l in range(k):
-        unit = assigns[:, l] if own_weights else np.full(R, fit.treated_units[l])
-        n = wsum[unit] * (wsum[assigns[:, l]] > 0)           # R x T; an unseen cell: 0
+        n = wsum[assigns[:, l]]                               # R x T; an unseen cell: 0
         V = np.asarray(fit.timing[l], dtype=float)            # T x p
         tot = n.sum(axis=1)
         mean = (n @ V) / np.where(tot > 0, tot, 1.0)[:, None]
@@ -196,10 +194,10 @@ def _covariance_factor(fit, assigns, K_i, coef):
                              shape=(R, fit.n_units * T))
 
 
-def _studentise(fit, b, assigns, L, *, residual: bool, fgls: bool):
-    """Rescaled draws, treated SEs, Satterthwaite df and fitted parameters per contrast."""
+def _studentise(fit, b, assigns, L, *, fgls: bool):
+    """placebo-t: rescaled draws, treated SEs, Satterthwaite df and parameters per contrast."""
     treated = fit.treated_units[None]
-    K = assignment_loadings(fit, assigns, L, own_weights=not residual)
+    K = assignment_loadings(fit, assigns, L)
     K1 = assignment_loadings(fit, treated, L)
     X, X1 = size_covariates(fit, assigns, K), size_covariates(fit, treated, K1)[0]
     m = b.shape[1]
@@ -213,6 +211,30 @@ def _studentise(fit, b, assigns, L, *, residual: bool, fgls: bool):
         df[i] = dependent_df(v1, h, _covariance_factor(fit, assigns, K[..., i], c))
         params.append({"A": float(c[0]), "B": float(c[1]), "df": float(df[i])})
     return draws, se, df, params
+
+
+def _size_covariate(fit, assigns: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ferman-Pinto's equal-weight covariate ``mean_l(1/M)`` of the assigned and the treated."""
+    inv = 1.0 / fit.unit_sizes()
+    return inv[assigns].mean(axis=1), float(inv[fit.treated_units].mean())
+
+
+def _ferman_pinto(b, assigns, fit, contrasts, fgls):
+    # Not the loadings model of placebo-t: with it the residual draws rejected 13-17 % of
+    # true nulls in sim_size_extremes --several (docs/inference.md), against 1-4 % with this
+    # one. The draws apply the treated units' weights to the controls' full-fit residuals,
+    # which the period effects shrink (most for large controls) and which miss the controls'
+    # share of the treated estimate's error; mean(1/M), dominated by the smallest treated
+    # unit, over-states the treated variance enough to cover that.
+    x, x1 = _size_covariate(fit, assigns)
+    draws, se, params = np.empty_like(b), np.empty(b.shape[1]), {}
+    for i in range(b.shape[1]):
+        A, B = variance_function(b[:, i] ** 2, x, fgls=fgls)
+        v, v1 = A + B * x, A + B * x1
+        draws[:, i] = b[:, i] * np.sqrt(v1 / v)
+        se[i] = math.sqrt(v1)
+        params[str(contrasts.index[i])] = {"A": A, "B": B}
+    return draws, se, params
 
 
 def several_treated_inference(fit, contrasts: pd.DataFrame, *, method: str, level: float,
@@ -238,14 +260,16 @@ def several_treated_inference(fit, contrasts: pd.DataFrame, *, method: str, leve
               "assignments": "all" if exact else "random",
               "seed": a.seed}
     vcov = None
-    if method in ("placebo-t", "ferman-pinto"):
-        draws, se, df, params = _studentise(fit, b, assigns, L, residual=residual, fgls=fgls)
+    if method == "placebo-t":
+        draws, se, df, params = _studentise(fit, b, assigns, L, fgls=fgls)
         extras["variance_function"] = dict(zip(map(str, contrasts.index), params))
+        extras["reference"] = reference
         what = ("rescaled by var = A Σk² + B Σk²/M over the estimator's cell loadings k "
-                "(Ferman & Pinto 2019 with the estimator's weights)")
-        if method == "placebo-t":
-            vcov = draws_covariance(draws, se)
-            extras["reference"] = reference
+                "(Ferman & Pinto 2019 in the estimator's weights)")
+        vcov = draws_covariance(draws, se)
+    elif method == "ferman-pinto":
+        draws, se, extras["variance_function"] = _ferman_pinto(b, assigns, fit, contrasts, fgls)
+        what = "rescaled by var = A + B mean(1/M) (Ferman & Pinto 2019)"
     else:
         draws, se, what = b, np.sqrt(np.mean(b ** 2, axis=0)), "unscaled"
     if method == "placebo-t" and reference == "t":
