@@ -276,10 +276,10 @@ class Results:
     def cov(self) -> pd.DataFrame:
         """Covariance of the estimates, a terms x terms DataFrame.
 
-        Methods with a covariance fill it: CRV1 ``cluster``, and ``placebo-t`` with one
-        treated unit (the correlation of its rescaled placebo draws, scaled by the standard
-        errors). Rank-based and bootstrap methods (placebo, Conley-Taber, Ferman-Pinto, wild,
-        and placebo-t with several treated units) have no covariance matrix: the frame then
+        Methods with a covariance fill it: CRV1 ``cluster``, and ``placebo-t`` with one or
+        several treated units (the correlation of its rescaled placebo draws, scaled by the
+        standard errors). Rank-based and bootstrap methods (placebo, Conley-Taber,
+        Ferman-Pinto, wild) have no covariance matrix: the frame then
         has the same labels and is NaN everywhere, so that code written for statsmodels
         keeps running but no number is invented; test :attr:`has_cov` before using it, or
         refit with ``with_inference("cluster")``.
