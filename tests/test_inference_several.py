@@ -138,6 +138,23 @@ def test_fit_variance_model_bounds_and_one_unit_equivalence():
     assert d == pytest.approx(d0[0], rel=1e-6)
 
 
+def test_a_bound_common_part_keeps_its_uncertainty():
+    # squares that fall below the sampling part alone: A comes out negative, is set to 0 and
+    # B refitted. The treated set's fitted variance is then B * x_B, tiny for a set of large
+    # total size; its degrees of freedom must still carry A's uncertainty (both columns of
+    # the fit), or a null estimate gets p ~ 1e-4 (seen in sim_size_extremes --several)
+    X = np.column_stack([np.full(6, 0.5), [0.01, 0.02, 0.04, 0.08, 0.16, 0.32]])
+    w2 = 10 * X[:, 1] - 0.05
+    c = fit_variance_model(w2, X, fgls=False)
+    assert c[0] == 0 and c[1] > 0
+    z = np.array([0.8, 0.005])
+    h = prediction_weights(X, c, z, fgls=False)
+    np.testing.assert_allclose(h, X @ np.linalg.solve(X.T @ X, z), rtol=1e-10)
+    F = np.diag(np.sqrt(X @ c))
+    one_column = X[:, 1] * z[1] / (X[:, 1] @ X[:, 1])        # the fit that forgets A
+    assert dependent_df(z @ c, h, F) < 0.1 * dependent_df(z @ c, one_column, F)
+
+
 def test_event_study_several_treated_placebo_t_has_a_covariance_for_honest_did():
     df = small_panel(years=range(2008, 2016), adopt={"t1": 2012, "t2": 2013}, seed=5)
     es = ips.event_study(df, y="y", unit="u", time="t", treat="d", weights="n", bins=(-3, 2))

@@ -137,20 +137,22 @@ def fit_variance_model(w2: np.ndarray, X: np.ndarray, *, fgls: bool = True,
 
 def prediction_weights(X: np.ndarray, c: np.ndarray, z: np.ndarray, *, fgls: bool = True
                        ) -> np.ndarray:
-    """Weights ``h`` with ``z @ c = h @ w2`` for the fit of ``c`` by :func:`fit_variance_model`.
+    """Weights ``h`` of the two-parameter fit at ``z``: ``z @ c = h @ w2`` when no bound binds.
 
-    The fitted variance at ``z`` is linear in the squared draws: ``h = Ω X (X' Ω X)^{-1} z``
-    over the free coefficients, ``Ω = diag(1 / v^2)`` the FGLS weights at the fit (their
-    noise ignored, as in :func:`variance_prediction`) or the identity (``fgls=False``). A
-    bound coefficient (``c_j = 0``) drops its column.
+    The fitted variance at ``z`` is linear in the squared draws: ``h = Ω X (X' Ω X)^{-1} z``,
+    ``Ω = diag(1 / v^2)`` the FGLS weights at the fit (their noise ignored, as in
+    :func:`variance_prediction`) or the identity (``fgls=False``). Both columns are kept when
+    a bound binds (``c_j = 0``): the bound is an estimate at the edge, not knowledge, and
+    with several treated units dropping the common part's column gave a treated set of
+    large total size a near-zero variance with many degrees of freedom (p-values of 1e-4
+    under the null in ``sim_size_extremes --several``); with the column kept, ``d`` is small
+    there and the interval wide.
     """
-    free = np.asarray(c) > 0
-    if not free.any():
-        return np.zeros(len(X))
     v = X @ c
+    if not np.any(v > 0):
+        return np.zeros(len(X))
     om = 1.0 / np.where(v > 0, v, np.inf) ** 2 if fgls else np.ones(len(X))
-    Xf = X[:, free]
-    return (Xf * om[:, None]) @ np.linalg.pinv(Xf.T @ (Xf * om[:, None])) @ np.asarray(z)[free]
+    return (X * om[:, None]) @ np.linalg.pinv(X.T @ (X * om[:, None])) @ np.asarray(z)
 
 
 def dependent_df(v0: float, h: np.ndarray, F, *, block: int = 512) -> float:
