@@ -6,6 +6,9 @@ replication, serially or on a local Dask cluster (``--workers 2``)::
 
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/sim_size_extremes.py --workers 2
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/sim_size_extremes.py --several --reps 500
+    PYTHONPATH=. nohup .venv/bin/python benchmarks/sim_size_extremes.py --several --workers 1 \
+        --methods placebo-t "placebo-t[reference=rank]" ferman-pinto \
+        --checkpoint out/sim_several --out out/sim_several.json &
 
 One treated unit among 25 controls (log-uniform 200-20,000 persons), 12 years, treatment from
 year 6, population weights; municipality-year shocks AR(1) rho = 0.4 with t(5) innovations or
@@ -22,12 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ips_study.parallel import local_client, replicate
-from ips_study.simulate import size_replication, summarise
+from ips_study.parallel import local_client
+from ips_study.simulate import replicate_resumable, size_replication, summarise
 
 #: the default (t reference), its rank form before issue 19, and the other size-aware method
 METHODS = ("placebo-t", "placebo-t[reference=rank]", "ferman-pinto")
@@ -37,7 +41,8 @@ SEVERAL = {"3 treated, same year": dict(treated_sizes=(200, 2000, 20000), starts
 SHOCKS = ("ar1-t5", "iid-normal")
 
 
-def run_cell(name: str, options: dict, reps: int, seed: int, methods, client) -> list[dict]:
+def run_cell(name: str, options: dict, reps: int, seed: int, methods, client,
+             checkpoint=None) -> list[dict]:
     """Size, coverage and power of each method in one cell, from ``reps`` null replications.
 
     Every interval here is ``b +/- h`` with ``h`` computed from the controls alone (placebo
@@ -46,10 +51,16 @@ def run_cell(name: str, options: dict, reps: int, seed: int, methods, client) ->
     exactly when it covers 0 on the null draw (coverage = 1 - size, replication by
     replication), and H0: 0 is rejected iff ``|b - 0 + delta| > h``, read off the null records
     (``power`` at ``delta`` = twice the cell's SD of the estimate, about the issue's 2 SD).
+    ``checkpoint``: a JSON-lines file; finished blocks of 50 replications are appended and
+    read back on a rerun (the records do not depend on the blocks, see
+    :func:`ips_study.simulate.replicate_resumable`), so the wall time of a resumed cell
+    covers only what was left.
     """
     w0 = time.perf_counter()
-    null = replicate(size_replication, reps, seed=seed, client=client,
-                     kwargs=dict(methods=methods, **options))
+    null = replicate_resumable(size_replication, reps, seed=seed, client=client,
+                               kwargs=dict(methods=methods, **options), checkpoint=checkpoint,
+                               block=50, is_done=lambda r: all(m in r["methods"]
+                                                               for m in methods))
     wall = time.perf_counter() - w0
     tab = summarise(null, methods)
     err = np.array([r["error"] for r in null])
@@ -92,6 +103,8 @@ def main() -> None:
     ap.add_argument("--several", action="store_true", help="three treated units")
     ap.add_argument("--methods", nargs="*", default=None)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--checkpoint", default=None,
+                    help="folder for one JSON-lines checkpoint per cell (resumes a stopped run)")
     a = ap.parse_args()
     cells = SEVERAL if a.several else {k: {"treated_sizes": v} for k, v in SIZES.items()}
     methods = tuple(a.methods or (("placebo-t",) if a.several else METHODS))
@@ -102,8 +115,12 @@ def main() -> None:
         for c, (name, opts) in enumerate(cells.items()):
             for s, shocks in enumerate(SHOCKS):
                 seed = a.seed + 100 * c + 10 * s
+                ck = None
+                if a.checkpoint:
+                    Path(a.checkpoint).mkdir(parents=True, exist_ok=True)
+                    ck = Path(a.checkpoint) / f"cell{c}_{shocks}_seed{seed}.jsonl"
                 rows.extend(run_cell(name, {**opts, "shocks": shocks}, a.reps, seed, methods,
-                                     client))
+                                     client, ck))
                 print(f"{name} {shocks}: {time.perf_counter() - start:.0f} s", flush=True)
 
     if a.workers:

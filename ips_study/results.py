@@ -125,6 +125,18 @@ class Summary:
         return self.as_html()
 
 
+#: what to do instead of ``with_inference`` for results that do not keep their data. The
+#: staggered results (``ips.att_gt`` and the register design) do not keep the panel: the
+#: placebo re-runs the design on the never-treated units, so switching would mean carrying
+#: the whole person or unit panel inside every result (and its pickles), for a call that is
+#: one refit away. ``ips.att_gt`` itself has no ``inference=`` argument, hence the pointer.
+_NO_SWITCH = {
+    "staggered": ("for ips.att_gt use .aggregate(kind, bootstrap=True) for the bootstrap; "
+                  "placebo inference is in the register design, "
+                  "ips_study.designs.staggered.fit_panel(..., inference='placebo')"),
+}
+
+
 class refitter:
     """A :meth:`Results.with_inference` hook that re-runs ``design(*args, **kwargs)`` with
     another ``inference`` and confidence ``level`` (and any extra options).
@@ -264,10 +276,10 @@ class Results:
     def cov(self) -> pd.DataFrame:
         """Covariance of the estimates, a terms x terms DataFrame.
 
-        Methods with a covariance fill it: CRV1 ``cluster``, and ``placebo-t`` with one
-        treated unit (the correlation of its rescaled placebo draws, scaled by the standard
-        errors). Rank-based and bootstrap methods (placebo, Conley-Taber, Ferman-Pinto, wild,
-        and placebo-t with several treated units) have no covariance matrix: the frame then
+        Methods with a covariance fill it: CRV1 ``cluster``, and ``placebo-t`` with one or
+        several treated units (the correlation of its rescaled placebo draws, scaled by the
+        standard errors). Rank-based and bootstrap methods (placebo, Conley-Taber,
+        Ferman-Pinto, wild) have no covariance matrix: the frame then
         has the same labels and is NaN everywhere, so that code written for statsmodels
         keeps running but no number is invented; test :attr:`has_cov` before using it, or
         refit with ``with_inference("cluster")``.
@@ -313,12 +325,14 @@ class Results:
         e.g. ``methods_for("did")``); ``level`` is the confidence level (default this
         object's); ``options`` go to the method (e.g. ``seed=``, ``reps=``, ``weights=`` of
         the wild bootstrap). DiD and event study reuse their fitted regression; synth, sdid
-        and the staggered register design re-run with the new method. Results built without
-        a way back to their design raise a one-line error saying to refit.
+        re-run with the new method. Results built without a way back to their design (the
+        staggered ones, which do not keep the panel) raise a one-line error saying what to
+        call instead.
         """
         if self._refit is None:
+            how = _NO_SWITCH.get(self.design, f"refit with inference={inference!r}")
             raise NotImplementedError(f"{self.design!r} results cannot switch inference after "
-                                      f"fitting; refit with inference={inference!r}")
+                                      f"fitting (they do not keep the data); {how}")
         return self._refit(inference, self.level if level is None else level, **options)
 
     def event_time(self) -> pd.DataFrame | None:

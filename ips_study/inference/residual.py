@@ -51,6 +51,7 @@ import pandas as pd
 
 from . import InferenceOutput, rank_table
 from .assignments import several_treated_inference
+from .placebo_engine import draw_assignments, run_placebo
 from .variance import variance_function  # noqa: F401  (also its public name here)
 
 
@@ -72,7 +73,12 @@ def has_persons(fit) -> bool:
 
 
 def residual_draws(fit) -> tuple[np.ndarray, np.ndarray]:
-    """Conley-Taber draws ``W_j`` (J x p) for the control units, and their unit codes."""
+    """Conley-Taber draws ``W_j`` (J x p) for the control units, and their unit codes.
+
+    Read through the one placebo engine (:mod:`.placebo_engine`): each control in turn is an
+    assignment of the single treated slot, all J of them used, and the draws come at once
+    from the closed form below.
+    """
     eta, wsum = fit.cell_means(fit.resid)
     T1 = wsum[fit.treated]
     seen = T1 > 0
@@ -83,7 +89,10 @@ def residual_draws(fit) -> tuple[np.ndarray, np.ndarray]:
     bread = np.linalg.pinv(dd.T @ ddw)
     controls = np.flatnonzero(np.arange(fit.n_units) != fit.treated)
     e = np.nan_to_num(eta[controls][:, seen])
-    return e @ ddw @ bread.T, controls
+    W = e @ ddw @ bread.T
+    run = run_placebo(draw_assignments(len(controls), 1, reps=None),
+                      batch=lambda units: W[units[:, 0]])
+    return run.draws, controls
 
 
 def conley_taber_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,

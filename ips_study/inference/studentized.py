@@ -77,18 +77,17 @@ Examples
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import InferenceOutput, rank_table
 from .assignments import several_treated, several_treated_inference
+from .placebo_engine import draw_assignments, run_placebo
 from .placebo_fit import _controls_piece
 from .randomization import placebo_estimates
 from .residual import has_persons
-from .variance import variance_function, variance_prediction
+from .variance import (draws_covariance, t_table,  # noqa: F401  (also their names here)
+                       variance_function, variance_prediction)
 
 VARIANCES = ("auto", "within", "size")
 REFERENCES = ("t", "rank")
@@ -172,7 +171,8 @@ def studentized_placebo_inference(fit, contrasts: pd.DataFrame, *, level: float 
             raise ValueError("placebo-t variance='within' needs one treated unit; with several "
                              "use variance='size' (the default)")
         return several_treated_inference(fit, contrasts, method="placebo-t", level=level,
-                                         reps=reps, seed=seed, fgls=fgls)
+                                         reps=reps, seed=seed, fgls=fgls,
+                                         reference=reference)
     persons = has_persons(fit)
     if variance == "auto":
         # the size model was nominal at both levels in the 500-replication generator run;
@@ -181,9 +181,13 @@ def studentized_placebo_inference(fit, contrasts: pd.DataFrame, *, level: float 
     if variance == "within" and not persons:
         raise ValueError("variance='within' needs a person-level fit (person fixed effects "
                          "nested in municipalities); use variance='size'")
+    # every control in turn (J assignments of one slot, all used) through the one placebo
+    # engine; the J coefficients come at once from the closed form of placebo_estimates
     est_all, codes = placebo_estimates(fit)
-    ok = np.isfinite(est_all).all(axis=1)
-    est_all, codes = est_all[ok], codes[ok]
+    run = run_placebo(draw_assignments(len(codes), 1, reps=None),
+                      batch=lambda units: est_all[units[:, 0]])
+    ok = run.identified()
+    est_all, codes = run.draws[ok], codes[ok]
     L = contrasts.reindex(columns=fit.terms, fill_value=0.0).to_numpy(dtype=float)
     b = est_all @ L.T
     estimates = pd.Series(L @ fit.beta[: fit.p], index=contrasts.index)
@@ -227,39 +231,3 @@ def studentized_placebo_inference(fit, contrasts: pd.DataFrame, *, level: float 
               "n_placebos": J, "reference": reference}
     return InferenceOutput(tidy=tidy, conf_int_fn=ci, notes=tuple(notes), extras=extras,
                            null_draws=draws, vcov=draws_covariance(draws, np.sqrt(v1)))
-
-
-def t_table(estimates: pd.Series, se: np.ndarray, df: np.ndarray, level: float
-            ) -> tuple[pd.DataFrame, Callable[[float], pd.DataFrame]]:
-    """Tidy table and interval function of ``estimate / se`` against ``t(df)``, per term."""
-    est = estimates.to_numpy(dtype=float)
-
-    def ci(lv: float) -> pd.DataFrame:
-        h = stats.t.isf((1 - lv) / 2, df) * se
-        return pd.DataFrame({"lower": est - h, "upper": est + h}, index=estimates.index)
-
-    c = ci(level)
-    stat = est / se
-    tidy = pd.DataFrame({"estimate": est, "std_error": se, "statistic": stat,
-                         "p_value": 2 * stats.t.sf(np.abs(stat), df),
-                         "conf_low": c["lower"].to_numpy(), "conf_high": c["upper"].to_numpy()},
-                        index=estimates.index)
-    return tidy, ci
-
-
-def draws_covariance(draws: np.ndarray, se: np.ndarray) -> np.ndarray:
-    """Covariance of the contrasts: the placebo draws' correlation scaled to ``se``.
-
-    The rescaled placebo draws (J x m, each column on the treated unit's scale) are draws of
-    the estimates' error under the null, so their uncentred second moments estimate the
-    covariance; the diagonal is replaced by the studentised variances ``se^2`` so that the
-    covariance and the reported standard errors agree. This is what lets the sensitivity
-    analysis (:func:`ips_study.inference.honest.from_event_study`) run on ``placebo-t``.
-    """
-    S = draws.T @ draws / max(len(draws), 1)
-    d = np.sqrt(np.diag(S))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        R = S / np.outer(d, d)
-    R[~np.isfinite(R)] = 0.0
-    np.fill_diagonal(R, 1.0)
-    return R * np.outer(se, se)

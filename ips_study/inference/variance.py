@@ -16,7 +16,11 @@ Examples
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
+import pandas as pd
+from scipy import stats
 
 
 def variance_function(w2: np.ndarray, inv_m: np.ndarray, *, fgls: bool = False,
@@ -90,3 +94,130 @@ def variance_prediction(w2: np.ndarray, x: np.ndarray, at, *, fgls: bool = True
     with np.errstate(divide="ignore", invalid="ignore"):
         d = np.where(s2 > 0, 2.0 * v0 ** 2 / s2, np.inf)
     return v0, d
+
+
+# -- several treated units: a variance model in the estimator's weights, dependent draws ---------
+def fit_variance_model(w2: np.ndarray, X: np.ndarray, *, fgls: bool = True,
+                       iterations: int = 5) -> np.ndarray:
+    """Fit ``E[w2] = X @ c`` with ``c >= 0`` (two columns, no intercept).
+
+    The several-treated-unit form of :func:`variance_function`: column 0 carries the common
+    part ``A`` and column 1 the sampling part ``B`` (``Σ k²`` and ``Σ k²/M`` of the
+    estimator's cell loadings ``k``, :func:`ips_study.inference.assignments.size_covariates`).
+    When a coefficient comes out negative it is set to 0 and the other refitted alone;
+    ``fgls`` reweights by ``1 / v^2`` as in :func:`variance_function`.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.1], [1.0, 0.2], [0.5, 0.4], [0.5, 0.1]])
+    >>> fit_variance_model(X @ np.array([2.0, 3.0]), X).round(6).tolist()
+    [2.0, 3.0]
+    """
+    w2, X = np.asarray(w2, dtype=float), np.asarray(X, dtype=float)
+
+    def fit(wt):
+        s = np.sqrt(wt)
+        c = np.linalg.lstsq(X * s[:, None], w2 * s, rcond=None)[0]
+        for j in (1, 0):
+            if c[j] < 0:
+                x = X[:, 1 - j]
+                out = np.zeros(2)
+                out[1 - j] = max((wt * x) @ w2 / ((wt * x) @ x), 0.0)
+                return out
+        return c
+
+    c = fit(np.ones_like(w2))
+    for _ in range(iterations if fgls else 0):
+        v = X @ c
+        if not np.all(v > 0):
+            break
+        c = fit(1.0 / v ** 2)
+    return c
+
+
+def prediction_weights(X: np.ndarray, c: np.ndarray, z: np.ndarray, *, fgls: bool = True
+                       ) -> np.ndarray:
+    """Weights ``h`` of the two-parameter fit at ``z``: ``z @ c = h @ w2`` when no bound binds.
+
+    The fitted variance at ``z`` is linear in the squared draws: ``h = Ω X (X' Ω X)^{-1} z``,
+    ``Ω = diag(1 / v^2)`` the FGLS weights at the fit (their noise ignored, as in
+    :func:`variance_prediction`) or the identity (``fgls=False``). Both columns are kept when
+    a bound binds (``c_j = 0``): the bound is an estimate at the edge, not knowledge, and
+    with several treated units dropping the common part's column gave a treated set of
+    large total size a near-zero variance with many degrees of freedom (p-values of 1e-4
+    under the null in ``sim_size_extremes --several``); with the column kept, ``d`` is small
+    there and the interval wide.
+    """
+    v = X @ c
+    if not np.any(v > 0):
+        return np.zeros(len(X))
+    om = 1.0 / np.where(v > 0, v, np.inf) ** 2 if fgls else np.ones(len(X))
+    return (X * om[:, None]) @ np.linalg.pinv(X.T @ (X * om[:, None])) @ np.asarray(z)
+
+
+def dependent_df(v0: float, h: np.ndarray, F, *, block: int = 512) -> float:
+    """Satterthwaite degrees of freedom of ``v0 = h @ w2`` when the draws are correlated.
+
+    Placebo assignments share control units, so their draws are not independent: with
+    ``Cov(b_r, b_s) = C_rs`` and normal draws ``Cov(b_r^2, b_s^2) = 2 C_rs^2``, so
+    ``var(v0) = 2 h' (C∘C) h`` and ``d = 2 v0^2 / var(v0) = v0^2 / h' (C∘C) h``. ``F``
+    (draws x cells, dense or scipy sparse) is a factor of the draws' covariance,
+    ``C = F F'`` (a draw's loading on each unit-period cell times the cell's fitted SD).
+    With independent draws (``C`` diagonal, ``C_rr = v_r``) this is the
+    ``d = 2 v0^2 / s0^2`` of :func:`variance_prediction`. ``C`` is formed in row blocks.
+
+    Examples
+    --------
+    >>> # four independent draws of variance 2, the variance their mean: d = 4
+    >>> F = np.sqrt(2.0) * np.eye(4)
+    >>> round(dependent_df(2.0, np.full(4, 0.25), F), 10)
+    4.0
+    >>> # the same draw four times: one draw's worth of information, d = 1
+    >>> round(dependent_df(2.0, np.full(4, 0.25), np.sqrt(2.0) * np.ones((4, 1))), 10)
+    1.0
+    """
+    h = np.asarray(h, dtype=float)
+    Ft = F.T
+    q = 0.0
+    for lo in range(0, len(h), block):
+        C = F[lo:lo + block] @ Ft
+        C = C.toarray() if hasattr(C, "toarray") else np.asarray(C)
+        q += float(h[lo:lo + block] @ (C ** 2) @ h)
+    return float(v0 ** 2 / q) if q > 0 else np.inf
+
+
+# -- reporting shared by the studentised methods (one or several treated units) ------------------
+def t_table(estimates: pd.Series, se: np.ndarray, df: np.ndarray, level: float
+            ) -> tuple[pd.DataFrame, Callable[[float], pd.DataFrame]]:
+    """Tidy table and interval function of ``estimate / se`` against ``t(df)``, per term."""
+    est = estimates.to_numpy(dtype=float)
+
+    def ci(lv: float) -> pd.DataFrame:
+        h = stats.t.isf((1 - lv) / 2, df) * se
+        return pd.DataFrame({"lower": est - h, "upper": est + h}, index=estimates.index)
+
+    c = ci(level)
+    stat = est / se
+    tidy = pd.DataFrame({"estimate": est, "std_error": se, "statistic": stat,
+                         "p_value": 2 * stats.t.sf(np.abs(stat), df),
+                         "conf_low": c["lower"].to_numpy(), "conf_high": c["upper"].to_numpy()},
+                        index=estimates.index)
+    return tidy, ci
+
+
+def draws_covariance(draws: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Covariance of the contrasts: the placebo draws' correlation scaled to ``se``.
+
+    The rescaled placebo draws (J x m, each column on the treated unit's scale) are draws of
+    the estimates' error under the null, so their uncentred second moments estimate the
+    covariance; the diagonal is replaced by the studentised variances ``se^2`` so that the
+    covariance and the reported standard errors agree. This is what lets the sensitivity
+    analysis (:func:`ips_study.inference.honest.from_event_study`) run on ``placebo-t``.
+    """
+    S = draws.T @ draws / max(len(draws), 1)
+    d = np.sqrt(np.diag(S))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        R = S / np.outer(d, d)
+    R[~np.isfinite(R)] = 0.0
+    np.fill_diagonal(R, 1.0)
+    return R * np.outer(se, se)
