@@ -275,8 +275,9 @@ def _to_arrow(data: dict):
     for k, v in data.items():
         if isinstance(v, tuple):
             codes, values = v
+            # codes index their dictionary by construction: no bounds check (safe=False)
             cols[k] = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32, copy=False)),
-                                                     pa.array(values, pa.string()))
+                                                     pa.array(values, pa.string()), safe=False)
         elif v.dtype == np.dtype("datetime64[ns]"):
             cols[k] = _timestamps(v)
         elif v.ndim == 1 and v.strides == (0,) and len(v) > 1:
