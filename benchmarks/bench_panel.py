@@ -331,6 +331,10 @@ def bandwidth(mib: int = 1024, repeats: int = 5) -> dict:
 #: bytes written per person-month into the 24 output columns (Arrow: int32 dictionary codes
 #: for person, municipality, period and sex; int8 flags; int64/timestamp/float64 otherwise)
 BYTES_PER_ROW = 4 * 4 + 3 * 1 + 8 * 5 + 8 * 12
+#: of which distinct buffers: ``benefit_months`` of a month panel shares ``health_benefit``'s
+#: buffer and ``months_observed`` is one shared buffer of ones (sparse indicator columns then
+#: touch only the pages holding a one; see docs/benchmarks.md, Panels, session 6)
+DISTINCT_BYTES_PER_ROW = BYTES_PER_ROW - 2 * 8
 
 
 def main() -> None:
