@@ -75,6 +75,7 @@ def scaling(sizes, repeats: int) -> dict:
 
     data = {p: make_episodes(p) for p in sizes}
     runs = {p: [] for p in sizes}
+    load_before = os.getloadavg()
     for _ in range(repeats):
         for p in sizes:
             d = data[p]
@@ -82,7 +83,7 @@ def scaling(sizes, repeats: int) -> dict:
                                      d["event"].to_numpy(), d["start"].to_numpy())
             _, u = timed(lambda: CoxPH(ties="efron").fit(X, stop, event, start=start)
                          .robust_cov(d["mun"].to_numpy()))
-            runs[p].append(u)
+            runs[p].append({**u, "load": os.getloadavg()[0]})
             print(f"  {len(d):>10,} episodes  wall {u['wall']:6.2f} s  user {u['user']:6.2f}  "
                   f"sys {u['sys']:5.2f}  CPU/episode {(u['user'] + u['sys']) / len(d) * 1e6:.3f} µs"
                   f"  load {os.getloadavg()[0]:.2f}", flush=True)
@@ -90,12 +91,17 @@ def scaling(sizes, repeats: int) -> dict:
     for p in sizes:
         n = len(data[p])
         cpu = sorted(r["user"] + r["sys"] for r in runs[p])
+        sys_ = sorted(r["sys"] for r in runs[p])
         rows.append({"persons": p, "episodes": n, "runs": runs[p],
                      "cpu_per_episode_us_min": cpu[0] / n * 1e6,
-                     "cpu_per_episode_us_median": cpu[len(cpu) // 2] / n * 1e6})
+                     "cpu_per_episode_us_median": cpu[len(cpu) // 2] / n * 1e6,
+                     "sys_s_median": sys_[len(sys_) // 2]})
     med = [r["cpu_per_episode_us_median"] for r in rows]
     rec = {"goal": "Cox: CPU per episode constant within 15 %", "sizes": rows,
-           "spread": max(med) / min(med) - 1, "load_after": os.getloadavg()}
+           "spread": max(med) / min(med) - 1, "load_before": load_before,
+           "load_after": os.getloadavg(),
+           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "command": "bench_survival.py --scaling"}
     print(f"\nCPU per episode (median) {', '.join(f'{m:.3f}' for m in med)} µs: spread "
           f"{rec['spread']:.1%} (goal <= 15 %)")
     RESULTS.mkdir(exist_ok=True)

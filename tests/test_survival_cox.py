@@ -217,3 +217,76 @@ def test_blocked_sums_equal_one_block(tv, ties, monkeypatch):
     U = res_one * w[:, None]
     G = np.stack([np.bincount(codes, U[:, j]) for j in range(U.shape[1])], 1)
     np.testing.assert_allclose(one.cov_robust_, one.cov_ @ G.T @ G @ one.cov_, rtol=1e-11)
+
+
+@pytest.mark.parametrize("entry", [True, False])
+def test_blocked_setup_equals_one_block(tv, entry, monkeypatch):
+    """Set-up is block-wise too (grid indices, centring, SDs, cluster codes, the unit-weight
+    view, exp(x'beta) of the residuals): blocks of 7 rows give the one-block fit to rounding
+    without strata or weights, with delayed entry or without, string cluster labels."""
+    from ips_study.designs.survival import _riskset
+
+    cols = ["exposed", "age"]
+    start = tv["start"] if entry else None
+    cluster = "c" + (tv["id"] % 17).astype(str)
+
+    def fit():
+        f = CoxPH().fit(tv[cols].to_numpy(), tv["stop"], tv["event"], start=start,
+                        cluster=cluster)
+        return f, f.score_residuals(), f._risk()
+
+    monkeypatch.setattr(_riskset, "CHUNK", 10**9)
+    one = fit()
+    monkeypatch.setattr(_riskset, "CHUNK", 7)
+    many = fit()
+    np.testing.assert_allclose(many[0].params_, one[0].params_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(many[0].cov_robust_, one[0].cov_robust_, rtol=1e-11, atol=1e-16)
+    np.testing.assert_allclose(many[1], one[1], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(many[2], one[2], rtol=1e-13)
+    # exp(x'beta) on the grid's scale, and the robust variance from whole-table cluster sums
+    f = one[0]
+    x = tv[cols].to_numpy() - tv[cols].to_numpy().mean(axis=0)
+    np.testing.assert_allclose(one[2], np.exp(x @ f.params_ - f._parts["shift"]), rtol=1e-12)
+    codes = pd.factorize(cluster)[0]
+    G = np.stack([np.bincount(codes, one[1][:, j]) for j in range(2)], 1)
+    np.testing.assert_allclose(f.cov_robust_, f.cov_ @ G.T @ G @ f.cov_, rtol=1e-11)
+
+
+def test_aliased_columns_cross_products_equal_qr(monkeypatch):
+    """The collinearity check from block-wise centred cross-products takes the same decisions
+    as the QR of the whole table: exact and near collinearity, a near-constant column, a
+    large offset; a decision close to the tolerance goes to the QR (counted here)."""
+    import importlib
+
+    from ips_study.designs.survival import _riskset
+
+    cox = importlib.import_module("ips_study.designs.survival.cox")
+    monkeypatch.setattr(_riskset, "CHUNK", 64)
+    rng = np.random.default_rng(7)
+    n = 1000
+    a, b, c = rng.normal(size=(3, n))
+    cases = {
+        "independent": np.c_[a, b, c],
+        "exact": np.c_[a, b, 2 * a - 3 * b + 1],
+        "duplicate first": np.c_[a, a, b],
+        "offset 1e6": np.c_[a + 1e6, b, a + 1e6 + 2 * b],
+        "nearly (1-R^2 ~ 1e-4)": np.c_[a, b, a + 1e-2 * c],
+        "clearly aliased with noise (1-R^2 ~ 1e-20)": np.c_[a, b, a + 1e-10 * c],
+        "inside the band (1-R^2 ~ 1e-9)": np.c_[a, b, a + 3e-5 * c],
+        "constant": np.c_[a, np.ones(n), b],
+    }
+    calls = []
+    qr = cox._aliased_qr
+    monkeypatch.setattr(cox, "_aliased_qr", lambda X, tol: calls.append(1) or qr(X, tol))
+    for name, X in cases.items():
+        calls.clear()
+        got = cox.aliased_columns(X)
+        assert got == qr(X, 1e-9), name
+        assert bool(calls) == (name == "inside the band (1-R^2 ~ 1e-9)"), name
+    assert cox.aliased_columns(cases["exact"]) == [2]
+    assert cox.aliased_columns(cases["constant"]) == [1]
+    assert cox.aliased_columns(cases["nearly (1-R^2 ~ 1e-4)"]) == []
+    # wide designs (dummy-coded cells) go to the QR directly
+    calls.clear()
+    wide = np.c_[rng.normal(size=(n, cox.GRAM_COLUMNS)), a + b]
+    assert cox.aliased_columns(wide) == qr(wide, 1e-9) == [] and calls

@@ -55,10 +55,23 @@ def event_indicator(event, *, name: str = "event", event_value=None) -> np.ndarr
         f"event, e.g. event_value={shown[-1]!r} (as R's Surv(time, status == {shown[-1]!r}))")
 
 
+def blocks(n: int, chunk: int | None = None):
+    """``(lo, hi)`` bounds of consecutive row blocks of ``chunk`` rows (default :data:`CHUNK`)."""
+    chunk = chunk or CHUNK
+    return ((lo, min(lo + chunk, n)) for lo in range(0, n, chunk))
+
+
+def count_rows(pred, *arrays) -> int:
+    """Number of rows where ``pred(*blocks)`` holds, counted block by block (no table-sized
+    boolean temporary)."""
+    n = len(arrays[0])
+    return sum(int(np.count_nonzero(pred(*(a[lo:hi] for a in arrays)))) for lo, hi in blocks(n))
+
+
 def check_times(values, name: str) -> np.ndarray:
     """Float array of times; an error naming ``name`` and the count if any is missing."""
     v = np.asarray(values, dtype=float).ravel()
-    bad = int(np.isnan(v).sum())
+    bad = count_rows(np.isnan, v)
     if bad:
         raise ValueError(f"{name} has {bad} missing value(s)")
     return v
@@ -66,11 +79,11 @@ def check_times(values, name: str) -> np.ndarray:
 
 def check_labels(values, name: str) -> np.ndarray:
     """Group/strata/cluster labels; an error naming ``name`` and the count if any is missing."""
-    v = pd.Series(np.asarray(values).ravel())
-    bad = int(v.isna().sum())
+    v = np.asarray(values).ravel()
+    bad = count_rows(pd.isna, v)
     if bad:
         raise ValueError(f"{name} has {bad} missing label(s); drop or label those rows")
-    return v.to_numpy()
+    return v
 
 
 class EventGrid:
@@ -90,54 +103,70 @@ class EventGrid:
     def __init__(self, start, stop, event, strata=None):
         stop = check_times(stop, "stop")
         n = len(stop)
-        if start is None:
-            start = np.full(n, -np.inf)
-        else:
+        if start is not None:
             start = check_times(start, "start")
-            bad = int(np.sum(stop <= start))
-            if bad:
-                raise ValueError(f"every interval needs start < stop ({bad} row(s) with "
-                                 "stop <= start)")
+            if len(start) == n:
+                bad = count_rows(np.less_equal, stop, start)
+                if bad:
+                    raise ValueError(f"every interval needs start < stop ({bad} row(s) with "
+                                     "stop <= start)")
         event = np.asarray(event)
         if event.dtype != bool:
             event = event_indicator(event)
-        if len(event) != n or len(start) != n:
-            raise ValueError(f"start, stop and event differ in length ({len(start)}, {n}, "
-                             f"{len(event)})")
+        if len(event) != n or (start is not None and len(start) != n):
+            raise ValueError(f"start, stop and event differ in length "
+                             f"({n if start is None else len(start)}, {n}, {len(event)})")
         self.n = n
         self.event = event
         self.strata = strata = None if strata is None else np.asarray(strata, np.int64)
         times, grid_stratum = [], []
-        a = np.empty(n, dtype=np.int64)
-        b = np.empty(n, dtype=np.int64)
+        # grid indices as int32 (a grid never has 2^31 points): half the bytes of intp, and
+        # filled block by block, so no table-sized temporary of searchsorted's int64 output
+        a = np.empty(n, dtype=np.int32)
+        b = np.empty(n, dtype=np.int32)
         offset = 0
         # one pass per stratum (a handful), never per event time; without strata no row
         # selection, copy or sort of stratum codes at all
-        groups = [(0, slice(None))] if strata is None else [
+        groups = [(0, None)] if strata is None else [
             (s, np.flatnonzero(strata == s)) for s in np.unique(strata)]
         for s, rows in groups:
-            t = np.unique(stop[rows][event[rows]])
-            a[rows] = offset + np.searchsorted(t, start[rows], side="right")
-            b[rows] = offset + np.searchsorted(t, stop[rows], side="right") - 1
+            t = np.unique(stop[event] if rows is None else stop[rows][event[rows]])
+            if rows is None:
+                for lo, hi in blocks(n):
+                    if start is None:      # right-censored: at risk from the first grid point
+                        a[lo:hi] = offset
+                    else:
+                        np.add(np.searchsorted(t, start[lo:hi], side="right"), offset,
+                               out=a[lo:hi], casting="unsafe")
+                    np.add(np.searchsorted(t, stop[lo:hi], side="right"), offset - 1,
+                           out=b[lo:hi], casting="unsafe")
+            else:
+                a[rows] = offset if start is None else \
+                    offset + np.searchsorted(t, start[rows], side="right")
+                b[rows] = offset + np.searchsorted(t, stop[rows], side="right") - 1
             times.append(t)
             grid_stratum.append(np.full(len(t), s))
             offset += len(t)
         self.time = np.concatenate(times) if times else np.empty(0)
         self.grid_stratum = np.concatenate(grid_stratum) if grid_stratum else np.empty(0, int)
         self.K = offset
-        self.a, self.b = a, b
-        self.at_risk = a <= b
-        # rows whose interval holds no event time go to a dummy bin past the grid, so the
-        # sums need no mask (and no table-sized copy of the rows at risk)
-        if self.at_risk.all():
-            self._ia, self._ib = a, b
-        else:
-            self._ia = np.where(self.at_risk, a, offset + 1)
-            self._ib = np.where(self.at_risk, b, offset + 1)
-        # grid index of each event row (its own stop time)
+        # rows whose interval holds no event time (a > b) go to a dummy bin past the grid,
+        # in place and block by block, so the sums need no mask (and no table-sized copy)
+        for lo, hi in blocks(n):
+            out = a[lo:hi] > b[lo:hi]
+            if out.any():
+                a[lo:hi][out] = offset + 1
+                b[lo:hi][out] = offset + 1
+        self._ia, self._ib = a, b
+        # grid index of each event row (its own stop time; an event row is always at risk)
         self.event_rows = np.flatnonzero(event)
-        self.event_grid = b[self.event_rows]
+        self.event_grid = b[self.event_rows].astype(np.intp)
         self.n_events = np.bincount(self.event_grid, minlength=self.K)
+
+    @property
+    def at_risk(self) -> np.ndarray:
+        """Whether each row is at risk at some grid time (its interval holds an event time)."""
+        return self._ia <= self.K
 
     def risk_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum ``values`` (n,) or (n, m) over the risk set at every grid time -> (K,) / (K, m)."""
@@ -160,7 +189,8 @@ class EventGrid:
         for lo in range(0, self.n, chunk):
             hi = min(lo + chunk, self.n)
             v = columns(lo, hi)
-            ib, ia = self._ib[lo:hi], self._ia[lo:hi]
+            # one cast of the block's indices for every column (bincount casts int32 to intp)
+            ib, ia = self._ib[lo:hi].astype(np.intp), self._ia[lo:hi].astype(np.intp)
             for j in range(m):
                 at_b[j] += np.bincount(ib, v[j], minlength=K + 2)
                 at_a[j] += np.bincount(ia, v[j], minlength=K + 2)

@@ -232,8 +232,8 @@ def _censoring_term(fit: CoxPH, time, status, cause) -> np.ndarray:
     sum_{k: competing, T_k < u} r_k (x_k - xbar_j) / G(T_k-)`` — all cumulative sums here.
     """
     n = len(time)
-    X, P, g = fit._X[:n], fit._parts, fit._grid
-    r = P["r"][:n]
+    X, P, g = fit._centred(0, n), fit._parts, fit._grid
+    r = fit._risk(0, n)
     tj = g.time[P["rep"]]                       # Breslow: one term per failure time
     dlam = P["m"] / P["den"]
     ctime, G = _censoring_km(time, status)

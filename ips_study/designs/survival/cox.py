@@ -63,12 +63,22 @@ class MonotoneLikelihoodError(ConvergenceError, ValueError):
 
 
 def check_design(X: np.ndarray, names) -> None:
-    """Refuse missing, constant or collinear covariates, naming the columns."""
-    nan = np.isnan(X).sum(axis=0)
+    """Refuse missing, constant or collinear covariates, naming the columns.
+
+    Counts and ranges are taken block by block (no table-sized temporaries).
+    """
+    n, p = X.shape
+    nan = np.zeros(p, dtype=np.int64)
+    lo_, hi_ = np.full(p, np.inf), np.full(p, -np.inf)
+    for lo, hi in _riskset.blocks(n):
+        Xb = X[lo:hi]
+        nan += np.isnan(Xb).sum(axis=0)
+        np.minimum(lo_, Xb.min(axis=0), out=lo_)
+        np.maximum(hi_, Xb.max(axis=0), out=hi_)
     if nan.any():
         bad = ", ".join(f"{names[j]!r} ({nan[j]})" for j in np.flatnonzero(nan))
         raise ValueError(f"covariate(s) with missing values: {bad}")
-    const = [names[j] for j in range(X.shape[1]) if np.ptp(X[:, j]) == 0] if len(X) else []
+    const = [names[j] for j in range(p) if hi_[j] == lo_[j]] if n else []
     if const:
         raise ValueError(f"covariate(s) constant, not identified in a Cox model (no "
                          f"intercept): {', '.join(map(repr, const))}")
@@ -78,12 +88,57 @@ def check_design(X: np.ndarray, names) -> None:
                          f"{', '.join(repr(names[j]) for j in aliased)}")
 
 
+#: up to this many columns the collinearity check works on the centred cross-products,
+#: summed block by block without BLAS; wider designs (dummy-coded cells) use a QR of the table
+GRAM_COLUMNS = 8
+
+
 def aliased_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
     """Indices of columns that are linear combinations of the earlier ones (and a constant).
 
     Pivot-free: columns are taken left to right as R's ``coxph`` does, so the later of two
-    collinear columns is the one reported (R gives it an NA coefficient).
+    collinear columns is the one reported (R gives it an NA coefficient). Column ``j`` is
+    aliased when ``1 - R^2`` of its regression on the kept earlier columns (all centred)
+    is below ``tol``.
+
+    For a few columns that share of unexplained variance comes from the centred
+    cross-product matrix, summed over row blocks (nothing table-sized, no BLAS threads);
+    a decision within a factor 1000 of ``tol`` either way, where the cross-products may have
+    lost the digits it needs, is taken by the QR of the centred, scaled table instead.
     """
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    if p > GRAM_COLUMNS or n == 0:
+        return _aliased_qr(X, tol)
+    mean = np.zeros(p)
+    for lo, hi in _riskset.blocks(n):
+        mean += X[lo:hi].sum(axis=0)
+    mean /= n
+    G = np.zeros((p, p))
+    for lo, hi in _riskset.blocks(n):
+        Zb = X[lo:hi] - mean
+        G += np.einsum("ij,ik->jk", Zb, Zb)
+    scale = np.sqrt(np.diag(G))
+    C = G / np.outer(*(2 * [np.where(scale > 0, scale, 1.0)]))
+    kept, out = [], []
+    for j in range(p):
+        if scale[j] == 0:
+            out.append(j)
+            continue
+        if kept:
+            c = C[kept, j]
+            resid = C[j, j] - c @ linalg.solve(C[np.ix_(kept, kept)], c, assume_a="pos")
+            if tol / 1e3 <= resid <= tol * 1e3 or not np.isfinite(resid):
+                return _aliased_qr(X, tol)
+            if resid < tol:
+                out.append(j)
+                continue
+        kept.append(j)
+    return out
+
+
+def _aliased_qr(X: np.ndarray, tol: float) -> list[int]:
+    """:func:`aliased_columns` by a QR of the centred, scaled table (any width)."""
     Z = X - X.mean(axis=0)
     scale = np.sqrt((Z**2).sum(axis=0))
     Z = Z / np.where(scale > 0, scale, 1.0)
@@ -102,24 +157,41 @@ def aliased_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
     return out
 
 
-def _linear_predictor(X: np.ndarray, beta: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``X @ beta`` into ``out``, column by column over blocks of rows.
+def _linear_predictor(X: np.ndarray, center: np.ndarray, beta: np.ndarray,
+                      out: np.ndarray) -> np.ndarray:
+    """``(X - center) @ beta`` into ``out``, column by column over blocks of rows.
 
     Not BLAS: for a handful of columns its threads cost a fixed ~5 ms of CPU per call
     (spin-waiting), a third of the whole Newton step at 0.5M rows, and the blocks keep the
-    per-column temporaries in cache.
+    centred rows and the per-column temporaries in cache (no centred copy of the table).
     """
     n, p = X.shape
     if p == 0:
         out.fill(0.0)
         return out
-    chunk = _riskset.CHUNK
-    for lo in range(0, n, chunk):
-        o, Xc = out[lo:lo + chunk], X[lo:lo + chunk]
+    for lo, hi in _riskset.blocks(n):
+        o, Xc = out[lo:hi], X[lo:hi] - center
         np.multiply(Xc[:, 0], beta[0], out=o)
         for j in range(1, p):
             o += Xc[:, j] * beta[j]
     return out
+
+
+def _column_moments(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean and SD of each column, summed over row blocks (two passes, no BLAS)."""
+    n, p = X.shape
+    sw, sx, sxx = 0.0, np.zeros(p), np.zeros(p)
+    for lo, hi in _riskset.blocks(n):
+        wb = w[lo:hi, None]
+        sw += wb.sum()
+        sx += (X[lo:hi] * wb).sum(axis=0)
+    center = sx / sw
+    for lo, hi in _riskset.blocks(n):
+        Zb = X[lo:hi] - center
+        Zb *= Zb
+        Zb *= w[lo:hi, None]
+        sxx += Zb.sum(axis=0)
+    return center, np.sqrt(sxx / sw)
 
 
 class CoxPH:
@@ -163,16 +235,16 @@ class CoxPH:
 
     def _terms(self, beta):
         """Log-likelihood, score, information and per-grid pieces at ``beta``."""
-        g, X, w = self._grid, self._X, self._w
+        g, X, w, c = self._grid, self._Xin, self._w, self._center
         p = X.shape[1]
-        eta = _linear_predictor(X, beta, self._eta)  # one buffer for every step
+        eta = _linear_predictor(X, c, beta, self._eta)  # one buffer for every step
         shift = eta.max() if len(eta) else 0.0
         wb = None if self._unit_w else w
         n_mom = 1 + p + len(self._pairs[0])
         S = g.risk_sums(lambda lo, hi: self._moments(
-            eta[lo:hi], X[lo:hi], None if wb is None else wb[lo:hi], shift), n_mom)
-        ev = g.event_rows
-        Dm = self._moments(eta[ev], X[ev], None if wb is None else wb[ev], shift)
+            eta[lo:hi], X[lo:hi] - c, None if wb is None else wb[lo:hi], shift), n_mom)
+        ev, Xev = g.event_rows, self._Xev
+        Dm = self._moments(eta[ev], Xev, None if wb is None else wb[ev], shift)
         D = np.stack([np.bincount(g.event_grid, Dm[j], minlength=g.K) for j in range(n_mom)],
                      1)
         S0, S1, D0, D1 = S[:, 0], S[:, 1:1 + p], D[:, 0], D[:, 1:1 + p]
@@ -194,9 +266,8 @@ class CoxPH:
             m = wd[rep]
         den = S0[rep] - frac * D0[rep]
         xbar = (S1[rep] - frac[:, None] * D1[rep]) / den[:, None]
-        ev = g.event_rows
         loglik = float(np.sum(w[ev] * eta[ev]) - np.sum(m * (np.log(den) + shift)))
-        score = (w[ev, None] * X[ev]).sum(axis=0) - (m[:, None] * xbar).sum(axis=0)
+        score = (w[ev, None] * Xev).sum(axis=0) - (m[:, None] * xbar).sum(axis=0)
         # per-expansion information, kept per grid point for the PH test
         Ve = m[:, None, None] * ((S2[rep] - frac[:, None, None] * D2[rep]) / den[:, None, None]
                                  - xbar[:, :, None] * xbar[:, None, :])
@@ -310,9 +381,12 @@ class CoxPH:
         stop = np.asarray(stop, dtype=float)
         start = None if start is None else np.asarray(start, dtype=float)
         event = event_indicator(event)
-        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-        if np.isnan(w).any() or (w < 0).any():
-            raise ValueError("weights must be non-negative and not missing")
+        if weights is None:       # unit weights: a read-only view, no table of ones
+            w = np.broadcast_to(1.0, (n,))
+        else:
+            w = np.asarray(weights, dtype=float)
+            if _riskset.count_rows(lambda v: ~(v >= 0), w):
+                raise ValueError("weights must be non-negative and not missing")
         if strata is not None:
             strata = pd.factorize(pd.Series(check_labels(strata, "strata")), sort=True)[0]
         if cluster is not None:
@@ -322,14 +396,16 @@ class CoxPH:
         check_design(X, self.names_)
         if not event.any():
             raise ValueError("no events: a Cox model needs at least one event")
-        # centring changes nothing in the model but keeps exp() and sums well scaled
-        self._center = np.average(X, axis=0, weights=w)
-        self._X = X - self._center
+        # centring changes nothing in the model but keeps exp() and sums well scaled; the
+        # rows are centred block by block when used (a centred copy of the table would be a
+        # table-sized allocation per fit: fresh pages, whose cost grows faster than the rows)
+        self._Xin = X
+        self._center, self._sd = _column_moments(X, w) if n else (np.zeros(p), np.ones(p))
+        self._Xev = X[grid.event_rows] - self._center
         self._w = w
         self._unit_w = weights is None
         self._pairs = np.triu_indices(p)
         self._eta = np.empty(n)
-        self._sd = np.sqrt(np.average(self._X**2, axis=0, weights=w)) if n else np.ones(p)
         self._grid = grid
         self._start, self._stop, self._event = start, stop, event
         beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
@@ -342,8 +418,6 @@ class CoxPH:
         self.score_ = U
         self.information_ = I
         self.cov_ = linalg.pinv(I) if np.linalg.cond(I) > 1e14 else linalg.inv(I)
-        # exp(x'beta) at the fit, on the same scale as the grid sums (residuals, Fine-Gray)
-        parts["r"] = np.exp(self._X @ beta - parts["shift"])
         self._parts = parts
         self.n_obs_ = n
         self.n_events_ = int(event.sum())
@@ -353,16 +427,26 @@ class CoxPH:
         return self
 
     # -- residuals and robust variance -------------------------------------------------------
+    def _centred(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Centred covariates of rows ``lo:hi`` (the scale every fitted quantity is on)."""
+        return self._Xin[lo:hi] - self._center
+
+    def _risk(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """``exp(x'beta)`` of rows ``lo:hi`` at the fit, on the scale of the grid sums."""
+        X = self._Xin[lo:hi]
+        eta = _linear_predictor(X, self._center, self.params_, np.empty(len(X)))
+        return np.exp(eta - self._parts["shift"], out=eta)
+
     def score_residuals(self) -> np.ndarray:
         """Per-row score residuals (n, p) at the fitted coefficients (unweighted)."""
-        return self._score_residuals(self._residual_pieces(), 0, self._X.shape[0])
+        return self._score_residuals(self._residual_pieces(), 0, self._Xin.shape[0])
 
     def _residual_pieces(self) -> dict:
         """Per-grid sums the score residuals of any block of rows are built from."""
         g, P = self._grid, self._parts
         rep, frac, h = P["rep"], P["frac"], P["m"] / P["den"]
         xbar = P["xbar"]
-        K, p = g.K, self._X.shape[1]
+        K, p = g.K, self._Xin.shape[1]
 
         def per_grid(vals):
             if vals.ndim == 1:
@@ -375,7 +459,7 @@ class CoxPH:
 
     def _score_residuals(self, Q: dict, lo: int, hi: int) -> np.ndarray:
         """Score residuals of rows ``lo:hi`` from :meth:`_residual_pieces`."""
-        g, X, r = self._grid, self._X[lo:hi], self._parts["r"][lo:hi]
+        g, X, r = self._grid, self._centred(lo, hi), self._risk(lo, hi)
         dH = g.row_cumulative(Q["H"], lo, hi)
         dHX = g.row_cumulative(Q["HX"], lo, hi)
         resid = -r[:, None] * (X * dH[:, None] - dHX)
@@ -393,27 +477,29 @@ class CoxPH:
         Residuals are built and summed block by block (``chunk`` rows), never for the
         whole table at once.
         """
-        codes = pd.factorize(pd.Series(check_labels(cluster, "cluster")), sort=True)[0]
-        n, p = self._X.shape
-        n_cl = int(codes.max()) + 1 if n else 0
+        labels = check_labels(cluster, "cluster")
+        # clusters are coded block by block against their distinct labels (the order of the
+        # clusters does not change G'G), so no table-sized array of codes is built
+        index = pd.Index(pd.unique(labels))
+        n, p = self._Xin.shape
+        n_cl = len(index)
         G = np.zeros((n_cl, p))
         Q = self._residual_pieces()
-        chunk = chunk or _riskset.CHUNK
-        for lo in range(0, n, chunk):
-            hi = min(lo + chunk, n)
+        for lo, hi in _riskset.blocks(n, chunk):
+            codes = index.get_indexer(labels[lo:hi])
             U = self._score_residuals(Q, lo, hi) * self._w[lo:hi, None]
             for j in range(p):
-                G[:, j] += np.bincount(codes[lo:hi], U[:, j], minlength=n_cl)
+                G[:, j] += np.bincount(codes, U[:, j], minlength=n_cl)
         bread = self.cov_
         return bread @ (G.T @ G) @ bread
 
     def schoenfeld(self) -> np.ndarray:
         """Schoenfeld residuals (one row per event, in row order of the event rows)."""
         g, P = self._grid, self._parts
-        K, p = g.K, self._X.shape[1]
+        K, p = g.K, self._Xin.shape[1]
         XB = np.stack([np.bincount(P["rep"], P["xbar"][:, j], minlength=K) for j in range(p)],
                       1) / np.maximum(np.bincount(P["rep"], minlength=K), 1)[:, None]
-        return self._X[g.event_rows] - XB[g.event_grid]
+        return self._Xev - XB[g.event_grid]
 
     # -- proportional-hazards test -----------------------------------------------------------
     def zph(self, transform: str = "km") -> "ZPH":
@@ -438,7 +524,7 @@ class CoxPH:
             raise ValueError("transform must be 'km' or 'identity'")
         ev = g.event_rows
         gtime = tt - tt[ev].mean()
-        p = self._X.shape[1]
+        p = self._Xin.shape[1]
         # g is constant within tied event times, so the grid value is any event's value
         g_grid = np.zeros(g.K)
         g_grid[g.event_grid] = gtime[ev]
