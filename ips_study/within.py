@@ -18,7 +18,9 @@ slope coefficients and residuals equal those of the regression with every dummy 
   :data:`ips_study.twoway.MAX_PERIODS` levels: an exact solve of the periods x periods
   system left after eliminating the person effects (:class:`ips_study.twoway.TwoWaySchur`),
   a fixed handful of passes over the rows however slowly alternating projections would
-  converge (persons entering and leaving);
+  converge (persons entering and leaving); when the rows are sorted by person,
+  :class:`TwfeFit` runs it block by block and takes the coefficients and cluster scores from
+  block sums, so no demeaned column of all rows is built for a clustered fit;
 * otherwise (more fixed effects, or ``fast=False``): the method of alternating
   projections (MAP; Guimarães & Portugal 2010, Gaure 2013), sweeping weighted group means
   until the largest change is below ``tol``.
@@ -85,11 +87,22 @@ class Demeaner:
             self._wsum = [np.full(L0, float(L1)), np.full(L1, float(L0))]
             self.balanced = True
             return
-        self._wsum = [np.bincount(f, weights=self.weights, minlength=L).astype(float)
-                      for f, L in zip(self.fe, self.levels)]
         # otherwise an O(n) check (no sort): every (i, t) cell holds exactly one row
         self.balanced = bool(two and np.bincount(
             self.fe[0] * self.levels[1] + self.fe[1], minlength=self.n).max(initial=0) == 1)
+
+    @property
+    def _wsum(self) -> list[np.ndarray]:
+        """Weight totals per level of each fixed effect (built on first use: the direct
+        two-way solve has its own, so an unbalanced two-way fit never needs these)."""
+        if "_wsum_" not in vars(self):
+            self._wsum_ = [np.bincount(f, weights=self.weights, minlength=L).astype(float)
+                           for f, L in zip(self.fe, self.levels)]
+        return self._wsum_
+
+    @_wsum.setter
+    def _wsum(self, value) -> None:
+        self._wsum_ = value
 
     def _is_grid(self) -> bool:
         shape = tuple(self.levels)
@@ -333,13 +346,19 @@ class TwfeFit:
         same for every treated unit); placebo assignments give a control this timing
     fast : use the balanced closed forms when they apply (``False``: alternating
         projections and explicit demeaned columns throughout, for checks)
+    cell_rows : (units, periods) row counts per cell when already known (the role checks
+        count them), saving a pass over the rows; counted when needed otherwise
     """
 
     def __init__(self, *, y, B, Z, unit, unit_labels, treated, period, period_labels, post,
                  fe, weights=None, terms, covariates=(), small_sample="fixest",
-                 sizes=None, timing=None, tol: float = 1e-13, fast: bool = True) -> None:
+                 sizes=None, timing=None, tol: float = 1e-13, fast: bool = True,
+                 cell_rows=None) -> None:
         self.y = np.asarray(y, dtype=float)
-        self.B = np.asarray(B, dtype=float).reshape(len(self.y), -1)
+        if B is None and timing is None:
+            raise ValueError("TwfeFit needs B or timing")
+        # B=None: every row's timing is timing[0] at its period, built only if asked for
+        self._B = None if B is None else np.asarray(B, dtype=float).reshape(len(self.y), -1)
         self.Z = np.asarray(Z, dtype=float).reshape(len(self.y), -1)
         self.unit = np.asarray(unit, dtype=np.intp)
         self.unit_labels = np.asarray(unit_labels)
@@ -358,19 +377,21 @@ class TwfeFit:
         self.sizes = None if sizes is None else np.asarray(sizes, dtype=float)
         self.is_treated_unit = np.zeros(self.n_units, dtype=bool)
         self.is_treated_unit[self.treated_units] = True
+        self.cell_rows = None if cell_rows is None else np.asarray(cell_rows)
         self.timing = (np.repeat(self.period_timing()[None], len(self.treated_units), axis=0)
                        if timing is None else np.asarray(timing, dtype=float))
         self.demeaner = Demeaner(self.fe, self.weights, tol=tol, fast=fast)
         self.closed_form = False
         self._scores = None
         self._owner = self._person_owner()
-        if not self._fit_balanced():
+        self.streamed = False
+        if not self._fit_balanced() and not self._fit_streamed():
             self._yt = self.demeaner(self.y)
-            D = np.where(self.is_treated_unit[self.unit][:, None], self.B, 0.0)
-            X = np.column_stack([D, self.Z]) if self.Z.shape[1] else D
-            self._Xt = self.demeaner(X)
+            self._Xt = self.demeaner(self._regressors())
             self.beta, self._resid, self.bread = wls(self._yt, self._Xt, self.weights)
-        if self.demeaner.grid:
+        if self.streamed:
+            pass  # k_fe_nonnested set by the pass over the rows
+        elif self.demeaner.grid:
             # person-major grid: nestedness is read off the reshaped clusters (no scatter
             # over all rows); a period is nested only if period 0 sits in one cluster
             c = self.unit.reshape(self.demeaner.levels)
@@ -418,20 +439,24 @@ class TwfeFit:
             return False
         (P, T), p = dm.levels, self.p
         person, period = self.fe
+        # B given by period (B=None) needs no check that it is a function of the period
+        common = self._B is None and period is self.period
         if dm.grid:
-            Bg = self.B.reshape(P, T, p)
-            b = Bg[0]
-            if not (Bg == b).all():
+            b = np.asarray(self.timing[0], dtype=float) if common else self.B[:T]
+            if not common and not (self.B.reshape(P, T, p) == b).all():
                 return False
             Y = self.y.reshape(P, T)
             ybar_t = Y.mean(axis=0)
             bc = b - b.mean(axis=0)
             R = Y @ bc
         else:
-            b = np.empty((T, p))
-            b[period] = self.B
-            if not np.array_equal(b[period], self.B):
-                return False
+            if common:
+                b = np.asarray(self.timing[0], dtype=float)
+            else:
+                b = np.empty((T, p))
+                b[period] = self.B
+                if not np.array_equal(b[period], self.B):
+                    return False
             ybar_t = np.bincount(period, weights=self.y, minlength=T) / P
             bc = b - b.mean(axis=0)
             R = np.column_stack([np.bincount(person, weights=self.y * bc[period, j],
@@ -450,6 +475,92 @@ class TwfeFit:
         self.closed_form = True
         return True
 
+    # -- unbalanced two-way panel sorted by person: one streamed pass -------------------------
+    def _regressors(self) -> np.ndarray:
+        """Raw regressors (n, k): treatment columns ``1[treated unit] * B``, then covariates."""
+        D = np.where(self.is_treated_unit[self.unit][:, None], self.B, 0.0)
+        return np.column_stack([D, self.Z]) if self.Z.shape[1] else D
+
+    def _fit_streamed(self) -> bool:
+        """Fit from the direct two-way solve's demeaned blocks, never all rows at once.
+
+        Applies when the exact two-way solve is used (:meth:`Demeaner.schur`) and the rows
+        are sorted by person (:attr:`ips_study.twoway.TwoWaySchur.starts`). Each block of
+        whole persons gives its demeaned columns ``[X~ y~]``; they add up to ``X~'W X~``,
+        ``X~'W y~`` and, per cluster g, ``Q_g = sum_{r in g} w x~_r [x~_r' y~_r]``. The
+        cluster scores are then ``Q_g[:, y] - Q_g[:, X] beta``, which is
+        ``sum_{r in g} w x~_r e_r`` with ``e = y~ - X~ beta``. The same pass counts the
+        rows per (cluster, period) cell and checks that no person moves between clusters,
+        which gives the fixed-effect count (:func:`fixed_effect_dof`) without a gather over
+        all rows. ``yt``, ``Xt`` and ``resid`` are built only if an inference method asks.
+        Returns False (nothing set) when the conditions do not hold.
+        """
+        dm = self.demeaner
+        if not dm.fast or len(self.fe) != 2 or dm.balanced:
+            return False
+        sc = dm.schur()
+        if sc is None or dm.direct_order != (0, 1) or sc.starts is None:
+            return False
+        k, p, G, T = self.k, self.p, self.n_units, sc.T
+        Z, y, unit, w = self.Z, self.y, self.unit, self.weights
+        treated, st = self.is_treated_unit, sc.starts
+        # timing by period (B not built): the treatment columns of a block are gathered
+        # from the small (T, p) table
+        V = np.asarray(self.timing[0], dtype=float).T.copy() if self._B is None else None
+
+        def columns(lo: int, hi: int) -> np.ndarray:
+            out = np.empty((k + 1, hi - lo))
+            on = treated[unit[lo:hi]]
+            if V is not None:
+                np.take(V, self.period[lo:hi], axis=1, out=out[:p], mode="clip")
+                out[:p] *= on
+            for c in range(p if V is None else 0):
+                np.multiply(self.B[lo:hi, c], on, out=out[c])
+            out[p:k] = Z[lo:hi].T
+            out[k] = y[lo:hi]
+            return out
+
+        gram = np.zeros((k + 1, k + 1))
+        Q = np.zeros((G, k, k + 1))
+        known = self.cell_rows is not None and self.cell_rows.shape == (G, T)
+        cells = self.cell_rows.reshape(-1) if known else np.zeros(G * T)
+        mover = False
+        pairs = [(j, l) for j in range(k) for l in range(j, k + 1)]
+        blocks = iter(sc.row_blocks())
+        for lo, hi, Xt in sc.demeaned_blocks(columns):
+            _, _, p0, p1 = next(blocks)
+            Xw = Xt if w is None else Xt * w[lo:hi]
+            gram += Xw @ Xt.T
+            cl = unit[lo:hi]
+            if not known:
+                cells += np.bincount(cl * T + sc.period[lo:hi], minlength=G * T)
+            first = st[p0:p1] - lo
+            owner = cl[first]
+            stay = not (np.repeat(owner, np.diff(st[p0:p1 + 1])) != cl).any()
+            mover = mover or not stay
+            prod = np.stack([Xw[j] * Xt[l] for j, l in pairs])
+            # persons who stay in one cluster: their sums first (a contiguous reduction),
+            # then a bincount over persons instead of rows
+            if stay:
+                prod = np.add.reduceat(prod, first, axis=1)
+            by = owner if stay else cl
+            for i, (j, l) in enumerate(pairs):
+                Q[:, j, l] += np.bincount(by, weights=prod[i], minlength=G)
+        for j in range(k):  # the X'X part of Q is symmetric
+            Q[:, j + 1:k, j] = Q[:, j, j + 1:k]
+        self.bread = np.linalg.inv(gram[:k, :k])
+        self.beta = self.bread @ gram[:k, k]
+        self._scores = Q[:, :, k] - Q[:, :, :k] @ self.beta
+        # fixest's count (fixed_effect_dof): persons are all used (sorted, dense codes)
+        seen = cells.reshape(G, T) > 0
+        used = seen.any(axis=0)
+        levels = [sc.P, int(used.sum())]
+        nested = [not mover, bool((seen.sum(axis=0)[used] == 1).all())]
+        self.k_fe_nonnested = (sum(levels) - 1 - sum(L for L, n in zip(levels, nested) if n)
+                               + sum(nested))
+        self.streamed = True
+        return True
+
     @property
     def yt(self) -> np.ndarray:
         """Demeaned outcome (n,)."""
@@ -460,6 +571,8 @@ class TwfeFit:
     @property
     def Xt(self) -> np.ndarray:
         """Demeaned regressors (n, k): treatment columns then covariates."""
+        if not hasattr(self, "_Xt") and not self.closed_form:
+            self._Xt = self.demeaner(self._regressors())
         if not hasattr(self, "_Xt"):
             if self.demeaner.grid:
                 P, T = self.demeaner.levels
@@ -482,7 +595,14 @@ class TwfeFit:
 
     @property
     def p(self) -> int:
-        return self.B.shape[1]
+        return self.timing.shape[2] if self._B is None else self._B.shape[1]
+
+    @property
+    def B(self) -> np.ndarray:
+        """Timing of every row (n, p); built from ``timing`` on first use when not given."""
+        if self._B is None:
+            self._B = np.asarray(self.timing[0], dtype=float)[self.period]
+        return self._B
 
     @property
     def k(self) -> int:
