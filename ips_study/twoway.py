@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ips_study.narrow import NarrowCodes, as_codes
+
 #: the direct solve is used when the smaller fixed effect has at most this many levels
 MAX_PERIODS = 2000
 
@@ -53,26 +55,38 @@ class TwoWaySchur:
 
     def __init__(self, person, period, weights, n_persons: int, n_periods: int,
                  off: np.ndarray | None = None) -> None:
-        self.person = np.asarray(person, dtype=np.intp)
-        self.period = np.asarray(period, dtype=np.intp)
-        self.w = None if weights is None else np.asarray(weights, dtype=float)
         self.P, self.T = int(n_persons), int(n_periods)
+        # codes may stay narrow (:mod:`ips_study.narrow`): the sorted path reads them in
+        # blocks, and ``person``/``period`` widen them only when a caller needs all rows
+        self._person = as_codes(person, self.P)
+        self._period = as_codes(period, self.T)
+        self.w = None if weights is None else np.asarray(weights, dtype=float)
         #: row offsets of each person's run (P + 1) when the rows are sorted by person and
         #: every person has a row, else None: person sums are then contiguous reductions
-        self.starts = person_runs(self.person, self.P)
+        self.starts = person_runs(self._person, self.P)
         if self.w is not None:
             self.n_i = self.person_sums(self.w)
         elif self.starts is not None:
             self.n_i = np.diff(self.starts).astype(float)
         else:
             self.n_i = np.bincount(self.person, minlength=self.P).astype(float)
-        self.n_t = np.bincount(self.period, weights=self.w, minlength=self.T).astype(float)
+        self.n_t = self._period.bincount(self.w).astype(float)
         with np.errstate(divide="ignore"):
             self.inv_n = np.where(self.n_i > 0, 1 / self.n_i, 0.0)
         # ``off`` (N' diag(1/n_i) N) may come from a larger sample by :meth:`downdate`
         self.off = self._off() if off is None else off
         self.C = np.diag(self.n_t) - self.off
         self._factor()
+
+    @property
+    def person(self) -> np.ndarray:
+        """Person code of every row (intp)."""
+        return self._person.full()
+
+    @property
+    def period(self) -> np.ndarray:
+        """Period code of every row (intp)."""
+        return self._period.full()
 
     def person_sums(self, x: np.ndarray) -> np.ndarray:
         """Per-person sums of the row vector ``x`` (P,): one contiguous reduction when sorted."""
@@ -86,10 +100,13 @@ class TwoWaySchur:
         if P <= step:
             yield slice(None), 0, P
             return
-        if len(p) and bool((p[1:] >= p[:-1]).all()):  # person-sorted: blocks are slices
+        if (p is self._person and self.starts is not None) or (
+                isinstance(p, np.ndarray) and len(p) and bool((p[1:] >= p[:-1]).all())):
+            # person-sorted: blocks are slices
             order = None
             keys = p
         else:  # one stable radix sort on the block number (a small integer)
+            p = np.asarray(p)
             blk = (p // step).astype(np.uint16 if P // step < 65535 else np.intp)
             order = np.argsort(blk, kind="stable")
             keys = p[order]
@@ -108,8 +125,10 @@ class TwoWaySchur:
         persons go through the dense blocks of :meth:`_cross`.
         """
         if self.w is not None or self.starts is None:
-            return self._cross(self.person, self.period, self.w, self.inv_n)
+            return self._cross(self._person, self._period, self.w, self.inv_n)
         one, s, e = self._spells()
+        if not one.any():
+            return self._cross(self._person, self._period, None, self.inv_n)
         T1 = self.T + 1
         corners = np.concatenate([s * T1 + s, s * T1 + e, e * T1 + s, e * T1 + e])
         c = self.inv_n[one]
@@ -123,12 +142,12 @@ class TwoWaySchur:
         cover = cover.reshape(T1, T1).cumsum(axis=0).cumsum(axis=1)[:-1, :-1]
         off[cover == 0] = 0.0
         if not one.all():
-            off += self._cross(self.person, self.period, None, self.inv_n, skip=one)
+            off += self._cross(self._person, self._period, None, self.inv_n, skip=one)
         return off
 
     def _spells(self):
         """Persons seen in one unbroken run of periods (P bools), first period, last + 1."""
-        st, t = self.starts, self.period
+        st, t = self.starts, self._period
         one = np.empty(self.P, dtype=bool)
         for lo, hi, p0, p1 in self.row_blocks():
             tb = t[lo:hi]
@@ -263,7 +282,7 @@ class TwoWaySchur:
         if self.starts is None:
             raise ValueError("demeaned_blocks needs rows sorted by person")
         spans = self.row_blocks(block)
-        st, t_all, T = self.starts, self.period, self.T
+        st, t_all, T = self.starts, self._period, self.T
         abars, r = [], None
         for lo, hi, p0, p1 in spans:
             X, w, cnt = columns(lo, hi), self._w(lo, hi), np.diff(st[p0:p1 + 1])
@@ -295,11 +314,18 @@ class TwoWaySchur:
         return None if self.w is None else self.w[lo:hi]
 
 
-def person_runs(person: np.ndarray, n_persons: int) -> np.ndarray | None:
+def person_runs(person, n_persons: int) -> np.ndarray | None:
     """Row offsets (P + 1) of each person's rows when ``person`` is sorted and uses every
-    code ``0..P-1``; else None (O(n), no sort)."""
+    code ``0..P-1``; else None (O(n), no sort). ``person``: intp codes or
+    :class:`~ips_study.narrow.NarrowCodes` (read as they are when they have no table)."""
+    off = 0
+    if isinstance(person, NarrowCodes):
+        if person.table is None:
+            person, off = person.raw, person.offset
+        else:
+            person = person.full()
     n = len(person)
-    if n == 0 or n_persons == 0 or person[0] != 0 or person[-1] != n_persons - 1:
+    if n == 0 or n_persons == 0 or person[0] - off != 0 or person[-1] - off != n_persons - 1:
         return None
     # comparisons make 1-byte temporaries, a difference of the codes an 8-byte one
     if not (person[1:] >= person[:-1]).all():

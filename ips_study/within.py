@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ips_study.narrow import as_codes
 from ips_study.twoway import MAX_PERIODS, TwoWaySchur
 
 SMALL_SAMPLE = ("fixest", "stata", "none")
@@ -70,15 +71,16 @@ class Demeaner:
 
     def __init__(self, fe, weights=None, *, tol: float = 1e-13, maxiter: int = 100_000,
                  fast: bool = True) -> None:
-        self.fe = [np.asarray(f, dtype=np.intp) for f in fe]
-        self.n = len(self.fe[0]) if self.fe else 0
-        self.levels = [int(f.max()) + 1 if len(f) else 0 for f in self.fe]
+        # narrow codes (:mod:`ips_study.narrow`) stay narrow until ``fe`` is read
+        self._codes = [as_codes(f) for f in fe]
+        self.n = len(self._codes[0]) if self._codes else 0
+        self.levels = [c.n_levels if len(c) else 0 for c in self._codes]
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self.tol = tol
         self.maxiter = maxiter
         self.fast = fast
         self.iterations = 0
-        two = (fast and self.weights is None and len(self.fe) == 2
+        two = (fast and self.weights is None and len(self._codes) == 2
                and self.n == np.prod(self.levels))
         # rows stored as a person-major grid (sorted panel): demean by reshaping, no gathers
         self.grid = bool(two and self._is_grid())
@@ -90,6 +92,11 @@ class Demeaner:
         # otherwise an O(n) check (no sort): every (i, t) cell holds exactly one row
         self.balanced = bool(two and np.bincount(
             self.fe[0] * self.levels[1] + self.fe[1], minlength=self.n).max(initial=0) == 1)
+
+    @property
+    def fe(self) -> list[np.ndarray]:
+        """The fixed effects' codes as intp arrays (widened on first use)."""
+        return [c.full() for c in self._codes]
 
     @property
     def _wsum(self) -> list[np.ndarray]:
@@ -113,7 +120,7 @@ class Demeaner:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Demean a vector or the columns of a matrix (returns a new float64 array)."""
         x = np.asarray(x, dtype=float)
-        if len(self.fe) == 2 and not self.balanced and x.size:
+        if len(self._codes) == 2 and not self.balanced and x.size:
             X = x.reshape(len(x), -1)
             sc = self.schur()
             out = sc.demean(X) if sc is not None else self._two_way(X)
@@ -133,10 +140,10 @@ class Demeaner:
         """
         if not hasattr(self, "_schur"):
             self._schur = None
-            if self.fast and len(self.fe) == 2 and min(self.levels) <= MAX_PERIODS:
+            if self.fast and len(self._codes) == 2 and min(self.levels) <= MAX_PERIODS:
                 big, small = (0, 1) if self.levels[0] >= self.levels[1] else (1, 0)
                 self.direct_order = (big, small)
-                self._schur = TwoWaySchur(self.fe[big], self.fe[small], self.weights,
+                self._schur = TwoWaySchur(self._codes[big], self._codes[small], self.weights,
                                           self.levels[big], self.levels[small])
                 self.iterations = 1
         return self._schur
@@ -186,7 +193,7 @@ class Demeaner:
         return np.bincount(f, weights=xw, minlength=self.levels[k]) / self._wsum[k]
 
     def _demean_col(self, x: np.ndarray) -> np.ndarray:
-        if not self.fe:
+        if not self._codes:
             return x.copy()
         if self.grid:
             g = x.reshape(self.levels)
@@ -348,27 +355,33 @@ class TwfeFit:
         projections and explicit demeaned columns throughout, for checks)
     cell_rows : (units, periods) row counts per cell when already known (the role checks
         count them), saving a pass over the rows; counted when needed otherwise
+    period_post : (T,) 0/1 post indicator by period, when ``post`` is None
     """
 
     def __init__(self, *, y, B, Z, unit, unit_labels, treated, period, period_labels, post,
                  fe, weights=None, terms, covariates=(), small_sample="fixest",
                  sizes=None, timing=None, tol: float = 1e-13, fast: bool = True,
-                 cell_rows=None) -> None:
+                 cell_rows=None, period_post=None) -> None:
         self.y = np.asarray(y, dtype=float)
         if B is None and timing is None:
             raise ValueError("TwfeFit needs B or timing")
         # B=None: every row's timing is timing[0] at its period, built only if asked for
         self._B = None if B is None else np.asarray(B, dtype=float).reshape(len(self.y), -1)
         self.Z = np.asarray(Z, dtype=float).reshape(len(self.y), -1)
-        self.unit = np.asarray(unit, dtype=np.intp)
         self.unit_labels = np.asarray(unit_labels)
+        # codes may be narrow (:mod:`ips_study.narrow`): ``unit``, ``period`` and ``fe`` widen
+        # them on first use, which a clustered fit on a sorted panel never needs
+        self._unit = as_codes(unit, len(self.unit_labels))
         self.treated_units = np.atleast_1d(np.asarray(treated, dtype=np.intp))
         #: the first treated unit (the only one in a one-treated-unit design)
         self.treated = int(self.treated_units[0])
-        self.period = np.asarray(period, dtype=np.intp)
         self.period_labels = np.asarray(period_labels)
-        self.post = np.asarray(post, dtype=np.int8)
-        self.fe = [np.asarray(f, dtype=np.intp) for f in fe]
+        self._period = as_codes(period, len(self.period_labels))
+        # post=None: built from the (T,) ``period_post`` on first use
+        self._post = None if post is None else np.asarray(post, dtype=np.int8)
+        self._period_post = period_post
+        self._fe = [self._unit if f is unit else self._period if f is period else as_codes(f)
+                    for f in fe]
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self.terms = list(terms)
         self.covariates = list(covariates)
@@ -380,7 +393,7 @@ class TwfeFit:
         self.cell_rows = None if cell_rows is None else np.asarray(cell_rows)
         self.timing = (np.repeat(self.period_timing()[None], len(self.treated_units), axis=0)
                        if timing is None else np.asarray(timing, dtype=float))
-        self.demeaner = Demeaner(self.fe, self.weights, tol=tol, fast=fast)
+        self.demeaner = Demeaner(self._fe, self.weights, tol=tol, fast=fast)
         self.closed_form = False
         self._scores = None
         self._owner = self._person_owner()
@@ -440,7 +453,7 @@ class TwfeFit:
         (P, T), p = dm.levels, self.p
         person, period = self.fe
         # B given by period (B=None) needs no check that it is a function of the period
-        common = self._B is None and period is self.period
+        common = self._B is None and self._fe[1].same(self._period)
         if dm.grid:
             b = np.asarray(self.timing[0], dtype=float) if common else self.B[:T]
             if not common and not (self.B.reshape(P, T, p) == b).all():
@@ -496,13 +509,13 @@ class TwfeFit:
         Returns False (nothing set) when the conditions do not hold.
         """
         dm = self.demeaner
-        if not dm.fast or len(self.fe) != 2 or dm.balanced:
+        if not dm.fast or len(self._fe) != 2 or dm.balanced:
             return False
         sc = dm.schur()
         if sc is None or dm.direct_order != (0, 1) or sc.starts is None:
             return False
         k, p, G, T = self.k, self.p, self.n_units, sc.T
-        Z, y, unit, w = self.Z, self.y, self.unit, self.weights
+        Z, y, unit, w = self.Z, self.y, self._unit, self.weights
         treated, st = self.is_treated_unit, sc.starts
         # timing by period (B not built): the treatment columns of a block are gathered
         # from the small (T, p) table
@@ -512,7 +525,7 @@ class TwfeFit:
             out = np.empty((k + 1, hi - lo))
             on = treated[unit[lo:hi]]
             if V is not None:
-                np.take(V, self.period[lo:hi], axis=1, out=out[:p], mode="clip")
+                np.take(V, self._period[lo:hi], axis=1, out=out[:p], mode="clip")
                 out[:p] *= on
             for c in range(p if V is None else 0):
                 np.multiply(self.B[lo:hi, c], on, out=out[c])
@@ -533,7 +546,7 @@ class TwfeFit:
             gram += Xw @ Xt.T
             cl = unit[lo:hi]
             if not known:
-                cells += np.bincount(cl * T + sc.period[lo:hi], minlength=G * T)
+                cells += np.bincount(cl * T + sc._period[lo:hi], minlength=G * T)
             first = st[p0:p1] - lo
             owner = cl[first]
             stay = not (np.repeat(owner, np.diff(st[p0:p1 + 1])) != cl).any()
@@ -594,6 +607,28 @@ class TwfeFit:
         return len(self.y)
 
     @property
+    def unit(self) -> np.ndarray:
+        """Unit (cluster) code of every row (n,), intp."""
+        return self._unit.full()
+
+    @property
+    def period(self) -> np.ndarray:
+        """Period code of every row (n,), intp."""
+        return self._period.full()
+
+    @property
+    def fe(self) -> list[np.ndarray]:
+        """Codes of the absorbed fixed effects (intp arrays)."""
+        return [c.full() for c in self._fe]
+
+    @property
+    def post(self) -> np.ndarray:
+        """0/1 post indicator of every row (n,)."""
+        if self._post is None:
+            self._post = np.asarray(self._period_post, dtype=np.int8)[self.period]
+        return self._post
+
+    @property
     def p(self) -> int:
         return self.timing.shape[2] if self._B is None else self._B.shape[1]
 
@@ -646,6 +681,8 @@ class TwfeFit:
 
     def period_post(self) -> np.ndarray:
         """0/1 post indicator per period (T,)."""
+        if self._post is None:
+            return np.asarray(self._period_post) > 0
         return np.bincount(self.period, weights=self.post,
                            minlength=len(self.period_labels)) > 0
 

@@ -218,17 +218,76 @@ def test_cell_sums_equal_bincount():
                                np.bincount(cell[keep], w[keep], minlength=99), rtol=1e-12)
 
 
-@pytest.mark.parametrize("kind", ["enter_exit", "holes"])
+@pytest.mark.parametrize("kind", ["enter_exit", "holes", "all_gaps"])
 def test_spells_periods_matrix_equals_dense_product(kind):
     # persons in one unbroken run of periods go through the difference array, the rest
     # (gaps, a period seen twice) through the dense blocks; both give N' diag(1/n) N
-    d = panel(9, P=500, kind=kind, singletons=5)
+    d = panel(9, P=500, kind="enter_exit" if kind == "enter_exit" else "holes",
+              singletons=0 if kind == "all_gaps" else 5)
     person, period = d["fe"]
     if kind == "holes":  # a person with one period twice
         person, period = np.r_[person, person[-1]], np.r_[period, period[-1]]
+    if kind == "all_gaps":  # every person has a gap: no unbroken spell at all
+        first = np.r_[0, np.flatnonzero(np.diff(person)) + 1]
+        last = np.r_[first[1:], len(person)] - 1
+        long = last - first >= 2
+        keep = np.isin(person, np.flatnonzero(long))
+        keep[first[long] + 1] = False  # each remaining person loses its second row
+        person, period = np.unique(person[keep], return_inverse=True)[1], period[keep]
     sc = TwoWaySchur(person, period, None, person.max() + 1, T)
     one = sc._spells()[0]
-    assert one.any() and (one.all() if kind == "enter_exit" else not one.all())
+    if kind == "all_gaps":
+        assert not one.any()
+    else:
+        assert one.any() and (one.all() if kind == "enter_exit" else not one.all())
     dense = sc._cross(person, period, None, sc.inv_n)
     np.testing.assert_allclose(sc.off, dense, rtol=0, atol=1e-12 * np.abs(dense).max())
     np.testing.assert_array_equal(sc.off == 0, dense == 0)
+
+
+def test_narrow_codes_widen_only_when_read():
+    from ips_study.designs.roles import panel_roles
+    from ips_study.narrow import NarrowCodes
+
+    d = panel(10, kind="holes")
+    months = pd.period_range("2010-01", periods=T, freq="M").astype(str)
+    df = pd.DataFrame({
+        "pid": (d["fe"][0] + 7).astype(np.int32),  # sorted ids, every id in the range used
+        "kommune": pd.Categorical.from_codes(d["unit"], [f"k{u}" for u in range(U)]),
+        "month": pd.Categorical.from_codes(d["period"], list(months)),
+        "y": d["y"], "d": ((d["unit"] == 0) & (d["post"] == 1)).astype(np.int8)})
+    rp = panel_roles(df, y="y", unit="pid", time="month", treat="d", cluster="kommune")
+    for c in (rp.unit_codes, rp.time_codes, rp.cluster_codes):
+        assert isinstance(c, NarrowCodes) and c.raw.dtype != np.intp and c._full is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # one treated cluster
+        res = did(df, y="y", unit="pid", time="month", treat="d", cluster="kommune",
+                  inference="cluster")
+    f = res.fit
+    assert f.streamed and all(c._full is None for c in (f._unit, f._period, *f._fe))
+    # read: the same intp codes as the eager coding, and the same fit
+    np.testing.assert_array_equal(rp.unit, d["fe"][0])
+    np.testing.assert_array_equal(rp.time, d["period"])
+    np.testing.assert_array_equal(rp.cluster, d["unit"])
+    assert rp.unit.dtype == rp.time.dtype == rp.cluster.dtype == np.intp
+    ref = TwfeFit(**{**d, "B": None, "timing": f.timing}, fast=False)
+    assert_same(f, ref)
+    np.testing.assert_array_equal(f.post, d["post"])
+    np.testing.assert_array_equal(f.period_post(), np.arange(T) >= T // 2)
+
+
+def test_narrow_codes_behave_as_intp_codes():
+    from ips_study.narrow import NarrowCodes, as_codes
+
+    raw = np.array([4, 2, 2, 3], dtype=np.int16)
+    table = np.array([9, 9, 0, 2, 1])
+    for c, want in ((NarrowCodes(raw, 3, table), table[raw]),
+                    (NarrowCodes(raw, 3, offset=2), raw - 2)):
+        assert c.full().dtype == np.intp and c.full().tolist() == want.tolist()
+        assert c[1:3].tolist() == want[1:3].tolist() and c[[3, 0]].tolist() == want[[3, 0]].tolist()
+        assert c.bincount().tolist() == np.bincount(want, minlength=3).tolist()
+        assert np.asarray(c).tolist() == want.tolist()
+    wide = np.arange(5)
+    w = as_codes(wide)
+    assert w.n_levels == 5 and w.same(as_codes(wide)) and not w.same(as_codes(wide.copy()))
+    assert not w.full().flags.writeable  # no caller can write into the column

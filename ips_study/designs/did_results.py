@@ -139,7 +139,7 @@ def fit_twfe(rp: RolePanel, B: np.ndarray, timing: np.ndarray, terms: Sequence[s
     """
     notes: list[str] = []
     Z, names = rp.Z, list(rp.covariate_names)
-    fe = [rp.unit, rp.time]
+    fe = [rp.unit_codes, rp.time_codes]
     treated_row = np.isin(rp.cluster, rp.treated) if Z.shape[1] else None
     p = timing.shape[2] if B is None else B.shape[1]
     while Z.shape[1]:
@@ -155,10 +155,12 @@ def fit_twfe(rp: RolePanel, B: np.ndarray, timing: np.ndarray, terms: Sequence[s
         warnings.warn(notes[-1], UserWarning, stacklevel=3)
         Z = np.delete(Z, drop, axis=1)
         names.pop(drop)
-    post = (rp.time >= rp.adoption.min()).astype(np.int8)
-    fit = TwfeFit(y=rp.y, B=B, Z=Z, unit=rp.cluster, unit_labels=rp.cluster_labels.astype(str),
-                  treated=rp.treated, period=rp.time, period_labels=rp.time_labels.astype(str),
-                  post=post, fe=fe, weights=rp.weights, terms=terms, covariates=names,
+    # post by period: the rows' indicator is built only if an inference method asks
+    period_post = (np.arange(len(rp.time_labels)) >= rp.adoption.min()).astype(np.int8)
+    fit = TwfeFit(y=rp.y, B=B, Z=Z, unit=rp.cluster_codes,
+                  unit_labels=rp.cluster_labels.astype(str), treated=rp.treated,
+                  period=rp.time_codes, period_labels=rp.time_labels.astype(str), post=None,
+                  period_post=period_post, fe=fe, weights=rp.weights, terms=terms, covariates=names,
                   small_sample=small_sample, sizes=rp.sizes, timing=timing,
                   cell_rows=rp.cell_rows)
     return fit, notes

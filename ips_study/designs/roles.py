@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DesignError, MissingColumnError  # noqa: F401 (raised by every design)
+from ips_study.narrow import NarrowCodes
+
 from .timelabels import codes, period_codes
 
 MISSING = ("error", "drop")
@@ -36,18 +38,20 @@ MISSING = ("error", "drop")
 class RolePanel:
     """A validated long panel: rows kept, role arrays and codes.
 
-    ``unit``/``time``/``cluster`` are dense integer codes with sorted ``*_labels``;
+    ``unit``/``time``/``cluster`` are dense integer codes (intp) with sorted ``*_labels``;
     ``treated`` holds the cluster codes of the treated units (the assignment level: the
-    unit itself when no cluster is given) and ``adoption`` the time code each adopts.
+    unit itself when no cluster is given) and ``adoption`` the time code each adopts. The
+    codes are kept narrow (``*_codes``, :class:`~ips_study.narrow.NarrowCodes`) and widened
+    to intp arrays only when ``unit``/``time``/``cluster`` are read.
     """
 
     df: pd.DataFrame
     y: np.ndarray
-    unit: np.ndarray
+    unit_codes: NarrowCodes
     unit_labels: np.ndarray
-    time: np.ndarray
+    time_codes: NarrowCodes
     time_labels: np.ndarray
-    cluster: np.ndarray
+    cluster_codes: NarrowCodes
     cluster_labels: np.ndarray
     treat: np.ndarray
     treated: np.ndarray
@@ -61,6 +65,18 @@ class RolePanel:
     extras: dict[str, Any] = field(default_factory=dict)
     #: rows per (cluster, time) cell (clusters x periods), counted once by the checks
     cell_rows: np.ndarray | None = None
+
+    @property
+    def unit(self) -> np.ndarray:
+        return self.unit_codes.full()
+
+    @property
+    def time(self) -> np.ndarray:
+        return self.time_codes.full()
+
+    @property
+    def cluster(self) -> np.ndarray:
+        return self.cluster_codes.full()
 
     @property
     def n_treated(self) -> int:
@@ -160,21 +176,21 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     d = _treatment(df[treat], treat)
     # persons (cluster given) keep their order of appearance: a person-major sorted panel then
     # stays a grid for the closed-form fit; units that are also clusters get sorted labels
-    u_code, u_labels = codes(df[unit], sort=cluster is None)
-    t_code, t_labels, _ = period_codes(df[time], time)    # in time order (timelabels)
+    u_code, u_labels = codes(df[unit], sort=cluster is None, narrow=True)
+    t_code, t_labels, _ = period_codes(df[time], time, narrow=True)  # in time order
     if cluster is None:
         c_code, c_labels = u_code, u_labels
     else:
-        c_code, c_labels = codes(df[cluster], sort=True)
+        c_code, c_labels = codes(df[cluster], sort=True, narrow=True)
     treated, adoption, cell_rows = _adoption(d, c_code, len(c_labels), t_code, len(t_labels), treat,
                                   cluster or unit, time, require_pre, require_controls)
     w = None if weights is None else df[weights].to_numpy(float)
     if w is not None and (w < 0).any():
         raise DesignError(f"weights={weights!r} has negative values")
     Z = covariate_frame(df, covariates)
-    return RolePanel(df=df, y=df[y].to_numpy(float), unit=u_code,
-                     unit_labels=np.asarray(u_labels), time=t_code,
-                     time_labels=np.asarray(t_labels), cluster=c_code,
+    return RolePanel(df=df, y=df[y].to_numpy(float), unit_codes=u_code,
+                     unit_labels=np.asarray(u_labels), time_codes=t_code,
+                     time_labels=np.asarray(t_labels), cluster_codes=c_code,
                      cluster_labels=np.asarray(c_labels), treat=d, treated=treated,
                      adoption=adoption, weights=w,
                      sizes=None if size is None else df[size].to_numpy(float),
