@@ -195,6 +195,7 @@ def bench_panel(panel: str, args) -> None:
     ours()  # untimed: imports and first-touch of the code paths
     dm = ours.res.fit.demeaner
     path = ("closed form" if ours.res.fit.closed_form else
+            "direct two-way solve, streamed in person blocks" if ours.res.fit.streamed else
             "direct two-way solve" if dm.schur() is not None else "MAP")
     me = Contender("ips_study", ours, ips_study.__version__ if hasattr(ips_study, "__version__")
                    else "worktree", f"fit_panel(inference='cluster'), {path}")

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ips_study.narrow import NarrowCodes, as_codes
+
 #: the direct solve is used when the smaller fixed effect has at most this many levels
 MAX_PERIODS = 2000
 
@@ -53,19 +55,44 @@ class TwoWaySchur:
 
     def __init__(self, person, period, weights, n_persons: int, n_periods: int,
                  off: np.ndarray | None = None) -> None:
-        self.person = np.asarray(person, dtype=np.intp)
-        self.period = np.asarray(period, dtype=np.intp)
-        self.w = None if weights is None else np.asarray(weights, dtype=float)
         self.P, self.T = int(n_persons), int(n_periods)
-        self.n_i = np.bincount(self.person, weights=self.w, minlength=self.P).astype(float)
-        self.n_t = np.bincount(self.period, weights=self.w, minlength=self.T).astype(float)
+        # codes may stay narrow (:mod:`ips_study.narrow`): the sorted path reads them in
+        # blocks, and ``person``/``period`` widen them only when a caller needs all rows
+        self._person = as_codes(person, self.P)
+        self._period = as_codes(period, self.T)
+        self.w = None if weights is None else np.asarray(weights, dtype=float)
+        #: row offsets of each person's run (P + 1) when the rows are sorted by person and
+        #: every person has a row, else None: person sums are then contiguous reductions
+        self.starts = person_runs(self._person, self.P)
+        if self.w is not None:
+            self.n_i = self.person_sums(self.w)
+        elif self.starts is not None:
+            self.n_i = np.diff(self.starts).astype(float)
+        else:
+            self.n_i = np.bincount(self.person, minlength=self.P).astype(float)
+        self.n_t = self._period.bincount(self.w).astype(float)
         with np.errstate(divide="ignore"):
             self.inv_n = np.where(self.n_i > 0, 1 / self.n_i, 0.0)
         # ``off`` (N' diag(1/n_i) N) may come from a larger sample by :meth:`downdate`
-        self.off = self._cross(self.person, self.period, self.w, self.inv_n) if off is None \
-            else off
+        self.off = self._off() if off is None else off
         self.C = np.diag(self.n_t) - self.off
         self._factor()
+
+    @property
+    def person(self) -> np.ndarray:
+        """Person code of every row (intp)."""
+        return self._person.full()
+
+    @property
+    def period(self) -> np.ndarray:
+        """Period code of every row (intp)."""
+        return self._period.full()
+
+    def person_sums(self, x: np.ndarray) -> np.ndarray:
+        """Per-person sums of the row vector ``x`` (P,): one contiguous reduction when sorted."""
+        if self.starts is not None:
+            return np.add.reduceat(x, self.starts[:-1]) if len(x) else np.zeros(self.P)
+        return np.bincount(self.person, weights=x, minlength=self.P)
 
     def _blocks(self, p: np.ndarray, P: int):
         """Row ranges of person blocks of ``p`` (codes < P): (rows, first, last + 1)."""
@@ -73,10 +100,13 @@ class TwoWaySchur:
         if P <= step:
             yield slice(None), 0, P
             return
-        if len(p) and bool((p[1:] >= p[:-1]).all()):  # person-sorted: blocks are slices
+        if (p is self._person and self.starts is not None) or (
+                isinstance(p, np.ndarray) and len(p) and bool((p[1:] >= p[:-1]).all())):
+            # person-sorted: blocks are slices
             order = None
             keys = p
         else:  # one stable radix sort on the block number (a small integer)
+            p = np.asarray(p)
             blk = (p // step).astype(np.uint16 if P // step < 65535 else np.intp)
             order = np.argsort(blk, kind="stable")
             keys = p[order]
@@ -85,18 +115,67 @@ class TwoWaySchur:
             a, b = np.searchsorted(keys, [lo, hi])
             yield (slice(a, b) if order is None else order[a:b]), lo, hi
 
-    def _cross(self, person, period, w, inv_n) -> np.ndarray:
-        """``N' diag(1/n_i) N`` over the given rows, accumulated over blocks of persons."""
+    def _off(self) -> np.ndarray:
+        """``N' diag(1/n_i) N`` of all rows.
+
+        Unweighted and sorted by person: a person seen in one unbroken run of periods
+        ``s..e-1`` (entering late, leaving early) adds ``1/n_i`` to the square block
+        ``[s, e) x [s, e)``; those blocks are summed exactly through a two-dimensional
+        difference array (four entries per person, then prefix sums), so only the other
+        persons go through the dense blocks of :meth:`_cross`.
+        """
+        if self.w is not None or self.starts is None:
+            return self._cross(self._person, self._period, self.w, self.inv_n)
+        one, s, e = self._spells()
+        if not one.any():
+            return self._cross(self._person, self._period, None, self.inv_n)
+        T1 = self.T + 1
+        corners = np.concatenate([s * T1 + s, s * T1 + e, e * T1 + s, e * T1 + e])
+        c = self.inv_n[one]
+        sign = np.concatenate([np.ones_like(c), -np.ones_like(c), -np.ones_like(c),
+                               np.ones_like(c)])
+        D = np.bincount(corners, weights=sign * np.tile(c, 4), minlength=T1 * T1)
+        off = D.reshape(T1, T1).cumsum(axis=0).cumsum(axis=1)[:-1, :-1]
+        # the same sums of +-1 count the covering persons exactly: cells no person covers
+        # are exactly zero (the connected components are read off the zero pattern)
+        cover = np.bincount(corners, weights=sign, minlength=T1 * T1)
+        cover = cover.reshape(T1, T1).cumsum(axis=0).cumsum(axis=1)[:-1, :-1]
+        off[cover == 0] = 0.0
+        if not one.all():
+            off += self._cross(self._person, self._period, None, self.inv_n, skip=one)
+        return off
+
+    def _spells(self):
+        """Persons seen in one unbroken run of periods (P bools), first period, last + 1."""
+        st, t = self.starts, self._period
+        one = np.empty(self.P, dtype=bool)
+        for lo, hi, p0, p1 in self.row_blocks():
+            tb = t[lo:hi]
+            steps = np.zeros(hi - lo, dtype=np.intp)  # unit steps among rows lo..lo+j
+            np.cumsum(tb[1:] - tb[:-1] == 1, out=steps[1:])
+            first, last = st[p0:p1] - lo, st[p0 + 1:p1 + 1] - lo - 1
+            one[p0:p1] = steps[last] - steps[first] == last - first
+        s = t[st[:-1]][one]
+        return one, s, t[st[1:] - 1][one] + 1
+
+    def _cross(self, person, period, w, inv_n, skip=None) -> np.ndarray:
+        """``N' diag(1/n_i) N`` over the given rows, accumulated over blocks of persons
+        (persons flagged in ``skip`` left out)."""
         from scipy.linalg.blas import dsyrk
 
         T = self.T
         off = np.zeros((T, T), order="F")
         scale = np.sqrt(inv_n)
         for rows, lo, hi in self._blocks(person, len(inv_n)):
+            keep = None if skip is None else ~skip[lo:hi]
+            if keep is not None and not keep.any():
+                continue
             wb = None if w is None else w[rows]
             Nb = np.bincount((person[rows] - lo) * T + period[rows], weights=wb,
                              minlength=(hi - lo) * T).reshape(hi - lo, T).astype(float)
             Nb *= scale[lo:hi, None]
+            if keep is not None:
+                Nb = Nb[keep]
             # symmetric rank-k update on the transposed view (Fortran order, no copy): half
             # the work of a general product, and OpenBLAS keeps it on one thread, which on a
             # shared machine costs a fraction of the CPU of a threaded product
@@ -160,25 +239,102 @@ class TwoWaySchur:
         out = np.array(X, dtype=float, order="F")
         i, t, w = self.person, self.period, self.w
         # one scratch row vector for every gather: fresh 20M-row temporaries cost more in
-        # page faults (system time) than the arithmetic on a busy machine
+        # page faults (system time) than the arithmetic. ``take`` with ``out`` must not use
+        # mode="raise", which buffers the whole output in a fresh array (the codes are in
+        # range by construction, so "clip" never clips)
         tmp = np.empty(len(out))
         for c in range(out.shape[1]):
             col = out[:, c]
-            xw = col if w is None else np.multiply(col, w, out=tmp)
-            Si = np.bincount(i, weights=xw, minlength=self.P)
-            r = np.bincount(t, weights=xw, minlength=self.T)
-            np.take(Si * self.inv_n, i, out=tmp)
-            if w is not None:
-                tmp *= w
-            r -= np.bincount(t, weights=tmp, minlength=self.T)
+            # x minus its person means first: the periods right-hand side is then one
+            # weighted period sum, ``r = S_t - N' (S_i / n_i)``
+            abar = self.person_sums(col if w is None else np.multiply(col, w, out=tmp))
+            abar *= self.inv_n
+            col -= np.take(abar, i, out=tmp, mode="clip")
+            r = np.bincount(t, weights=col if w is None else np.multiply(col, w, out=tmp),
+                            minlength=self.T)
             b = self.solve(r)
-            # the person effects are the person means of x - b[t]: no separate N b product
-            col -= np.take(b, t, out=tmp)
-            a = np.bincount(i, weights=col if w is None else np.multiply(col, w, out=tmp),
-                            minlength=self.P)
+            col -= np.take(b, t, out=tmp, mode="clip")
+            # what is left of the person effects: the person means of x - abar - b[t]
+            a = self.person_sums(col if w is None else np.multiply(col, w, out=tmp))
             a *= self.inv_n
-            col -= np.take(a, i, out=tmp)
+            col -= np.take(a, i, out=tmp, mode="clip")
         return np.ascontiguousarray(out)
+
+    def row_blocks(self, block: int = 1 << 18):
+        """Row ranges ``(lo, hi, p0, p1)`` of about ``block`` rows holding whole persons
+        ``p0..p1-1`` (sorted rows only, see :attr:`starts`)."""
+        st = self.starts
+        n = int(st[-1])
+        cut = np.unique(np.r_[np.searchsorted(st, np.arange(0, n, max(block, 1))), self.P])
+        return [(int(st[p0]), int(st[p1]), int(p0), int(p1)) for p0, p1 in zip(cut[:-1], cut[1:])]
+
+    def demeaned_blocks(self, columns, block: int = 1 << 18):
+        """Demeaned columns block by block, never all rows at once (sorted rows only).
+
+        ``columns(lo, hi)`` returns the raw columns of rows ``lo:hi`` as an (m, hi - lo)
+        array; it is called twice per block. Yields ``(lo, hi, Xt)`` with ``Xt`` (m, hi - lo)
+        the residuals on both fixed effects, equal to :meth:`demean`'s rows ``lo:hi``.
+        Every block holds whole persons, so the person sums of a block are complete; the
+        periods system couples the blocks, hence two passes: the first gathers its
+        right-hand side, the second the residuals. Working arrays are block-sized and
+        re-used by the allocator, so no table-sized array is touched for the first time.
+        """
+        if self.starts is None:
+            raise ValueError("demeaned_blocks needs rows sorted by person")
+        spans = self.row_blocks(block)
+        st, t_all, T = self.starts, self._period, self.T
+        abars, r = [], None
+        for lo, hi, p0, p1 in spans:
+            X, w, cnt = columns(lo, hi), self._w(lo, hi), np.diff(st[p0:p1 + 1])
+            m = X.shape[0]
+            Xw = X if w is None else X * w
+            A = np.add.reduceat(Xw, st[p0:p1] - lo, axis=1) * self.inv_n[p0:p1]
+            abars.append(A)
+            Xc = X - np.repeat(A, cnt, axis=1)
+            if w is not None:
+                Xc *= w
+            t = t_all[lo:hi]
+            rb = np.stack([np.bincount(t, weights=Xc[c], minlength=T) for c in range(m)])
+            r = rb if r is None else r + rb
+        if r is None:
+            return
+        b = self.solve(r.T).T  # (m, T)
+        for (lo, hi, p0, p1), A in zip(spans, abars):
+            X, w, cnt = columns(lo, hi), self._w(lo, hi), np.diff(st[p0:p1 + 1])
+            bt = np.take(b, t_all[lo:hi], axis=1)
+            # person effects: the person means of x - b[t], i.e. A minus those of b[t]
+            a = np.add.reduceat(bt if w is None else bt * w, st[p0:p1] - lo, axis=1)
+            a *= -self.inv_n[p0:p1]
+            a += A
+            Xc = np.subtract(X, bt, out=bt)
+            Xc -= np.repeat(a, cnt, axis=1)
+            yield lo, hi, Xc
+
+    def _w(self, lo: int, hi: int):
+        return None if self.w is None else self.w[lo:hi]
+
+
+def person_runs(person, n_persons: int) -> np.ndarray | None:
+    """Row offsets (P + 1) of each person's rows when ``person`` is sorted and uses every
+    code ``0..P-1``; else None (O(n), no sort). ``person``: intp codes or
+    :class:`~ips_study.narrow.NarrowCodes` (read as they are when they have no table)."""
+    off = 0
+    if isinstance(person, NarrowCodes):
+        if person.table is None:
+            person, off = person.raw, person.offset
+        else:
+            person = person.full()
+    n = len(person)
+    if n == 0 or n_persons == 0 or person[0] - off != 0 or person[-1] - off != n_persons - 1:
+        return None
+    # comparisons make 1-byte temporaries, a difference of the codes an 8-byte one
+    if not (person[1:] >= person[:-1]).all():
+        return None
+    change = np.flatnonzero(person[1:] != person[:-1])
+    # sorted from 0 to P-1 with P-1 changes: every code is used
+    if len(change) != n_persons - 1:
+        return None
+    return np.concatenate([[0], change + 1, [n]]).astype(np.intp)
 
 
 class CellGram:

@@ -18,7 +18,9 @@ slope coefficients and residuals equal those of the regression with every dummy 
   :data:`ips_study.twoway.MAX_PERIODS` levels: an exact solve of the periods x periods
   system left after eliminating the person effects (:class:`ips_study.twoway.TwoWaySchur`),
   a fixed handful of passes over the rows however slowly alternating projections would
-  converge (persons entering and leaving);
+  converge (persons entering and leaving); when the rows are sorted by person,
+  :class:`TwfeFit` runs it block by block and takes the coefficients and cluster scores from
+  block sums, so no demeaned column of all rows is built for a clustered fit;
 * otherwise (more fixed effects, or ``fast=False``): the method of alternating
   projections (MAP; Guimarães & Portugal 2010, Gaure 2013), sweeping weighted group means
   until the largest change is below ``tol``.
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ips_study.narrow import as_codes
 from ips_study.twoway import MAX_PERIODS, TwoWaySchur
 
 SMALL_SAMPLE = ("fixest", "stata", "none")
@@ -68,15 +71,16 @@ class Demeaner:
 
     def __init__(self, fe, weights=None, *, tol: float = 1e-13, maxiter: int = 100_000,
                  fast: bool = True) -> None:
-        self.fe = [np.asarray(f, dtype=np.intp) for f in fe]
-        self.n = len(self.fe[0]) if self.fe else 0
-        self.levels = [int(f.max()) + 1 if len(f) else 0 for f in self.fe]
+        # narrow codes (:mod:`ips_study.narrow`) stay narrow until ``fe`` is read
+        self._codes = [as_codes(f) for f in fe]
+        self.n = len(self._codes[0]) if self._codes else 0
+        self.levels = [c.n_levels if len(c) else 0 for c in self._codes]
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self.tol = tol
         self.maxiter = maxiter
         self.fast = fast
         self.iterations = 0
-        two = (fast and self.weights is None and len(self.fe) == 2
+        two = (fast and self.weights is None and len(self._codes) == 2
                and self.n == np.prod(self.levels))
         # rows stored as a person-major grid (sorted panel): demean by reshaping, no gathers
         self.grid = bool(two and self._is_grid())
@@ -85,11 +89,27 @@ class Demeaner:
             self._wsum = [np.full(L0, float(L1)), np.full(L1, float(L0))]
             self.balanced = True
             return
-        self._wsum = [np.bincount(f, weights=self.weights, minlength=L).astype(float)
-                      for f, L in zip(self.fe, self.levels)]
         # otherwise an O(n) check (no sort): every (i, t) cell holds exactly one row
         self.balanced = bool(two and np.bincount(
             self.fe[0] * self.levels[1] + self.fe[1], minlength=self.n).max(initial=0) == 1)
+
+    @property
+    def fe(self) -> list[np.ndarray]:
+        """The fixed effects' codes as intp arrays (widened on first use)."""
+        return [c.full() for c in self._codes]
+
+    @property
+    def _wsum(self) -> list[np.ndarray]:
+        """Weight totals per level of each fixed effect (built on first use: the direct
+        two-way solve has its own, so an unbalanced two-way fit never needs these)."""
+        if "_wsum_" not in vars(self):
+            self._wsum_ = [np.bincount(f, weights=self.weights, minlength=L).astype(float)
+                           for f, L in zip(self.fe, self.levels)]
+        return self._wsum_
+
+    @_wsum.setter
+    def _wsum(self, value) -> None:
+        self._wsum_ = value
 
     def _is_grid(self) -> bool:
         shape = tuple(self.levels)
@@ -100,7 +120,7 @@ class Demeaner:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Demean a vector or the columns of a matrix (returns a new float64 array)."""
         x = np.asarray(x, dtype=float)
-        if len(self.fe) == 2 and not self.balanced and x.size:
+        if len(self._codes) == 2 and not self.balanced and x.size:
             X = x.reshape(len(x), -1)
             sc = self.schur()
             out = sc.demean(X) if sc is not None else self._two_way(X)
@@ -120,10 +140,10 @@ class Demeaner:
         """
         if not hasattr(self, "_schur"):
             self._schur = None
-            if self.fast and len(self.fe) == 2 and min(self.levels) <= MAX_PERIODS:
+            if self.fast and len(self._codes) == 2 and min(self.levels) <= MAX_PERIODS:
                 big, small = (0, 1) if self.levels[0] >= self.levels[1] else (1, 0)
                 self.direct_order = (big, small)
-                self._schur = TwoWaySchur(self.fe[big], self.fe[small], self.weights,
+                self._schur = TwoWaySchur(self._codes[big], self._codes[small], self.weights,
                                           self.levels[big], self.levels[small])
                 self.iterations = 1
         return self._schur
@@ -173,7 +193,7 @@ class Demeaner:
         return np.bincount(f, weights=xw, minlength=self.levels[k]) / self._wsum[k]
 
     def _demean_col(self, x: np.ndarray) -> np.ndarray:
-        if not self.fe:
+        if not self._codes:
             return x.copy()
         if self.grid:
             g = x.reshape(self.levels)
@@ -333,23 +353,35 @@ class TwfeFit:
         same for every treated unit); placebo assignments give a control this timing
     fast : use the balanced closed forms when they apply (``False``: alternating
         projections and explicit demeaned columns throughout, for checks)
+    cell_rows : (units, periods) row counts per cell when already known (the role checks
+        count them), saving a pass over the rows; counted when needed otherwise
+    period_post : (T,) 0/1 post indicator by period, when ``post`` is None
     """
 
     def __init__(self, *, y, B, Z, unit, unit_labels, treated, period, period_labels, post,
                  fe, weights=None, terms, covariates=(), small_sample="fixest",
-                 sizes=None, timing=None, tol: float = 1e-13, fast: bool = True) -> None:
+                 sizes=None, timing=None, tol: float = 1e-13, fast: bool = True,
+                 cell_rows=None, period_post=None) -> None:
         self.y = np.asarray(y, dtype=float)
-        self.B = np.asarray(B, dtype=float).reshape(len(self.y), -1)
+        if B is None and timing is None:
+            raise ValueError("TwfeFit needs B or timing")
+        # B=None: every row's timing is timing[0] at its period, built only if asked for
+        self._B = None if B is None else np.asarray(B, dtype=float).reshape(len(self.y), -1)
         self.Z = np.asarray(Z, dtype=float).reshape(len(self.y), -1)
-        self.unit = np.asarray(unit, dtype=np.intp)
         self.unit_labels = np.asarray(unit_labels)
+        # codes may be narrow (:mod:`ips_study.narrow`): ``unit``, ``period`` and ``fe`` widen
+        # them on first use, which a clustered fit on a sorted panel never needs
+        self._unit = as_codes(unit, len(self.unit_labels))
         self.treated_units = np.atleast_1d(np.asarray(treated, dtype=np.intp))
         #: the first treated unit (the only one in a one-treated-unit design)
         self.treated = int(self.treated_units[0])
-        self.period = np.asarray(period, dtype=np.intp)
         self.period_labels = np.asarray(period_labels)
-        self.post = np.asarray(post, dtype=np.int8)
-        self.fe = [np.asarray(f, dtype=np.intp) for f in fe]
+        self._period = as_codes(period, len(self.period_labels))
+        # post=None: built from the (T,) ``period_post`` on first use
+        self._post = None if post is None else np.asarray(post, dtype=np.int8)
+        self._period_post = period_post
+        self._fe = [self._unit if f is unit else self._period if f is period else as_codes(f)
+                    for f in fe]
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self.terms = list(terms)
         self.covariates = list(covariates)
@@ -358,19 +390,21 @@ class TwfeFit:
         self.sizes = None if sizes is None else np.asarray(sizes, dtype=float)
         self.is_treated_unit = np.zeros(self.n_units, dtype=bool)
         self.is_treated_unit[self.treated_units] = True
+        self.cell_rows = None if cell_rows is None else np.asarray(cell_rows)
         self.timing = (np.repeat(self.period_timing()[None], len(self.treated_units), axis=0)
                        if timing is None else np.asarray(timing, dtype=float))
-        self.demeaner = Demeaner(self.fe, self.weights, tol=tol, fast=fast)
+        self.demeaner = Demeaner(self._fe, self.weights, tol=tol, fast=fast)
         self.closed_form = False
         self._scores = None
         self._owner = self._person_owner()
-        if not self._fit_balanced():
+        self.streamed = False
+        if not self._fit_balanced() and not self._fit_streamed():
             self._yt = self.demeaner(self.y)
-            D = np.where(self.is_treated_unit[self.unit][:, None], self.B, 0.0)
-            X = np.column_stack([D, self.Z]) if self.Z.shape[1] else D
-            self._Xt = self.demeaner(X)
+            self._Xt = self.demeaner(self._regressors())
             self.beta, self._resid, self.bread = wls(self._yt, self._Xt, self.weights)
-        if self.demeaner.grid:
+        if self.streamed:
+            pass  # k_fe_nonnested set by the pass over the rows
+        elif self.demeaner.grid:
             # person-major grid: nestedness is read off the reshaped clusters (no scatter
             # over all rows); a period is nested only if period 0 sits in one cluster
             c = self.unit.reshape(self.demeaner.levels)
@@ -418,20 +452,24 @@ class TwfeFit:
             return False
         (P, T), p = dm.levels, self.p
         person, period = self.fe
+        # B given by period (B=None) needs no check that it is a function of the period
+        common = self._B is None and self._fe[1].same(self._period)
         if dm.grid:
-            Bg = self.B.reshape(P, T, p)
-            b = Bg[0]
-            if not (Bg == b).all():
+            b = np.asarray(self.timing[0], dtype=float) if common else self.B[:T]
+            if not common and not (self.B.reshape(P, T, p) == b).all():
                 return False
             Y = self.y.reshape(P, T)
             ybar_t = Y.mean(axis=0)
             bc = b - b.mean(axis=0)
             R = Y @ bc
         else:
-            b = np.empty((T, p))
-            b[period] = self.B
-            if not np.array_equal(b[period], self.B):
-                return False
+            if common:
+                b = np.asarray(self.timing[0], dtype=float)
+            else:
+                b = np.empty((T, p))
+                b[period] = self.B
+                if not np.array_equal(b[period], self.B):
+                    return False
             ybar_t = np.bincount(period, weights=self.y, minlength=T) / P
             bc = b - b.mean(axis=0)
             R = np.column_stack([np.bincount(person, weights=self.y * bc[period, j],
@@ -450,6 +488,92 @@ class TwfeFit:
         self.closed_form = True
         return True
 
+    # -- unbalanced two-way panel sorted by person: one streamed pass -------------------------
+    def _regressors(self) -> np.ndarray:
+        """Raw regressors (n, k): treatment columns ``1[treated unit] * B``, then covariates."""
+        D = np.where(self.is_treated_unit[self.unit][:, None], self.B, 0.0)
+        return np.column_stack([D, self.Z]) if self.Z.shape[1] else D
+
+    def _fit_streamed(self) -> bool:
+        """Fit from the direct two-way solve's demeaned blocks, never all rows at once.
+
+        Applies when the exact two-way solve is used (:meth:`Demeaner.schur`) and the rows
+        are sorted by person (:attr:`ips_study.twoway.TwoWaySchur.starts`). Each block of
+        whole persons gives its demeaned columns ``[X~ y~]``; they add up to ``X~'W X~``,
+        ``X~'W y~`` and, per cluster g, ``Q_g = sum_{r in g} w x~_r [x~_r' y~_r]``. The
+        cluster scores are then ``Q_g[:, y] - Q_g[:, X] beta``, which is
+        ``sum_{r in g} w x~_r e_r`` with ``e = y~ - X~ beta``. The same pass counts the
+        rows per (cluster, period) cell and checks that no person moves between clusters,
+        which gives the fixed-effect count (:func:`fixed_effect_dof`) without a gather over
+        all rows. ``yt``, ``Xt`` and ``resid`` are built only if an inference method asks.
+        Returns False (nothing set) when the conditions do not hold.
+        """
+        dm = self.demeaner
+        if not dm.fast or len(self._fe) != 2 or dm.balanced:
+            return False
+        sc = dm.schur()
+        if sc is None or dm.direct_order != (0, 1) or sc.starts is None:
+            return False
+        k, p, G, T = self.k, self.p, self.n_units, sc.T
+        Z, y, unit, w = self.Z, self.y, self._unit, self.weights
+        treated, st = self.is_treated_unit, sc.starts
+        # timing by period (B not built): the treatment columns of a block are gathered
+        # from the small (T, p) table
+        V = np.asarray(self.timing[0], dtype=float).T.copy() if self._B is None else None
+
+        def columns(lo: int, hi: int) -> np.ndarray:
+            out = np.empty((k + 1, hi - lo))
+            on = treated[unit[lo:hi]]
+            if V is not None:
+                np.take(V, self._period[lo:hi], axis=1, out=out[:p], mode="clip")
+                out[:p] *= on
+            for c in range(p if V is None else 0):
+                np.multiply(self.B[lo:hi, c], on, out=out[c])
+            out[p:k] = Z[lo:hi].T
+            out[k] = y[lo:hi]
+            return out
+
+        gram = np.zeros((k + 1, k + 1))
+        Q = np.zeros((G, k, k + 1))
+        known = self.cell_rows is not None and self.cell_rows.shape == (G, T)
+        cells = self.cell_rows.reshape(-1) if known else np.zeros(G * T)
+        mover = False
+        pairs = [(j, l) for j in range(k) for l in range(j, k + 1)]
+        blocks = iter(sc.row_blocks())
+        for lo, hi, Xt in sc.demeaned_blocks(columns):
+            _, _, p0, p1 = next(blocks)
+            Xw = Xt if w is None else Xt * w[lo:hi]
+            gram += Xw @ Xt.T
+            cl = unit[lo:hi]
+            if not known:
+                cells += np.bincount(cl * T + sc._period[lo:hi], minlength=G * T)
+            first = st[p0:p1] - lo
+            owner = cl[first]
+            stay = not (np.repeat(owner, np.diff(st[p0:p1 + 1])) != cl).any()
+            mover = mover or not stay
+            prod = np.stack([Xw[j] * Xt[l] for j, l in pairs])
+            # persons who stay in one cluster: their sums first (a contiguous reduction),
+            # then a bincount over persons instead of rows
+            if stay:
+                prod = np.add.reduceat(prod, first, axis=1)
+            by = owner if stay else cl
+            for i, (j, l) in enumerate(pairs):
+                Q[:, j, l] += np.bincount(by, weights=prod[i], minlength=G)
+        for j in range(k):  # the X'X part of Q is symmetric
+            Q[:, j + 1:k, j] = Q[:, j, j + 1:k]
+        self.bread = np.linalg.inv(gram[:k, :k])
+        self.beta = self.bread @ gram[:k, k]
+        self._scores = Q[:, :, k] - Q[:, :, :k] @ self.beta
+        # fixest's count (fixed_effect_dof): persons are all used (sorted, dense codes)
+        seen = cells.reshape(G, T) > 0
+        used = seen.any(axis=0)
+        levels = [sc.P, int(used.sum())]
+        nested = [not mover, bool((seen.sum(axis=0)[used] == 1).all())]
+        self.k_fe_nonnested = (sum(levels) - 1 - sum(L for L, n in zip(levels, nested) if n)
+                               + sum(nested))
+        self.streamed = True
+        return True
+
     @property
     def yt(self) -> np.ndarray:
         """Demeaned outcome (n,)."""
@@ -460,6 +584,8 @@ class TwfeFit:
     @property
     def Xt(self) -> np.ndarray:
         """Demeaned regressors (n, k): treatment columns then covariates."""
+        if not hasattr(self, "_Xt") and not self.closed_form:
+            self._Xt = self.demeaner(self._regressors())
         if not hasattr(self, "_Xt"):
             if self.demeaner.grid:
                 P, T = self.demeaner.levels
@@ -481,8 +607,37 @@ class TwfeFit:
         return len(self.y)
 
     @property
+    def unit(self) -> np.ndarray:
+        """Unit (cluster) code of every row (n,), intp."""
+        return self._unit.full()
+
+    @property
+    def period(self) -> np.ndarray:
+        """Period code of every row (n,), intp."""
+        return self._period.full()
+
+    @property
+    def fe(self) -> list[np.ndarray]:
+        """Codes of the absorbed fixed effects (intp arrays)."""
+        return [c.full() for c in self._fe]
+
+    @property
+    def post(self) -> np.ndarray:
+        """0/1 post indicator of every row (n,)."""
+        if self._post is None:
+            self._post = np.asarray(self._period_post, dtype=np.int8)[self.period]
+        return self._post
+
+    @property
     def p(self) -> int:
-        return self.B.shape[1]
+        return self.timing.shape[2] if self._B is None else self._B.shape[1]
+
+    @property
+    def B(self) -> np.ndarray:
+        """Timing of every row (n, p); built from ``timing`` on first use when not given."""
+        if self._B is None:
+            self._B = np.asarray(self.timing[0], dtype=float)[self.period]
+        return self._B
 
     @property
     def k(self) -> int:
@@ -526,6 +681,8 @@ class TwfeFit:
 
     def period_post(self) -> np.ndarray:
         """0/1 post indicator per period (T,)."""
+        if self._post is None:
+            return np.asarray(self._period_post) > 0
         return np.bincount(self.period, weights=self.post,
                            minlength=len(self.period_labels)) > 0
 

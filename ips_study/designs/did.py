@@ -52,15 +52,20 @@ __all__ = ["did", "fit_panel", "fit_event_panel", "DidResults", "DEFAULT_INFEREN
            "aggregate", "example_panel", "codes", "did_timing"]
 
 
-def did_timing(rp: RolePanel) -> tuple[np.ndarray, np.ndarray]:
+def did_timing(rp: RolePanel, lazy: bool = False) -> tuple[np.ndarray | None, np.ndarray]:
     """Post indicator per row (n x 1) and per period for each treated unit (k x T x 1).
 
     Treated rows get their own unit's timing; control rows get the common timing when all
-    treated units adopt together (what a one-unit placebo moves), else zero.
+    treated units adopt together (what a one-unit placebo moves), else zero. ``lazy``: with
+    one common adoption period return ``None`` for the rows' indicator, which is then
+    ``timing[0]`` at each row's period (:class:`~ips_study.within.TwfeFit` builds it only if
+    an inference method asks, saving a table-sized array).
     """
     T = len(rp.time_labels)
     timing = (np.arange(T)[None, :] >= rp.adoption[:, None]).astype(float)[:, :, None]
     if (rp.adoption == rp.adoption[0]).all():
+        if lazy:
+            return None, timing
         # one adoption period: every row's timing is the common one (one pass, no gathers)
         return (rp.time >= rp.adoption[0]).astype(float)[:, None], timing
     pos = np.full(len(rp.cluster_labels), -1)
@@ -118,7 +123,7 @@ def did(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str, treat
     data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates)
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, cluster=cluster,
                      weights=weights, size=size, covariates=covariates, missing=missing)
-    B, timing = did_timing(rp)
+    B, timing = did_timing(rp, lazy=True)
     fit, notes = fit_twfe(rp, B, timing, ["treated_post"], small_sample)
     contrasts = pd.DataFrame({"treated_post": [1.0]}, index=["treated_post"])
     meta = dict(design="did", outcome=y, main_term="treated_post", n_min=n_min(rp),
@@ -169,7 +174,7 @@ def fit_panel(panel: pd.DataFrame, *, outcome: str, config, inference: str | Non
         panel, outcome=outcome, config=config, level=aggregation_level(aggregation, level),
         covariates=covariates, weights=weights, drop_other_treated=drop_other_treated)
     rp = panel_roles(df, missing="drop", **roles)
-    B, timing = did_timing(rp)
+    B, timing = did_timing(rp, lazy=True)
     fit, fit_notes = fit_twfe(rp, B, timing, ["treated_post"], small_sample)
     contrasts = pd.DataFrame({"treated_post": [1.0]}, index=["treated_post"])
     meta = dict(design="did", outcome=outcome, main_term="treated_post", n_min=n_min(rp),

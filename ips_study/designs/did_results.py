@@ -22,7 +22,7 @@ import pandas as pd
 from ips_study.inference import check_method, default_method, infer
 from ips_study.results import Results, _complete_tidy
 
-from .roles import DesignError, RolePanel
+from .roles import DesignError, RolePanel, cell_sums
 from ips_study.within import Demeaner, TwfeFit
 
 #: inference used when none is named: the studentised placebo (Ferman & Pinto 2019 size
@@ -133,31 +133,36 @@ def fit_twfe(rp: RolePanel, B: np.ndarray, timing: np.ndarray, terms: Sequence[s
     """A :class:`TwfeFit` with unit and time fixed effects, clustered by ``rp.cluster``.
 
     ``B`` (n x p) is each row's timing (the treated rows' own; for control rows the timing a
-    placebo would get when all treated units share it), ``timing`` (k x T x p) the timing
-    per period of each treated unit. Covariates collinear with the fixed effects are dropped
+    placebo would get when all treated units share it), or None when that is ``timing[0]``
+    at the row's period; ``timing`` (k x T x p) the timing per period of each treated unit. Covariates collinear with the fixed effects are dropped
     with a note (returned) rather than failing.
     """
     notes: list[str] = []
     Z, names = rp.Z, list(rp.covariate_names)
-    fe = [rp.unit, rp.time]
-    treated_row = np.isin(rp.cluster, rp.treated)
+    fe = [rp.unit_codes, rp.time_codes]
+    treated_row = np.isin(rp.cluster, rp.treated) if Z.shape[1] else None
+    p = timing.shape[2] if B is None else B.shape[1]
     while Z.shape[1]:
-        j = _dependent(*_gram(fe, rp.weights, treated_row, B, Z))
+        Bx = np.asarray(timing[0])[rp.time] if B is None else B
+        j = _dependent(*_gram(fe, rp.weights, treated_row, Bx, Z))
         if j is None:
             break
-        if j < B.shape[1]:
+        if j < p:
             raise DesignError("the treatment terms are collinear with the fixed effects "
                               f"(check treat={rp.roles['treat']!r} and the event-time bins)")
-        drop = j - B.shape[1]
+        drop = j - p
         notes.append(f"covariate {names[drop]!r} dropped: collinear with fixed effects")
         warnings.warn(notes[-1], UserWarning, stacklevel=3)
         Z = np.delete(Z, drop, axis=1)
         names.pop(drop)
-    post = (rp.time >= rp.adoption.min()).astype(np.int8)
-    fit = TwfeFit(y=rp.y, B=B, Z=Z, unit=rp.cluster, unit_labels=rp.cluster_labels.astype(str),
-                  treated=rp.treated, period=rp.time, period_labels=rp.time_labels.astype(str),
-                  post=post, fe=fe, weights=rp.weights, terms=terms, covariates=names,
-                  small_sample=small_sample, sizes=rp.sizes, timing=timing)
+    # post by period: the rows' indicator is built only if an inference method asks
+    period_post = (np.arange(len(rp.time_labels)) >= rp.adoption.min()).astype(np.int8)
+    fit = TwfeFit(y=rp.y, B=B, Z=Z, unit=rp.cluster_codes,
+                  unit_labels=rp.cluster_labels.astype(str), treated=rp.treated,
+                  period=rp.time_codes, period_labels=rp.time_labels.astype(str), post=None,
+                  period_post=period_post, fe=fe, weights=rp.weights, terms=terms, covariates=names,
+                  small_sample=small_sample, sizes=rp.sizes, timing=timing,
+                  cell_rows=rp.cell_rows)
     return fit, notes
 
 
@@ -188,9 +193,12 @@ def _dependent(G, scale, tol=1e-9):
 def n_min(rp: RolePanel) -> int:
     """Smallest number of persons (size or rows) in a treated unit-period cell."""
     T = len(rp.time_labels)
-    cell = rp.cluster * T + rp.time
-    v = rp.sizes if rp.sizes is not None else np.ones(len(rp.y))
-    tot = np.bincount(cell, weights=v, minlength=len(rp.cluster_labels) * T)
-    cnt = np.bincount(cell, minlength=len(rp.cluster_labels) * T)
+    cells = len(rp.cluster_labels) * T
+    # only the treated units' rows matter
+    rows = (np.isin(rp.cluster, rp.treated) if rp.sizes is not None or rp.cell_rows is None
+            else None)
+    cnt = (rp.cell_rows.reshape(-1) if rp.cell_rows is not None
+           else cell_sums(rp.cluster, rp.time, T, cells, where=rows))
+    tot = cnt if rp.sizes is None else cell_sums(rp.cluster, rp.time, T, cells, rp.sizes, rows)
     treated = np.isin(np.arange(len(tot)) // T, rp.treated) & (cnt > 0)
     return int(tot[treated].min())

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DesignError, MissingColumnError  # noqa: F401 (raised by every design)
+from ips_study.narrow import NarrowCodes
+
 from .timelabels import codes, period_codes
 
 MISSING = ("error", "drop")
@@ -36,18 +38,20 @@ MISSING = ("error", "drop")
 class RolePanel:
     """A validated long panel: rows kept, role arrays and codes.
 
-    ``unit``/``time``/``cluster`` are dense integer codes with sorted ``*_labels``;
+    ``unit``/``time``/``cluster`` are dense integer codes (intp) with sorted ``*_labels``;
     ``treated`` holds the cluster codes of the treated units (the assignment level: the
-    unit itself when no cluster is given) and ``adoption`` the time code each adopts.
+    unit itself when no cluster is given) and ``adoption`` the time code each adopts. The
+    codes are kept narrow (``*_codes``, :class:`~ips_study.narrow.NarrowCodes`) and widened
+    to intp arrays only when ``unit``/``time``/``cluster`` are read.
     """
 
     df: pd.DataFrame
     y: np.ndarray
-    unit: np.ndarray
+    unit_codes: NarrowCodes
     unit_labels: np.ndarray
-    time: np.ndarray
+    time_codes: NarrowCodes
     time_labels: np.ndarray
-    cluster: np.ndarray
+    cluster_codes: NarrowCodes
     cluster_labels: np.ndarray
     treat: np.ndarray
     treated: np.ndarray
@@ -59,6 +63,20 @@ class RolePanel:
     roles: dict[str, Any]
     notes: tuple[str, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
+    #: rows per (cluster, time) cell (clusters x periods), counted once by the checks
+    cell_rows: np.ndarray | None = None
+
+    @property
+    def unit(self) -> np.ndarray:
+        return self.unit_codes.full()
+
+    @property
+    def time(self) -> np.ndarray:
+        return self.time_codes.full()
+
+    @property
+    def cluster(self) -> np.ndarray:
+        return self.cluster_codes.full()
 
     @property
     def n_treated(self) -> int:
@@ -158,26 +176,27 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     d = _treatment(df[treat], treat)
     # persons (cluster given) keep their order of appearance: a person-major sorted panel then
     # stays a grid for the closed-form fit; units that are also clusters get sorted labels
-    u_code, u_labels = codes(df[unit], sort=cluster is None)
-    t_code, t_labels, _ = period_codes(df[time], time)    # in time order (timelabels)
+    u_code, u_labels = codes(df[unit], sort=cluster is None, narrow=True)
+    t_code, t_labels, _ = period_codes(df[time], time, narrow=True)  # in time order
     if cluster is None:
         c_code, c_labels = u_code, u_labels
     else:
-        c_code, c_labels = codes(df[cluster], sort=True)
-    treated, adoption = _adoption(d, c_code, len(c_labels), t_code, len(t_labels), treat,
+        c_code, c_labels = codes(df[cluster], sort=True, narrow=True)
+    treated, adoption, cell_rows = _adoption(d, c_code, len(c_labels), t_code, len(t_labels), treat,
                                   cluster or unit, time, require_pre, require_controls)
     w = None if weights is None else df[weights].to_numpy(float)
     if w is not None and (w < 0).any():
         raise DesignError(f"weights={weights!r} has negative values")
     Z = covariate_frame(df, covariates)
-    return RolePanel(df=df, y=df[y].to_numpy(float), unit=u_code,
-                     unit_labels=np.asarray(u_labels), time=t_code,
-                     time_labels=np.asarray(t_labels), cluster=c_code,
+    return RolePanel(df=df, y=df[y].to_numpy(float), unit_codes=u_code,
+                     unit_labels=np.asarray(u_labels), time_codes=t_code,
+                     time_labels=np.asarray(t_labels), cluster_codes=c_code,
                      cluster_labels=np.asarray(c_labels), treat=d, treated=treated,
                      adoption=adoption, weights=w,
                      sizes=None if size is None else df[size].to_numpy(float),
                      Z=Z.to_numpy(float), covariate_names=tuple(Z.columns),
-                     roles={**roles, "covariates": covariates}, notes=tuple(notes))
+                     roles={**roles, "covariates": covariates}, notes=tuple(notes),
+                     cell_rows=cell_rows)
 
 
 def require_balanced(rp: RolePanel, design: str) -> None:
@@ -220,13 +239,32 @@ def _treatment(col: pd.Series, name: str) -> np.ndarray:
     return v.astype(np.int8)
 
 
+def cell_sums(cl: np.ndarray, t: np.ndarray, n_t: int, n_cells: int, weights=None,
+              where: np.ndarray | None = None) -> np.ndarray:
+    """Sums of ``weights`` (default: row counts) per cell ``cl * n_t + t`` over the rows
+    where ``where`` is true (default: all), block by block: the cell number of every row is
+    never held at once (a table-sized array of 8-byte integers)."""
+    out = np.zeros(n_cells)
+    step = 1 << 18
+    for lo in range(0, len(cl), step):
+        hi = lo + step
+        cell = cl[lo:hi] * n_t
+        cell += t[lo:hi]
+        w = None if weights is None else weights[lo:hi]
+        if where is not None:
+            keep = where[lo:hi]
+            cell, w = cell[keep], None if w is None else w[keep]
+        out += np.bincount(cell, weights=w, minlength=n_cells)
+    return out
+
+
 def _adoption(d, cl, n_cl, t, n_t, treat, level, time, require_pre=True,
               require_controls=True):
-    """Treated cluster codes and their adoption time codes; checks absorbing treatment."""
-    cell = cl * n_t + t
+    """Treated cluster codes, their adoption time codes and the rows per (cluster, time)
+    cell (n_cl x n_t); checks absorbing treatment."""
     # d is 0/1: a cell's max is "any 1", its min "all 1" (counts instead of ufunc.at)
-    count = np.bincount(cell, minlength=n_cl * n_t)
-    ones = np.bincount(cell, weights=d, minlength=n_cl * n_t)
+    count = cell_sums(cl, t, n_t, n_cl * n_t)
+    ones = cell_sums(cl, t, n_t, n_cl * n_t, where=d.view(bool))
     seen = count > 0
     hi = (ones > 0).astype(np.int8)
     if ((ones > 0) & (ones < count)).any():
@@ -251,4 +289,4 @@ def _adoption(d, cl, n_cl, t, n_t, treat, level, time, require_pre=True,
         raise DesignError(f"treat={treat!r} is 1 from the first observed period in "
                           f"{int(always.sum())} {level!r} unit(s): no pre-period to compare "
                           "(drop them or start the panel earlier)")
-    return treated, adoption
+    return treated, adoption, count.reshape(n_cl, n_t)

@@ -36,6 +36,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from ips_study.narrow import NarrowCodes, as_codes
+
 from .errors import DesignError
 
 _Q = (re.compile(r"^(\d{4})\s*[-/ ]?\s*Q([1-4])$", re.I), re.compile(r"^Q([1-4])\s*[-/ ]?\s*(\d{4})$", re.I))
@@ -48,33 +50,74 @@ REFUSED = ("has text labels that are not integers, dates, year-months (2019-03),
            "dates, periods or integers")
 
 
-def codes(col: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+#: rows per block when narrow integer codes are counted or mapped (bincount and take widen
+#: their index argument to intp: on a whole column that is a table-sized copy)
+BLOCK = 1 << 18
+
+
+def code_counts(x: np.ndarray, n: int) -> np.ndarray:
+    """``np.bincount(x, minlength=n)`` of non-negative integer codes of any width, without
+    widening the whole column at once."""
+    if x.dtype == np.intp or len(x) <= BLOCK:
+        return np.bincount(x, minlength=n)
+    out = np.zeros(n, dtype=np.intp)
+    for lo in range(0, len(x), BLOCK):
+        out += np.bincount(x[lo:lo + BLOCK], minlength=n)
+    return out
+
+
+def mapped_codes(table: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``table[x]`` as intp for codes ``x`` of any integer width, block by block (one new
+    array: the result), or a plain widening when ``table`` is the identity."""
+    table = np.asarray(table, dtype=np.intp)
+    if np.array_equal(table, np.arange(len(table))):
+        return x.astype(np.intp)
+    out = np.empty(len(x), dtype=np.intp)
+    for lo in range(0, len(x), BLOCK):
+        np.take(table, x[lo:lo + BLOCK], out=out[lo:lo + BLOCK], mode="clip")
+    return out
+
+
+def codes(col: pd.Series, sort: bool = False, narrow: bool = False):
     """Dense integer codes 0..L-1 and labels of a column.
 
     Categorical and small-range integer columns are coded in O(n) without hashing (a 20M-row
-    person-month panel spends most of its set-up time here otherwise).
+    person-month panel spends most of its set-up time here otherwise), with the codes as the
+    only table-sized array made. ``narrow=True`` returns
+    :class:`~ips_study.narrow.NarrowCodes` instead of an intp array: a categorical's codes
+    and sorted integers (every value in their range used) are then kept as they are, so no
+    table-sized array is made at all.
     """
-    # widen to intp once and count on that (bincount would widen a copy itself); when every
-    # level occurs (the usual case) the widened values are already the codes
     if isinstance(col.dtype, pd.CategoricalDtype):
         c = col.cat.codes.to_numpy()
         if len(c) and c.min() >= 0:
-            x = c.astype(np.intp)
-            used = np.bincount(x, minlength=len(col.cat.categories)) > 0
             cats = np.asarray(col.cat.categories)
-            if used.all():
-                return x, cats
-            return (np.cumsum(used) - 1)[x], cats[used]
+            used = code_counts(c, len(cats)) > 0
+            table = np.cumsum(used) - 1
+            if narrow:
+                ident = np.array_equal(table, np.arange(len(table)))
+                return NarrowCodes(c, int(used.sum()), None if ident else table), cats[used]
+            return mapped_codes(table, c), cats[used]
     elif pd.api.types.is_integer_dtype(col.dtype) and len(col):
         v = col.to_numpy()
         lo, hi = int(v.min()), int(v.max())
         if hi - lo <= 4 * len(v):
+            # sorted values (a person-major panel): every level in lo..hi is used when there
+            # are that many runs, counted without a bincount over all levels
+            if len(v) > 1 and (v[1:] >= v[:-1]).all() and \
+                    np.count_nonzero(v[1:] != v[:-1]) == hi - lo:
+                if narrow:
+                    return NarrowCodes(v, hi - lo + 1, offset=lo), np.arange(lo, hi + 1)
+                return np.subtract(v, lo, dtype=np.intp), np.arange(lo, hi + 1)
             x = np.subtract(v, lo, dtype=np.intp)
             used = np.bincount(x, minlength=hi - lo + 1) > 0
             if used.all():
-                return x, np.arange(lo, hi + 1)
-            return (np.cumsum(used) - 1)[x], np.flatnonzero(used) + lo
-    return pd.factorize(col, sort=sort)
+                x, labels = x, np.arange(lo, hi + 1)
+            else:
+                x, labels = (np.cumsum(used) - 1)[x], np.flatnonzero(used) + lo
+            return (as_codes(x, len(labels)) if narrow else x), labels
+    x, labels = pd.factorize(col, sort=sort)
+    return (as_codes(x, len(labels)) if narrow else x), labels
 
 
 def _yearly(labels: list[str], patterns, per_year: int) -> np.ndarray | None:
@@ -150,9 +193,11 @@ def _by_number(code: np.ndarray, labels, numbers: np.ndarray):
     return inverse[code], np.asarray(labels)[first], uniq
 
 
-def period_codes(col: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def period_codes(col: pd.Series, name: str, narrow: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Dense period codes in time order, the label of each code, and its number (``None``:
-    non-integer numbers, which keep their order but count no periods).
+    non-integer numbers, which keep their order but count no periods). ``narrow=True``: the
+    codes as :class:`~ips_study.narrow.NarrowCodes` (a categorical's own codes are kept).
 
     Raises
     ------
@@ -161,20 +206,27 @@ def period_codes(col: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray, np.
     """
     dt = col.dtype
     if isinstance(dt, pd.CategoricalDtype):
-        # the categories are few: number them, then order the used ones (O(n) on the codes)
-        x = col.cat.codes.to_numpy().astype(np.intp)
-        used = np.flatnonzero(np.bincount(x, minlength=len(dt.categories)) > 0)
-        dense = np.full(len(dt.categories), -1, dtype=np.intp)
-        dense[used] = np.arange(len(used))
+        # the categories are few: order the used ones, then map every row's category code to
+        # its time code in one pass (O(n) on the codes, one table-sized array)
+        x = col.cat.codes.to_numpy()
+        used = np.flatnonzero(code_counts(x, len(dt.categories)) > 0)
         labels = np.asarray(dt.categories)[used]
-        return _by_number(dense[x], labels, period_numbers(labels, col, name))
+        code, labels, numbers = _by_number(np.arange(len(used)), labels,
+                                           period_numbers(labels, col, name))
+        table = np.full(len(dt.categories), -1, dtype=np.intp)
+        table[used] = code
+        if narrow:
+            ident = np.array_equal(table, np.arange(len(table)))
+            return NarrowCodes(x, len(labels), None if ident else table), labels, numbers
+        return mapped_codes(table, x), labels, numbers
     if pd.api.types.is_bool_dtype(dt) or not (
             pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_datetime64_any_dtype(dt)
             or isinstance(dt, pd.PeriodDtype)):
         code, labels = pd.factorize(col, sort=False)
-        return _by_number(code, labels, period_numbers(labels, col, name))
+        code, labels, numbers = _by_number(code, labels, period_numbers(labels, col, name))
+        return (as_codes(code, len(labels)) if narrow else code), labels, numbers
     # numbers, dates and periods sort in time order already
-    code, labels = codes(col, sort=True)
+    code, labels = codes(col, sort=True, narrow=narrow)
     return code, np.asarray(labels), period_numbers(labels, col, name)
 
 
