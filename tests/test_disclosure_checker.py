@@ -183,3 +183,16 @@ def test_a_figure_without_its_record_is_not_passed(tmp_path):
         pos += 12 + length
     (tmp_path / "figure.png").write_bytes(b"".join(out))
     assert [v.kind for v in dc.check_outputs(tmp_path).violations] == ["unverified_figure"]
+
+
+def test_min_count_override_is_written_into_the_run_manifest(small_synthetic_dir, tmp_path):
+    """Issue 20, part 3: the override is visible to the output reviewer, in the manifest."""
+    from ips_study.reproduce.pipeline import run
+
+    study = tmp_path / "study.toml"
+    study.write_text("min_count = 3\nmin_count_override = true\n")
+    out = tmp_path / "out"
+    assert run(data=small_synthetic_dir, out=out, work=tmp_path / "w", study=study, quiet=True,
+               only=["table_2_participant_flow"]) == 0
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    assert manifest["study"]["min_count"] == 3 and manifest["study"]["min_count_override"] is True
