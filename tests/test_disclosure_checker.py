@@ -196,3 +196,49 @@ def test_min_count_override_is_written_into_the_run_manifest(small_synthetic_dir
                only=["table_2_participant_flow"]) == 0
     manifest = json.loads((out / "run_manifest.json").read_text())
     assert manifest["study"]["min_count"] == 3 and manifest["study"]["min_count_override"] is True
+
+
+def test_reproduce_looks_for_the_deliverys_own_ids_in_every_output(small_synthetic_dir, tmp_path, monkeypatch):
+    """Issue 20: ids of every format the loader accepts. The loader takes any text as an id,
+    so ids that are not 10/11-digit numbers can only be found by value: the run passes the
+    delivery's ids to the final check."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from ips_study.reproduce import outputs as outputs_module
+    from ips_study.reproduce.pipeline import run
+
+    data = tmp_path / "registers"
+    shutil.copytree(small_synthetic_dir, data)
+    for f in data.glob("*.parquet"):  # the same delivery with ids of another format: "P0000012345"
+        t = pq.read_table(f)
+        if "person_id" in t.column_names:
+            i = t.column_names.index("person_id")
+            t = t.set_column(i, "person_id", pc.binary_join_element_wise("P", t["person_id"].cast(pa.string()), ""))
+            pq.write_table(t, f)
+    first = pq.read_table(data / "persons.parquet")["person_id"][0].as_py()
+
+    def leak(ctx):  # a table naming a person: not a 10/11-digit number, so no pattern finds it
+        return pd.DataFrame({"note": [f"spells of {first} checked by hand"], "n_persons": [40]})
+
+    only = ["table_2_participant_flow", "table_leak"]
+    monkeypatch.setattr(outputs_module, "OUTPUTS",
+                        [*outputs_module.OUTPUTS, outputs_module.Output("table_leak", "cohort", leak)])
+    for partitions in (None, 2):
+        out = tmp_path / f"out{partitions}"
+        assert run(data=data, out=out, work=tmp_path / f"w{partitions}", quiet=True, only=only,
+                   partitions=partitions) == 1
+        manifest = json.loads((out / "run_manifest.json").read_text())
+        assert manifest["disclosure_check"]["violations"] == 3  # csv, md, tex
+        assert manifest["disclosure_check"]["known_ids_looked_for"] >= 5000
+        res = dc.check_outputs(out)
+        assert res.ok  # without the ids nothing finds it
+        found = dc.check_outputs(out, ids=dc.searchable_ids(pq.read_table(data / "persons.parquet")["person_id"]
+                                                            .to_pylist()))
+        assert sorted((v.file, v.kind) for v in found.violations) == [
+            (f"table_leak.{x}", "identifier_value") for x in ("csv", "md", "tex")]
+        assert first not in found.to_text()
+

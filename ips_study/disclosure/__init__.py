@@ -47,7 +47,7 @@ Example
 from __future__ import annotations
 
 from .checker import (CHECKED_SUFFIXES, OutputCheck, Violation, check_file, check_outputs,
-                      export_table, format_number)
+                      export_table, format_number, searchable_ids)
 from .drawn import mark_counts, mark_measures
 from .figures import coarsen_bins, coarsen_survival, mask_small, save_figure, truncate_survival
 from .identifiers import (RedactingFilter, assert_no_identifiers, check_results,
@@ -68,6 +68,6 @@ __all__ = [
     "check_file", "check_outputs", "check_results", "coarsen_bins", "coarsen_survival",
     "export_table", "format_number",
     "install_redaction", "is_birth_name", "is_count_name", "is_identifier_name", "mask_small",
-    "mark_counts", "mark_measures", "protect_array", "protect_sums", "protect_table", "redact", "round_counts", "save_figure",
+    "mark_counts", "mark_measures", "protect_array", "searchable_ids", "protect_sums", "protect_table", "redact", "round_counts", "save_figure",
     "suppress_shares", "suppress_small", "truncate_survival",
 ]

@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zlib
@@ -197,7 +198,7 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
         id_re = FNR11_RE if _amounts(values) else FNR_RE
         hits = [i for i, v in enumerate(values)
                 if isinstance(v, (str, int, np.integer)) and not isinstance(v, bool)
-                and (id_re.search(str(v)) or (ids and str(v).strip() in ids))]
+                and (id_re.search(str(v)) or (ids and _known_in(str(v), ids)))]
         if hits:
             out.append(Violation(name, "identifier_value", f"column {col!r} rows {_rows(hits)}",
                                  "value looks like a person identifier"))
@@ -367,7 +368,7 @@ def _walk_json(obj: Any, path: str, min_count: int, name: str, ids: frozenset[st
     elif isinstance(obj, (str, int)) and not isinstance(obj, bool):
         # a JSON number of ten digits is an amount; as text it may be a løpenummer
         id_re = FNR_RE if isinstance(obj, str) else FNR11_RE
-        if id_re.search(str(obj)) or (ids and str(obj) in ids):
+        if id_re.search(str(obj)) or (ids and _known_in(str(obj), ids)):
             out.append(Violation(name, "identifier_value", path, "value looks like a person identifier"))
 
 
@@ -474,10 +475,34 @@ def _scan_text(text: str, name: str, min_count: int, known: frozenset[str], out:
     for m in FNR_RE.finditer(text):
         out.append(Violation(name, "identifier_value", f"line {line(m.start())}",
                              "10- or 11-digit number (person identifier-like)"))
-    for i in known:
-        for m in re.finditer(r"(?<![\w])" + re.escape(i) + r"(?![\w])", text):
-            out.append(Violation(name, "identifier_value", f"line {line(m.start())}",
-                                 "known person identifier"))
+    for pos in _known_at(text, known):
+        out.append(Violation(name, "identifier_value", f"line {line(pos)}", "known person identifier"))
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def _known_at(text: str, known: frozenset[str]) -> list[int]:
+    """Where a known id stands in ``text`` as a whole word (not inside a longer one)."""
+    if not known:
+        return []
+    # ids of word characters (almost all) by token, so that a register's worth of ids costs
+    # one pass over the text; the others by pattern
+    hits = [m.start() for m in _WORD_RE.finditer(text) if m.group(0) in known]
+    for i in _unusual_ids(known):
+        hits += [m.start() for m in re.finditer(r"(?<![\w])" + re.escape(i) + r"(?![\w])", text)]
+    return sorted(hits)
+
+
+def _known_in(cell: str, known: frozenset[str]) -> bool:
+    """Whether a cell is, or holds, a known id."""
+    return cell.strip() in known or bool(_known_at(cell, known))
+
+
+@functools.lru_cache(maxsize=4)
+def _unusual_ids(known: frozenset[str]) -> tuple[str, ...]:
+    """The known ids that are not a single word (matched by pattern rather than by token)."""
+    return tuple(sorted(i for i in known if not _WORD_RE.fullmatch(i)))
 
 
 #: ``deaths: 3``, ``antall = 4``, ``events 2`` in running text (a count word, then a number)
@@ -489,7 +514,7 @@ def check_file(path: str | Path, min_count: int = MIN_COUNT, *, ids: Iterable[st
     """Check one output file of a type in :data:`CHECKED_SUFFIXES` (see :func:`check_outputs`)."""
     path = Path(path)
     name = name or path.name
-    known = frozenset(str(i) for i in ids)
+    known = frozenset(str(i) for i in ids if str(i).strip())  # an empty id would match anywhere
     suffix = path.suffix.lower()
     if suffix in drawn.FIGURE_SUFFIXES:
         return _check_figure(path, name, min_count, known)
@@ -533,6 +558,21 @@ def _without_tables(text: str) -> str:
     text = re.sub(r"\\begin\{(tabular\*?|longtable|tabularx)\}.*?\\end\{\1\}",
                   lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
     return "\n".join("" if ln.strip().startswith("|") else ln for ln in text.split("\n"))
+
+
+def searchable_ids(ids: Iterable[Any]) -> tuple[str, ...]:
+    """The person ids worth looking for in outputs by value (``check_outputs(ids=...)``).
+
+    Ids of digits only are left out: a table may hold the same number for another reason (a
+    count of 17, an amount of 123456), and the 10- and 11-digit ones (løpenummer,
+    fødselsnummer) are found by pattern anyway. So are ids shorter than 4 characters, which
+    are ordinary words or labels (``a``, ``p1``).
+
+    >>> searchable_ids(["0000012345", "P0042", "17", "p1", "P0042"])
+    ('P0042',)
+    """
+    return tuple(sorted({s for s in (str(i).strip() for i in ids)
+                         if len(s) >= 4 and not s.isdigit()}))
 
 
 #: Figure formats that cannot carry the record of what they draw: always ``unverified_figure``.

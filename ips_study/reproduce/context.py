@@ -98,6 +98,15 @@ class Context:
     def has_table(self, name: str) -> bool:
         return name in self.registers
 
+    def loaded_person_ids(self) -> list[str]:
+        """The delivery's person ids if this run has read them (for the output check by value;
+        a run whose outputs were all up to date reads nothing and returns none)."""
+        if "registers" in self._memo and not self.partitions:
+            return self._memo["registers"]["persons"]["person_id"].tolist()
+        if "delivery" in self._memo and self._memo["delivery"].parts_split:
+            return self._memo["delivery"].person_ids()
+        return []
+
     def participant_flow(self) -> pd.DataFrame:
         """:func:`ips_study.cohort.participant_flow` at the baseline date (exact counts)."""
         from ips_study.cohort import participant_flow

@@ -68,6 +68,16 @@ class PartitionedDelivery:
                                           self.n_parts, columns=self.config.columns)
         return self._parts
 
+    @property
+    def parts_split(self) -> bool:
+        """Whether the delivery has been split (by this object)."""
+        return self._parts is not None
+
+    def person_ids(self) -> list[str]:
+        """Every person id of the ``persons`` file, in its order (quarantined persons included)."""
+        self._person_rank(pd.Series([], dtype=object))
+        return self._order.tolist()
+
     def partitions(self):
         """Validate and yield each partition's :class:`~ips_study.registers.RegisterSet`."""
         from ips_study.registers.partition import iter_partitions

@@ -144,7 +144,7 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
     are byte-identical to the in-memory run, so it is not part of the outputs' key.
     """
     from ips_study.config import StudyConfig
-    from ips_study.disclosure import check_outputs
+    from ips_study.disclosure import check_outputs, searchable_ids
 
     from .context import Context
     from .outputs import OUTPUTS
@@ -183,7 +183,9 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
             timings[o.name] = round(time.perf_counter() - t0, 2)
     ctx.close()  # an exception above ends the process, and the cluster with it
 
-    check = check_outputs(out, min_count=config.min_count)
+    # the delivery's ids (those that can be told from numbers) are looked for in every output
+    ids = searchable_ids(ctx.loaded_person_ids())
+    check = check_outputs(out, min_count=config.min_count, ids=ids)
     manifest = {
         "study": config.to_dict(),
         "seed": config.seed,
@@ -196,7 +198,8 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
                     if any(o.name == n for o in OUTPUTS)},
         "timings_seconds": timings,
         "skipped_up_to_date": skipped,
-        "disclosure_check": {"files": len(check.files), "violations": len(check.violations)},
+        "disclosure_check": {"files": len(check.files), "violations": len(check.violations),
+                             "known_ids_looked_for": len(ids)},
         # how the panels were built (in memory, or in person partitions); outputs are the same
         "partitions": partitions,
         # designs/outputs that could not be fitted on these data (written with the reason)
