@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--partitions", type=int, default=None, metavar="K",
                    help="read the registers and build the panels in K person partitions (memory "
                         "bounded by one partition; the analysis still reads each panel whole; "
-                        "default: $IPS_STUDY_PARTITIONS, else in memory; the outputs are the same)")
+                        "0: in memory; default: $IPS_STUDY_PARTITIONS, else in memory; the outputs are the same)")
     s.set_defaults(func=_warnings_once(cmd_reproduce))
 
     s = sub.add_parser("check-outputs", help="disclosure check of a folder of outputs")

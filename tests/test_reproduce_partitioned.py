@@ -59,7 +59,7 @@ def test_partitions_default_from_the_environment(small_synthetic_dir, tmp_path, 
     with pytest.raises(ValueError, match=PARTITIONS_ENV):
         run(data=small_synthetic_dir, out=tmp_path / "o", work=tmp_path / "w", quiet=True, only=only)
     monkeypatch.delenv(PARTITIONS_ENV)
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="at least 1 .0: in memory."):
         run(data=small_synthetic_dir, out=tmp_path / "o", work=tmp_path / "w", quiet=True, only=only,
             partitions=-1)
 

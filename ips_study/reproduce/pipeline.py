@@ -160,8 +160,9 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
     key = hashlib.sha256(json.dumps({"inputs": inputs, "config": config.to_dict(), "lang": lang,
                                      "source": source_hash()}, sort_keys=True).encode()).hexdigest()
     partitions = default_partitions() if partitions is None else partitions
-    if partitions is not None and partitions < 1:
-        raise ValueError(f"--partitions must be at least 1, got {partitions}")
+    if partitions is not None and partitions < 0:
+        raise ValueError(f"--partitions must be a whole number of at least 1 (0: in memory), got {partitions}")
+    partitions = partitions or None  # 0: in memory, as for the environment variable
     ctx = Context(data=data, out=out, work=work, config=config, key=key, quiet=quiet, lang=lang,
                   workers=workers, partitions=partitions)
     ledger = Ledger(work, out)
