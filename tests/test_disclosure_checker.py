@@ -242,3 +242,32 @@ def test_reproduce_looks_for_the_deliverys_own_ids_in_every_output(small_synthet
             (f"table_leak.{x}", "identifier_value") for x in ("csv", "md", "tex")]
         assert first not in found.to_text()
 
+
+
+def test_table_4_suppresses_shares_with_small_numerators():
+    """Issue 20: table 4 published 0.0122 of 152 person-years (about 2 on disability
+    pension). The output itself goes through the share rule, not only the function."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ips_study.reproduce.outputs import MAIN_OUTCOMES, make_descriptives
+
+    rng = np.random.default_rng(20)
+    rows = []
+    for treated in (0, 1):
+        for post in (0, 1):
+            for k in range(40):  # 40 persons, one year each, per group and era
+                rows.append({"person_id": f"{treated}{post}{k:04d}", "treated": treated, "post": post})
+    panel = pd.DataFrame(rows)
+    for o in MAIN_OUTCOMES:
+        panel[o] = rng.integers(0, 2, len(panel)).astype(float)  # shares far from 0 and 1
+    panel["workdays"] = rng.uniform(50, 200, len(panel))
+    small = (panel["treated"] == 0) & (panel["post"] == 1)
+    panel.loc[small, "disability"] = 0.0
+    panel.loc[panel.index[small][:2], "disability"] = 1.0  # 2 of 40 controls/post: a small numerator
+    ctx = SimpleNamespace(panel=lambda freq: panel, config=SimpleNamespace(min_count=5))
+    out = make_descriptives(ctx).set_index(["group", "era"])
+    assert out.loc[("controls", "post"), "disability"] == ":"
+    assert out.loc[("treated", "post"), "disability"] != ":"
+    assert (out["n_persons"] == 40).all()
