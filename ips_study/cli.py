@@ -283,7 +283,7 @@ def cmd_reproduce(args) -> int:
     from ips_study.reproduce.pipeline import run
 
     return run(data=args.data, out=args.out, study=args.study, quiet=args.quiet, work=args.work,
-               lang=args.lang, workers=args.workers, progress=progress.enabled())
+               lang=args.lang, workers=args.workers, progress=progress.enabled(), partitions=args.partitions)
 
 
 def cmd_check_outputs(args) -> int:
@@ -426,10 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="local Dask worker processes for the simulations (default: the CPUs; "
                         "1 runs them in this process; the outputs are the same)")
+    s.add_argument("--partitions", type=int, default=None, metavar="K",
+                   help="read the registers and build the panels in K person partitions (memory "
+                        "bounded by one partition; the analysis still reads each panel whole; "
+                        "0: in memory; default: $IPS_STUDY_PARTITIONS, else in memory; the outputs are the same)")
     s.set_defaults(func=_warnings_once(cmd_reproduce))
 
     s = sub.add_parser("check-outputs", help="disclosure check of a folder of outputs")
-    s.add_argument("dir", help="output folder to scan (CSV, JSON, Markdown, LaTeX)")
+    s.add_argument("dir", help="output folder to scan (tables in every text format, PNG and PDF figures)")
     s.add_argument("--min-count", type=int, default=5, metavar="N",
                    help="smallest publishable count of persons (default: %(default)s)")
     s.set_defaults(func=_warnings_once(cmd_check_outputs))

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ips_study.disclosure.drawn import mark_measures
 from ips_study.results import Results
 
 #: benefit types with a monthly rate; ``health_benefit`` is the composite of disability
@@ -383,6 +384,7 @@ def plot_tornado(table: pd.DataFrame, base: float, ax=None, *, label: str = "NPV
                 label="input low" if yi == y[0] else None)
         ax.barh(yi, r["metric_high"] - base, left=base, color="0.45", edgecolor="0.2", hatch="//",
                 label="input high" if yi == y[0] else None)
+    mark_measures(ax, "economic metric")  # the bars span the metric's range, not persons
     ax.axvline(base, color="black", lw=1)
     ax.set_yticks(y, table["parameter"])
     ax.set_xlabel(label)
@@ -461,7 +463,7 @@ class EconomicResults(Results):
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         x = self._draws[term].to_numpy()
-        ax.hist(x[np.isfinite(x)], bins=60, color="0.7", **kwargs)
+        mark_measures(ax.hist(x[np.isfinite(x)], bins=60, color="0.7", **kwargs)[2], "Monte Carlo draws")
         ax.axvline(0, color="0.4", lw=0.8)
         ax.axvline(float(self._tidy.at[term, "estimate"]), color="black", lw=2)
         lo, hi = self.conf_int().loc[term]

@@ -183,3 +183,91 @@ def test_a_figure_without_its_record_is_not_passed(tmp_path):
         pos += 12 + length
     (tmp_path / "figure.png").write_bytes(b"".join(out))
     assert [v.kind for v in dc.check_outputs(tmp_path).violations] == ["unverified_figure"]
+
+
+def test_min_count_override_is_written_into_the_run_manifest(small_synthetic_dir, tmp_path):
+    """Issue 20, part 3: the override is visible to the output reviewer, in the manifest."""
+    from ips_study.reproduce.pipeline import run
+
+    study = tmp_path / "study.toml"
+    study.write_text("min_count = 3\nmin_count_override = true\n")
+    out = tmp_path / "out"
+    assert run(data=small_synthetic_dir, out=out, work=tmp_path / "w", study=study, quiet=True,
+               only=["table_2_participant_flow"]) == 0
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    assert manifest["study"]["min_count"] == 3 and manifest["study"]["min_count_override"] is True
+
+
+def test_reproduce_looks_for_the_deliverys_own_ids_in_every_output(small_synthetic_dir, tmp_path, monkeypatch):
+    """Issue 20: ids of every format the loader accepts. The loader takes any text as an id,
+    so ids that are not 10/11-digit numbers can only be found by value: the run passes the
+    delivery's ids to the final check."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from ips_study.reproduce import outputs as outputs_module
+    from ips_study.reproduce.pipeline import run
+
+    data = tmp_path / "registers"
+    shutil.copytree(small_synthetic_dir, data)
+    for f in data.glob("*.parquet"):  # the same delivery with ids of another format: "P0000012345"
+        t = pq.read_table(f)
+        if "person_id" in t.column_names:
+            i = t.column_names.index("person_id")
+            t = t.set_column(i, "person_id", pc.binary_join_element_wise("P", t["person_id"].cast(pa.string()), ""))
+            pq.write_table(t, f)
+    first = pq.read_table(data / "persons.parquet")["person_id"][0].as_py()
+
+    def leak(ctx):  # a table naming a person: not a 10/11-digit number, so no pattern finds it
+        return pd.DataFrame({"note": [f"spells of {first} checked by hand"], "n_persons": [40]})
+
+    only = ["table_2_participant_flow", "table_leak"]
+    monkeypatch.setattr(outputs_module, "OUTPUTS",
+                        [*outputs_module.OUTPUTS, outputs_module.Output("table_leak", "cohort", leak)])
+    for partitions in (None, 2):
+        out = tmp_path / f"out{partitions}"
+        assert run(data=data, out=out, work=tmp_path / f"w{partitions}", quiet=True, only=only,
+                   partitions=partitions) == 1
+        manifest = json.loads((out / "run_manifest.json").read_text())
+        assert manifest["disclosure_check"]["violations"] == 3  # csv, md, tex
+        assert manifest["disclosure_check"]["known_ids_looked_for"] >= 5000
+        res = dc.check_outputs(out)
+        assert res.ok  # without the ids nothing finds it
+        found = dc.check_outputs(out, ids=dc.searchable_ids(pq.read_table(data / "persons.parquet")["person_id"]
+                                                            .to_pylist()))
+        assert sorted((v.file, v.kind) for v in found.violations) == [
+            (f"table_leak.{x}", "identifier_value") for x in ("csv", "md", "tex")]
+        assert first not in found.to_text()
+
+
+
+def test_table_4_suppresses_shares_with_small_numerators():
+    """Issue 20: table 4 published 0.0122 of 152 person-years (about 2 on disability
+    pension). The output itself goes through the share rule, not only the function."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ips_study.reproduce.outputs import MAIN_OUTCOMES, make_descriptives
+
+    rng = np.random.default_rng(20)
+    rows = []
+    for treated in (0, 1):
+        for post in (0, 1):
+            for k in range(40):  # 40 persons, one year each, per group and era
+                rows.append({"person_id": f"{treated}{post}{k:04d}", "treated": treated, "post": post})
+    panel = pd.DataFrame(rows)
+    for o in MAIN_OUTCOMES:
+        panel[o] = rng.integers(0, 2, len(panel)).astype(float)  # shares far from 0 and 1
+    panel["workdays"] = rng.uniform(50, 200, len(panel))
+    small = (panel["treated"] == 0) & (panel["post"] == 1)
+    panel.loc[small, "disability"] = 0.0
+    panel.loc[panel.index[small][:2], "disability"] = 1.0  # 2 of 40 controls/post: a small numerator
+    ctx = SimpleNamespace(panel=lambda freq: panel, config=SimpleNamespace(min_count=5))
+    out = make_descriptives(ctx).set_index(["group", "era"])
+    assert out.loc[("controls", "post"), "disability"] == ":"
+    assert out.loc[("treated", "post"), "disability"] != ":"
+    assert (out["n_persons"] == 40).all()

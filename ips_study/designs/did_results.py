@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ips_study.inference import check_method, default_method, infer
+from ips_study.disclosure.drawn import mark_measures
 from ips_study.results import Results, _complete_tidy
 
 from .roles import DesignError, RolePanel, cell_sums
@@ -80,6 +81,7 @@ class DidResults(Results):
             _, ax = plt.subplots(figsize=(6, 4))
         ax.hist(self._null_draws[:, i], bins=min(30, max(5, len(self._null_draws) // 2)),
                 color="0.7", label="null draws")
+        mark_measures(ax, "placebo draws")  # counts of placebo fits, not of persons
         ax.axvline(float(self._tidy.at[term, "estimate"]), color="black", lw=2,
                    label="treated estimate")
         ax.set_xlabel(f"{term} ({self.inference})")

@@ -39,6 +39,7 @@ from scipy import stats
 
 from ips_study.config import StudyConfig
 from ips_study.designs.sdid_batch import solve_weights_batch
+from ips_study.disclosure.drawn import mark_measures
 from ips_study.designs.synth_data import (OutcomeMatrix, block_design_frame, outcome_matrix,
                                           plot_unit_weights)
 from ips_study.inference import check_method
@@ -184,7 +185,7 @@ class SDIDResults(Results):
         ax.plot(x, sc, color="0.5", ls="--", label="synthetic control (omega-weighted)")
         ax.axvline(m.n_pre - 0.5, color="0.5", lw=0.8)
         ax2 = ax.twinx()
-        ax2.bar(x[: m.n_pre], self._lam, color="0.85", zorder=0)
+        mark_measures(ax2.bar(x[: m.n_pre], self._lam, color="0.85", zorder=0), "time weight")
         ax2.set_yticks([])
         ax.set_zorder(ax2.get_zorder() + 1)
         ax.patch.set_visible(False)

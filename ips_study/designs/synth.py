@@ -47,6 +47,7 @@ from ips_study.config import StudyConfig
 from ips_study.designs.synth_data import (OutcomeMatrix, block_design_frame, outcome_matrix,
                                           plot_unit_weights)
 from ips_study.designs.synth_weights import nested_weights, simplex_least_squares
+from ips_study.disclosure.drawn import mark_measures
 from ips_study.inference import check_method
 from ips_study.inference.placebo_engine import draw_assignments, run_placebo
 from ips_study.results import Results, refitter
@@ -176,7 +177,7 @@ class SynthResults(Results):
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 4))
         loo = self._loo
-        ax.barh([str(i) for i in loo.index], loo["estimate"].to_numpy(), color="0.6")
+        mark_measures(ax.barh([str(i) for i in loo.index], loo["estimate"].to_numpy(), color="0.6"), "estimate")
         ax.axvline(self.estimate, color="black", label="all donors")
         ax.set_xlabel("Estimate without donor")
         ax.legend(fontsize="small")

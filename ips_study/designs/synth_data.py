@@ -25,6 +25,7 @@ import pandas as pd
 
 from ips_study.config import StudyConfig
 from ips_study.designs.timelabels import in_time_order
+from ips_study.disclosure.drawn import mark_measures
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def plot_unit_weights(weights: pd.Series, ax=None, *, top: int = 20, xlabel: str
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4))
     w = weights.sort_values(ascending=False).head(top)[::-1]
-    ax.barh([str(i) for i in w.index], w.to_numpy(), color="0.4")
+    mark_measures(ax.barh([str(i) for i in w.index], w.to_numpy(), color="0.4"), "unit weight")
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     return ax

@@ -20,7 +20,9 @@ through (the naming convention is described in ``docs/disclosure.md``):
 * **Shares and means of 0/1 outcomes** (:func:`suppress_shares`): suppressed when the
   numerator ``share x n`` (or its complement) is a count below ``min_count``.
 * Optional rounding of counts to a base (:func:`round_counts`).
-* Figures: :func:`mask_small` drops points resting on fewer than ``min_count`` persons,
+* Figures carry a record of every text and bar they draw (:mod:`.drawn`), checked by
+  :func:`check_outputs`; bars are person counts unless declared otherwise
+  (:func:`mark_measures`). :func:`mask_small` drops points resting on fewer than ``min_count`` persons,
   :func:`coarsen_bins` merges neighbouring bins until each has enough,
   :func:`truncate_survival` ends a survival curve where its risk set falls below the minimum,
   and :func:`coarsen_survival` also merges its steps until each rests on enough events.
@@ -45,8 +47,8 @@ Example
 from __future__ import annotations
 
 from .checker import (CHECKED_SUFFIXES, OutputCheck, Violation, check_file, check_outputs,
-                      export_table, format_number)
-from .drawn import mark_counts
+                      export_table, format_number, searchable_ids)
+from .drawn import mark_counts, mark_measures
 from .figures import coarsen_bins, coarsen_survival, mask_small, save_figure, truncate_survival
 from .identifiers import (RedactingFilter, assert_no_identifiers, check_results,
                           install_redaction, redact)
@@ -66,6 +68,6 @@ __all__ = [
     "check_file", "check_outputs", "check_results", "coarsen_bins", "coarsen_survival",
     "export_table", "format_number",
     "install_redaction", "is_birth_name", "is_count_name", "is_identifier_name", "mask_small",
-    "mark_counts", "protect_array", "protect_sums", "protect_table", "redact", "round_counts", "save_figure",
+    "mark_counts", "mark_measures", "protect_array", "searchable_ids", "protect_sums", "protect_table", "redact", "round_counts", "save_figure",
     "suppress_shares", "suppress_small", "truncate_survival",
 ]

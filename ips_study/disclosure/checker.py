@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zlib
@@ -19,7 +20,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .drawn import KEY as DRAWN_KEY
+from . import drawn
 from .identifiers import assert_no_identifiers
 from .rules import (COUNT_UNITS, FNR11_RE, FNR_RE, MIN_COUNT, N_EQUALS_RE, SUPPRESSED, UNIT_NAMES,
                     DisclosureError, canon, is_birth_name, is_count_name, is_count_role,
@@ -197,7 +198,7 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
         id_re = FNR11_RE if _amounts(values) else FNR_RE
         hits = [i for i, v in enumerate(values)
                 if isinstance(v, (str, int, np.integer)) and not isinstance(v, bool)
-                and (id_re.search(str(v)) or (ids and str(v).strip() in ids))]
+                and (id_re.search(str(v)) or (ids and _known_in(str(v), ids)))]
         if hits:
             out.append(Violation(name, "identifier_value", f"column {col!r} rows {_rows(hits)}",
                                  "value looks like a person identifier"))
@@ -367,7 +368,7 @@ def _walk_json(obj: Any, path: str, min_count: int, name: str, ids: frozenset[st
     elif isinstance(obj, (str, int)) and not isinstance(obj, bool):
         # a JSON number of ten digits is an amount; as text it may be a løpenummer
         id_re = FNR_RE if isinstance(obj, str) else FNR11_RE
-        if id_re.search(str(obj)) or (ids and str(obj) in ids):
+        if id_re.search(str(obj)) or (ids and _known_in(str(obj), ids)):
             out.append(Violation(name, "identifier_value", path, "value looks like a person identifier"))
 
 
@@ -410,46 +411,15 @@ def _html_tables(text: str) -> list[pd.DataFrame]:
     return out
 
 
-def _png_text(path: Path) -> str:
-    """The text chunks (tEXt, zTXt, iTXt) of a PNG: metadata a figure may carry."""
-    return "\n".join(f"{k}: {t}" for k, t in _png_chunks(path))
-
-
-def _png_chunks(path: Path) -> list[tuple[str, str]]:
-    """``(keyword, text)`` of every text chunk (tEXt, zTXt, iTXt) of a PNG."""
-    import struct
-
-    data = path.read_bytes()
-    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise ValueError("not a PNG file")
-    pos, out = 8, []
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if kind == b"tEXt":
-            key, _, text = body.partition(b"\x00")
-            out.append((key.decode("latin-1"), text.decode("latin-1")))
-        elif kind == b"zTXt":
-            key, _, rest = body.partition(b"\x00")
-            out.append((key.decode("latin-1"), zlib.decompress(rest[1:]).decode("latin-1")))
-        elif kind == b"iTXt":
-            key, _, rest = body.partition(b"\x00")
-            flag, rest = rest[0], rest[2:]
-            _, _, rest = rest.partition(b"\x00")  # language tag
-            _, _, text = rest.partition(b"\x00")  # translated keyword
-            out.append((key.decode("latin-1"), (zlib.decompress(text) if flag else text).decode("utf-8")))
-        pos += 12 + length
-    return out
-
-
-def _check_png(path: Path, name: str, min_count: int, known: frozenset[str]) -> list[Violation]:
-    """A figure: the numbers and texts it drew (its record, :mod:`.drawn`) and its metadata."""
+def _check_figure(path: Path, name: str, min_count: int, known: frozenset[str]) -> list[Violation]:
+    """A PNG or PDF figure: the numbers and texts it drew (its record, :mod:`.drawn`) and its
+    other metadata."""
     out: list[Violation] = []
+    kind = path.suffix.lower().lstrip(".").upper()
     try:
-        chunks = _png_chunks(path)
+        record, meta = drawn.read_record(path)
     except (OSError, ValueError, UnicodeDecodeError, zlib.error) as exc:
-        return [Violation(name, "unreadable", "file", f"PNG metadata cannot be read ({type(exc).__name__})")]
-    record = next((t for k, t in chunks if k == DRAWN_KEY), None)
+        return [Violation(name, "unreadable", "file", f"{kind} metadata cannot be read ({type(exc).__name__})")]
     if record is None:
         out.append(Violation(name, "unverified_figure", "file", "no record of what the figure draws "
                              "(not saved by ips_study): its content cannot be checked; check it by eye"))
@@ -470,8 +440,22 @@ def _check_png(path: Path, name: str, min_count: int, known: frozenset[str]) -> 
             _scan_text("\n".join(str(t) for t in rec.get("texts", [])), name, min_count, known, found)
             out += [Violation(v.file, v.kind, f"drawn text {v.location}", v.detail) for v in found]
     found = []
-    _scan_text("\n".join(f"{k}: {t}" for k, t in chunks if k != DRAWN_KEY), name, min_count, known, found)
+    _scan_text("\n".join(f"{k}: {t}" for k, t in meta), name, min_count, known, found)
     return out + [Violation(v.file, v.kind, f"metadata {v.location}", v.detail) for v in found]
+
+
+def _check_image(path: Path, name: str, min_count: int, known: frozenset[str]) -> list[Violation]:
+    """A figure in a format that cannot carry the record (the package writes none)."""
+    out = [Violation(name, "unverified_figure", "file",
+                     f"{path.suffix.lower()} figures carry no record of what they draw (ips_study "
+                     "writes PNG and PDF): its content cannot be checked; check it by eye")]
+    if path.suffix.lower() == ".svg":  # text: the labels it holds as text can still be read
+        try:
+            text = re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return out
+        _scan_text(text, name, min_count, known, out)
+    return out
 
 
 def _scan_text(text: str, name: str, min_count: int, known: frozenset[str], out: list[Violation]) -> None:
@@ -491,10 +475,34 @@ def _scan_text(text: str, name: str, min_count: int, known: frozenset[str], out:
     for m in FNR_RE.finditer(text):
         out.append(Violation(name, "identifier_value", f"line {line(m.start())}",
                              "10- or 11-digit number (person identifier-like)"))
-    for i in known:
-        for m in re.finditer(r"(?<![\w])" + re.escape(i) + r"(?![\w])", text):
-            out.append(Violation(name, "identifier_value", f"line {line(m.start())}",
-                                 "known person identifier"))
+    for pos in _known_at(text, known):
+        out.append(Violation(name, "identifier_value", f"line {line(pos)}", "known person identifier"))
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def _known_at(text: str, known: frozenset[str]) -> list[int]:
+    """Where a known id stands in ``text`` as a whole word (not inside a longer one)."""
+    if not known:
+        return []
+    # ids of word characters (almost all) by token, so that a register's worth of ids costs
+    # one pass over the text; the others by pattern
+    hits = [m.start() for m in _WORD_RE.finditer(text) if m.group(0) in known]
+    for i in _unusual_ids(known):
+        hits += [m.start() for m in re.finditer(r"(?<![\w])" + re.escape(i) + r"(?![\w])", text)]
+    return sorted(hits)
+
+
+def _known_in(cell: str, known: frozenset[str]) -> bool:
+    """Whether a cell is, or holds, a known id."""
+    return cell.strip() in known or bool(_known_at(cell, known))
+
+
+@functools.lru_cache(maxsize=4)
+def _unusual_ids(known: frozenset[str]) -> tuple[str, ...]:
+    """The known ids that are not a single word (matched by pattern rather than by token)."""
+    return tuple(sorted(i for i in known if not _WORD_RE.fullmatch(i)))
 
 
 #: ``deaths: 3``, ``antall = 4``, ``events 2`` in running text (a count word, then a number)
@@ -506,10 +514,12 @@ def check_file(path: str | Path, min_count: int = MIN_COUNT, *, ids: Iterable[st
     """Check one output file of a type in :data:`CHECKED_SUFFIXES` (see :func:`check_outputs`)."""
     path = Path(path)
     name = name or path.name
-    known = frozenset(str(i) for i in ids)
+    known = frozenset(str(i) for i in ids if str(i).strip())  # an empty id would match anywhere
     suffix = path.suffix.lower()
-    if suffix == ".png":
-        return _check_png(path, name, min_count, known)
+    if suffix in drawn.FIGURE_SUFFIXES:
+        return _check_figure(path, name, min_count, known)
+    if suffix in IMAGE_SUFFIXES:
+        return _check_image(path, name, min_count, known)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -550,9 +560,30 @@ def _without_tables(text: str) -> str:
     return "\n".join("" if ln.strip().startswith("|") else ln for ln in text.split("\n"))
 
 
-#: File types the checker reads: every text format the project writes, and PNG metadata.
-#: Other files (PDF, ...) are skipped; figures are drawn only from controlled aggregates.
-CHECKED_SUFFIXES = (".csv", ".tsv", ".json", ".md", ".tex", ".txt", ".html", ".htm", ".png")
+def searchable_ids(ids: Iterable[Any]) -> tuple[str, ...]:
+    """The person ids worth looking for in outputs by value (``check_outputs(ids=...)``).
+
+    Ids of digits only are left out: a table may hold the same number for another reason (a
+    count of 17, an amount of 123456), and the 10- and 11-digit ones (løpenummer,
+    fødselsnummer) are found by pattern anyway. So are ids shorter than 4 characters, which
+    are ordinary words or labels (``a``, ``p1``).
+
+    >>> searchable_ids(["0000012345", "P0042", "17", "p1", "P0042"])
+    ('P0042',)
+    """
+    return tuple(sorted({s for s in (str(i).strip() for i in ids)
+                         if len(s) >= 4 and not s.isdigit()}))
+
+
+#: Figure formats that cannot carry the record of what they draw: always ``unverified_figure``.
+IMAGE_SUFFIXES = (".svg", ".svgz", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp",
+                  ".eps", ".ps")
+
+#: File types the checker reads: every text format the project writes, the records of PNG and
+#: PDF figures, and other image files (flagged: their content cannot be checked). Other files
+#: are skipped.
+CHECKED_SUFFIXES = (".csv", ".tsv", ".json", ".md", ".tex", ".txt", ".html", ".htm",
+                    *drawn.FIGURE_SUFFIXES, *IMAGE_SUFFIXES)
 
 
 def check_outputs(directory: str | Path, min_count: int = MIN_COUNT, *,

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .drawn import png_metadata
+from .drawn import FORMATS, savefig
 from .rules import MIN_COUNT
 
 
@@ -135,11 +135,20 @@ def coarsen_survival(curve: pd.DataFrame, *, time_col: str = "time", value_col: 
     out = pd.DataFrame(rows, columns=[time_col, value_col, events_col, at_risk_col])
     return out.astype(float)
 
+
 def save_figure(fig: Any, path: str | Path, dpi: int = 100) -> Path:
-    """Save a matplotlib figure as PNG with fixed metadata (byte-identical reruns) and the
-    record of the numbers it draws (:mod:`.drawn`)."""
+    """Save a matplotlib figure as PNG or PDF (by the suffix of ``path``) with fixed metadata
+    (byte-identical reruns) and the record of what it draws (:mod:`.drawn`).
+
+    Other formats are refused (``ValueError``): they cannot carry the record, so
+    ``check-outputs`` could not check them.
+    """
     path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"save_figure: {path.name}: a figure is saved as .png or .pdf (which "
+                         "carry the record of what it draws, checked by check-outputs)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # the record of what the figure draws, so that check-outputs can check its content
-    fig.savefig(path, dpi=dpi, metadata={"Software": None, **png_metadata(fig)})
+    savefig(fig, path, fmt, dpi=dpi)
     return path
+

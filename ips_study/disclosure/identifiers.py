@@ -49,7 +49,7 @@ def check_results(results: Any, min_count: int = MIN_COUNT) -> Any:
 
 # -- identifiers ----------------------------------------------------------------------------
 def redact(text: str, ids: Iterable[str] = ()) -> str:
-    """Replace person identifiers in ``text`` by ``[id]``: 11-digit numbers and known ids.
+    """Replace person identifiers in ``text`` by ``[id]``: 10- and 11-digit numbers and known ids.
 
     >>> redact("row of 01019012345 and P0042 failed", ids=["P0042"])
     'row of [id] and [id] failed'
@@ -106,7 +106,7 @@ def install_redaction(ids: Iterable[str] = (), logger: logging.Logger | str | No
 
 def assert_no_identifiers(df: pd.DataFrame, ids: Iterable[str] = ()) -> None:
     """Raise :class:`DisclosureError` if a table carries identifier or birth-date columns,
-    11-digit numbers, or any of the known ``ids`` (the message never repeats the value)."""
+    10- or 11-digit numbers, or any of the known ``ids`` (the message never repeats the value)."""
     problems = [f"column {c!r} looks like a person identifier" for c in df.columns
                 if is_identifier_name(c)]
     problems += [f"column {c!r} looks like a date of birth" for c in df.columns

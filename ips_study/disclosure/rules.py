@@ -2,7 +2,8 @@
 
 Count columns are recognised by name (:func:`is_count_name`); identifier and birth-date
 columns likewise (:func:`is_identifier_name`, :func:`is_birth_name`); an 11-digit number
-(fødselsnummer) is recognised anywhere by :data:`FNR_RE`.
+(fødselsnummer) or a 10-digit one (a delivery's løpenummer) is recognised anywhere by
+:data:`FNR_RE`.
 
 >>> is_count_name("n_active"), is_identifier_name("fnr"), is_birth_name("fødselsdato")
 (True, True, True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..disclosure.drawn import mark_measures
 from .labels import label, term_label
 from .style import BAND, REFLINE, check_lang, finish, new_axes, series_style
 
@@ -104,6 +105,7 @@ def plot_tornado(results, ax=None, *, lang: str = "en", title: bool = True):
                 linewidth=0.6, label=label("input_low", lang) if k == 0 else None)
         ax.barh(yi, r["metric_high"] - base, left=base, color="0.45", edgecolor="0.2",
                 hatch="//", linewidth=0.6, label=label("input_high", lang) if k == 0 else None)
+    mark_measures(ax, "economic metric")  # the bars span the metric's range, not persons
     ax.axvline(base, color="black", linewidth=1)
     ax.set_yticks(y, [term_label(p, lang) for p in table["parameter"]])
     ax.grid(False, axis="y")

@@ -185,13 +185,6 @@ def figure_of(fig_or_ax):
     return first.figure
 
 
-#: Metadata keys set to ``None`` so that no time stamp or version string is written.
-_METADATA = {
-    "png": {"Software": None},
-    "pdf": {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None},
-}
-
-
 def save(fig_or_ax, path_without_suffix: str | Path, *, formats: Sequence[str] = ("png", "pdf"),
          dpi: int = DPI, close: bool = False) -> list[Path]:
     """Write a figure as PNG and PDF, byte-identical on every rerun.
@@ -229,14 +222,16 @@ def save(fig_or_ax, path_without_suffix: str | Path, *, formats: Sequence[str] =
     import matplotlib.pyplot as plt
 
     for fmt in formats:
-        if fmt not in _METADATA:
-            raise ValueError(f"format must be one of {tuple(_METADATA)}, got {fmt!r}")
+        if fmt not in drawn.FORMATS:
+            raise ValueError(f"format must be one of {tuple(drawn.FORMATS)}, got {fmt!r}")
+    # every file carries the record of what the figure draws, for check-outputs
+    # (disclosure.drawn); taken once, so PNG and PDF hold the same record
+    record = drawn.record_json(fig)
+    for fmt in formats:
         path = base.with_name(base.name + "." + fmt)
         with plt.rc_context({"pdf.fonttype": RC["pdf.fonttype"]}):
-            # a PNG carries the record of what it draws, for check-outputs (disclosure.drawn)
-            meta = {**_METADATA[fmt], **drawn.png_metadata(fig)} if fmt == "png" else _METADATA[fmt]
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=meta,
-                        bbox_inches="tight", pad_inches=0.05)
+            drawn.savefig(fig, path, fmt, record=record, dpi=dpi,
+                          bbox_inches="tight", pad_inches=0.05)
         out.append(path)
     if close:
         plt.close(fig)

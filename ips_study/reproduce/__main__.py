@@ -1,4 +1,4 @@
-"""``python -m ips_study.reproduce [--data DIR] [--out DIR] [--study FILE] [--work DIR] [--only NAME ...]``."""
+"""``python -m ips_study.reproduce [--data DIR] [--out DIR] [--study FILE] [--work DIR] [--only NAME ...] [--partitions K]``."""
 
 from __future__ import annotations
 
@@ -32,12 +32,15 @@ def main(argv=None) -> int:
     p.add_argument("--list", action="store_true", help="print the output table (Markdown) and exit")
     p.add_argument("--workers", type=int, default=1,
                    help="local Dask worker processes for the simulations (outputs are the same)")
+    p.add_argument("--partitions", type=int, default=None, metavar="K",
+                   help="build the panels in K person partitions (default: $IPS_STUDY_PARTITIONS, "
+                        "else in memory; the outputs are the same)")
     a = p.parse_args(argv)
     if a.list:
         print(output_table())
         return 0
     return run(data=a.data, out=a.out, study=a.study, quiet=a.quiet, only=a.only, work=a.work, lang=a.lang,
-               workers=a.workers)
+               workers=a.workers, partitions=a.partitions)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,11 @@
 An output asks the context for what it needs (``ctx.panel("year")``, ``ctx.fit("did",
 "workdays")``); each piece is computed once per run, and panels are also cached on disk in the
 confidential work area, keyed by the run key and verified by hash when loaded.
+
+With ``partitions`` (``ips-study reproduce --partitions K``) the registers are never read
+whole: panels, the row accounting, the participant flow and the programme tables are built
+one person partition at a time (:mod:`ips_study.reproduce.partitioned`), with outputs
+byte-identical to the in-memory run.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ class Context:
     #: Dask worker processes for the simulation outputs (1: in this process); the numbers do
     #: not depend on it (:mod:`ips_study.parallel`)
     workers: int = 1
+    #: person partitions the registers are read and the panels built in (None: in memory)
+    partitions: int | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
     _resources: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -61,9 +68,21 @@ class Context:
 
     # -- inputs ---------------------------------------------------------------------------
     @property
+    def delivery(self):
+        """The partitioned delivery (with ``partitions``), split on first use."""
+        from .partitioned import PartitionedDelivery
+
+        return self.memo("delivery", lambda: PartitionedDelivery(
+            self.data, self.work, self.config, self.partitions, quarantine_dir=self.work / "quarantine"))
+
+    @property
     def registers(self):
+        """The validated registers; with ``partitions`` only the small tables (programme
+        tables, tables without persons) and the row accounting of the whole delivery."""
         from ips_study.registers import read_registers
 
+        if self.partitions:
+            return self.memo("registers", lambda: self.delivery.registers)
         return self.memo("registers", lambda: read_registers(
             self.data, quarantine_dir=self.work / "quarantine", columns=self.config.columns))
 
@@ -78,6 +97,23 @@ class Context:
 
     def has_table(self, name: str) -> bool:
         return name in self.registers
+
+    def loaded_person_ids(self) -> list[str]:
+        """The delivery's person ids if this run has read them (for the output check by value;
+        a run whose outputs were all up to date reads nothing and returns none)."""
+        if "registers" in self._memo and not self.partitions:
+            return self._memo["registers"]["persons"]["person_id"].tolist()
+        if "delivery" in self._memo and self._memo["delivery"].parts_split:
+            return self._memo["delivery"].person_ids()
+        return []
+
+    def participant_flow(self) -> pd.DataFrame:
+        """:func:`ips_study.cohort.participant_flow` at the baseline date (exact counts)."""
+        from ips_study.cohort import participant_flow
+
+        if self.partitions:
+            return self.memo("flow", self.delivery.participant_flow)
+        return self.memo("flow", lambda: participant_flow(self.registers.tables, self.config))
 
     # -- panels ---------------------------------------------------------------------------
     def study(self, population: str | None = None):
@@ -97,6 +133,12 @@ class Context:
         if path.exists() and digest.exists() and digest.read_text().strip() == _sha(path):
             return read_panel(path)
         # missing or corrupted: rebuild
+        if self.partitions:  # partition by partition, in the in-memory build's order
+            tmp = path.with_suffix(".tmp")
+            self.delivery.write_panel(tmp, self.study(population), freq=freq, scope=scope)
+            os.replace(tmp, path)
+            digest.write_text(_sha(path) + "\n")
+            return read_panel(path)
         panel = build_panel(self.registers, self.study(population), freq=freq, scope=scope,
                             progress=progress.enabled())
         tmp = path.with_suffix(".tmp")

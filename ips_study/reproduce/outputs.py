@@ -192,9 +192,7 @@ def make_register_accounting(ctx) -> pd.DataFrame:
 
 
 def _flow(ctx) -> pd.DataFrame:
-    from ips_study.cohort import participant_flow
-
-    return ctx.memo("flow", lambda: participant_flow(ctx.registers.tables, ctx.config))
+    return ctx.participant_flow()
 
 
 _FLOW_COUNTS = {"treated": "n_treated", "controls": "n_controls", "total": "n_total"}

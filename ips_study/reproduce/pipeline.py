@@ -47,6 +47,22 @@ def default_data() -> Path:
     return registers_dir()
 
 
+#: environment variable giving ``run``'s default number of person partitions
+PARTITIONS_ENV = "IPS_STUDY_PARTITIONS"
+
+
+def default_partitions() -> int | None:
+    """Person partitions when none are given: ``$IPS_STUDY_PARTITIONS`` if set (a whole number
+    of at least 1; empty or 0 means in memory), else ``None`` (registers and panels in memory).
+    """
+    raw = os.environ.get(PARTITIONS_ENV, "").strip()
+    if raw in ("", "0"):
+        return None
+    if not raw.isdigit():
+        raise ValueError(f"{PARTITIONS_ENV} must be a whole number of partitions, got {raw!r}")
+    return int(raw)
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -114,7 +130,8 @@ class Ledger:
 
 @locked  # one run per output/work folder: a second one stops with a clear FolderBusy
 def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | None = None,
-        work=None, lang: str = "en", workers: int = 1, progress: bool | None = None) -> int:
+        work=None, lang: str = "en", workers: int = 1, progress: bool | None = None,
+        partitions: int | None = None) -> int:
     """Run every output of :data:`ips_study.reproduce.outputs.OUTPUTS`; return a process exit code.
 
     ``workers`` > 1 spreads the simulation outputs (power) over a local Dask cluster of that many
@@ -122,9 +139,12 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
     ``progress``: each output's name and running time, and the loops inside it (panel
     partitions, simulation replications, placebo fits), on stderr; default: the run's setting
     (:mod:`ips_study.progress`), off with ``quiet``. The outputs do not depend on it.
+    ``partitions``: read the registers and build the panels in that many person partitions
+    (:mod:`ips_study.reproduce.partitioned`; default :func:`default_partitions`); the outputs
+    are byte-identical to the in-memory run, so it is not part of the outputs' key.
     """
     from ips_study.config import StudyConfig
-    from ips_study.disclosure import check_outputs
+    from ips_study.disclosure import check_outputs, searchable_ids
 
     from .context import Context
     from .outputs import OUTPUTS
@@ -139,8 +159,12 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
     inputs = input_hashes(data)
     key = hashlib.sha256(json.dumps({"inputs": inputs, "config": config.to_dict(), "lang": lang,
                                      "source": source_hash()}, sort_keys=True).encode()).hexdigest()
+    partitions = default_partitions() if partitions is None else partitions
+    if partitions is not None and partitions < 0:
+        raise ValueError(f"--partitions must be a whole number of at least 1 (0: in memory), got {partitions}")
+    partitions = partitions or None  # 0: in memory, as for the environment variable
     ctx = Context(data=data, out=out, work=work, config=config, key=key, quiet=quiet, lang=lang,
-                  workers=workers)
+                  workers=workers, partitions=partitions)
     ledger = Ledger(work, out)
     timings: dict[str, float] = {}
     skipped: list[str] = []
@@ -160,7 +184,9 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
             timings[o.name] = round(time.perf_counter() - t0, 2)
     ctx.close()  # an exception above ends the process, and the cluster with it
 
-    check = check_outputs(out, min_count=config.min_count)
+    # the delivery's ids (those that can be told from numbers) are looked for in every output
+    ids = searchable_ids(ctx.loaded_person_ids())
+    check = check_outputs(out, min_count=config.min_count, ids=ids)
     manifest = {
         "study": config.to_dict(),
         "seed": config.seed,
@@ -173,7 +199,10 @@ def run(data=None, out=None, study=None, quiet: bool = False, only: list[str] | 
                     if any(o.name == n for o in OUTPUTS)},
         "timings_seconds": timings,
         "skipped_up_to_date": skipped,
-        "disclosure_check": {"files": len(check.files), "violations": len(check.violations)},
+        "disclosure_check": {"files": len(check.files), "violations": len(check.violations),
+                             "known_ids_looked_for": len(ids)},
+        # how the panels were built (in memory, or in person partitions); outputs are the same
+        "partitions": partitions,
         # designs/outputs that could not be fitted on these data (written with the reason)
         "not_fitted": dict(sorted(ctx._memo.get("not_fitted", {}).items())),
     }
