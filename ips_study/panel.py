@@ -357,8 +357,8 @@ def _iter_parts(registers, config, freq, restrict_to_target, scope, partition_si
     munis = tables["municipalities"]
     bounds = range(0, len(arrays), max(int(partition_size), 1))
     if progress:
-        from tqdm.auto import tqdm
-        bounds = tqdm(bounds, desc="panel", unit="partition")
+        from .progress import bar
+        bounds = bar(bounds, "panel", unit="partition", enabled_=True)
 
     def build(lo: int):
         part = arrays.slice(lo, lo + partition_size)
@@ -532,8 +532,8 @@ def write_panel_partitioned(src, out: str | Path, config: StudyConfig | None = N
     reports = []
     registers = iter_partitions(parts, quarantine_dir=quarantine_dir, columns=config.columns)
     if progress:
-        from tqdm.auto import tqdm
-        registers = tqdm(registers, total=len(parts), desc="partitions", unit="partition")
+        from .progress import bar
+        registers = bar(registers, "partitions", total=len(parts), unit="partition", enabled_=True)
     sink = _ParquetSink(out)
     try:
         for rs in registers:

@@ -31,6 +31,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from . import progress as _progress
+
 __all__ = ["replicate", "local_client", "slurm_client", "current_client"]
 
 
@@ -58,7 +60,7 @@ def _run_chunk(seeds: Sequence[np.random.SeedSequence], fn: Callable, args: tupl
 
 def replicate(fn: Callable[..., Any], n: int, *, seed: int, args: tuple = (),
               kwargs: dict | None = None, client=None, chunks: int | None = None,
-              progress: bool = False, desc: str = "replications") -> list:
+              progress: bool | None = None, desc: str = "replications") -> list:
     """``[fn(rng_0, *args), ..., fn(rng_{n-1}, *args)]`` with one independent stream each.
 
     Parameters
@@ -76,8 +78,13 @@ def replicate(fn: Callable[..., Any], n: int, *, seed: int, args: tuple = (),
     chunks : int, optional
         How many tasks the replications are cut into on a cluster (default: 4 per worker
         thread, at least 1 replication each). Results do not depend on it.
-    progress : bool
-        A progress bar (tqdm) over replications (serial) or finished tasks (cluster).
+    progress : bool, optional
+        Count the replications (serial) or the finished tasks (cluster) on stderr as
+        ``desc``, through :func:`ips_study.progress.bar` like every other loop of the package.
+        None (default) follows the run's setting: off in a library call or a notebook unless
+        asked, and ``--progress``/``--no-progress`` on the command line (by default on only
+        when stderr is a terminal). The bar is plain text on stderr (no notebook widget) and
+        is cleared when the loop ends. The results do not depend on it.
 
     Returns
     -------
@@ -88,10 +95,7 @@ def replicate(fn: Callable[..., Any], n: int, *, seed: int, args: tuple = (),
     children = np.random.SeedSequence(seed).spawn(int(n))
     client = client if client is not None else current_client()
     if client is None:
-        it = children
-        if progress:
-            from tqdm.auto import tqdm
-            it = tqdm(children, desc=desc, unit="rep")
+        it = _progress.bar(children, desc, unit="rep", enabled_=progress)
         return [fn(np.random.default_rng(s), *args, **kwargs) for s in it]
     if chunks is None:
         threads = sum(client.nthreads().values()) or 1
@@ -99,10 +103,10 @@ def replicate(fn: Callable[..., Any], n: int, *, seed: int, args: tuple = (),
     parts = [list(p) for p in np.array_split(np.arange(len(children)), max(1, min(chunks, len(children))))]
     batches = [[children[i] for i in p] for p in parts if len(p)]
     futures = client.map(_run_chunk, batches, fn=fn, args=args, kwargs=kwargs, pure=False)
-    if progress:
+    if _progress.enabled(progress):
         from distributed import as_completed
-        from tqdm.auto import tqdm
-        for _ in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="task"):
+        for _ in _progress.bar(as_completed(futures), desc, total=len(futures), unit="task",
+                               enabled_=True):
             pass
     return [r for batch in client.gather(futures) for r in batch]
 

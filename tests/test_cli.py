@@ -1,4 +1,4 @@
-"""The command line interface, end to end on a small synthetic delivery (SPEC section 5)."""
+"""The command line interface, end to end on a small synthetic delivery (data contract, section 5)."""
 
 import json
 import shutil

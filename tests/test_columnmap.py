@@ -14,7 +14,7 @@ from ips_study.registers import read_registers
 
 CORPUS = Path(__file__).parent / "corpus" / "base"
 
-#: SPEC column -> name in the delivery (an FD-Trygd-style export: upper case, Norwegian)
+#: data contract column -> name in the delivery (an FD-Trygd-style export: upper case, Norwegian)
 DELIVERED = {
     "persons": {"person_id": "LOPENR", "birth_date": "FOEDSELSDATO", "sex": "KJOENN",
                 "death_date": "DOEDSDATO"},
@@ -57,7 +57,7 @@ def test_a_delivery_under_delivered_names_reads_like_the_spec_files(tmp_path):
     want = read_registers(CORPUS, quarantine_dir=tmp_path / "q2")
     for table in ("persons", "benefits", "residence"):
         pd.testing.assert_frame_equal(got[table], want[table])
-    # without the mapping the same delivery is refused, naming the SPEC column it lacks
+    # without the mapping the same delivery is refused, naming the contract column it lacks
     with pytest.raises(ValueError, match="person_id"):
         read_registers(d, quarantine_dir=tmp_path / "q3")
 

@@ -29,9 +29,13 @@ CONTRACT = DOCS / "data_contract.md"
 def _section(page: Path, anchor: str) -> str:
     """The text of the section whose heading carries ``{#anchor}``, up to the next heading."""
     text = page.read_text(encoding="utf-8")
-    rest = text[text.index("{#" + anchor + "}"):]
-    nxt = re.search(r"^#{1,6} ", rest[rest.index("\n"):], flags=re.M)
-    return rest if nxt is None else rest[: rest.index("\n") + nxt.start()]
+    lines = text[text.index("{#" + anchor + "}"):].split("\n")
+    fenced = False  # a comment line in a code block is not a heading
+    for k, line in enumerate(lines[1:], start=1):
+        fenced ^= line.startswith("```")
+        if not fenced and re.match(r"#{1,6} ", line):
+            return "\n".join(lines[:k])
+    return "\n".join(lines)
 
 
 def _table_rows(text: str) -> list[list[str]]:
@@ -41,7 +45,11 @@ def _table_rows(text: str) -> list[list[str]]:
 
 
 def _code_blocks(page: Path, lang: str) -> list[str]:
-    return re.findall(rf"^```{lang}\n(.*?)^```", page.read_text(encoding="utf-8"), flags=re.M | re.S)
+    return _code_blocks_in(page.read_text(encoding="utf-8"), lang)
+
+
+def _code_blocks_in(text: str, lang: str) -> list[str]:
+    return re.findall(rf"^```{lang}\n(.*?)^```", text, flags=re.M | re.S)
 
 
 def _have_mkdocs() -> str | None:
@@ -138,6 +146,39 @@ def test_contract_outcomes_and_study_defaults_match_the_code():
     assert keys == fields | {"window"}
 
 
+def test_contract_python_signatures_match_the_code():
+    """Every keyword shown in section 5's API block is a parameter of that function, with the
+    default shown; every keyword-only parameter without a default is shown; and each function
+    that takes ``formula=`` shows it."""
+    import inspect
+
+    import ips_study
+
+    (block,) = _code_blocks_in(_section(CONTRACT, "section-5-python"), "python")
+    calls = [n for n in ast.walk(ast.parse(block)) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute) and getattr(n.func.value, "id", None) == "ips"]
+    shown: dict[str, set[str]] = {}
+    for call in calls:
+        name = call.func.attr
+        params = inspect.signature(getattr(ips_study, name)).parameters
+        shown.setdefault(name, set())
+        if [getattr(a, "value", None) for a in call.args] == [Ellipsis]:
+            continue  # ips.synth(...): only the name is shown
+        for kw in call.keywords:
+            assert kw.arg in params, f"ips.{name} has no parameter {kw.arg}="
+            shown[name].add(kw.arg)
+            value = ast.literal_eval(kw.value)
+            if value is not Ellipsis and kw.arg != "formula":
+                assert value == params[kw.arg].default, f"ips.{name}({kw.arg}=) default"
+        required = {p.name for p in params.values()
+                    if p.kind is p.KEYWORD_ONLY and p.default is p.empty}
+        assert required <= {kw.arg for kw in call.keywords}, f"ips.{name} lacks {required}"
+    takes_formula = {n for n in shown
+                     if "formula" in inspect.signature(getattr(ips_study, n)).parameters}
+    assert takes_formula == {"did", "event_study", "cox", "fine_gray", "discrete_hazard"}
+    assert all("formula" in shown[n] for n in takes_formula)
+
+
 def _docstrings():
     for path in sorted((ROOT / "ips_study").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -159,6 +200,37 @@ def test_docstring_citations_name_sections_of_the_contract():
             cited.update(n for n in m.groups() if n)
     assert not stale, f"docstrings still cite the internal SPEC file: {stale}"
     assert cited and cited <= anchors, f"cited sections without a heading: {sorted(cited - anchors)}"
+
+
+def _strings(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+    elif isinstance(obj, str):
+        yield obj
+
+
+def test_shipped_texts_cite_the_data_contract_not_spec():
+    """truth.json (written by synthetic.truth), the data package's codebook and the notebooks
+    speak of the project alone: they cite the data contract's sections, never the SPEC file."""
+    import json
+
+    from ips_study.synthetic.truth import ESTIMANDS
+
+    anchors = {int(n) for n in re.findall(r"\{#section-(\d+)\}", CONTRACT.read_text(encoding="utf-8"))}
+    truth = json.loads((ROOT / "synthetic_data" / "truth.json").read_text(encoding="utf-8"))
+    texts = {"truth.json": " ".join(_strings(truth)), "ESTIMANDS": " ".join(ESTIMANDS.values())}
+    for path in [ROOT / "synthetic_data" / "README.md", *sorted((ROOT / "notebooks").glob("*"))]:
+        if path.suffix in (".md", ".ipynb"):
+            texts[path.relative_to(ROOT).as_posix()] = path.read_text(encoding="utf-8")
+    assert not [k for k, t in texts.items() if re.search(r"\bSPEC\b", t)]
+    cited = re.findall(r"data contract, docs/data_contract\.md, sections? (\d+)(?:-(\d+))?",
+                       texts["truth.json"])
+    assert len(cited) == 2
+    assert {n for a, b in cited for n in range(int(a), int(b or a) + 1)} <= anchors
 
 
 # -- the getting-started code runs as written ----------------------------------------------------

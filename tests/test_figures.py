@@ -321,7 +321,7 @@ def test_event_study_draws_the_event_time_table():
     ax = figures.plot_event_study(res, unit="year")
     et = res.event_time()
     line = ax.containers[0].lines[0]
-    assert np.allclose(line.get_ydata(), et["estimate"])
+    assert np.allclose(line.get_ydata().astype(float), et["estimate"])
     assert ax.get_xlabel() == "Years since IPS start"
     # the band's inference method is named (issue 21)
     assert ax.get_legend().get_title().get_text() == "95% confidence interval: Clustered by municipality"
@@ -364,7 +364,7 @@ def test_staggered_plot_draws_the_uniform_band_from_a_bootstrap():
         "dynamic", bootstrap=True, n_boot=199, seed=1)
     ax = figures.plot_staggered(dyn)
     assert len(ax.collections) >= 1  # the uniform band
-    y = ax.containers[0].lines[0].get_ydata()
+    y = ax.containers[0].lines[0].get_ydata().astype(float)  # object from errorbar
     assert np.allclose(y, dyn.event_time()["estimate"])
 
 

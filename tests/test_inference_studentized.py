@@ -38,8 +38,9 @@ def panel():
 
 def brute_within_variance(X, e, person, unit, period, L):
     """The same sandwich written out with pandas group-bys (unweighted)."""
-    df = pd.DataFrame({"e": e, "cell": unit.astype(str) + "_" + period.astype(str),
-                       "person": person})
+    # np.char.add: numpy 1.26 (the declared lower bound) has no + for text arrays
+    df = pd.DataFrame({"e": e, "cell": np.char.add(np.char.add(unit.astype(str), "_"),
+                                                   period.astype(str)), "person": person})
     g = df.groupby("cell")["e"]
     n = g.transform("size").to_numpy(float)
     eps = (df["e"] - g.transform("mean")).to_numpy() * np.sqrt(n / np.maximum(n - 1, 1))

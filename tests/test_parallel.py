@@ -3,8 +3,16 @@
 import numpy as np
 import pytest
 
+from ips_study import progress
 from ips_study.parallel import _normal_mean, current_client, local_client, replicate, slurm_client
 from ips_study.power import PowerDesign, VarianceComponents, compare_methods, power_curve
+
+
+@pytest.fixture
+def restore_progress():
+    before = progress._ON
+    yield
+    progress._ON = before
 
 
 def test_serial_replications_have_independent_streams_fixed_by_the_seed():
@@ -17,6 +25,25 @@ def test_serial_replications_have_independent_streams_fixed_by_the_seed():
     # 50 means of 20 N(0,1): their SD is 1/sqrt(20) = 0.22; the sample SD of 50 such means
     # lies within 0.22 * (1 +- 3/sqrt(2*49)) = [0.157, 0.291] with probability > 0.997
     assert 0.157 < np.std(a, ddof=1) < 0.291
+
+
+def test_replication_progress_follows_the_run_setting_and_stderr_is_empty_when_off(
+        capfd, restore_progress):
+    # the one progress mechanism (ips_study.progress): None follows the run's setting, which
+    # is off in a library call and, on the command line, --no-progress or "not a terminal"
+    expected = replicate(_normal_mean, 6, seed=5, args=(3,))
+    assert capfd.readouterr() == ("", "")
+    off = [(progress.configure(False), None), (progress.configure(None), None),  # not a tty here
+           (progress.configure(True), False)]                                   # own flag wins
+    for setting, flag in off:
+        progress._ON = setting
+        assert replicate(_normal_mean, 6, seed=5, args=(3,), progress=flag) == expected
+        assert capfd.readouterr() == ("", ""), (setting, flag)
+    for setting, flag in ((True, None), (False, True)):  # --progress, or asked for in the call
+        progress._ON = setting
+        assert replicate(_normal_mean, 6, seed=5, args=(3,), progress=flag, desc="size reps") == expected
+        out, err = capfd.readouterr()
+        assert out == "" and "size reps" in err and "/6 " in err and "rep" in err, (setting, flag)
 
 
 def test_no_current_client_outside_a_cluster():
@@ -34,6 +61,18 @@ def test_two_worker_cluster_gives_the_serial_numbers(client):
     assert replicate(_normal_mean, 37, seed=11, args=(5,), client=client) == serial
     assert replicate(_normal_mean, 37, seed=11, args=(5,), client=client, chunks=37) == serial
     assert len(client.nthreads()) == 2
+
+
+def test_cluster_progress_counts_tasks_on_stderr_only_when_on(client, capsys, restore_progress):
+    serial = replicate(_normal_mean, 8, seed=2, args=(4,))
+    capsys.readouterr()
+    progress._ON = False
+    assert replicate(_normal_mean, 8, seed=2, args=(4,), client=client, chunks=4) == serial
+    assert capsys.readouterr() == ("", "")
+    progress._ON = True
+    assert replicate(_normal_mean, 8, seed=2, args=(4,), client=client, chunks=4) == serial
+    out, err = capsys.readouterr()
+    assert out == "" and "replications" in err and "/4 " in err and "task" in err
 
 
 def test_power_simulation_on_the_cluster_equals_serial(client):
@@ -105,3 +144,27 @@ def test_size_studies_on_the_cluster_equal_serial(client, tmp_path):
     b = replicate_resumable(size_replication, 3, seed=9, kwargs=opts, client=client)
     strip = lambda recs: [{k: v for k, v in r.items() if k != "cpu_s"} for r in recs]  # noqa: E731
     assert strip(a) == strip(b) and [r["rep"] for r in a] == [0, 1, 2]
+
+
+@pytest.mark.slow  # starts a Jupyter kernel: 5-30 s on the shared machine
+def test_replication_progress_in_a_notebook_is_text_on_stderr_and_off_unless_asked(tmp_path):
+    # in a Jupyter kernel tqdm.auto drew an ipywidgets bar, or warned "IProgress not found"
+    # without ipywidgets; the one mechanism writes plain text to the kernel's stderr instead
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    from tests.test_notebooks import _kernel_manager
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
+        "from ips_study.parallel import _normal_mean, replicate\n"
+        "draws = replicate(_normal_mean, 5, seed=1, args=(3,))",
+        "draws == replicate(_normal_mean, 5, seed=1, args=(3,), progress=True, desc='power')")]
+    NotebookClient(nb, km=_kernel_manager(tmp_path), timeout=120, allow_errors=False).execute()
+    default, asked = (c.outputs for c in nb.cells)
+    assert default == []  # a library call in a notebook shows no progress unless asked
+    kinds = [(o.output_type, o.get("name")) for o in asked]
+    assert set(kinds) == {("stream", "stderr"), ("execute_result", None)}, kinds
+    err = "".join(o.text for o in asked if o.output_type == "stream")
+    assert "power" in err and "/5 " in err and "IProgress" not in err
+    assert [o.data["text/plain"] for o in asked if o.output_type == "execute_result"] == ["True"]

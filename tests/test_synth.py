@@ -158,7 +158,7 @@ def test_plots_return_axes(sc):
 
 @pytest.mark.slow
 def test_designs_recover_truth_on_default_synthetic_data():
-    """SPEC: the designs run on the default synthetic registers (60,000 persons, default seed)
+    """The designs run on the default synthetic registers (60,000 persons, default seed)
     and their 95% intervals cover the true effect in truth.json that they identify: the
     open-population target-group mean with minus without IPS, post years weighted equally
     (``att_population_year_mean``; docs/designs.md, estimands)."""

@@ -1,4 +1,4 @@
-"""Calibration of the synthetic registers to the public figures of SPEC section 6.
+"""Calibration of the synthetic registers to the public figures of the data contract, section 6.
 
 The embedded default data is read through the register loader, like a real delivery. Each
 figure has the tolerance stated in :func:`ips_study.synthetic.calibration.calibration_table`:

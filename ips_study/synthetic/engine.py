@@ -206,8 +206,8 @@ def iter_chunks(n_persons: int, *, seed: int = DEFAULT_SEED, effects: Effects | 
         pool = None
         it = map(_chunk_job, jobs)
     if progress:
-        from tqdm import tqdm
-        it = tqdm(it, total=len(jobs), desc="synthetic registers", unit="chunk")
+        from ..progress import bar
+        it = bar(it, "synthetic registers", total=len(jobs), unit="chunk", enabled_=True)
     try:
         yield from it
     finally:

@@ -236,9 +236,10 @@ def _period_gap(a: str, b: str) -> int:
 #: what each estimand of ``truth.json`` is and which design identifies it (docs/designs.md)
 ESTIMANDS = {
     "att": ("factual minus counterfactual outcomes of the same people over the post-period "
-            "person-years of the treated municipality's target group as it is with IPS (SPEC "
-            "section 5). With an open population IPS changes who is in the target group, so no "
-            "design compares these people with themselves; kept for compatibility"),
+            "person-years of the treated municipality's target group as it is with IPS (data "
+            "contract, docs/data_contract.md, section 5). With an open population IPS changes "
+            "who is in the target group, so no design compares these people with themselves; "
+            "kept for compatibility"),
     "att_population": ("open population: target-group mean with IPS minus target-group mean "
                        "without IPS (each world's own target group), per post year, years "
                        "weighted by the factual person-years. Identified by the difference-in-"
@@ -278,8 +279,9 @@ def compute_truth(data) -> dict[str, Any]:
     cfg = StudyConfig()
     out: dict[str, Any] = {
         "estimand": ("average effect of IPS on the treated: post-period person-years of the treated "
-                     "municipality's target group (SPEC sections 3-5), factual minus counterfactual "
-                     "potential outcomes with common random numbers"),
+                     "municipality's target group (data contract, docs/data_contract.md, sections "
+                     "3-5), factual minus counterfactual potential outcomes with common random "
+                     "numbers"),
         "estimands": ESTIMANDS,
         "seed": data.seed,
         "n_persons": data.n_persons,
