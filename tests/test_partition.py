@@ -51,10 +51,10 @@ def test_partitioned_panel_equals_whole(tmp_path, fmt):
 
 
 def test_missing_person_column_is_fatal(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    pd.DataFrame({"id": ["a"], "birth_date": ["1990-01-01"]}).to_csv(src / "persons.csv", index=False)
-    with pytest.raises(Exception, match="person_id"):
+    src = _csv_delivery(tmp_path)
+    persons = pd.read_csv(src / "persons.csv", dtype=str).rename(columns={"person_id": "id"})
+    persons.to_csv(src / "persons.csv", index=False)
+    with pytest.raises(RegisterError, match="persons.csv, column 'person_id', line 1: required column missing"):
         split_by_person(src, tmp_path / "parts", 2)
 
 
