@@ -51,10 +51,10 @@ def test_partitioned_panel_equals_whole(tmp_path, fmt):
 
 
 def test_missing_person_column_is_fatal(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    pd.DataFrame({"id": ["a"], "birth_date": ["1990-01-01"]}).to_csv(src / "persons.csv", index=False)
-    with pytest.raises(Exception, match="person_id"):
+    src = _csv_delivery(tmp_path)
+    persons = pd.read_csv(src / "persons.csv", dtype=str).rename(columns={"person_id": "id"})
+    persons.to_csv(src / "persons.csv", index=False)
+    with pytest.raises(RegisterError, match="persons.csv, column 'person_id', line 1: required column missing"):
         split_by_person(src, tmp_path / "parts", 2)
 
 
@@ -204,3 +204,38 @@ def test_the_split_streams_and_one_partition_is_held_at_a_time(tmp_path, monkeyp
         peaks[k] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peaks[8] < 0.4 * peaks[1], peaks
+
+
+def test_quoted_line_breaks_and_bad_rows_keep_their_lines_across_blocks(tmp_path, monkeypatch):
+    """Quoted values holding line breaks, and a line with a field too many after them, read in
+    blocks of 200 bytes: the partitioned read used to stop ("out of sync") or split a value
+    into a malformed and a wrong row at a block boundary, and both reads named the bad line
+    by its record number instead of its physical line. Both now agree, and the line named is
+    the line of the file that holds the row."""
+    import ips_study.registers.partition as part
+
+    from .test_partition_corpus import _comparable, quarantined_rows, read_partitioned
+    from ips_study.registers import validate_directory
+
+    src = _csv_delivery(tmp_path)
+    f = src / "employment.csv"
+    lines = f.read_text().splitlines()
+    k = lines[0].split(",").index("employer_id")
+    for i in (5, 17, 30):
+        fields = lines[i].split(",")
+        fields[k] = '"' + fields[k] + "\nsecond line of a long employer name\n" + '"'
+        lines[i] = ",".join(fields)
+    lines.insert(20, lines[21] + ",extra")
+    f.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(part, "BLOCK_BYTES", 200)
+    whole = validate_directory(src, quarantine_dir=tmp_path / "q0")
+    report, errors = read_partitioned(src, tmp_path, 3)
+    assert not errors and not whole.fatal
+    assert _comparable(report) == _comparable(whole)
+    physical = f.read_text().split("\n")
+    t = whole.tables["employment"]
+    assert t.quarantined["malformed_row"] == 1 and t.quarantined["control_character"] == 3
+    assert physical[t.lines["malformed_row"][0] - 1].endswith(",extra")
+    assert all(physical[n - 1].count('"') == 1 for n in t.lines["control_character"])  # a value opens there
+    pd.testing.assert_frame_equal(quarantined_rows(sorted((tmp_path / "q").glob("part-*/*.csv"))),
+                                  quarantined_rows(sorted((tmp_path / "q0").glob("*.csv"))), check_like=True)

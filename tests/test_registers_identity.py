@@ -245,6 +245,14 @@ EXPECTED: dict[str, str] = {
     "corpus_wage_as_text": "4c6fa3c93dc5cdceefe93a857a7124a31389051a082cb3117296e6267b3d5b0e",
     "corpus_wage_at_ceiling": "084d0e917c0df1efe7f04a85f6869cbcfec431eb1144f2f70af35a173a56218d",
     "corpus_wage_infinite": "4246292a2e9bb14e23043799aaeb65c155f75338d8b1a0f3050d2dd17e152b05",
+    # cases added in session 6 (partitioned reads): fingerprints of the implementation that added them
+    "corpus_bom_semicolon_blank_benefits": "1a3000274a2a005834c54d9732bf6224769833a0a74da7513d40db90a448a9f2",
+    "corpus_date_unreadable_for_one_person": "138ed69c59bae2f37a6ce42d4a3f57fa4da32d5831c3ea0a7fedfdd666cae58c",
+    "corpus_encoding_cp1252_in_malformed_row": "535895861bc706df1d55a53ae4ab3dabf7348cde3be679946f7f15fd54ac61eb",
+    "corpus_encoding_cp1252_late_line": "b8bac71747086e1a3406e53b3361370b54ad164a90a18a77ffe76bb07e07e2b3",
+    "corpus_header_only_then_blank_lines": "dbc15e7b6226fbe6069207bb4a6e9c0b9583606b083ca946b515a19160c1e1e8",
+    "corpus_newline_inside_malformed_row": "6e6d471a982c42c7bcc8cd46f17aaf38c3941bb043b067c5ebdc272958d5a995",
+    "corpus_newline_then_malformed_row": "2d29bdb04c95dd1ea09c6183592bfdce0e38785a7383edc81bf161f423a3687b",
 }
 
 

@@ -14,24 +14,41 @@ file being read (:data:`BLOCK_BYTES` of CSV, :data:`BATCH_ROWS` rows of Parquet)
 :data:`BUFFER_BYTES` of rows waiting to be written to the partition files, whatever the size
 of the delivery (``docs/benchmarks.md``, "Memory: panel build by partitions").
 
-CSV lines with the wrong number of fields have no trustworthy person id, so they cannot be
-routed to a partition; the split keeps them aside (``malformed/<table>.parquet``, in the work
-area) and :func:`iter_partitions` quarantines them as ``malformed_row`` with the first
-partition, so that ``kept + merged + quarantined == read`` holds for the delivery.
+A partitioned read gives the report a whole read gives (``tests/test_partition_corpus.py``
+runs the bad-input corpus both ways):
+
+* the split first checks what the whole read checks before any row: two files for a table,
+  required tables, and every header (:func:`.validate.check_header`), so those fatal errors
+  read the same;
+* CSV lines with the wrong number of fields have no trustworthy person id, so they cannot be
+  routed to a partition; the split keeps them aside (``malformed/<table>.parquet``, in the
+  work area) and :func:`iter_partitions` quarantines them as ``malformed_row`` with the first
+  partition, so that ``kept + merged + quarantined == read`` holds for the delivery;
+* the reading notes of a CSV file (byte order mark, delimiter, Windows-1252, blank lines,
+  header only) are noted once, with the first partition; the encoding is decided on the whole
+  file and line numbers count physical lines past quoted line breaks, by the rules the whole
+  read uses (:mod:`.csvtext`);
+* a column wholly of the wrong type is fatal only if it is so in the whole delivery
+  (:func:`.validate.typed_errors`, on the summed counts).
 
 Row accounting is per partition and adds up: :func:`combine_reports` sums them (tables
-without persons are counted once). Line numbers in reports and quarantine files are those of
-the delivered file (each partition file carries them in a ``source_line`` column).
+without persons are counted once, as are notes about a file). Line numbers in reports and
+quarantine files are those of the delivered file (each partition file carries them in a
+``source_line`` column).
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (d / "persons.csv").write_text("person_id,birth_date,sex\\n1,1990-01-01,F\\n2,1991-02-02,M\\n")
+>>> for name, table in TABLES.items():  # the other required tables, header only
+...     if table.required and name != "persons":
+...         _ = (d / f"{name}.csv").write_text(",".join(table.names) + "\\n")
 >>> [p.name for p in split_by_person(d, d / "parts", 2)]
 ['part-0000', 'part-0001']
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -45,10 +62,12 @@ import pyarrow.parquet as pq
 
 from ..columnmap import rename_table
 from . import RegisterSet
+from .csvtext import NEWLINES_IN_VALUES, PhysicalLines, file_encoding, newlines_per_row, reading_notes
 from .readers import (DELIMITER_KEY, LINE_COLUMN, SOURCE_KEY, _safe, _sniff, blank_rows, clean_name,
                       find_table_files, read_file)
-from .report import RegisterError, TableReport, ValidationReport
+from .report import REASONS, SHOW_LINES, RegisterError, TableReport, ValidationReport
 from .schema import TABLES
+from .validate import _ORDER, check_header, missing_tables
 
 #: CSV bytes parsed at a time (about 100,000 register rows). A row longer than this (one
 #: 10 MB field) is read by retrying with a block four times larger, as often as needed.
@@ -63,36 +82,40 @@ BUFFER_BYTES = 1 << 26
 class _CsvBlocks:
     """Record batches of a CSV file (all columns as text), block by block, with line numbers.
 
-    Rows with the wrong field count are collected in ``malformed`` as ``(line, text)``;
-    blank lines are counted in ``blank``. A row longer than the block (Arrow: "straddling
-    object") makes the reader start again with a larger block and skip the rows it has
-    already given out, so memory stays one block plus the longest row.
+    Rows with the wrong field count end in ``malformed`` as ``(line, text)`` once the file
+    has been read; blank lines are counted in ``blank``; :attr:`notes` are the file's reading
+    notes. A row (or the header) longer than the block (Arrow: "straddling object") makes the
+    reader start again with a larger block, skipping the rows already given out; memory stays
+    one block plus the longest row.
     """
 
     def __init__(self, file: Path, block: int = 0):
         self.file = file
-        self.encoding, self.delimiter, self.bom, self.names = _sniff(file)
+        encoding, self.delimiter, self.bom, self.names = _sniff(file)
+        self.encoding = file_encoding(file, encoding)
         self.block = block or BLOCK_BYTES
         self.malformed: list[tuple[int, str]] = []
         self.blank = 0
-        self._skip_lines: set[int] = set()  # physical lines that are not data rows
+        self.rows = 0  # data rows given out
+        self._lines = PhysicalLines()
+
+    @property
+    def notes(self) -> dict[str, int]:
+        return reading_notes(encoding=self.encoding, delimiter=self.delimiter, bom=self.bom, blank=self.blank,
+                             header_only=self.rows == 0 and not self.malformed)
 
     def _open(self):
         def handler(row) -> str:
-            if row.number is not None and row.number not in self._skip_lines:
-                self._skip_lines.add(row.number)
-                if row.text.strip(self.delimiter + " \r\n"):
-                    self.malformed.append((row.number, row.text))
-                else:
-                    self.blank += 1
+            if row.number is not None:
+                self._lines.add_bad(row.number, row.text)
             return "skip"
 
-        enc = "utf8" if self.encoding == "utf8" else "cp1252"
         return pacsv.open_csv(
             self.file,
-            read_options=pacsv.ReadOptions(encoding=enc, block_size=self.block, column_names=self.names,
+            read_options=pacsv.ReadOptions(encoding=self.encoding, block_size=self.block, column_names=self.names,
                                            skip_rows=1, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=self.delimiter, ignore_empty_lines=False,
+                                             newlines_in_values=NEWLINES_IN_VALUES,
                                              invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in self.names},
                                                  strings_can_be_null=False,
@@ -100,7 +123,6 @@ class _CsvBlocks:
 
     def __iter__(self) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
         given = 0  # data rows already yielded (skipped after a restart)
-        next_line = 2  # the header is line 1
         while True:
             seen = 0
             try:
@@ -111,33 +133,30 @@ class _CsvBlocks:
                         continue
                     batch = batch.slice(given - seen) if given > seen else batch
                     seen = given = given + batch.num_rows
-                    lines, next_line = self._lines(next_line, batch.num_rows)
+                    lines = self._lines.rows(batch.num_rows, newlines_per_row(batch))
                     yield self._without_blank(batch, lines)
-                return
+                break
             except pa.ArrowInvalid as exc:
-                if "straddl" not in str(exc) or self.block >= 2**31 - 1:
-                    raise RegisterError(f"{self.file.name}, line {next_line}: cannot parse CSV: "
-                                        f"{_safe(str(exc))}") from exc
-                self.block = min(self.block * 4, 2**31 - 1)
+                # a row, or the header line, longer than the block: a larger block
+                if ("straddl" in str(exc) or "larger than block size" in str(exc)) and self.block < 2**31 - 1:
+                    self.block = min(self.block * 4, 2**31 - 1)
+                else:  # worded as the whole read words it
+                    raise RegisterError(f"{self.file.name}, line 1: cannot parse CSV: {_safe(str(exc))}") from exc
+        for line, text in self._lines.finish():
+            # a blank line parses as a row of empty strings, or as a one-field invalid row
+            if text.strip(self.delimiter + " \r\n"):
+                self.malformed.append((line, text))
+            else:
+                self.blank += 1
 
     def _without_blank(self, batch: pa.RecordBatch, lines: np.ndarray):
         """A blank line parses as a row of empty strings: not a data row (as the whole read)."""
         blank = blank_rows(batch)
-        if not blank.any():
-            return batch, lines
-        self.blank += int(blank.sum())
-        return batch.filter(pa.array(~blank)), lines[~blank]
-
-    def _lines(self, start: int, n: int) -> tuple[np.ndarray, int]:
-        """Physical lines of the next ``n`` data rows from ``start`` on, past rows not data.
-
-        The handler has seen every bad row of the block before its batch arrives, so the
-        lines skipped inside the batch are known.
-        """
-        skip = sorted(x for x in self._skip_lines if x >= start)
-        cand = np.arange(start, start + n + len(skip), dtype=np.int64)
-        lines = cand[~np.isin(cand, skip)][:n] if skip else cand[:n]
-        return lines, (int(lines[-1]) + 1 if n else start)
+        if blank.any():
+            self.blank += int(blank.sum())
+            batch, lines = batch.filter(pa.array(~blank)), lines[~blank]
+        self.rows += batch.num_rows
+        return batch, lines
 
 
 def _batches(file: Path) -> tuple[Iterator[tuple[pa.RecordBatch, np.ndarray]], object]:
@@ -153,10 +172,34 @@ def _batches(file: Path) -> tuple[Iterator[tuple[pa.RecordBatch, np.ndarray]], o
             source = pq.ParquetFile(file).iter_batches(batch_size=BATCH_ROWS)
         else:  # SAS / Stata: no streaming reader in the core stack; read whole
             source = read_file(file).data.to_batches(max_chunksize=BATCH_ROWS)
-        for batch in source:
-            yield batch, np.arange(at, at + batch.num_rows, dtype=np.int64)
-            at += batch.num_rows
+        try:
+            for batch in source:
+                yield batch, np.arange(at, at + batch.num_rows, dtype=np.int64)
+                at += batch.num_rows
+        except (pa.ArrowException, OSError, ValueError) as exc:  # a corrupt page: fatal, as read whole
+            if isinstance(exc, RegisterError):
+                raise
+            raise RegisterError(f"{file.name}, line 1: cannot read file:"
+                                f" {type(exc).__name__}: {_safe(str(exc))}") from exc
     return rows(), None
+
+
+def _header(file: Path, name: str, columns) -> list[str]:
+    """The header names of a delivered file, cleaned and renamed as the whole read does."""
+    suffix = file.suffix.lower()
+    try:
+        if suffix == ".csv":
+            names = _sniff(file)[3]
+        elif suffix == ".parquet":
+            names = [clean_name(str(c)) for c in pq.read_schema(file).names]
+        else:
+            names = read_file(file).data.column_names
+    except RegisterError:
+        raise
+    except Exception as exc:  # an unreadable file: fatal, as in the whole read
+        raise RegisterError(f"{file.name}, line 1: cannot read file: {type(exc).__name__}: {_safe(str(exc))}") from exc
+    empty = pa.Table.from_arrays([pa.array([], pa.string())] * len(names), names=names)
+    return rename_table(empty, name, columns).column_names
 
 
 def partition_of(person_id: pa.Array | np.ndarray, n_parts: int) -> np.ndarray:
@@ -255,11 +298,19 @@ def split_by_person(src, dst, n_parts: int, *, columns=None) -> list[Path]:
     if n_parts < 1:
         raise ValueError("n_parts must be at least 1")
     files = find_table_files(src, TABLES)
+    # what the whole read checks before any row, so that these fatal errors read the same
+    missing = missing_tables(files, src)
+    if missing:
+        raise RegisterError(missing[0])
+    for name in _ORDER:
+        if name in files:
+            check_header(files[name].name, _header(files[name], name, columns), TABLES[name])
     parts = [dst / f"part-{k:04d}" for k in range(n_parts)]
     for p in parts:
         p.mkdir(parents=True, exist_ok=True)
     aside = dst / "malformed"
     shutil.rmtree(aside, ignore_errors=True)  # rows set aside by an earlier split
+    notes: dict[str, dict[str, int]] = {}
     for name, file in files.items():
         if "person_id" not in TABLES[name].names:
             for p in parts:
@@ -287,11 +338,24 @@ def split_by_person(src, dst, n_parts: int, *, columns=None) -> list[Path]:
                 for p in parts:
                     pq.write_table(pa.Table.from_batches([empty]).replace_schema_metadata(meta),
                                    p / f"{name}.parquet")
+        if csv is not None and csv.notes:
+            notes[name] = csv.notes
         if csv is not None and csv.malformed:
             aside.mkdir(parents=True, exist_ok=True)
             pq.write_table(pa.table({"line": [ln for ln, _ in csv.malformed],
                                      "raw_text": [t for _, t in csv.malformed]}), aside / f"{name}.parquet")
+    (parts[0] / _READING).write_text(json.dumps({"source": str(src), "notes": notes}), encoding="utf-8")
     return parts
+
+
+#: what the split learnt about the delivered files (source folder, CSV reading notes), in the
+#: first partition (a hidden file: not a table)
+_READING = ".reading.json"
+
+
+def _reading(parts: list[Path]) -> dict:
+    f = Path(parts[0]) / _READING if parts else None
+    return json.loads(f.read_text(encoding="utf-8")) if f is not None and f.is_file() else {}
 
 
 def set_aside(parts: list[Path]) -> dict[str, list[tuple[int, str]]]:
@@ -315,27 +379,43 @@ def iter_partitions(parts: list[Path], *, quarantine_dir=None, as_of=None, colum
     CSV rows set aside by the split are quarantined (``malformed_row``) with the first
     partition. ``columns``: the study file's renames, for the tables copied whole.
     """
-    from .validate import _registers, _run, delivery_errors
+    from .validate import _registers, _run, delivery_errors, typed_errors
 
     copied = {t: m for t, m in (columns or {}).items() if "person_id" not in TABLES[t].names}
     malformed = set_aside(parts)
+    reading = _reading(parts)
+    linked = {t for t in TABLES if "person_id" in TABLES[t].names}
     reports = []
     for k, part in enumerate(parts):
         q = None if quarantine_dir is None else Path(quarantine_dir) / part.name
-        rs = _registers(*_run(part, q, as_of, copied, whole=False, malformed=malformed if k == 0 else None),
-                        part)
+        first = k == 0  # the delivery-wide rows and notes go with the first partition
+        report, tables = _run(part, q, as_of, copied, whole=False, malformed=malformed if first else None,
+                              notes=reading.get("notes") if first else None, own=None if first else linked)
+        report.source = reading.get("source", report.source)
+        rs = _registers(report, tables, part)
         reports.append(rs.report)
         yield rs
     if reports:
         combined = combine_reports(reports)
-        errors = delivery_errors(combined)
+        # a wholly unreadable column stops the whole read at its table, before any check that
+        # depends on it (persons unreadable: no unknown_person check): report it alone
+        errors = typed_errors(combined) or delivery_errors(combined)
         if errors:
             combined.errors.extend(errors)
             raise RegisterError(errors[0], report=combined)
 
 
+#: notes about a file rather than its rows: each partition of the file notes them alike
+FILE_NOTES = frozenset({"utf8_bom", "semicolon_delimited", "encoding_cp1252", "header_only",
+                        "nullable_column_absent"})
+
+
 def combine_reports(reports: list[ValidationReport]) -> ValidationReport:
-    """Sum per-partition row accounting (tables without persons counted once)."""
+    """Sum per-partition row accounting (tables without persons counted once).
+
+    Notes about a file (:data:`FILE_NOTES`) count once; the example lines of a reason are the
+    first of the delivery (each partition's are its first, in file order).
+    """
     out = ValidationReport(source=reports[0].source if reports else None,
                            as_of=reports[0].as_of if reports else None)
     for i, rep in enumerate(reports):
@@ -348,10 +428,17 @@ def combine_reports(reports: list[ValidationReport]) -> ValidationReport:
             acc.kept += t.kept
             acc.merged += t.merged
             for r, c in t.quarantined.items():
-                acc.quarantine(r, c, t.lines.get(r, ()))
+                acc.quarantined[r] = acc.quarantined.get(r, 0) + c
+                acc.lines[r] = sorted(acc.lines.get(r, []) + list(t.lines.get(r, ())))[:SHOW_LINES]
             for r, c in t.notes.items():
-                acc.notes[r] = acc.notes.get(r, 0) + c
+                acc.notes[r] = max(acc.notes.get(r, 0), c) if r in FILE_NOTES else acc.notes.get(r, 0) + c
+            for col, (kind, present, bad, line) in t.typed.items():
+                _, p0, b0, l0 = acc.typed.get(col, (kind, 0, 0, None))
+                lines = [x for x in (l0, line) if x is not None]
+                acc.typed[col] = (kind, p0 + present, b0 + bad, min(lines) if lines else None)
             acc.errors.extend(t.errors)
     for acc in out.tables.values():
+        # reasons in the order the whole read counts them (the order of REASONS)
+        acc.quarantined = {r: acc.quarantined[r] for r in REASONS if r in acc.quarantined}
         acc.close(kept=acc.kept, merged=acc.merged)
     return out

@@ -6,8 +6,9 @@ Line numbers are physical CSV lines (the header is line 1); for Parquet, SAS and
 they are 1-based row numbers. CSV specifics handled here: UTF-8 with or without byte order
 mark, Windows-1252 files (Norwegian Excel), semicolon- or tab-delimited files, blank lines
 (skipped and counted) and lines with the wrong number of fields (returned separately, to be
-quarantined as ``malformed_row``). Quoted fields spanning several lines are not supported
-(line numbers would shift).
+quarantined as ``malformed_row``). A quoted field spanning several lines moves every later
+row down the file; line numbers count physical lines all the same (:mod:`.csvtext`, shared
+with the streaming reader of :mod:`.partition`).
 
 Example
 -------
@@ -34,6 +35,7 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from .csvtext import NEWLINES_IN_VALUES, PhysicalLines, file_encoding, newlines_per_row, reading_notes
 from .report import RegisterError
 
 #: File suffixes recognised, in order of preference.
@@ -204,25 +206,6 @@ def _sniff(file: Path) -> tuple[str, str, bool, list[str]]:
     return encoding, delimiter, bom, names
 
 
-def _shift_for_line_breaks(table: pa.Table, line: np.ndarray) -> np.ndarray:
-    """Physical lines when quoted fields span several lines.
-
-    A quoted value holding a line break occupies more than one physical line, so every later
-    row starts further down the file. Such values are quarantined (``control_character``);
-    this keeps the line numbers of all other rows right.
-    """
-    import pyarrow.compute as pc
-
-    extra = np.zeros(table.num_rows, np.int64)
-    for col in table.columns:
-        if pc.any(pc.match_substring(col, "\n")).as_py():
-            n = pc.count_substring(col, "\n")
-            extra += pc.fill_null(n, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    if not extra.any():
-        return line
-    return line + np.concatenate([[0], np.cumsum(extra)[:-1]])
-
-
 def blank_rows(table) -> np.ndarray:
     """Rows of an all-text table (or record batch) whose every field is empty or blank:
     a blank CSV line parses as such a row, and is no data row."""
@@ -239,12 +222,7 @@ def blank_rows(table) -> np.ndarray:
 
 def _read_csv(file: Path) -> RawTable:
     encoding, delimiter, bom, names = _sniff(file)
-    notes: dict[str, int] = {}
-    if bom:
-        notes["utf8_bom"] = 1
-    if delimiter == ";":
-        notes["semicolon_delimited"] = 1
-
+    encoding = file_encoding(file, encoding)
     block = 1 << 20  # Arrow's default block size
 
     def attempt(enc: str, threads: bool):
@@ -259,6 +237,7 @@ def _read_csv(file: Path) -> RawTable:
             read_options=pacsv.ReadOptions(encoding=enc, use_threads=threads, skip_rows=1, block_size=block,
                                            column_names=[f"c{i}" for i in range(len(names))]),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False,
+                                             newlines_in_values=NEWLINES_IN_VALUES,
                                              invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(names))},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -270,39 +249,30 @@ def _read_csv(file: Path) -> RawTable:
         try:
             table, bad = attempt(encoding, True)
         except pa.ArrowInvalid as exc:
-            if "straddl" in str(exc):
-                # one field longer than a block (a 10 MB value): read the file as one block
-                block = int(min(max(file.stat().st_size + 1, block), 2**31 - 1))
-                table, bad = attempt(encoding, True)
-            elif encoding == "utf8" and "utf8" in str(exc).lower():
-                encoding = "cp1252"
-                table, bad = attempt(encoding, True)
-            else:
+            if "straddl" not in str(exc):
                 raise
+            # one field longer than a block (a 10 MB value): read the file as one block
+            block = int(min(max(file.stat().st_size + 1, block), 2**31 - 1))
+            table, bad = attempt(encoding, True)
         if bad:  # physical line numbers are only known to the single-threaded reader
             table, bad = attempt(encoding, False)
     except pa.ArrowInvalid as exc:
         raise RegisterError(f"{file.name}, line 1: cannot parse CSV: {_safe(str(exc))}") from exc
-    if encoding == "cp1252":
-        notes["encoding_cp1252"] = 1
     table = table.rename_columns(names)
-    # Arrow reports the physical line (header = 1) of each invalid row
-    bad_lines = np.array([b[0] for b in bad], dtype=np.int64) if bad else np.empty(0, np.int64)
-    total = table.num_rows + len(bad)
-    all_lines = np.arange(2, total + 2, dtype=np.int64)
-    line = all_lines[~np.isin(all_lines, bad_lines)] if bad else all_lines
-    line = _shift_for_line_breaks(table, line)
+    lines = PhysicalLines()
+    for number, text in bad:
+        lines.add_bad(number, text)
+    line = lines.rows(table.num_rows, newlines_per_row(table))
+    bad = lines.finish()
     # a blank line parses as a row of empty strings (or as a one-field malformed row)
     malformed = [(int(n), t) for n, t in bad if t.strip(delimiter + " \r\n")]
-    n_blank_bad = len(bad) - len(malformed)
+    n_blank = len(bad) - len(malformed)
     if table.num_columns and table.num_rows:
         blank = blank_rows(table)
         if blank.any():
             table = table.filter(pa.array(~blank))
             line = line[~blank]
-            n_blank_bad += int(blank.sum())
-    if n_blank_bad:
-        notes["blank_lines_skipped"] = n_blank_bad
-    if table.num_rows == 0 and not malformed:
-        notes["header_only"] = 1
+            n_blank += int(blank.sum())
+    notes = reading_notes(encoding=encoding, delimiter=delimiter, bom=bom, blank=n_blank,
+                          header_only=table.num_rows == 0 and not malformed)
     return RawTable(file, table, line, malformed, notes, delimiter, typed=False)

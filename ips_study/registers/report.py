@@ -97,6 +97,9 @@ class TableReport:
     closed: bool = False
     #: source lines of the first few quarantined rows per reason (line numbers only, no ids)
     lines: dict[str, list[int]] = field(default_factory=dict)
+    #: a person partition's typed columns: (kind, values present, values unreadable, first
+    #: unreadable line) per column, summed over partitions (:func:`.validate.typed_errors`)
+    typed: dict[str, tuple] = field(default_factory=dict)
 
     def quarantine(self, reason: str, n: int, lines=()) -> None:
         if reason not in REASONS:

@@ -145,6 +145,29 @@ def _registers(report: ValidationReport, tables, path) -> RegisterSet:
     return RegisterSet(tables, report=report, source=str(path), meta={"as_of": report.as_of})
 
 
+def _wrong_type(file: str, column: str, line: int, kind: str) -> str:
+    return (f"{file}, column {column!r}, line {line}: no value can be read as {kind}"
+            " -- the column is wholly of the wrong type")
+
+
+def typed_errors(report: ValidationReport) -> list[str]:
+    """Columns wholly of the wrong type, from the summed counts of a partitioned read.
+
+    A partition's rows alone do not tell: one readable value in another partition makes the
+    column's unreadable values quarantined rows rather than a fatal error, as when the
+    delivery is read whole. Each such column becomes an error of its table (which then
+    counts as not read); the line is the first unreadable row of the delivery.
+    """
+    errors = []
+    for name, t in report.tables.items():
+        for column, (kind, present, bad, line) in t.typed.items():
+            if present and bad == present and not t.errors:
+                e = _wrong_type(t.file or name, column, line, kind)
+                t.errors.append(e)
+                errors.append(e)
+    return errors
+
+
 def delivery_errors(report: ValidationReport) -> list[str]:
     """Fatal conditions of a whole delivery that no single row shows.
 
@@ -174,11 +197,17 @@ def delivery_errors(report: ValidationReport) -> list[str]:
     return errors
 
 
-def _run(path, quarantine_dir, as_of, columns=None, whole: bool = True,
-         malformed=None) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
-    """Validate the directory ``path``; ``whole=False`` for a person partition, whose
-    delivery-level checks wait for the summed counts, and to which ``malformed`` (table ->
-    ``(line, text)``) adds the rows a partitioned read set aside (:mod:`.partition`)."""
+def _run(path, quarantine_dir, as_of, columns=None, whole: bool = True, malformed=None,
+         notes=None, own=None) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+    """Validate the directory ``path``.
+
+    ``whole=False`` for a person partition (:mod:`.partition`): its delivery-level checks,
+    including a column wholly of the wrong type, wait for the summed counts
+    (:func:`typed_errors`, :func:`delivery_errors`). For a partition, ``malformed`` (table ->
+    ``(line, text)``) adds the rows the split set aside, ``notes`` (table -> notes) the CSV
+    reading notes of the delivered file, and ``own`` names the tables whose quarantined rows
+    this partition writes (``None``: all; a table copied to every partition is written once).
+    """
     path = Path(path)
     as_of_ts = pd.Timestamp(DEFAULT_AS_OF if as_of is None else as_of).normalize()
     qdir = Path(quarantine_dir) if quarantine_dir is not None else default_quarantine(path)
@@ -192,9 +221,7 @@ def _run(path, quarantine_dir, as_of, columns=None, whole: bool = True,
     except RegisterError as exc:
         report.errors.append(str(exc))
         return report, tables
-    for name in TABLES:
-        if TABLES[name].required and name not in files:
-            report.errors.append(f"{name}: required table missing (no {name}{'/'.join(SUFFIXES)} in {path})")
+    report.errors.extend(missing_tables(files, path))
     as_of_day = int(np.datetime64(as_of_ts.date(), "D").astype(np.int64))
     person_ids = None
     quarantine: dict[str, pd.DataFrame] = {}
@@ -208,13 +235,16 @@ def _run(path, quarantine_dir, as_of, columns=None, whole: bool = True,
             tr.file = raw.file.name  # a partition file names the delivered file
             if malformed and name in malformed:
                 raw.malformed = raw.malformed + list(malformed[name])
-            df, q, kept_ids = _validate_table(raw, TABLES[name], tr, as_of_day, person_ids)
+            if notes and name in notes:
+                raw.notes = {**raw.notes, **notes[name]}
+            df, q, kept_ids = _validate_table(raw, TABLES[name], tr, as_of_day, person_ids, whole)
         except RegisterError as exc:
             tr.errors.append(str(exc))
             report.errors.append(str(exc))
             continue
         tables[name] = df
-        quarantine[name] = q
+        if own is None or name in own:
+            quarantine[name] = q
         if name == "persons":
             person_ids = kept_ids
     _write_quarantine(qdir, quarantine)
@@ -225,6 +255,12 @@ def _run(path, quarantine_dir, as_of, columns=None, whole: bool = True,
             if name:
                 report.tables[name].errors.append(e)
     return report, tables
+
+
+def missing_tables(files: dict, path: Path) -> list[str]:
+    """One error per required table without a file in ``path``."""
+    return [f"{name}: required table missing (no {name}{'/'.join(SUFFIXES)} in {path})"
+            for name in TABLES if TABLES[name].required and name not in files]
 
 
 def _write_quarantine(qdir: Path, quarantine: dict[str, pd.DataFrame]) -> None:
@@ -238,39 +274,47 @@ def _write_quarantine(qdir: Path, quarantine: dict[str, pd.DataFrame]) -> None:
             target.unlink()
 
 
-def _match_columns(raw: RawTable, table: Table, tr: TableReport) -> pa.Table:
-    data = raw.data
-    found = list(data.column_names)
+def check_header(file_name: str, found: list[str], table: Table) -> None:
+    """Raise :class:`RegisterError` for a header that cannot be read as ``table``: a name given
+    twice, no column of the table at all (the header line is missing), a required column
+    missing. ``found``: the header names as delivered (after the study file's renames). The
+    partitioned read checks headers with this before splitting (:mod:`.partition`)."""
     known = {c.name for t in TABLES.values() for c in t.columns}
     seen: dict[str, int] = {}
     for i, c in enumerate(found, 1):
         if c.lower() in seen:
             # Arrow cannot tell two columns of one name apart ('Field exists 2 times')
             what = repr(c) if c in known or c.lower() in known else "a field"
-            raise RegisterError(f"{raw.file.name}, column {what}, line 1: the header names this column twice"
+            raise RegisterError(f"{file_name}, column {what}, line 1: the header names this column twice"
                                 f" (fields {seen[c.lower()]} and {i}); rename or drop one")
         seen[c.lower()] = i
+    if not set(n.lower() for n in found) & set(table.names):
+        # no column of the table at all: most likely the header line is missing, and line 1
+        # is a data row -- its values (person ids, dates) must not appear in the message
+        raise RegisterError(f"{file_name}, line 1: no column of table {table.name!r} in the header line"
+                            f" ({len(found)} field(s), none named {', '.join(table.names)});"
+                            " is the header line missing?")
+    lower = {c.lower() for c in found}
+    for col in table.columns:
+        if col.name.lower() not in lower and not col.nullable:
+            raise RegisterError(f"{file_name}, column {col.name!r}, line 1: required column missing"
+                                f" from the header (found: {shown_names(found, known)})")
+
+
+def _match_columns(raw: RawTable, table: Table, tr: TableReport) -> pa.Table:
+    data = raw.data
+    found = list(data.column_names)
+    check_header(raw.file.name, found, table)
     lower = {c.lower(): c for c in found}
     names = list(found)
     for col in table.columns:
         if col.name not in names and col.name.lower() in lower:
             names[names.index(lower[col.name.lower()])] = col.name
     data = data.rename_columns(names)
-    if not set(n.lower() for n in found) & set(table.names):
-        # no column of the table at all: most likely the header line is missing, and line 1
-        # is a data row -- its values (person ids, dates) must not appear in the message
-        raise RegisterError(f"{raw.file.name}, line 1: no column of table {table.name!r} in the header line"
-                            f" ({len(found)} field(s), none named {', '.join(table.names)});"
-                            " is the header line missing?")
     for col in table.columns:
-        if col.name in data.column_names:
-            continue
-        if col.nullable:
+        if col.name not in data.column_names:  # only nullable ones (check_header)
             data = data.append_column(col.name, pa.nulls(data.num_rows, pa.string()))
             tr.note("nullable_column_absent")
-        else:
-            raise RegisterError(f"{raw.file.name}, column {col.name!r}, line 1: required column missing"
-                                f" from the header (found: {shown_names(found, known)})")
     return data
 
 
@@ -284,7 +328,8 @@ def _first(reason: np.ndarray, code: int, mask: np.ndarray) -> None:
     reason[mask & (reason == 0)] = code
 
 
-def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int, person_ids):
+def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int, person_ids,
+                    whole: bool = True):
     for k, v in raw.notes.items():
         tr.note(k, v)
     data = _match_columns(raw, table, tr)
@@ -308,10 +353,13 @@ def _validate_table(raw: RawTable, table: Table, tr: TableReport, as_of_day: int
         results = [parse(col) for col in table.columns]
     parsed: dict[str, Parsed] = {}
     for col, p in zip(table.columns, results):
-        if col.kind != "id" and col.kind != "str" and p.n_present and p.n_bad == p.n_present:
+        if col.kind != "id" and col.kind != "str" and whole and p.n_present and p.n_bad == p.n_present:
             line = int(raw.line[np.flatnonzero(p.reason)[0]]) if p.reason.any() else int(raw.line[0])
-            raise RegisterError(f"{raw.file.name}, column {col.name!r}, line {line}: no value can be read as"
-                                f" {col.kind} -- the column is wholly of the wrong type")
+            raise RegisterError(_wrong_type(raw.file.name, col.name, line, col.kind))
+        if col.kind != "id" and col.kind != "str" and not whole:
+            # a partition: whether the column is wholly wrong is known from the summed counts
+            line = int(raw.line[np.flatnonzero(p.reason)[0]]) if p.reason.any() else None
+            tr.typed[col.name] = (col.kind, p.n_present, p.n_bad, line)
         for k, v in p.notes.items():
             tr.note(k, v)
         np.copyto(reason, p.reason, where=reason == 0)
