@@ -76,8 +76,14 @@ def _health_grid(pm: PersonMonths) -> np.ndarray:
     return out
 
 
-#: below this many bytes an output column is an ordinary NumPy allocation
-_LAZY_BYTES = 1 << 20
+#: below this many bytes an output column is an ordinary NumPy allocation. Set beyond any
+#: column, i.e. the lazily zeroed 4 KiB mappings are off: on a quiet machine NumPy's
+#: transparent huge pages are cheaper (40,000 persons, 2026-12-03 20:43 UTC, load 0.5: median
+#: 0.93 s wall, 1.0 s system time with the mappings for every column over 1 MiB, against
+#: 0.61 s and 0.4 s without them); the mappings only won on the crowded machine (load 13-18),
+#: where huge-page faults waited on memory compaction. The indicator columns have a one in
+#: almost every 4 KiB page (2-10 % of person-months, 512 rows a page), so they saved little.
+_LAZY_BYTES = 1 << 62
 
 
 def _lazy_zeros(n: int, dtype=np.float64) -> np.ndarray:
