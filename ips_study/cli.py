@@ -286,10 +286,41 @@ def cmd_reproduce(args) -> int:
                lang=args.lang, workers=args.workers, progress=progress.enabled(), partitions=args.partitions)
 
 
+def _ids_from(path: str, column: str) -> tuple[str, ...]:
+    """The person ids in ``column`` of one table file (CSV, TSV or Parquet), read as text and
+    kept in this process only (never printed: an error names the file and column)."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from .disclosure import searchable_ids
+
+    f = Path(path)
+    if not f.is_file():
+        raise ValueError(f"--ids-from {f}: no such file")
+    try:
+        if f.suffix.lower() == ".parquet":
+            names = pq.read_schema(f).names
+            if column not in names:
+                raise ValueError(f"--ids-from {f}: no column {column!r} (use --id-column)")
+            values = pq.read_table(f, columns=[column]).column(0)
+        else:
+            delim = "\t" if f.suffix.lower() == ".tsv" else ","
+            opts = pcsv.ConvertOptions(column_types={column: "string"}, include_columns=[column])
+            values = pcsv.read_csv(f, parse_options=pcsv.ParseOptions(delimiter=delim),
+                                   convert_options=opts).column(0)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Arrow's messages may quote a row: name the file only
+        kind = "no column" if column in str(exc) and "not found" in str(exc).lower() else "cannot read"
+        raise ValueError(f"--ids-from {f}: {kind} {column!r} ({type(exc).__name__})") from None
+    return searchable_ids(v for v in values.cast("string").to_pylist() if v is not None)
+
+
 def cmd_check_outputs(args) -> int:
     from .disclosure import check_outputs
 
-    result = check_outputs(args.dir, min_count=args.min_count)
+    ids = _ids_from(args.ids_from, args.id_column) if args.ids_from else ()
+    result = check_outputs(args.dir, min_count=args.min_count, ids=ids)
     print(result.to_text())
     return 0 if result.ok else 1
 
@@ -436,6 +467,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dir", help="output folder to scan (tables in every text format, PNG and PDF figures)")
     s.add_argument("--min-count", type=int, default=5, metavar="N",
                    help="smallest publishable count of persons (default: %(default)s)")
+    s.add_argument("--ids-from", metavar="FILE",
+                   help="a table of the delivery's persons (CSV, TSV or Parquet): its ids of any format "
+                        "are looked for in every output (without it only 10- and 11-digit numbers are)")
+    s.add_argument("--id-column", default="person_id", metavar="NAME",
+                   help="the id column of --ids-from (default: %(default)s)")
     s.set_defaults(func=_warnings_once(cmd_check_outputs))
 
     s = sub.add_parser("caseload-report", help="quarterly programme report")
