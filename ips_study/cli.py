@@ -300,19 +300,17 @@ def _ids_from(path: str, column: str) -> tuple[str, ...]:
     try:
         if f.suffix.lower() == ".parquet":
             names = pq.read_schema(f).names
-            if column not in names:
-                raise ValueError(f"--ids-from {f}: no column {column!r} (use --id-column)")
-            values = pq.read_table(f, columns=[column]).column(0)
+            values = pq.read_table(f, columns=[column]).column(0) if column in names else None
         else:
             delim = "\t" if f.suffix.lower() == ".tsv" else ","
+            names = pcsv.open_csv(f, parse_options=pcsv.ParseOptions(delimiter=delim)).schema.names
             opts = pcsv.ConvertOptions(column_types={column: "string"}, include_columns=[column])
-            values = pcsv.read_csv(f, parse_options=pcsv.ParseOptions(delimiter=delim),
-                                   convert_options=opts).column(0)
-    except ValueError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - Arrow's messages may quote a row: name the file only
-        kind = "no column" if column in str(exc) and "not found" in str(exc).lower() else "cannot read"
-        raise ValueError(f"--ids-from {f}: {kind} {column!r} ({type(exc).__name__})") from None
+            values = (pcsv.read_csv(f, parse_options=pcsv.ParseOptions(delimiter=delim),
+                                    convert_options=opts).column(0) if column in names else None)
+    except Exception as exc:  # noqa: BLE001 - Arrow's messages (ArrowInvalid is a ValueError) may quote a row
+        raise ValueError(f"--ids-from {f}: cannot read {column!r} ({type(exc).__name__})") from None
+    if values is None:
+        raise ValueError(f"--ids-from {f}: no column {column!r} (use --id-column)")
     return searchable_ids(v for v in values.cast("string").to_pylist() if v is not None)
 
 

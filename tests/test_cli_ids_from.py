@@ -43,3 +43,12 @@ def test_ids_from_errors_are_one_line(outputs, tmp_path, capsys):
     assert "AB-7781x" not in err
     assert main(["check-outputs", str(outputs), "--ids-from", str(tmp_path / "nope.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_ids_from_unreadable_row_is_named_not_quoted(outputs, tmp_path, capsys):
+    persons = tmp_path / "persons.csv"
+    persons.write_text("person_id,birth_date\nAB-7781x,1990-01-01\nCD-0001y,1991-02-02,extra\n")
+    assert main(["check-outputs", str(outputs), "--ids-from", str(persons)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "persons.csv" in err and "cannot read" in err
+    assert "CD-0001y" not in err and "1991" not in err
