@@ -218,14 +218,11 @@ class PersonMonths:
         """Completed years on the first day of each month (persons x months)."""
         return age_at_month_start(month_id(self.arrays.birth), self._birth_day(), self.grid.month_ids)
 
-    def age_at(self, p: np.ndarray, m: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Age (int64) at person-months ``(p[i], m[i])``, without the full grid; ``out``: an
-        int64 array to write it into."""
+    def age_at(self, p: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Age (int64) at person-months ``(p[i], m[i])``, without the full grid."""
         # completed months of age at grid column 0, per person; then one gather per row
         offset = self.grid.first - month_id(self.arrays.birth) - (self._birth_day() > 1)
-        age = np.take(offset.astype(np.int64, copy=False), p, out=out)
-        age += m
-        return np.floor_divide(age, 12, out=age)
+        return (offset[p] + m) // 12
 
     def _birth_day(self) -> np.ndarray:
         b = self.arrays.birth

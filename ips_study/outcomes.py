@@ -211,17 +211,16 @@ class MonthGrid:
         return cells, days * np.repeat(f, lengths)
 
 
-def cap_workdays(total: np.ndarray, weekdays: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def cap_workdays(total: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
     """Summed spell workdays rounded at 1e-10 and capped at the month's weekdays.
 
     Rounding makes the sum independent of the order spells are added in (fte has at most
-    two decimals, so no true value lies near a rounding tie). ``out``: a float64 array to
-    write the result into (default: a new one).
+    two decimals, so no true value lies near a rounding tie).
 
     >>> cap_workdays(np.array([0.1 + 0.2, 25.0]), np.array([21.0, 21.0])).tolist()
     [0.3, 21.0]
     """
-    total = np.round(total.astype(np.float64, copy=False), 10, out=out)
+    total = np.round(total.astype(np.float64, copy=False), 10)
     return np.minimum(total, weekdays, out=total)
 
 

@@ -76,50 +76,10 @@ def _health_grid(pm: PersonMonths) -> np.ndarray:
     return out
 
 
-#: below this many bytes an output column is an ordinary NumPy allocation. Set beyond any
-#: column, i.e. the lazily zeroed 4 KiB mappings are off: on a quiet machine NumPy's
-#: transparent huge pages are cheaper (40,000 persons, 2026-12-03 20:43 UTC, load 0.5: median
-#: 0.93 s wall, 1.0 s system time with the mappings for every column over 1 MiB, against
-#: 0.61 s and 0.4 s without them); the mappings only won on the crowded machine (load 13-18),
-#: where huge-page faults waited on memory compaction. The indicator columns have a one in
-#: almost every 4 KiB page (2-10 % of person-months, 512 rows a page), so they saved little.
-_LAZY_BYTES = 1 << 62
-
-
-def _lazy_zeros(n: int, dtype=np.float64) -> np.ndarray:
-    """``np.zeros(n, dtype)`` whose pages the kernel only provides where something is written.
-
-    The panel is kept, so every output byte lands in fresh pages, and the first write to
-    each 4 KiB page costs a page fault and the kernel's zeroing of it (the floor of the
-    build, see docs/benchmarks.md). A fresh private anonymous mapping already reads as
-    zeros, so an indicator column written by scattering its ones touches only the pages
-    that hold a one; pages of zeros are never allocated. Not ``np.zeros``: NumPy asks for
-    transparent huge pages on arrays of 4 MiB and more, and one 1 in a 2 MiB huge page
-    makes the kernel zero all of it. Dense 8-byte output columns are written into these
-    too (``out=``): on this shared VM a fault needing a huge page often waits for the
-    kernel to compact memory, and 4 KiB pages cost less and vary less (docs/benchmarks.md).
-    """
-    dtype = np.dtype(dtype)
-    nbytes = dtype.itemsize * n
-    if nbytes < _LAZY_BYTES:
-        return np.zeros(n, dtype)
-    import mmap
-
-    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    return np.frombuffer(buf, dtype=dtype)  # the array keeps the mapping alive
-
-
 def _indicator(rows: np.ndarray, n: int) -> np.ndarray:
-    """float64 column of ``n`` zeros with 1.0 at ``rows``."""
-    out = _lazy_zeros(n)
+    out = np.zeros(n)
     out[rows] = 1.0
     return out
-
-
-def _indicator_of(mask: np.ndarray) -> np.ndarray:
-    """float64 0/1 column of a boolean mask, written only where it is true (mostly sparse:
-    2-10 % of person-months are on a given benefit)."""
-    return _indicator(np.flatnonzero(mask), len(mask))
 
 
 def _month_rows(pm: PersonMonths, include: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
@@ -138,14 +98,13 @@ def _month_rows(pm: PersonMonths, include: np.ndarray, m: np.ndarray) -> dict[st
     keep = (r >= 0) & (kind >= 0)
     r, kind = r[keep], kind[keep]
     # one scatter of every benefit cell into a kinds x rows boolean matrix (one byte a
-    # cell), then each float column written only at its ones (lazily zeroed pages); a
-    # float column per benefit filled by its own selection and scatter re-read the cells
-    # each time, and a conversion of the whole row wrote eight bytes a row per kind
+    # cell), then each column converted once; a float column per benefit filled by its own
+    # selection and scatter wrote eight bytes a row per kind and re-read the cells each time
     on = np.zeros((len(BENEFITS), n), dtype=bool)
     on.reshape(-1)[kind.astype(np.int64) * n + r] = True
-    cols = {_BENEFIT_OUTCOME.get(b, b): _indicator_of(on[i]) for i, b in enumerate(BENEFITS)}
-    cols["health_benefit"] = _indicator_of(on[_HEALTH_KINDS].any(axis=0))
-    cols["any_benefit"] = _indicator_of(on.any(axis=0))
+    cols = {_BENEFIT_OUTCOME.get(b, b): on[i].astype(np.float64) for i, b in enumerate(BENEFITS)}
+    cols["health_benefit"] = on[_HEALTH_KINDS].any(axis=0).astype(np.float64)
+    cols["any_benefit"] = on.any(axis=0).astype(np.float64)
     cols["benefit_months"] = cols["health_benefit"]  # one month: the same column
     cells, days = pm.work_cells
     r = pos[cells]
@@ -153,7 +112,7 @@ def _month_rows(pm: PersonMonths, include: np.ndarray, m: np.ndarray) -> dict[st
     cols["employed"] = _indicator(r[keep], n)
     # same cells in the same order as the grid version: sums are bit-identical
     total = np.bincount(r[keep], weights=days[keep], minlength=n)
-    cols["workdays"] = cap_workdays(total, pm.grid.weekdays[m], out=_lazy_zeros(n))
+    cols["workdays"] = cap_workdays(total, pm.grid.weekdays[m])
     return cols
 
 
@@ -197,7 +156,7 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
         m = np.broadcast_to(np.arange(n_m, dtype=np.int32), include.shape)[include]
         cols = _month_rows(pm, include, m)
         # the person's calendar-year value spread over the months, then the rows selected
-        cols["ltbd"] = _indicator_of(ltbd_year[:, year_col][include])
+        cols["ltbd"] = ltbd_year[:, year_col][include]
         muni_idx = np.ascontiguousarray(muni_grid).reshape(-1)[include.reshape(-1)]
         # all ones: a read-only broadcast, materialised by the converters (Arrow: one
         # shared buffer, no new pages per partition)
@@ -237,9 +196,8 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
         event_times = years - config.ips_start.year
 
     treated_code = codes_all.index(config.treated_municipality) if config.treated_municipality in codes_all else -2
-    n_rows = len(period_codes)
-    period_start = np.take(period_starts, period_codes, out=_lazy_zeros(n_rows, period_starts.dtype))
-    ips_row = np.take(ips_by_code, muni_idx, out=_lazy_zeros(n_rows, ips_by_code.dtype))
+    period_start = period_starts[period_codes]
+    ips_row = ips_by_code[muni_idx]
     # Text columns stay as (codes, dictionary) pairs here: materialising hundreds of millions of
     # Python strings is what makes a naive panel slow. pandas gets objects, Parquet gets
     # dictionary-encoded arrays (see _to_frame / _to_arrow).
@@ -256,9 +214,8 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
         "post": (period_starts >= np.datetime64(config.ips_start)).view(np.int8)[period_codes],
         "ips_start": ips_row,
         "exposed": (ips_row <= period_start).view(np.int8),
-        "event_time": np.take(event_times.astype(np.int64, copy=False), period_codes,
-                              out=_lazy_zeros(n_rows, np.int64)),
-        "age": pm.age_at(p, m, out=_lazy_zeros(n_rows, np.int64)),
+        "event_time": event_times.astype(np.int64, copy=False)[period_codes],
+        "age": pm.age_at(p, m).astype(np.int64, copy=False),
         "sex": (sex_codes.astype(np.int32)[p], sex_values),
         "months_observed": months_obs,
     }
