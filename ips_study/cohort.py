@@ -82,7 +82,7 @@ class Spells:
         rows = index.get_indexer(table["person_id"])
         ok = rows >= 0 if keep is None else (rows >= 0) & keep
         # a stable sort keeps each person's spells in table order (later rows win ties in
-        # MonthGrid.assign, as they did before sorting)
+        # the residence grid, panel_kernel.residence_grid, as they did before sorting)
         order = np.flatnonzero(ok)[np.argsort(rows[ok], kind="stable")]
         cols = {k: np.asarray(v)[order] for k, v in (values or {}).items()}
         return cls(rows[order].astype(np.int64), as_datetime64(table[start])[order],
@@ -168,12 +168,16 @@ class PersonMonths:
     def __init__(self, arrays: PersonArrays, grid: MonthGrid, lookback_months: int):
         self.arrays, self.grid, self.lookback = arrays, grid, lookback_months
         self.person_ids, self.sex, self.codes = arrays.person_ids, arrays.sex, arrays.codes
-        starts = grid.starts.astype("datetime64[ns]")
+        from .panel_kernel import residence_grid
+
         r = arrays.residence
-        self.muni = grid.assign(r.rows, r.start, r.end, r.values["code"], first_day=True)
-        death, birth = arrays.death, arrays.birth
-        self.alive = np.isnat(death)[:, None] | (death[:, None] >= starts[None, :])
-        self.alive &= birth[:, None] <= starts[None, :]
+        # one compiled pass over the spells and the grid (the NumPy form, MonthGrid.assign and
+        # broadcast comparisons, sorted the spells and made four grid-sized temporaries)
+        lo, hi = grid._range(r.start, r.end, first_day=True)
+        self.muni, self.alive = residence_grid(
+            grid.n_persons, r.rows, lo, hi, r.start.view(np.int64), r.values["code"].astype(np.int32, copy=False),
+            arrays.birth.view(np.int64), arrays.death.view(np.int64),
+            grid.starts.astype("datetime64[ns]").view(np.int64))
 
     @cached_property
     def benefit_cells(self) -> tuple[np.ndarray, np.ndarray]:
@@ -218,11 +222,15 @@ class PersonMonths:
         """Completed years on the first day of each month (persons x months)."""
         return age_at_month_start(month_id(self.arrays.birth), self._birth_day(), self.grid.month_ids)
 
+    @cached_property
+    def age_offset(self) -> np.ndarray:
+        """Completed months of age at grid column 0, per person (int64): the age at grid
+        month ``m`` is ``(age_offset + m) // 12``."""
+        return self.grid.first - month_id(self.arrays.birth) - (self._birth_day() > 1)
+
     def age_at(self, p: np.ndarray, m: np.ndarray) -> np.ndarray:
         """Age (int64) at person-months ``(p[i], m[i])``, without the full grid."""
-        # completed months of age at grid column 0, per person; then one gather per row
-        offset = self.grid.first - month_id(self.arrays.birth) - (self._birth_day() > 1)
-        return (offset[p] + m) // 12
+        return (self.age_offset[p] + m) // 12
 
     def _birth_day(self) -> np.ndarray:
         b = self.arrays.birth

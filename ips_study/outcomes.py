@@ -156,33 +156,16 @@ class MonthGrid:
         out.reshape(-1)[kind[ok] * (self.n_persons * self.n_months) + cells[ok]] = True
         return out
 
-    def assign(self, rows, start, end, values, *, first_day: bool = True, fill=-1) -> np.ndarray:
-        """Value of the spell holding each month (later-starting spells win on overlap)."""
-        rows = np.asarray(rows)
-        lo, hi = self._range(start, end, first_day=first_day)
-        values = np.asarray(values)
-        order = np.argsort(as_datetime64(start), kind="stable")
-        rows, lo, hi, values = rows[order], lo[order], hi[order], values[order]
-        ok = lo <= hi
-        rows, lo, hi, values = rows[ok], lo[ok], hi[ok], values[ok]
-        lengths = hi - lo + 1
-        out = np.full((self.n_persons, self.n_months), fill, dtype=values.dtype if values.size else np.int64)
-        if lengths.sum() == 0:
-            return out
-        out.reshape(-1)[_expand(rows * self.n_months + lo, lengths)] = np.repeat(values, lengths)
-        return out
-
     def workdays(self, rows, start, end, fte) -> np.ndarray:
         """FTE-weighted weekdays worked per person-month, capped at the month's weekdays."""
         cells, days = self.workday_cells(rows, start, end, fte)
         total = np.bincount(cells, weights=days, minlength=self.n_persons * self.n_months)
         return cap_workdays(total, np.tile(self.weekdays, self.n_persons)).reshape(self.n_persons, self.n_months)
 
-    def workday_cells(self, rows, start, end, fte) -> tuple[np.ndarray, np.ndarray]:
-        """FTE-weighted weekdays of each spell in each grid cell it covers, before summing.
-
-        Returns ``(cells, days)`` as :meth:`cells`; the cells are those :meth:`cover` marks.
-        """
+    def work_spans(self, rows, start, end, fte):
+        """Work spells cut to the grid: ``(rows, first day, last day, fte share, first month,
+        last month)``, days as ``datetime64[D]``, months as grid columns; spells outside the
+        grid or without a start are dropped (open ends run to the grid's last day)."""
         rows = np.asarray(rows, dtype=np.int64)
         s = as_datetime64(start).astype("datetime64[D]")
         e_raw = as_datetime64(end)
@@ -196,6 +179,14 @@ class MonthGrid:
         f = np.asarray(fte, dtype=np.float64)[ok] / 100.0
         lo = s.astype("datetime64[M]").astype(np.int64) - self.first
         hi = e.astype("datetime64[M]").astype(np.int64) - self.first
+        return rows, s, e, f, lo, hi
+
+    def workday_cells(self, rows, start, end, fte) -> tuple[np.ndarray, np.ndarray]:
+        """FTE-weighted weekdays of each spell in each grid cell it covers, before summing.
+
+        Returns ``(cells, days)`` as :meth:`cells`; the cells are those :meth:`cover` marks.
+        """
+        rows, s, e, f, lo, hi = self.work_spans(rows, start, end, fte)
         one_day = np.timedelta64(1, "D")
         # the month's weekdays, except in the spell's first and last months, which count
         # their own weekdays; each times the spell's fte share

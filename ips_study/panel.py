@@ -25,6 +25,7 @@ Rules (documented in ``docs/panel.md``):
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -34,7 +35,7 @@ import pandas as pd
 from .cohort import PersonArrays, PersonMonths, person_months, study_municipalities
 from .config import StudyConfig
 from .municipalities import harmonise_residence
-from .outcomes import MonthGrid, cap_workdays, month_id
+from .outcomes import MonthGrid, month_id, month_start
 from .registers.schema import BENEFITS, HEALTH_BENEFITS
 
 OUTCOMES = [
@@ -76,46 +77,6 @@ def _health_grid(pm: PersonMonths) -> np.ndarray:
     return out
 
 
-def _indicator(rows: np.ndarray, n: int) -> np.ndarray:
-    out = np.zeros(n)
-    out[rows] = 1.0
-    return out
-
-
-def _month_rows(pm: PersonMonths, include: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
-    """Outcomes of the included person-months (row order), straight from the covered cells.
-
-    Each spell writes its covered cells once into the output rows, instead of filling a
-    grid per outcome and gathering the rows from it: spells cover few cells, and the
-    outputs are written in their final float64 form once.
-    """
-    mask = include.reshape(-1)
-    n = len(m)
-    pos = np.full(mask.shape, -1, dtype=np.int32)  # output row of each included cell
-    pos[mask] = np.arange(n, dtype=np.int32)
-    cells, kind = pm.benefit_cells
-    r = pos[cells]
-    keep = (r >= 0) & (kind >= 0)
-    r, kind = r[keep], kind[keep]
-    # one scatter of every benefit cell into a kinds x rows boolean matrix (one byte a
-    # cell), then each column converted once; a float column per benefit filled by its own
-    # selection and scatter wrote eight bytes a row per kind and re-read the cells each time
-    on = np.zeros((len(BENEFITS), n), dtype=bool)
-    on.reshape(-1)[kind.astype(np.int64) * n + r] = True
-    cols = {_BENEFIT_OUTCOME.get(b, b): on[i].astype(np.float64) for i, b in enumerate(BENEFITS)}
-    cols["health_benefit"] = on[_HEALTH_KINDS].any(axis=0).astype(np.float64)
-    cols["any_benefit"] = on.any(axis=0).astype(np.float64)
-    cols["benefit_months"] = cols["health_benefit"]  # one month: the same column
-    cells, days = pm.work_cells
-    r = pos[cells]
-    keep = r >= 0
-    cols["employed"] = _indicator(r[keep], n)
-    # same cells in the same order as the grid version: sums are bit-identical
-    total = np.bincount(r[keep], weights=days[keep], minlength=n)
-    cols["workdays"] = cap_workdays(total, pm.grid.weekdays[m])
-    return cols
-
-
 def _year_blocks(grid: MonthGrid) -> tuple[np.ndarray, np.ndarray]:
     years = grid.month_ids // 12 + 1970
     uniq, first = np.unique(years, return_index=True)
@@ -130,97 +91,157 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
     ips = munis.set_index(munis["municipality"].astype(str))["ips_start"]
     ips_by_code = pd.to_datetime(ips.reindex(codes_all)).to_numpy(dtype="datetime64[ns]")
 
+    base_muni = None
     if config.design == "closed":
         base = MonthGrid.from_range(config.baseline_date, config.baseline_date, grid.n_persons)
         pm0 = person_months(arrays, base, codes_all, config)
         in_cohort = pm0.target(config, study)[:, 0] if restrict_to_target else pm0.resident_in(study)[:, 0]
         observed = in_cohort[:, None] & pm.alive & (pm.muni >= 0)
-        muni_grid = np.broadcast_to(pm0.muni[:, :1], pm.muni.shape)
+        base_muni = pm0.muni[:, 0]
         include = observed
     else:
         observed = pm.resident_in(study)
-        muni_grid = pm.muni
         include = pm.target(config, study) if restrict_to_target else observed
 
-    # calendar-year ltbd from months observed (same value for month and year panels);
-    # small-integer counts: exact, and an eighth of the memory traffic of float grids
-    years, first = _year_blocks(grid)
-    bm_year = np.add.reduceat(_health_grid(pm) & observed, first, axis=1, dtype=np.int16)
-    ltbd_year = bm_year >= config.ltbd_months
-    year_col = np.searchsorted(first, np.arange(grid.n_months), side="right") - 1
-
-    n_m = grid.n_months
-    if freq == "month":
-        # person and month of each row as int32 (the Arrow dictionary codes, no later cast)
-        p = np.broadcast_to(np.arange(grid.n_persons, dtype=np.int32)[:, None], include.shape)[include]
-        m = np.broadcast_to(np.arange(n_m, dtype=np.int32), include.shape)[include]
-        cols = _month_rows(pm, include, m)
-        # the person's calendar-year value spread over the months, then the rows selected
-        cols["ltbd"] = ltbd_year[:, year_col][include]
-        muni_idx = np.ascontiguousarray(muni_grid).reshape(-1)[include.reshape(-1)]
-        # all ones: a read-only broadcast, materialised by the converters (Arrow: one
-        # shared buffer, no new pages per partition)
-        months_obs = np.broadcast_to(np.int64(1), len(p))
-        period_codes = m
-        period_dict = np.array([f"{mid // 12 + 1970}-{mid % 12 + 1:02d}" for mid in grid.month_ids], dtype=object)
-        period_starts = grid.starts.astype("datetime64[ns]")
-        event_times = grid.month_ids - month_id([config.ips_start])[0]
-    else:
-        # index month: first observed month of each person-year
-        n_y = len(years)
-        counts = np.add.reduceat(observed.astype(np.float64), first, axis=1)
-        idx_month = np.full((grid.n_persons, n_y), -1, dtype=np.int64)
-        for j in range(n_y):  # loop over years (12), not persons
-            lo = first[j]
-            hi = first[j + 1] if j + 1 < n_y else grid.n_months
-            block = observed[:, lo:hi]
-            has = block.any(axis=1)
-            idx_month[has, j] = lo + block[has].argmax(axis=1)
-        pp, jj = np.nonzero(idx_month >= 0)
-        mm = idx_month[pp, jj]
-        keep = include[pp, mm]
-        p, j, m = pp[keep], jj[keep], mm[keep]
-        flat_y = p * n_y + j
-        n_obs = np.take(counts.reshape(-1), flat_y)
-        cols = {}
-        obs = observed.astype(np.float64)
-        for k, v in _month_outcomes(pm).items():
-            s = np.take(np.add.reduceat(v * obs, first, axis=1).reshape(-1), flat_y)
-            cols[k] = s if k in ("workdays", "benefit_months") else s / n_obs
-        cols["ltbd"] = np.take(ltbd_year.reshape(-1), flat_y)
-        muni_idx = np.take(np.ascontiguousarray(muni_grid).reshape(-1), p * n_m + m)
-        months_obs = n_obs.astype(np.int64)
-        period_codes = j
-        period_dict = years.astype(str).astype(object)
-        period_starts = pd.to_datetime(years.astype(str), format="%Y").to_numpy()
-        event_times = years - config.ips_start.year
-
-    treated_code = codes_all.index(config.treated_municipality) if config.treated_municipality in codes_all else -2
-    period_start = period_starts[period_codes]
-    ips_row = ips_by_code[muni_idx]
-    # Text columns stay as (codes, dictionary) pairs here: materialising hundreds of millions of
+    # Text columns stay as (codes, dictionary) pairs: materialising hundreds of millions of
     # Python strings is what makes a naive panel slow. pandas gets objects, Parquet gets
     # dictionary-encoded arrays (see _to_frame / _to_arrow).
-    # dictionaries hold distinct values (a dictionary with repeats encodes nondeterministically)
+    # Dictionaries hold distinct values (a dictionary with repeats encodes nondeterministically).
     sex_values, sex_codes = np.unique(pm.sex.astype(str), return_inverse=True)
-    sex_values = sex_values.astype(object)
+    keys = _Keys(codes=np.asarray(codes_all, dtype=object), sex=sex_values.astype(object),
+                 sex_codes=sex_codes.astype(np.int32), ips=ips_by_code,
+                 treated=(codes_all.index(config.treated_municipality)
+                          if config.treated_municipality in codes_all else -2))
+    if freq == "month":
+        return _month_data(pm, include, observed, base_muni, config, keys)
+    return _year_data(pm, include, observed, base_muni, config, keys)
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """Dictionaries and per-code values shared by the month and year rows of a partition."""
+
+    codes: np.ndarray      # municipality dictionary (object)
+    sex: np.ndarray        # sex dictionary (object)
+    sex_codes: np.ndarray  # int32 code of each person's sex
+    ips: np.ndarray        # IPS start of each municipality code (datetime64[ns], NaT: none)
+    treated: int           # code of the treated municipality (-2: absent)
+
+
+def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
+                base_muni: np.ndarray | None, config: StudyConfig, keys: _Keys) -> dict:
+    """Month rows of one partition, every column written by the compiled kernel in one pass.
+
+    The outputs are four NumPy blocks (int32 codes, int64, int8 flags, float64 outcomes);
+    each column is a contiguous row of a block, which Arrow wraps without copying.
+    """
+    from . import panel_kernel as K
+
+    grid, arrays = pm.grid, pm.arrays
+    b, w = arrays.benefits, arrays.work
+    ben_lo, ben_hi = grid._range(b.start, b.end, first_day=False)
+    w_rows, w_s, w_e, w_f, w_lo, w_hi = grid.work_spans(w.rows, w.start, w.end, w.values["fte"])
+    years, first = _year_blocks(grid)
+    n_m = grid.n_months
+    starts = grid.starts.astype("datetime64[ns]")
+    row_start = K.count_rows(include)
+    n = int(row_start[-1])
+    closed = base_muni is not None
+    codes = np.empty((len(K.CODE_ROWS) - (not closed), n), np.int32)
+    ints = np.empty((len(K.INT_ROWS), n), np.int64)
+    flags = np.empty((len(K.FLAG_ROWS), n), np.int8)
+    floats = np.empty((len(K.FLOAT_ROWS), n), np.float64)
+    K.fill_month_rows(
+        include, observed, pm.muni, base_muni if closed else np.empty(0, np.int32), row_start,
+        b.rows, ben_lo, ben_hi, b.values["kind"], sum(1 << k for k in _HEALTH_KINDS),
+        w_rows, w_lo, w_hi, w_s.astype(np.int64), w_e.astype(np.int64), w_f,
+        month_start(np.arange(grid.first, grid.first + n_m + 1)).astype(np.int64), grid.weekdays,
+        first.astype(np.int64), np.searchsorted(first, np.arange(n_m), side="right") - 1,
+        config.ltbd_months, pm.age_offset, keys.sex_codes, starts.view(np.int64),
+        (starts >= np.datetime64(config.ips_start)).astype(np.int8),
+        grid.month_ids - month_id([config.ips_start])[0], keys.ips.view(np.int64), keys.treated,
+        codes, ints, flags, floats)
+    col = dict(zip(K.INT_ROWS, ints)) | dict(zip(K.FLAG_ROWS, flags)) | dict(zip(K.FLOAT_ROWS, floats))
+    # one month: benefit_months is health_benefit (the same buffer)
+    col["benefit_months"] = col["health_benefit"]
+    period_dict = np.array([f"{mid // 12 + 1970}-{mid % 12 + 1:02d}" for mid in grid.month_ids], dtype=object)
+    data = {
+        "person_id": (codes[0], pm.person_ids),
+        "municipality": (codes[2], keys.codes),
+        "period": (codes[1], period_dict),
+        "period_start": col["period_start"].view("datetime64[ns]"),
+        "treated": col["treated"],
+        "post": col["post"],
+        "ips_start": col["ips_start"].view("datetime64[ns]"),
+        "exposed": col["exposed"],
+        "event_time": col["event_time"],
+        "age": col["age"],
+        "sex": (codes[3], keys.sex),
+        # all ones: a read-only broadcast, materialised by the converters (Arrow: one shared
+        # buffer, no new pages per partition)
+        "months_observed": np.broadcast_to(np.int64(1), n),
+    }
+    if closed:
+        data["current_municipality"] = (codes[4], keys.codes)
+    for k in OUTCOMES:
+        data[k] = col[k]
+    return data
+
+
+def _year_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
+               base_muni: np.ndarray | None, config: StudyConfig, keys: _Keys) -> dict:
+    """Year rows of one partition (NumPy): each person-year at its index month, outcomes
+    summed or averaged over the observed months of the year."""
+    grid = pm.grid
+    n_m = grid.n_months
+    years, first = _year_blocks(grid)
+    # calendar-year ltbd from months observed; small-integer counts: exact, and an eighth of
+    # the memory traffic of float grids
+    ltbd_year = np.add.reduceat(_health_grid(pm) & observed, first, axis=1, dtype=np.int16) >= config.ltbd_months
+    # index month: first observed month of each person-year
+    n_y = len(years)
+    counts = np.add.reduceat(observed.astype(np.float64), first, axis=1)
+    idx_month = np.full((grid.n_persons, n_y), -1, dtype=np.int64)
+    for j in range(n_y):  # loop over years (12), not persons
+        lo = first[j]
+        hi = first[j + 1] if j + 1 < n_y else grid.n_months
+        block = observed[:, lo:hi]
+        has = block.any(axis=1)
+        idx_month[has, j] = lo + block[has].argmax(axis=1)
+    pp, jj = np.nonzero(idx_month >= 0)
+    mm = idx_month[pp, jj]
+    keep = include[pp, mm]
+    p, j, m = pp[keep], jj[keep], mm[keep]
+    flat_y = p * n_y + j
+    n_obs = np.take(counts.reshape(-1), flat_y)
+    cols = {}
+    obs = observed.astype(np.float64)
+    for k, v in _month_outcomes(pm).items():
+        s = np.take(np.add.reduceat(v * obs, first, axis=1).reshape(-1), flat_y)
+        cols[k] = s if k in ("workdays", "benefit_months") else s / n_obs
+    cols["ltbd"] = np.take(ltbd_year.reshape(-1), flat_y)
+    muni_flat = pm.muni.reshape(-1)
+    muni_idx = base_muni[p] if base_muni is not None else np.take(muni_flat, p * n_m + m)
+    period_starts = pd.to_datetime(years.astype(str), format="%Y").to_numpy()
+    period_start = period_starts[j]
+    ips_row = keys.ips[muni_idx]
     # 0/1 columns are booleans viewed as int8 (no conversion pass); NaT compares False
     data = {
         "person_id": (p, pm.person_ids),
-        "municipality": (muni_idx, np.asarray(codes_all, dtype=object)),
-        "period": (period_codes, period_dict),
+        "municipality": (muni_idx, keys.codes),
+        "period": (j, years.astype(str).astype(object)),
         "period_start": period_start,
-        "treated": (muni_idx == treated_code).view(np.int8),
-        "post": (period_starts >= np.datetime64(config.ips_start)).view(np.int8)[period_codes],
+        "treated": (muni_idx == keys.treated).view(np.int8),
+        "post": (period_starts >= np.datetime64(config.ips_start)).view(np.int8)[j],
         "ips_start": ips_row,
         "exposed": (ips_row <= period_start).view(np.int8),
-        "event_time": event_times.astype(np.int64, copy=False)[period_codes],
+        "event_time": (years - config.ips_start.year).astype(np.int64, copy=False)[j],
         "age": pm.age_at(p, m).astype(np.int64, copy=False),
-        "sex": (sex_codes.astype(np.int32)[p], sex_values),
-        "months_observed": months_obs,
+        "sex": (keys.sex_codes[p], keys.sex),
+        "months_observed": n_obs.astype(np.int64),
     }
-    if config.design == "closed":
-        data["current_municipality"] = (np.take(pm.muni.reshape(-1), p * n_m + m), np.asarray(codes_all, dtype=object))
+    if base_muni is not None:
+        data["current_municipality"] = (np.take(muni_flat, p * n_m + m), keys.codes)
     for k in OUTCOMES:
         data[k] = cols[k].astype(np.float64, copy=False)
     return data
@@ -282,8 +303,12 @@ def _timestamps(v: np.ndarray):
 
 
 def _all_codes(tables) -> list[str]:
-    return sorted(set(tables["residence"]["municipality"].astype(str))
-                  | set(tables["municipalities"]["municipality"].astype(str)))
+    # distinct values first, then text: converting every residence row to str cost more than
+    # the rest of the set-up
+    def distinct(col):
+        return set(pd.Series(pd.unique(col.to_numpy())).astype(str))
+
+    return sorted(distinct(tables["residence"]["municipality"]) | distinct(tables["municipalities"]["municipality"]))
 
 
 def iter_panel(registers, config: StudyConfig | None = None, *, freq: str | None = None,
