@@ -23,8 +23,24 @@ sums are bit-identical before rounding), rounding is ``rint(x * 1e10) / 1e10`` a
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numba import njit
+
+
+def _compiled(fn):
+    """``njit(cache=True, nogil=True)``; without a writable cache location (a read-only
+    install and a read-only home, no ``NUMBA_CACHE_DIR``) numba refuses ``cache=True``, so the
+    kernel is then compiled in every process instead (a few seconds on first use)."""
+    try:
+        return njit(cache=True, nogil=True)(fn)
+    except RuntimeError:   # numba: "cannot cache function ...: no locator available"
+        # one message (same text and line: the default warning filter shows it once)
+        warnings.warn("ips_study's panel kernel cannot be cached next to the package or in the home "
+                      "directory; it is compiled in each process (a few seconds). Set NUMBA_CACHE_DIR "
+                      "to a writable directory to keep it.", RuntimeWarning, stacklevel=1)
+        return njit(nogil=True)(fn)
 
 #: int64 view of ``NaT``
 NAT = np.iinfo(np.int64).min
@@ -37,7 +53,7 @@ FLOAT_ROWS = ("disability", "work_assessment", "sickness", "unemployment", "soci
               "qualification", "health_benefit", "any_benefit", "employed", "workdays", "ltbd")
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def _weekdays_before(day):
     """Weekdays (Mon-Fri) from Monday 1970-01-05 up to, not including, ``day`` (days since
     1970-01-01; negative before that Monday). ``busday_count(a, b) = f(b) - f(a)``."""
@@ -45,7 +61,7 @@ def _weekdays_before(day):
     return 5 * (x // 7) + min(x % 7, 5)
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def residence_grid(n_persons, rows, lo, hi, start, code, birth, death, starts):
     """Municipality of residence on each month's first day and being alive, persons x months.
 
@@ -77,7 +93,7 @@ def residence_grid(n_persons, rows, lo, hi, start, code, birth, death, starts):
     return muni, alive
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def count_rows(include):
     """First output row of each person (length ``persons + 1``: the last entry is the total)."""
     n_p, n_m = include.shape
@@ -91,7 +107,7 @@ def count_rows(include):
     return start
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def fill_month_rows(include, observed, muni, base_muni, row_start,
                     ben_rows, ben_lo, ben_hi, ben_kind, health_bits,
                     work_rows, work_lo, work_hi, work_s, work_e, work_f,
