@@ -15,7 +15,7 @@
 Timed through ``benchmarks/_harness.py``: ips_study and both DuckDB query forms alternate,
 3 runs each, wall and user/system CPU, all 24 columns compared (identical: tolerance 0).
 ``--bandwidth`` measures the machine's memory bandwidth with NumPy, the physical limit of a
-build that writes ``BYTES_PER_ROW`` bytes per person-month.
+build that writes ``DISTINCT_BYTES_PER_ROW`` bytes per person-month.
 
 Usage::
 
@@ -345,12 +345,56 @@ def bandwidth(mib: int = 1024, repeats: int = 5) -> dict:
     return out
 
 
+def kernel_rate(data: str, subset: int, repeats: int = 5) -> dict:
+    """The compiled kernel alone (one thread) on every partition of the side-by-side panel:
+    CPU a row writing into outputs already touched (the work and the memory writes) and into
+    fresh outputs (plus the page faults), against the machine's write bandwidth."""
+    import numpy as np
+
+    from ips_study import panel_kernel as K
+    from ips_study.cohort import PersonArrays
+    from ips_study.config import StudyConfig
+    from ips_study.panel import _all_codes, _partition_panel
+
+    tables = _subset(data, subset)
+    cfg = StudyConfig(freq="month")
+    codes = _all_codes(tables)
+    arrays = PersonArrays.from_tables(tables, codes, contacts=False)
+    calls, real = [], K.fill_month_rows
+
+    def capture(*args):
+        calls.append(args)
+        return real(*args)
+
+    K.fill_month_rows = capture
+    try:
+        for lo in range(0, len(arrays), 5_000):
+            _partition_panel(arrays.slice(lo, lo + 5_000), tables["municipalities"], cfg, "month", False, "all", codes)
+    finally:
+        K.fill_month_rows = real
+    rows = sum(a[-1].shape[1] for a in calls)
+
+    def touched():
+        for a in calls:
+            real(*a)
+
+    def fresh():
+        return [real(*a[:-4], *(np.empty_like(x) for x in a[-4:])) for a in calls]
+
+    out = {"rows": rows, "bytes_per_row": DISTINCT_BYTES_PER_ROW}
+    for name, fn in (("touched", touched), ("fresh", fresh)):
+        us = sorted((timed(fn)[1] for _ in range(repeats)), key=lambda u: u["user"] + u["sys"])
+        med = us[len(us) // 2]
+        out[name] = {"user_ns_row": med["user"] / rows * 1e9, "sys_ns_row": med["sys"] / rows * 1e9,
+                     "GBps_cpu": DISTINCT_BYTES_PER_ROW * rows / (med["user"] + med["sys"]) / 1e9}
+    return out
+
+
 #: bytes written per person-month into the 24 output columns (Arrow: int32 dictionary codes
 #: for person, municipality, period and sex; int8 flags; int64/timestamp/float64 otherwise)
 BYTES_PER_ROW = 4 * 4 + 3 * 1 + 8 * 5 + 8 * 12
-#: of which distinct buffers: ``benefit_months`` of a month panel shares ``health_benefit``'s
-#: buffer and ``months_observed`` is one shared buffer of ones (sparse indicator columns then
-#: touch only the pages holding a one; see docs/benchmarks.md, Panels, session 6)
+#: of which distinct buffers, the bytes the kernel writes: ``benefit_months`` of a month panel
+#: shares ``health_benefit``'s buffer and ``months_observed`` is one shared buffer of ones
 DISTINCT_BYTES_PER_ROW = BYTES_PER_ROW - 2 * 8
 
 
@@ -363,6 +407,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="threads for ips_study (DuckDB uses 2)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per contender, alternating")
     ap.add_argument("--ltbd", default="group", choices=["group", "window"], help="DuckDB ltbd form")
+    ap.add_argument("--kernel", action="store_true",
+                    help="time the compiled kernel alone against the write bandwidth (needs --data)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--skip-full", action="store_true")
     ap.add_argument("--bandwidth", action="store_true",
@@ -372,16 +418,27 @@ def main() -> None:
         print(json.dumps(self_time(lambda: full_run(a.data, str(HERE / "_data" / "panel_month.parquet"),
                                                     a.partition, a.workers))))
         return
+    if a.kernel:
+        rec = {"kernel": kernel_rate(a.data, a.subset), "load": os.getloadavg()}
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "panel_kernel_rate.json").write_text(json.dumps(rec, indent=1) + "\n")
+        k = rec["kernel"]
+        for name in ("touched", "fresh"):
+            print(f"kernel, {name} outputs: user {k[name]['user_ns_row']:.1f} + system {k[name]['sys_ns_row']:.1f} "
+                  f"ns a row ({k['bytes_per_row']} B): {k[name]['GBps_cpu']:.2f} GB/s of CPU, "
+                  f"{k['rows']:,} rows, load {rec['load'][0]:.1f}")
+        return
     if a.bandwidth:
         bw = bandwidth()
-        rec = {"bandwidth": bw, "load": os.getloadavg(), "bytes_per_row": BYTES_PER_ROW}
+        rec = {"bandwidth": bw, "load": os.getloadavg(), "bytes_per_row": BYTES_PER_ROW,
+               "distinct_bytes_per_row": DISTINCT_BYTES_PER_ROW}
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "memory_bandwidth.json").write_text(json.dumps(rec, indent=1) + "\n")
         for k, v in bw.items():
             print(f"{k:<8} wall: best {v['best_GBps']:6.2f} GB/s  median {v['median_GBps']:6.2f} GB/s;  "
                   f"CPU: best {v['best_GBps_cpu']:6.2f}  median {v['median_GBps_cpu']:6.2f} GB/s "
-                  f"(system {v['sys_share']:.0%})  -> {BYTES_PER_ROW} B/row at the CPU median: "
-                  f"{BYTES_PER_ROW / v['median_GBps_cpu']:.0f} ns/row  load {os.getloadavg()[0]:.1f}")
+                  f"(system {v['sys_share']:.0%})  -> {DISTINCT_BYTES_PER_ROW} B/row at the CPU median: "
+                  f"{DISTINCT_BYTES_PER_ROW / v['median_GBps_cpu']:.0f} ns/row  load {os.getloadavg()[0]:.1f}")
         return
     if not Path(a.data, "persons.parquet").exists():
         from ips_study.synthetic import write_synthetic
