@@ -128,28 +128,12 @@ class _Keys:
     treated: int           # code of the treated municipality (-2: absent)
 
 
-def _arrow_block(k: int, n: int, dtype) -> np.ndarray:
-    """A ``(k, n)`` NumPy view of memory from Arrow's memory pool, for the kernel to write into.
-
-    The panel's output is kept, so every byte of it lands in memory the kernel has not
-    touched. NumPy's own large allocations ask for transparent huge pages, and on a busy
-    machine such a page fault can wait for the kernel to compact memory (0.5-1.3 s of system
-    time for a 40,000-person build instead of 0.1 s); Arrow's pool (mimalloc or jemalloc)
-    reuses the memory of freed tables and never waits for compaction. Arrow arrays made from
-    the columns hold this memory alive as long as any of them is in use.
-    """
-    import pyarrow as pa
-
-    size = np.dtype(dtype).itemsize
-    return np.frombuffer(pa.allocate_buffer(k * n * size), dtype=dtype).reshape(k, n)
-
-
 def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
                 base_muni: np.ndarray | None, config: StudyConfig, keys: _Keys) -> dict:
     """Month rows of one partition, every column written by the compiled kernel in one pass.
 
-    The outputs are four blocks of Arrow memory (int32 codes, int64, int8 flags, float64
-    outcomes); each column is a contiguous row of a block, which Arrow wraps without copying.
+    The outputs are four NumPy blocks (int32 codes, int64, int8 flags, float64 outcomes);
+    each column is a contiguous row of a block, which Arrow wraps without copying.
     """
     from . import panel_kernel as K
 
@@ -163,10 +147,10 @@ def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
     row_start = K.count_rows(include)
     n = int(row_start[-1])
     closed = base_muni is not None
-    codes = _arrow_block(len(K.CODE_ROWS) - (not closed), n, np.int32)
-    ints = _arrow_block(len(K.INT_ROWS), n, np.int64)
-    flags = _arrow_block(len(K.FLAG_ROWS), n, np.int8)
-    floats = _arrow_block(len(K.FLOAT_ROWS), n, np.float64)
+    codes = np.empty((len(K.CODE_ROWS) - (not closed), n), np.int32)
+    ints = np.empty((len(K.INT_ROWS), n), np.int64)
+    flags = np.empty((len(K.FLAG_ROWS), n), np.int8)
+    floats = np.empty((len(K.FLOAT_ROWS), n), np.float64)
     K.fill_month_rows(
         include, observed, pm.muni, base_muni if closed else np.empty(0, np.int32), row_start,
         b.rows, ben_lo, ben_hi, b.values["kind"], sum(1 << k for k in _HEALTH_KINDS),
