@@ -128,6 +128,26 @@ class _Keys:
     treated: int           # code of the treated municipality (-2: absent)
 
 
+def _output_block(k: int, n: int, dtype) -> np.ndarray:
+    """A new ``(k, n)`` array for the kernel's output, its pages mapped in one system call.
+
+    The output is kept, so every byte lands in new memory. NumPy's large arrays ask for 2 MiB
+    transparent huge pages, whose faults cost 0.1 s of system time for a 40,000-person
+    build when the kernel has huge pages ready but 0.4-1.4 s when it has to find them (measured
+    alternating on the shared machine, docs/benchmarks.md, Panels, session 7); 4 KiB pages
+    mapped at once (``MAP_POPULATE``, Linux) took 0.2 s in both states. Elsewhere, and for
+    small blocks, a NumPy array.
+    """
+    import mmap
+
+    nbytes = k * n * np.dtype(dtype).itemsize
+    populate = getattr(mmap, "MAP_POPULATE", None)
+    if populate is None or nbytes < (1 << 20):
+        return np.empty((k, n), dtype)
+    m = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
+    return np.frombuffer(m, dtype=dtype).reshape(k, n)
+
+
 def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
                 base_muni: np.ndarray | None, config: StudyConfig, keys: _Keys) -> dict:
     """Month rows of one partition, every column written by the compiled kernel in one pass.
@@ -147,10 +167,10 @@ def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
     row_start = K.count_rows(include)
     n = int(row_start[-1])
     closed = base_muni is not None
-    codes = np.empty((len(K.CODE_ROWS) - (not closed), n), np.int32)
-    ints = np.empty((len(K.INT_ROWS), n), np.int64)
-    flags = np.empty((len(K.FLAG_ROWS), n), np.int8)
-    floats = np.empty((len(K.FLOAT_ROWS), n), np.float64)
+    codes = _output_block(len(K.CODE_ROWS) - (not closed), n, np.int32)
+    ints = _output_block(len(K.INT_ROWS), n, np.int64)
+    flags = _output_block(len(K.FLAG_ROWS), n, np.int8)
+    floats = _output_block(len(K.FLOAT_ROWS), n, np.float64)
     K.fill_month_rows(
         include, observed, pm.muni, base_muni if closed else np.empty(0, np.int32), row_start,
         b.rows, ben_lo, ben_hi, b.values["kind"], sum(1 << k for k in _HEALTH_KINDS),
