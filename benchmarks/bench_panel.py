@@ -348,13 +348,11 @@ def bandwidth(mib: int = 1024, repeats: int = 5) -> dict:
 def kernel_rate(data: str, subset: int, repeats: int = 5) -> dict:
     """The compiled kernel alone (one thread) on every partition of the side-by-side panel:
     CPU a row writing into outputs already touched (the work and the memory writes) and into
-    fresh outputs (plus the page faults), against the machine's write bandwidth."""
-    import numpy as np
-
+    new outputs (plus mapping their pages), against the machine's write bandwidth."""
     from ips_study import panel_kernel as K
     from ips_study.cohort import PersonArrays
     from ips_study.config import StudyConfig
-    from ips_study.panel import _all_codes, _partition_panel
+    from ips_study.panel import _all_codes, _output_block, _partition_panel
 
     tables = _subset(data, subset)
     cfg = StudyConfig(freq="month")
@@ -378,8 +376,8 @@ def kernel_rate(data: str, subset: int, repeats: int = 5) -> dict:
         for a in calls:
             real(*a)
 
-    def fresh():
-        return [real(*a[:-4], *(np.empty_like(x) for x in a[-4:])) for a in calls]
+    def fresh():   # new output blocks, allocated as the build does
+        return [real(*a[:-4], *(_output_block(*x.shape, x.dtype) for x in a[-4:])) for a in calls]
 
     out = {"rows": rows, "bytes_per_row": DISTINCT_BYTES_PER_ROW}
     for name, fn in (("touched", touched), ("fresh", fresh)):
