@@ -83,6 +83,17 @@ def _year_blocks(grid: MonthGrid) -> tuple[np.ndarray, np.ndarray]:
     return uniq, first
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """Dictionaries and per-code values shared by the month and year rows of a partition."""
+
+    codes: np.ndarray      # municipality dictionary (object)
+    sex: np.ndarray        # sex dictionary (object)
+    sex_codes: np.ndarray  # int32 code of each person's sex
+    ips: np.ndarray        # IPS start of each municipality code (datetime64[ns], NaT: none)
+    treated: int           # code of the treated municipality (-2: absent)
+
+
 def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyConfig, freq: str,
                      restrict_to_target: bool, scope: str, codes_all: list[str]) -> dict:
     study = study_municipalities(munis, config, scope)
@@ -115,17 +126,6 @@ def _partition_panel(arrays: PersonArrays, munis: pd.DataFrame, config: StudyCon
     if freq == "month":
         return _month_data(pm, include, observed, base_muni, config, keys)
     return _year_data(pm, include, observed, base_muni, config, keys)
-
-
-@dataclass(frozen=True)
-class _Keys:
-    """Dictionaries and per-code values shared by the month and year rows of a partition."""
-
-    codes: np.ndarray      # municipality dictionary (object)
-    sex: np.ndarray        # sex dictionary (object)
-    sex_codes: np.ndarray  # int32 code of each person's sex
-    ips: np.ndarray        # IPS start of each municipality code (datetime64[ns], NaT: none)
-    treated: int           # code of the treated municipality (-2: absent)
 
 
 def _output_block(k: int, n: int, dtype) -> np.ndarray:
@@ -161,7 +161,7 @@ def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
     b, w = arrays.benefits, arrays.work
     ben_lo, ben_hi = grid._range(b.start, b.end, first_day=False)
     w_rows, w_s, w_e, w_f, w_lo, w_hi = grid.work_spans(w.rows, w.start, w.end, w.values["fte"])
-    years, first = _year_blocks(grid)
+    _, first = _year_blocks(grid)
     n_m = grid.n_months
     starts = grid.starts.astype("datetime64[ns]")
     row_start = K.count_rows(include)

@@ -3,7 +3,8 @@
 :func:`fill_month_rows` writes every output column of one person partition in a single pass
 over its persons: each person's benefit and work spells are spread over a month-sized scratch
 row (in L1 cache), the calendar-year ``ltbd`` is counted from it, and then each included month
-writes its row of all 24 columns. The NumPy formulation it replaces built each column in its
+writes its row of all 24 columns; :func:`residence_grid` gives the municipality and alive
+grids it reads. The NumPy formulation it replaces built each column in its
 own pass over the rows (a boolean kinds x rows matrix, index gathers, ``bincount`` of the
 workdays, conversions), about 120 ns of CPU a row against the kernel's few tens (measurements
 in ``docs/benchmarks.md``, Panels).
@@ -28,6 +29,8 @@ import warnings
 import numpy as np
 from numba import njit
 
+from .registers.schema import BENEFITS
+
 
 def _compiled(fn):
     """``njit(cache=True, nogil=True)``; without a writable cache location (a read-only
@@ -42,13 +45,15 @@ def _compiled(fn):
                       "to a writable directory to keep it.", RuntimeWarning, stacklevel=1)
         return njit(nogil=True)(fn)
 
+
 #: int64 view of ``NaT``
 NAT = np.iinfo(np.int64).min
 #: rows of the output blocks (see :func:`fill_month_rows`)
 CODE_ROWS = ("person_id", "period", "municipality", "sex", "current_municipality")
 INT_ROWS = ("period_start", "ips_start", "event_time", "age")
 FLAG_ROWS = ("treated", "post", "exposed")
-N_BENEFITS = 6
+#: benefit kinds, one bit each in a uint8 (at most 8)
+N_BENEFITS = len(BENEFITS)
 FLOAT_ROWS = ("disability", "work_assessment", "sickness", "unemployment", "social_assistance",
               "qualification", "health_benefit", "any_benefit", "employed", "workdays", "ltbd")
 
