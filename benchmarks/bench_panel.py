@@ -14,6 +14,9 @@
 
 Timed through ``benchmarks/_harness.py``: ips_study and both DuckDB query forms alternate,
 3 runs each, wall and user/system CPU, all 24 columns compared (identical: tolerance 0).
+ips_study is warmed up once on 100 persons (untimed): the first use of its compiled kernel
+(compiled, or loaded from numba's cache) is reported as ``first_use_s``, like an import.
+``--kernel`` times the kernel alone against the write bandwidth.
 ``--bandwidth`` measures the machine's memory bandwidth with NumPy, the physical limit of a
 build that writes ``DISTINCT_BYTES_PER_ROW`` bytes per person-month.
 
