@@ -44,7 +44,7 @@ def test_stratified_draws_have_exact_medians():
 def test_specialist_weeks_skip_holidays_and_hit_targets():
     w = specialist_weeks("2013-01-07", "2014-12-31", 4, np.random.default_rng(3))
     assert w["specialist_id"].nunique() == 4 and not w.duplicated(["specialist_id", "week_start"]).any()
-    assert (w["week_start"].dt.dayofweek == 0).all()
+    assert (w["week_start"].dt.day_of_week == 0).all()
     weeks = w["week_start"].dt.isocalendar()["week"]
     assert (weeks < 52).all() and w.groupby("specialist_id").size().max() < 2 * 52
     assert w["employer_meetings"].mean() == pytest.approx(8, abs=0.3)
