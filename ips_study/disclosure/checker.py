@@ -431,6 +431,11 @@ def _check_figure(path: Path, name: str, min_count: int, known: frozenset[str]) 
         if not isinstance(rec, dict):
             out.append(Violation(name, "unreadable", "file", "the figure's record cannot be parsed"))
         else:
+            for u in rec.get("unverified", []):
+                where = u.get("where", "?") if isinstance(u, dict) else "?"
+                out.append(Violation(name, "unverified_figure", f"drawn {where}",
+                                     "an artist whose numbers cannot be read back (declare it "
+                                     "with mark_measures if it shows no persons); check it by eye"))
             for k, c in enumerate(rec.get("counts", []), 1):
                 v = parse_number(c.get("value")) if isinstance(c, dict) else None
                 if v is not None and is_small(v, min_count):
