@@ -203,6 +203,8 @@ def plot_item_profile(reviews: pd.DataFrame, ax=None):
     """
     import matplotlib.pyplot as plt
 
+    from .disclosure.drawn import mark_measures
+
     s = item_scores(reviews)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 8))
@@ -219,4 +221,5 @@ def plot_item_profile(reviews: pd.DataFrame, ax=None):
     ax.set_xlabel("Item score (1-5)")
     ax.legend(fontsize=7, frameon=False, loc="lower left")
     ax.set_title("IPS-25 fidelity item profile")
+    mark_measures(ax, "fidelity item score (1-5)")  # scores, not persons (figure record)
     return ax

@@ -6,7 +6,7 @@ import pytest
 from ips_study.config import StudyConfig
 from ips_study.panel import build_panel, read_panel, write_panel_partitioned
 from ips_study.registers import RegisterError, read_registers
-from ips_study.registers.partition import partition_of, split_by_person
+from ips_study.registers.partition import iter_partitions, partition_of, split_by_person
 
 from .panel_reference import random_registers
 
@@ -54,8 +54,9 @@ def test_missing_person_column_is_fatal(tmp_path):
     src = _csv_delivery(tmp_path)
     persons = pd.read_csv(src / "persons.csv", dtype=str).rename(columns={"person_id": "id"})
     persons.to_csv(src / "persons.csv", index=False)
+    parts = split_by_person(src, tmp_path / "parts", 2)  # recorded; reported with the whole report
     with pytest.raises(RegisterError, match="persons.csv, column 'person_id', line 1: required column missing"):
-        split_by_person(src, tmp_path / "parts", 2)
+        list(iter_partitions(parts, quarantine_dir=tmp_path / "q"))
 
 
 def _csv_delivery(tmp_path, seed=5, n_persons=30):
@@ -90,13 +91,12 @@ def test_malformed_csv_rows_are_quarantined_in_a_partitioned_read(tmp_path):
     assert _accounting(summary["registers"]) == _accounting(whole.report)
     b = got["benefits"]
     assert b["read"] == b["kept"] + b["merged"] + b["quarantined"]
-    # the quarantined row sits in the first partition's quarantine file, at its delivered line
-    q = pd.read_csv(tmp_path / "q" / "part-0000" / "benefits.csv")
+    # one quarantine file per table, the whole read's byte for byte: the malformed row at its
+    # delivered line, the other rows at theirs, in line order
+    q = pd.read_csv(tmp_path / "q" / "benefits.csv")
     assert q.loc[q["reason"] == "malformed_row", "line"].tolist() == [4]
-    # other quarantined rows also name their line in the delivered file, as the whole read does
-    whole_q = pd.read_csv(tmp_path / "q0" / "benefits.csv")
-    parted = pd.concat([pd.read_csv(f) for f in (tmp_path / "q").glob("part-*/benefits.csv")])
-    assert sorted(zip(parted["line"], parted["reason"])) == sorted(zip(whole_q["line"], whole_q["reason"]))
+    assert (tmp_path / "q" / "benefits.csv").read_bytes() == (tmp_path / "q0" / "benefits.csv").read_bytes()
+    assert not list((tmp_path / "q").glob("part-*")) and not (tmp_path / "q" / ".partitions").exists()
 
 
 def test_a_field_longer_than_the_block_is_read_in_a_partitioned_read(tmp_path):
@@ -237,5 +237,5 @@ def test_quoted_line_breaks_and_bad_rows_keep_their_lines_across_blocks(tmp_path
     assert t.quarantined["malformed_row"] == 1 and t.quarantined["control_character"] == 3
     assert physical[t.lines["malformed_row"][0] - 1].endswith(",extra")
     assert all(physical[n - 1].count('"') == 1 for n in t.lines["control_character"])  # a value opens there
-    pd.testing.assert_frame_equal(quarantined_rows(sorted((tmp_path / "q").glob("part-*/*.csv"))),
+    pd.testing.assert_frame_equal(quarantined_rows(sorted((tmp_path / "q").glob("*.csv"))),
                                   quarantined_rows(sorted((tmp_path / "q0").glob("*.csv"))), check_like=True)

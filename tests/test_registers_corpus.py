@@ -87,3 +87,24 @@ def test_corpus_case(case, tmp_path):
             if pd.api.types.is_datetime64_any_dtype(df[col]):
                 got = [None if pd.isna(v) else str(v.date()) for v in got]
             assert got == values, (name, col)
+
+
+FATAL = [c for c in CASES if json.loads((CORPUS / c / "expected.json").read_text(encoding="utf-8")).get("fatal")]
+
+
+@pytest.mark.parametrize("case", FATAL)
+def test_fatal_case_through_the_cli(case, tmp_path, capsys):
+    """Issue 20's crashes: the CLI exited 2 with one line naming no file and ``--json`` wrote
+    nothing. Every fatal case now exits 1 with the report as JSON, whose ``errors`` name the
+    file, and without a traceback or a person id; the text report says the same."""
+    from ips_study.cli import main
+
+    data, expected = _delivery(case, tmp_path)
+    assert main(["validate", str(data), "--json", "--quarantine-dir", str(tmp_path / "q")]) == 1
+    out = capsys.readouterr()
+    errors = json.loads(out.out)["errors"]
+    assert errors and expected["error_contains"][0] in " ".join(errors)
+    assert "Traceback" not in out.err and not PERSON_ID.search(out.out + out.err)
+    assert main(["validate", str(data), "--quarantine-dir", str(tmp_path / "q")]) == 1
+    text = capsys.readouterr().out
+    assert all(e in text for e in errors) and not PERSON_ID.search(text)

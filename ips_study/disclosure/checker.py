@@ -20,11 +20,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import drawn
+from . import drawn, roles as _roles
 from .identifiers import assert_no_identifiers
 from .rules import (COUNT_UNITS, FNR11_RE, FNR_RE, MIN_COUNT, N_EQUALS_RE, SUPPRESSED, UNIT_NAMES,
                     DisclosureError, canon, is_birth_name, is_count_name, is_count_role,
-                    is_identifier_name, is_small)
+                    is_identifier_name, is_small, parse_number, rows_text)
 from .tables import Suppressed
 
 
@@ -36,6 +36,7 @@ def export_table(
     formats: Sequence[str] = ("csv", "md"),
     float_format: str | None = None,
     name: str | None = None,
+    roles: dict | None = None,
 ) -> list[Path]:
     """Write a table as CSV and/or Markdown after checking it against the convention.
 
@@ -49,6 +50,12 @@ def export_table(
     A refused table raises :class:`DisclosureError` with one line naming the output
     (``name``, default the file stem) and each offending cell (column and rows), never a value.
 
+    ``roles`` (or ``table.attrs["ips_study_roles"]``, set by :func:`suppress_shares` and
+    :func:`~ips_study.disclosure.roles.declare`) declares what columns are: ``{"disability":
+    ("share", "n_person_years"), "estimate": "other"}``. The declaration is checked here and
+    written beside the table as ``<stem>.roles`` so that ``check-outputs`` applies the same
+    rule for shares and means (:mod:`~ips_study.disclosure.roles`).
+
     >>> import tempfile
     >>> d = tempfile.mkdtemp()
     >>> [p.name for p in export_table(pd.DataFrame({"n": [12]}), f"{d}/t")]
@@ -58,11 +65,16 @@ def export_table(
     frame = frame.reset_index(drop=frame.index.name is None and
                               isinstance(frame.index, pd.RangeIndex))
     name = name or Path(path_stem).name
+    declared = {**(frame.attrs.get(_roles.ATTR) or {}), **(roles or {})}
+    try:
+        declared = _roles.normalise(declared, frame.columns)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
     try:
         assert_no_identifiers(frame)
     except DisclosureError as exc:
         raise DisclosureError(f"{name}: refused by disclosure control: {exc}") from None
-    problems = _check_frame(frame, min_count, "table")
+    problems = _check_frame(frame, min_count, "table", roles=declared)
     if problems:
         raise DisclosureError(f"{name}: refused by disclosure control: "
                               + "; ".join(f"{v.location}: {v.detail}" for v in problems))
@@ -81,6 +93,8 @@ def export_table(
         else:
             raise ValueError(f"unknown table format {f!r}")
         paths.append(p)
+    if declared:
+        paths.append(_roles.write_sidecar(stem, frame, declared))
     return paths
 
 
@@ -157,24 +171,12 @@ class OutputCheck:
         return self.to_text()
 
 
-def _number(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    s = str(v).strip().replace("\u2009", "").replace("\xa0", "")
-    s = re.sub(r"^\$?\{?|\}?\$?$", "", s)
-    if re.fullmatch(r"[-+]?\d+,\d{1,2}", s):  # a decimal comma ("3,0"), not a thousands group
-        s = s.replace(",", ".")
-    s = s.replace(",", "").replace(" ", "")
-    if not re.fullmatch(r"[-+]?\d+(\.\d+)?", s):
-        return None
-    return float(s)
-
-
 def _check_frame(df: pd.DataFrame, min_count: int, name: str,
-                 ids: frozenset[str] = frozenset()) -> list[Violation]:
+                 ids: frozenset[str] = frozenset(), roles: dict | None = None) -> list[Violation]:
+    """Every rule on one table; ``roles`` the declared column roles matched to ``df``
+    (:func:`.roles.match`)."""
     out: list[Violation] = []
+    roles = roles or {}
     for c in df.columns:
         col = str(c)
         if is_identifier_name(col):
@@ -184,14 +186,14 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
             out.append(Violation(name, "birth_date_column", f"column {col!r}",
                                  "column name looks like a date of birth"))
         values = df[c].tolist()
-        strict = is_count_name(col)
-        if strict or is_count_role(col):
+        strict = is_count_name(col) or roles.get(col, {}).get("role") == "count"
+        if strict or (is_count_role(col) and col not in roles):
             # a column counting by its role (antall, deaths, events, total ...) holds whole
             # numbers; a fraction there is some other statistic
             rows = [i for i, v in enumerate(values)
-                    if (x := _number(v)) is not None and is_small(x, min_count) and (strict or x == int(x))]
+                    if (x := parse_number(v)) is not None and is_small(x, min_count) and (strict or x == int(x))]
             if rows:
-                out.append(Violation(name, "small_count", f"column {col!r} rows {_rows(rows)}",
+                out.append(Violation(name, "small_count", f"column {col!r} rows {rows_text(rows)}",
                                      f"count below the minimum of {min_count}"))
         # a column of amounts (a standard error of 1,234,567,890 NOK) may hold ten digits;
         # there only the 11-digit fødselsnummer form counts
@@ -200,10 +202,13 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
                 if isinstance(v, (str, int, np.integer)) and not isinstance(v, bool)
                 and (id_re.search(str(v)) or (ids and _known_in(str(v), ids)))]
         if hits:
-            out.append(Violation(name, "identifier_value", f"column {col!r} rows {_rows(hits)}",
+            out.append(Violation(name, "identifier_value", f"column {col!r} rows {rows_text(hits)}",
                                  "value looks like a person identifier"))
     out += _long_counts(df, min_count, name)
     out += _totals(df, min_count, name)
+    # shares and means: numerator (share x denominator) and denominator (roles.py)
+    findings = _roles.share_findings(df, min_count, roles) + _roles.long_share_findings(df, min_count)
+    out += [Violation(name, kind, loc, detail) for kind, loc, detail in findings]
     return out
 
 
@@ -211,7 +216,7 @@ def _amounts(values: list) -> bool:
     """Whether a column holds measured amounts: numbers of different widths, signs or with
     decimals, not ids of one fixed width."""
     shown = [str(v).strip() for v in values if str(v).strip() not in ("", SUPPRESSED)]
-    if not shown or any(_number(v) is None for v in shown):
+    if not shown or any(parse_number(v) is None for v in shown):
         return False
     return any(not re.fullmatch(r"\d{10}", v) for v in shown)
 
@@ -226,10 +231,10 @@ def _long_counts(df: pd.DataFrame, min_count: int, name: str) -> list[Violation]
     if unit is None or value is None:
         return []
     rows = [i for i, (u, v) in enumerate(zip(df[unit].tolist(), df[value].tolist()))
-            if canon(u) in COUNT_UNITS and (x := _number(v)) is not None and is_small(x, min_count)]
+            if canon(u) in COUNT_UNITS and (x := parse_number(v)) is not None and is_small(x, min_count)]
     if not rows:
         return []
-    return [Violation(name, "small_count", f"column {str(value)!r} rows {_rows(rows)}",
+    return [Violation(name, "small_count", f"column {str(value)!r} rows {rows_text(rows)}",
                       f"count (unit column {str(unit)!r}) below the minimum of {min_count}")]
 
 
@@ -245,7 +250,7 @@ def _total_column(df: pd.DataFrame, name: str) -> list[Violation]:
     for i in range(len(df)):
         cells = [df[c].iloc[i] for c in [*parts, total]]
         hidden = [str(v).strip() == SUPPRESSED for v in cells]
-        nums = [_number(v) for v in cells]
+        nums = [parse_number(v) for v in cells]
         if not any(hidden):
             if any(x is None for x in nums) or abs(sum(nums[:-1]) - nums[-1]) > 2.5 * len(parts):
                 return []  # not a sum: nothing to recover
@@ -253,7 +258,7 @@ def _total_column(df: pd.DataFrame, name: str) -> list[Violation]:
             rows.append(i)
     if not rows:
         return []
-    return [Violation(name, "recoverable_cell", f"column {str(total)!r} rows {_rows(rows)}",
+    return [Violation(name, "recoverable_cell", f"column {str(total)!r} rows {rows_text(rows)}",
                       "one suppressed cell next to its total and the other parts")]
 
 
@@ -278,11 +283,11 @@ def _totals(df: pd.DataFrame, min_count: int, name: str) -> list[Violation]:
         if not (is_count_name(c) or is_count_role(c)):
             continue
         cells = [v for i, v in enumerate(df[c].tolist()) if i != t]
-        total = _number(df[c].iloc[t])
+        total = parse_number(df[c].iloc[t])
         if total is None:
             continue
         hidden = [str(v).strip() == SUPPRESSED for v in cells]
-        nums = [_number(v) for v in cells]
+        nums = [parse_number(v) for v in cells]
         if sum(hidden) == 1 and all(x is not None for x, h in zip(nums, hidden) if not h):
             out.append(Violation(name, "recoverable_cell", f"column {str(c)!r}",
                                  "the one suppressed cell equals the total minus the published cells"))
@@ -299,11 +304,6 @@ def _delimiter(text: str) -> str:
     one-column files)."""
     header = text.lstrip("\ufeff").splitlines()[0] if text else ""
     return max((",", ";", "\t", "|"), key=header.count)
-
-
-def _rows(rows: list[int]) -> str:
-    shown = ", ".join(str(r + 1) for r in rows[:5])
-    return shown + (f" (+{len(rows) - 5} more)" if len(rows) > 5 else "")
 
 
 def _markdown_tables(text: str) -> list[pd.DataFrame]:
@@ -351,12 +351,12 @@ def _walk_json(obj: Any, path: str, min_count: int, name: str, ids: frozenset[st
             if is_birth_name(k):
                 out.append(Violation(name, "birth_date_column", p, "key looks like a date of birth"))
             strict = is_count_name(k)
-            if (strict or is_count_role(k)) and (x := _number(v)) is not None and is_small(x, min_count) \
+            if (strict or is_count_role(k)) and (x := parse_number(v)) is not None and is_small(x, min_count) \
                     and (strict or x == int(x)):
                 out.append(Violation(name, "small_count", p, f"count below the minimum of {min_count}"))
             if is_count_name(k) and isinstance(v, (list, dict)):
                 items = v.values() if isinstance(v, dict) else v
-                small = [e for e in items if (x := _number(e)) is not None
+                small = [e for e in items if (x := parse_number(e)) is not None
                          and is_small(x, min_count)]
                 if small:
                     out.append(Violation(name, "small_count", p,
@@ -431,8 +431,13 @@ def _check_figure(path: Path, name: str, min_count: int, known: frozenset[str]) 
         if not isinstance(rec, dict):
             out.append(Violation(name, "unreadable", "file", "the figure's record cannot be parsed"))
         else:
+            for u in rec.get("unverified", []):
+                where = u.get("where", "?") if isinstance(u, dict) else "?"
+                out.append(Violation(name, "unverified_figure", f"drawn {where}",
+                                     "an artist whose numbers cannot be read back (declare it "
+                                     "with mark_measures if it shows no persons); check it by eye"))
             for k, c in enumerate(rec.get("counts", []), 1):
-                v = _number(c.get("value")) if isinstance(c, dict) else None
+                v = parse_number(c.get("value")) if isinstance(c, dict) else None
                 if v is not None and is_small(v, min_count):
                     out.append(Violation(name, "small_count", f"drawn count {k} ({c.get('where', '?')})",
                                          f"a count below the minimum of {min_count} is drawn"))
@@ -468,7 +473,7 @@ def _scan_text(text: str, name: str, min_count: int, known: frozenset[str], out:
             out.append(Violation(name, "small_count", f"line {line(m.start())}",
                                  f"'n = ...' below the minimum of {min_count}"))
     for m in _LABELLED_COUNT_RE.finditer(text):
-        x = _number(m.group(2))
+        x = parse_number(m.group(2))
         if m.group(1).lower() != "n" and is_count_role(m.group(1)) and x is not None and x == int(x) and is_small(x, min_count):
             out.append(Violation(name, "small_count", f"line {line(m.start())}",
                                  f"'{m.group(1)}: ...' below the minimum of {min_count}"))
@@ -525,12 +530,25 @@ def check_file(path: str | Path, min_count: int = MIN_COUNT, *, ids: Iterable[st
     except (OSError, UnicodeDecodeError) as exc:
         return [Violation(name, "unreadable", "file", f"cannot be read as text ({type(exc).__name__})")]
     out: list[Violation] = []
+    declared, why = _roles.read_sidecar(path) if suffix != _roles.SUFFIX else (None, None)
+    if why:
+        out.append(Violation(name, "roles_mismatch", "file", why))
+
+    def frame_check(df: pd.DataFrame) -> list[Violation]:
+        fitted, ok = _roles.match(declared, list(df.columns))
+        found = [] if ok else [Violation(name, "roles_mismatch", "file", "its declaration of column "
+                                         "roles does not fit its columns (judged as undeclared)")]
+        return found + _check_frame(df, min_count, name, known, roles=fitted)
+
     try:
-        if suffix in (".csv", ".tsv"):
+        if suffix == _roles.SUFFIX:  # a declaration: names and roles only, no ids
+            out += [Violation(name, k, loc, d) for k, loc, d in _roles.check_sidecar(text)]
+            _scan_text(text, name, min_count, known, out)
+        elif suffix in (".csv", ".tsv"):
             if text.strip():
                 df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=_delimiter(text),
                                  encoding="utf-8-sig")
-                out += _check_frame(df, min_count, name, known)
+                out += frame_check(df)
         elif suffix == ".json":
             _walk_json(json.loads(text), "", min_count, name, known, out)
         else:
@@ -542,7 +560,7 @@ def check_file(path: str | Path, min_count: int = MIN_COUNT, *, ids: Iterable[st
             else:  # .md, .txt: pipe tables if any, and the running text
                 tables = _markdown_tables(text)
             for k, t in enumerate(tables):
-                for v in _check_frame(t, min_count, name, known):
+                for v in frame_check(t):
                     out.append(Violation(v.file, v.kind, f"table {k + 1} {v.location}", v.detail))
             if not tables:
                 _scan_text(text, name, min_count, known, out)
@@ -583,7 +601,7 @@ IMAGE_SUFFIXES = (".svg", ".svgz", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".b
 #: PDF figures, and other image files (flagged: their content cannot be checked). Other files
 #: are skipped.
 CHECKED_SUFFIXES = (".csv", ".tsv", ".json", ".md", ".tex", ".txt", ".html", ".htm",
-                    *drawn.FIGURE_SUFFIXES, *IMAGE_SUFFIXES)
+                    _roles.SUFFIX, *drawn.FIGURE_SUFFIXES, *IMAGE_SUFFIXES)
 
 
 def check_outputs(directory: str | Path, min_count: int = MIN_COUNT, *,

@@ -20,16 +20,27 @@ shows):
   a number at risk), and the length of every bar of every bar chart and histogram
   (``bar``, ``barh``, ``hist``, ``stairs``). A bar is a count of persons unless its axes
   (or the bar container) is declared to show something else with :func:`mark_measures`.
+* ``counts`` also holds what every other data artist draws on its value axis (y, or x when
+  y shows categories): lines (``plot``, ``step``, ``errorbar``, ``stem``), patches
+  (``hist(histtype="step")`` polygons, rectangles added by hand, in either orientation),
+  collections (``fill_between``, ``vlines``, error bars, ``scatter`` positions and colours,
+  ``hexbin``, ``hist2d``/``pcolormesh``) and images (``imshow``). Undeclared, such an
+  artist's values are counts when they are all whole numbers (a count series); fractions
+  (shares, estimates, survival curves, densities) are not, and neither is a line or marks
+  with values 0 and 1 only (a share reaching 1, a diagonal). :func:`mark_counts` on the artist
+  or its axes makes every value a count; :func:`mark_measures` takes it out of the check.
+  Reference lines and spans (``axhline``, ``axvspan``: one coordinate on the axes, not the
+  data) are positions on the scale and not recorded.
 * ``measures``: bar lengths declared as measures (weights, NOK, estimates, placebo draws),
-  each with its declared unit; listed, not checked as counts.
+  each with its declared unit, and the other artists so declared; listed, not checked as
+  counts.
+* ``unverified``: artists whose numbers cannot be read back (a pie's wedges); the checker
+  reports the figure as ``unverified_figure`` unless they are declared as measures.
 
 So a bar of 3 persons cannot pass unnoticed: it is a count unless someone wrote down that
-it is not, and the record says who it is (its unit) for the reviewer.
-
-Not recorded (drawn as other artists, not as text or bars): a histogram drawn with
-``histtype="step"`` or ``"stepfilled"`` (a polygon; use ``ax.stairs`` instead), rectangles
-added by hand, and numbers that are only positions of lines or markers. Figures of the
-package draw no such counts.
+it is not, and the record says who it is (its unit) for the reviewer. What still passes: a
+count drawn undeclared after scaling into fractions (counts per 1,000, a density), which
+cannot be told from a share; declare such artists with :func:`mark_counts`.
 
 A file without a record was not made by the package, or its record was removed: its content
 cannot be checked, which the checker reports (``unverified_figure``) rather than pass it.
@@ -84,10 +95,12 @@ _SCALE = re.compile(r"^\s*\$?[-+\u2212]?[\d.,\u2009\u202f\u00a0 ]*\d(?:[eE][-+\u
 
 
 def mark_measures(target, unit: str) -> None:
-    """Declare that the bars of ``target`` (an Axes, or one bar container) are not person
-    counts but values in ``unit`` (``"weight"``, ``"NOK"``, ``"estimate"``, ...).
+    """Declare that the bars of ``target`` (an Axes, one bar container, or any other artist:
+    a line, a patch, a collection, an image) are not person counts but values in ``unit``
+    (``"weight"``, ``"NOK"``, ``"estimate"``, ...).
 
-    Without a declaration every bar is recorded as a count of persons and checked as one.
+    Without a declaration every bar is recorded as a count of persons and checked as one, and
+    so is every other artist whose values are all whole numbers.
 
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
@@ -103,10 +116,12 @@ def mark_measures(target, unit: str) -> None:
 
 
 def mark_counts(target) -> None:
-    """Declare that the bars of ``target`` (an Axes or a bar container) are person counts.
+    """Declare that the bars of ``target`` (an Axes, a bar container or any other artist)
+    are person counts.
 
     This is the default for every bar; the call documents it, and undoes an earlier
-    :func:`mark_measures` on the same target.
+    :func:`mark_measures` on the same target. On a line or another artist it makes every
+    value a count, fractions too (averaged or smoothed counts).
     """
     setattr(target, _UNIT_ATTR, PERSONS)
 
@@ -147,6 +162,7 @@ def drawn_record(fig) -> dict[str, Any]:
     texts: list[str] = []
     counts: list[dict[str, Any]] = []
     measures: list[dict[str, Any]] = []
+    unverified: list[dict[str, Any]] = []
     seen: set[int] = set()
 
     def printed(t, where: str) -> None:
@@ -190,12 +206,142 @@ def drawn_record(fig) -> dict[str, Any]:
                     counts += [{"where": f"{where} stairs", "value": v} for v in values]
                 else:
                     measures += [{"where": f"{where} stairs", "value": v, "unit": unit} for v in values]
+        _other_artists(ax, where, counts, measures, unverified)
     # every other text artist: titles, axis labels, legends, suptitle, texts of artists added
     # by hand; a bare whole number there is a count as well
     for t in fig.findobj(Text):
         if id(t) not in seen:
             printed(t, "axes text" if getattr(t, "axes", None) is not None else "figure text")
-    return {"texts": texts, "counts": counts, "measures": measures}
+    record = {"texts": texts, "counts": counts, "measures": measures}
+    if unverified:
+        record["unverified"] = unverified
+    return record
+
+
+#: How many of an artist's values are recorded (its smallest distinct ones: only small
+#: values can break the minimum, and the record stays small for long lines).
+_KEEP = 50
+
+
+def _other_artists(ax, where: str, counts: list, measures: list, unverified: list) -> None:
+    """Every data artist of ``ax`` other than text, bars and stairs (see the module
+    docstring): lines, polygons, hand-added patches, collections and images."""
+    from matplotlib.collections import QuadMesh
+    from matplotlib.container import BarContainer
+    from matplotlib.image import AxesImage
+    from matplotlib.patches import Patch, StepPatch, Wedge
+
+    owner = {}  # artist -> the container it belongs to (errorbar, stem, bar)
+    for c in ax.containers:
+        for a in _flatten(c):
+            owner[id(a)] = c
+    bars = {id(p) for c in ax.containers if isinstance(c, BarContainer) for p in c.patches}
+    cat_x, cat_y = _categorical(ax.xaxis), _categorical(ax.yaxis)
+    groups = (("line", ax.lines), ("patch", ax.patches), ("collection", ax.collections),
+              ("image", ax.images), ("artist", ax.artists))
+    for kind, artists in groups:
+        for k, a in enumerate(artists, 1):
+            if id(a) in bars or isinstance(a, StepPatch) or not a.get_visible():
+                continue
+            label = f"{where} {kind} {k} ({type(a).__name__})"
+            unit = (getattr(a, _UNIT_ATTR, None) or getattr(owner.get(id(a)), _UNIT_ATTR, None)
+                    or getattr(ax, _UNIT_ATTR, None))
+            if unit is not None and unit != PERSONS:
+                measures.append({"where": label, "unit": unit})
+                continue
+            if isinstance(a, Wedge):  # a pie: angles are shares of an unknown total
+                unverified.append({"where": label, "why": "a pie wedge's count cannot be read back"})
+                continue
+            groups_of_values = _values(a, ax, cat_x, cat_y)
+            if groups_of_values is None:
+                continue  # a reference line or span (axhline, axvspan): a position on the scale
+            chosen: set[float] = set()
+            whole = [bool(v) and all(x == int(x) for x in v) for v in groups_of_values]
+            if not isinstance(a, (Patch, AxesImage, QuadMesh)):
+                # a line or marks between 0 and 1 only (a share reaching 1, a diagonal) read
+                # as a share, not as a count series of single persons
+                whole = [w and not set(v) <= {0.0, 1.0} for w, v in zip(whole, groups_of_values)]
+            for g, values in enumerate(groups_of_values):  # value axis, (other axis), colours
+                # declared counts: every value is one; undeclared: a series of whole numbers
+                # is a count series, fractions (shares, estimates, survival) are not counts.
+                # A patch's other axis counts only when its value axis does not.
+                if g == 1 and isinstance(a, Patch) and (whole[0] or unit == PERSONS):
+                    continue
+                if unit == PERSONS or whole[g]:
+                    chosen |= {v for v in values if v > 0}
+            for v in sorted(chosen)[:_KEEP]:
+                counts.append({"where": label, "value": v})
+
+
+def _flatten(container) -> list:
+    out = []
+    for a in container:
+        if isinstance(a, (list, tuple)):
+            out += _flatten(a)
+        elif a is not None:
+            out.append(a)
+    return out
+
+
+def _categorical(axis) -> bool:
+    """Whether an axis shows categories (text tick labels, or matplotlib's category units):
+    values along it are positions, not quantities."""
+    from matplotlib.category import StrCategoryConverter
+
+    if isinstance(getattr(axis, "get_converter", lambda: axis.converter)(), StrCategoryConverter):
+        return True
+    labels = [t.get_text() for t in axis.get_ticklabels()]
+    return any(s and not _SCALE.match(s) for s in labels)
+
+
+def _values(a, ax, cat_x: bool, cat_y: bool) -> list[list[float]] | None:
+    """The finite values an artist shows on its value axis (y, or x when y shows
+    categories) and, apart, the colour values of a mappable (a heat map of counts); ``None``
+    for an artist not drawn in data coordinates on both axes."""
+    import numpy as np
+    from matplotlib.collections import Collection, PathCollection, QuadMesh
+    from matplotlib.image import AxesImage
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    col = 0 if cat_y and not cat_x else 1
+    xy = None
+    if isinstance(a, AxesImage):
+        xy = np.empty((0, 2))
+    elif not a.get_transform().contains_branch(ax.transData) and not isinstance(a, PathCollection):
+        return None
+    elif isinstance(a, Line2D):
+        xy = np.asarray(a.get_xydata(), dtype=float)
+    elif isinstance(a, Patch):
+        xy = ax.transData.inverted().transform(a.get_verts()) if len(a.get_verts()) else np.empty((0, 2))
+    elif isinstance(a, QuadMesh):
+        xy = np.empty((0, 2))
+    elif isinstance(a, PathCollection):  # scatter: the offsets are the data
+        if not a.get_offset_transform().contains_branch(ax.transData):
+            return None
+        xy = np.asarray(a.get_offsets(), dtype=float).reshape(-1, 2)
+    elif isinstance(a, Collection):
+        paths = [p.vertices for p in a.get_paths() if len(p.vertices)]
+        xy = np.concatenate(paths) if paths else np.empty((0, 2))
+    else:
+        return None
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    groups = [xy[:, col]]
+    if isinstance(a, Patch) and len(xy):
+        # a polygon or rectangle may lie either way (hist(histtype="step",
+        # orientation="horizontal")): when its value axis holds fractions, its other one
+        # may hold the counts
+        groups.append(xy[:, 1 - col])
+    arr = a.get_array() if hasattr(a, "get_array") else None
+    if arr is not None:
+        groups.append(np.ma.compressed(np.ma.asarray(arr, dtype=float)))
+    out = []
+    for g in groups:
+        g = g[np.isfinite(g)]
+        # a patch's corners come back through the display transform: 3.0000000000004 is 3
+        near = np.abs(g - np.round(g)) <= 1e-9 * np.maximum(1.0, np.abs(g))
+        out.append([float(v) for v in np.where(near, np.round(g), g)])
+    return out
 
 
 def record_json(fig) -> str:

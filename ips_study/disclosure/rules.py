@@ -106,3 +106,31 @@ def is_birth_name(name: Any) -> bool:
 
 def is_small(v: float, min_count: int) -> bool:
     return bool(np.isfinite(v) and 0 < v < min_count)
+
+
+def parse_number(v: Any) -> float | None:
+    """A published cell as a number, or ``None``: thousands separators (``5,639``, ``5 639``),
+    a decimal comma (``3,0``, ``0,0115``), LaTeX math and minus signs are read.
+
+    >>> [parse_number(v) for v in ("5,639", "3,0", "0,0115", "$12$", "−0.5", "a", True)]
+    [5639.0, 3.0, 0.0115, 12.0, -0.5, None, None]
+    """
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    s = str(v).strip().replace("\u2009", "").replace("\xa0", "").replace("\u202f", "")
+    s = re.sub(r"^\$?\{?|\}?\$?$", "", s).replace("\u2212", "-")
+    # a decimal comma ("3,0", "0,0115"), not a thousands group ("5,639")
+    if re.fullmatch(r"[-+]?\d+,\d{1,2}", s) or re.fullmatch(r"[-+]?0,\d+", s):
+        s = s.replace(",", ".")
+    s = s.replace(",", "").replace(" ", "")
+    if not re.fullmatch(r"[-+]?\d+(\.\d+)?", s):
+        return None
+    return float(s)
+
+
+def rows_text(rows: list[int]) -> str:
+    """Row numbers (1-based) for a message: the first five and how many more."""
+    shown = ", ".join(str(r + 1) for r in rows[:5])
+    return shown + (f" (+{len(rows) - 5} more)" if len(rows) > 5 else "")

@@ -7,12 +7,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from .roles import ATTR
 from .rules import MIN_COUNT, SUPPRESSED, is_count_name
 
 
@@ -21,12 +22,15 @@ class Suppressed:
     """A table after disclosure control: values (NaN where suppressed) and the mask.
 
     ``mask`` is True for suppressed cells; ``primary`` marks the cells suppressed for their
-    own small count (the rest of ``mask`` is secondary or rate suppression).
+    own small count (the rest of ``mask`` is secondary or rate suppression). ``roles``
+    declares what columns are (:mod:`.roles`); :meth:`to_frame` passes it on to
+    :func:`~ips_study.disclosure.export_table`, which writes it beside the table.
     """
 
     frame: pd.DataFrame
     mask: pd.DataFrame
     primary: pd.DataFrame
+    roles: dict = field(default_factory=dict)
 
     @property
     def n_suppressed(self) -> int:
@@ -41,6 +45,8 @@ class Suppressed:
             out[c] = pd.Series([int(v) if isinstance(v, (float, np.floating)) and np.isfinite(v)
                                 and float(v).is_integer() and abs(v) < 1e15 else v
                                 for v in out[c]], index=out.index, dtype=object)
+        if self.roles:
+            out.attrs[ATTR] = dict(self.roles)
         return out
 
 
@@ -166,7 +172,12 @@ def suppress_shares(
         yes, no = p * n, (1 - p) * n
         small = ((yes > 0) & (yes < min_count)) | ((no > 0) & (no < min_count))
         mask[c] = small.fillna(False).to_numpy()
-    return Suppressed(frame.mask(mask), mask, mask.copy())
+    # the declaration check-outputs reads (roles.py): the same shares over the same counts
+    roles = {str(c): {"role": "count"} for c in counts}
+    roles.update({str(c): {"role": "share", "of": [str(denominators[c])] if c in denominators
+                           else [str(k) for k in counts]} for c in shares
+                  if c in denominators or counts})
+    return Suppressed(frame.mask(mask), mask, mask.copy(), roles)
 
 
 def protect_sums(table: Suppressed, sums: dict[str, Sequence[str]]) -> Suppressed:

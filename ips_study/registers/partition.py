@@ -18,8 +18,12 @@ A partitioned read gives the report a whole read gives (``tests/test_partition_c
 runs the bad-input corpus both ways):
 
 * the split first checks what the whole read checks before any row: two files for a table,
-  required tables, and every header (:func:`.validate.check_header`), so those fatal errors
-  read the same;
+  required tables, and every header (:func:`.validate.check_header`); a table it finds fatal
+  (or cannot read part way) is left out and reported by :func:`iter_partitions` with the rest,
+  so a fatal delivery gives the whole read's report: every fatal problem, in its order, and
+  the row accounting of the tables that could be read;
+* quarantined rows are written as the whole read writes them, one file per table in line
+  order (:func:`merge_quarantine` merges the partitions' files at the end);
 * CSV lines with the wrong number of fields have no trustworthy person id, so they cannot be
   routed to a partition; the split keeps them aside (``malformed/<table>.parquet``, in the
   work area) and :func:`iter_partitions` quarantines them as ``malformed_row`` with the first
@@ -67,6 +71,7 @@ from .readers import (DELIMITER_KEY, LINE_COLUMN, SOURCE_KEY, _safe, _sniff, bla
                       find_table_files, read_file)
 from .report import REASONS, SHOW_LINES, RegisterError, TableReport, ValidationReport
 from .schema import TABLES
+from .quarantine import STAGE as _STAGE, merge_quarantine
 from .validate import _ORDER, check_header, missing_tables
 
 #: CSV bytes parsed at a time (about 100,000 register rows). A row longer than this (one
@@ -291,32 +296,50 @@ def split_by_person(src, dst, n_parts: int, *, columns=None) -> list[Path]:
         The study file's ``[columns.<table>]`` renames (:mod:`ips_study.columnmap`), applied
         to person-linked tables here (tables without persons are renamed when validated).
 
-    Returns the partition directories. Raises :class:`RegisterError` if a person-linked file
-    has no ``person_id`` column (the whole-delivery validator would stop there too).
+    Returns the partition directories. A fatal problem the whole read reports before or
+    while reading a table (two files for a table, a required table missing, a bad header, an
+    unreadable file) does not stop the split: it is recorded, the table is left out of the
+    partitions, and :func:`iter_partitions` reports every such problem, in the whole read's
+    words and order, after validating the rest (the same report as the whole read).
     """
     src, dst = Path(src), Path(dst)
     if n_parts < 1:
         raise ValueError("n_parts must be at least 1")
-    files = find_table_files(src, TABLES)
-    # what the whole read checks before any row, so that these fatal errors read the same
-    missing = missing_tables(files, src)
-    if missing:
-        raise RegisterError(missing[0])
-    for name in _ORDER:
-        if name in files:
-            check_header(files[name].name, _header(files[name], name, columns), TABLES[name])
     parts = [dst / f"part-{k:04d}" for k in range(n_parts)]
     for p in parts:
         p.mkdir(parents=True, exist_ok=True)
+    try:
+        files = find_table_files(src, TABLES)
+    except RegisterError as exc:  # two files for one table: the whole read stops there too
+        (parts[0] / _READING).write_text(json.dumps({"source": str(src), "stop": [str(exc)]}), encoding="utf-8")
+        return parts
+    # what the whole read checks before any row, so that these fatal errors read the same
+    missing = missing_tables(files, src)
+    failed: dict[str, tuple[str, str]] = {}
+    for name in _ORDER:
+        if name in files:
+            try:
+                check_header(files[name].name, _header(files[name], name, columns), TABLES[name])
+            except RegisterError as exc:
+                failed[name] = (files[name].name, str(exc))
     aside = dst / "malformed"
     shutil.rmtree(aside, ignore_errors=True)  # rows set aside by an earlier split
     notes: dict[str, dict[str, int]] = {}
     for name, file in files.items():
+        for p in parts:  # a table of an earlier split of another delivery
+            for old in (p / f"{name}.parquet", p / file.name):
+                old.unlink(missing_ok=True)
+        if name in failed:
+            continue
         if "person_id" not in TABLES[name].names:
             for p in parts:
                 shutil.copy(file, p / file.name)
             continue
-        batches, csv = _batches(file)
+        try:
+            batches, csv = _batches(file)
+        except RegisterError as exc:
+            failed[name] = (file.name, str(exc))
+            continue
         meta = {SOURCE_KEY: file.name.encode()}
         if csv is not None:
             meta[DELIMITER_KEY] = csv.delimiter.encode()
@@ -328,8 +351,14 @@ def split_by_person(src, dst, n_parts: int, *, columns=None) -> list[Path]:
                 batch = batch.append_column(LINE_COLUMN, pa.array(lines))
                 router.add(batch, _partition_of_arrow(batch.column("person_id"), n_parts))
             ok = True
+        except RegisterError as exc:  # unreadable part way: the table is fatal, as read whole
+            failed[name] = (file.name, str(exc))
         finally:
             router.close(ok)
+        if not ok:
+            for p in parts:
+                (p / f"{name}.parquet").unlink(missing_ok=True)
+            continue
         if router.schema is None:  # no data row: header-only tables keep their header
             names = csv.names if csv is not None else pq.read_schema(file).names if file.suffix.lower() == ".parquet" else None
             if names is not None:
@@ -344,7 +373,8 @@ def split_by_person(src, dst, n_parts: int, *, columns=None) -> list[Path]:
             aside.mkdir(parents=True, exist_ok=True)
             pq.write_table(pa.table({"line": [ln for ln, _ in csv.malformed],
                                      "raw_text": [t for _, t in csv.malformed]}), aside / f"{name}.parquet")
-    (parts[0] / _READING).write_text(json.dumps({"source": str(src), "notes": notes}), encoding="utf-8")
+    (parts[0] / _READING).write_text(json.dumps({"source": str(src), "notes": notes, "missing": missing,
+                                                 "failed": failed}), encoding="utf-8")
     return parts
 
 
@@ -378,31 +408,103 @@ def iter_partitions(parts: list[Path], *, quarantine_dir=None, as_of=None, colum
     summed counts after the last partition, raising :class:`RegisterError` then. Malformed
     CSV rows set aside by the split are quarantined (``malformed_row``) with the first
     partition. ``columns``: the study file's renames, for the tables copied whole.
+
+    A delivery the split already found fatal (:func:`split_by_person`) yields nothing: every
+    partition is validated for the row accounting, and the :class:`RegisterError` carries the
+    report the whole read gives (every fatal problem, in its order). Quarantined rows are
+    written as the whole read writes them: one file per table, rows in line order
+    (:func:`merge_quarantine`).
     """
-    from .validate import _registers, _run, delivery_errors, typed_errors
+    from .validate import DEFAULT_AS_OF, _registers, delivery_errors, typed_errors
+
+    reading = _reading(parts)
+    source = reading.get("source")
+    if quarantine_dir is not None:
+        qdir = Path(quarantine_dir)
+    else:
+        from ..workarea import default_quarantine
+
+        qdir = default_quarantine(Path(source) if source else Path(parts[0]))
+    if reading.get("stop"):  # the tables could not even be told apart (two files for one)
+        as_of_ts = pd.Timestamp(DEFAULT_AS_OF if as_of is None else as_of).normalize()
+        report = ValidationReport(source=source, as_of=str(as_of_ts.date()), quarantine_dir=str(qdir))
+        report.errors.extend(reading["stop"])
+        _registers(report, {}, Path(parts[0]))  # raises, worded as the whole read
+    failed = {t: tuple(v) for t, v in reading.get("failed", {}).items()}
+    fatal = bool(failed or reading.get("missing"))
+    reports = []
+    for report, rs in _validated(parts, reading, qdir, as_of, columns, failed):
+        reports.append(report)
+        if not fatal and not report.fatal:
+            yield rs
+        fatal = fatal or report.fatal
+    if not reports:
+        return
+    combined = combine_reports(reports)
+    # a column wholly of the wrong type is fatal for its table, known only from the sums:
+    # the table then reads as the whole read leaves it (rows read, nothing kept), and when
+    # it is the person table the others are validated again without it (no unknown_person
+    # check, as in the whole read)
+    typed = typed_errors(combined)
+    if typed:
+        lost = {n: (t.file or n, t.errors[0]) for n, t in combined.tables.items()
+                if any(e in typed for e in t.errors)}
+        if "persons" in lost and "persons" not in failed:
+            again = combine_reports([r for r, _ in _validated(parts, reading, qdir, as_of, columns,
+                                                               {**failed, "persons": lost["persons"]})])
+            for n, t in combined.tables.items():
+                if n in lost:
+                    again.tables[n] = t
+            combined = again
+        for n in lost:
+            t = combined.tables[n]
+            t.kept = t.merged = 0
+            t.quarantined, t.lines, t.closed = {}, {}, False
+    delivery = delivery_errors(combined)
+    for e in delivery:  # named in its table too, as the whole read does
+        name = next((n for n, t in combined.tables.items() if e.startswith((t.file or n) + ",")), None)
+        if name:
+            combined.tables[name].errors.append(e)
+    combined.errors = _ordered_errors(combined, reading.get("missing", []), delivery)
+    # the whole read writes no quarantine file for a table it could not read
+    merge_quarantine(qdir, parts, skip={n for n, t in combined.tables.items()
+                                        if any(e not in delivery for e in t.errors)})
+    combined.quarantine_dir = str(qdir)
+    if combined.errors:
+        _registers(combined, {}, Path(parts[0]))  # raises with the combined report
+
+
+def _validated(parts, reading, qdir: Path, as_of, columns, failed) -> Iterator[tuple[ValidationReport, RegisterSet | None]]:
+    """Each partition validated: its report, and its register set (``None`` if fatal)."""
+    from .validate import _registers, _run
 
     copied = {t: m for t, m in (columns or {}).items() if "person_id" not in TABLES[t].names}
     malformed = set_aside(parts)
-    reading = _reading(parts)
     linked = {t for t in TABLES if "person_id" in TABLES[t].names}
-    reports = []
+    stage = qdir / _STAGE
+    shutil.rmtree(stage, ignore_errors=True)
     for k, part in enumerate(parts):
-        q = None if quarantine_dir is None else Path(quarantine_dir) / part.name
-        first = k == 0  # the delivery-wide rows and notes go with the first partition
-        report, tables = _run(part, q, as_of, copied, whole=False, malformed=malformed if first else None,
-                              notes=reading.get("notes") if first else None, own=None if first else linked)
+        first = k == 0  # the delivery-wide rows, notes and fatal problems go with the first partition
+        report, tables = _run(part, stage / part.name, as_of, copied, whole=False,
+                              malformed=malformed if first else None,
+                              notes=reading.get("notes") if first else None, own=None if first else linked,
+                              failed=failed if first else {t: None for t in failed},
+                              missing=reading.get("missing", []) if first else [])
         report.source = reading.get("source", report.source)
+        report.quarantine_dir = str(qdir)
+        if report.fatal:
+            yield report, None
+            continue
         rs = _registers(report, tables, part)
-        reports.append(rs.report)
-        yield rs
-    if reports:
-        combined = combine_reports(reports)
-        # a wholly unreadable column stops the whole read at its table, before any check that
-        # depends on it (persons unreadable: no unknown_person check): report it alone
-        errors = typed_errors(combined) or delivery_errors(combined)
-        if errors:
-            combined.errors.extend(errors)
-            raise RegisterError(errors[0], report=combined)
+        yield rs.report, rs
+
+
+def _ordered_errors(report: ValidationReport, missing: list[str], delivery: list[str]) -> list[str]:
+    """The fatal messages in the whole read's order: required tables missing, then each
+    table's problem in reading order, then the delivery's conditions."""
+    table_errors = [e for name in _ORDER if name in report.tables
+                    for e in report.tables[name].errors if e not in delivery]
+    return list(dict.fromkeys([*missing, *table_errors, *delivery]))
 
 
 #: notes about a file rather than its rows: each partition of the file notes them alike
@@ -440,5 +542,6 @@ def combine_reports(reports: list[ValidationReport]) -> ValidationReport:
     for acc in out.tables.values():
         # reasons in the order the whole read counts them (the order of REASONS)
         acc.quarantined = {r: acc.quarantined[r] for r in REASONS if r in acc.quarantined}
-        acc.close(kept=acc.kept, merged=acc.merged)
+        if not acc.errors:  # a table that could not be read stays open, as in the whole read
+            acc.close(kept=acc.kept, merged=acc.merged)
     return out

@@ -135,6 +135,11 @@ def _read_parquet(file: Path) -> pa.Table:
     takes a memory pool (:data:`READ_POOL`); rows come back in file order.
     """
     schema = pq.read_schema(file)
+    names = [clean_name(str(n)).lower() for n in schema.names]
+    if len(set(names)) < len(names):
+        # a name given twice: the dataset API cannot unify such a schema ("duplicate field
+        # names"); read it plainly, so that the header check names the column as for a CSV
+        return pq.ParquetFile(file).read()
     text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=text))
     return ds.dataset(file, format=fmt).to_table(memory_pool=READ_POOL)

@@ -198,7 +198,7 @@ def delivery_errors(report: ValidationReport) -> list[str]:
 
 
 def _run(path, quarantine_dir, as_of, columns=None, whole: bool = True, malformed=None,
-         notes=None, own=None) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+         notes=None, own=None, failed=None, missing=None) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
     """Validate the directory ``path``.
 
     ``whole=False`` for a person partition (:mod:`.partition`): its delivery-level checks,
@@ -207,6 +207,10 @@ def _run(path, quarantine_dir, as_of, columns=None, whole: bool = True, malforme
     ``(line, text)``) adds the rows the split set aside, ``notes`` (table -> notes) the CSV
     reading notes of the delivered file, and ``own`` names the tables whose quarantined rows
     this partition writes (``None``: all; a table copied to every partition is written once).
+    ``failed`` (table -> ``(file, message)``) are tables the split found fatal (a bad header,
+    an unreadable file): reported as such in their place (``None``: left out unreported, as
+    another partition reports it); ``missing``: the delivery's
+    messages for required tables without a file (instead of this directory's).
     """
     path = Path(path)
     as_of_ts = pd.Timestamp(DEFAULT_AS_OF if as_of is None else as_of).normalize()
@@ -221,11 +225,18 @@ def _run(path, quarantine_dir, as_of, columns=None, whole: bool = True, malforme
     except RegisterError as exc:
         report.errors.append(str(exc))
         return report, tables
-    report.errors.extend(missing_tables(files, path))
+    report.errors.extend(missing_tables(files, path) if missing is None else missing)
     as_of_day = int(np.datetime64(as_of_ts.date(), "D").astype(np.int64))
     person_ids = None
     quarantine: dict[str, pd.DataFrame] = {}
     for name in _ORDER:
+        if failed and name in failed:  # as the whole read reports a table it cannot read
+            if failed[name] is None:  # reported by another partition
+                continue
+            file, message = failed[name]
+            report.tables[name] = TableReport(name, file=file, errors=[message])
+            report.errors.append(message)
+            continue
         if name not in files:
             continue
         tr = TableReport(name, file=files[name].name)
