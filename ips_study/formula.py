@@ -126,6 +126,22 @@ def _missing_rows(data: pd.DataFrame, spec: FormulaSpec) -> np.ndarray:
     return data[cols].isna().any(axis=1).to_numpy() if cols else np.zeros(len(data), bool)
 
 
+def _used_categories(data: pd.DataFrame, columns, rows: np.ndarray) -> pd.DataFrame:
+    """``data`` with each categorical column in ``columns`` reduced to the categories that
+    occur in ``rows``, in their order: a declared but unused first category would otherwise
+    be the reference level, so every used level got a dummy (the column arguments of the
+    estimators drop unused levels in the same way, as R's ``droplevels``)."""
+    new = {}
+    for c in columns:
+        col = data[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            present = set(pd.unique(col.cat.codes.to_numpy()[rows]))
+            keep = [k for i, k in enumerate(col.cat.categories) if i in present]
+            if len(keep) < len(col.cat.categories):
+                new[c] = col.cat.set_categories(keep)
+    return data.assign(**new) if new else data
+
+
 def covariate_design(data: pd.DataFrame, formula) -> pd.DataFrame:
     """The right-hand side as float columns labelled by their terms, without the intercept.
 
@@ -145,6 +161,7 @@ def covariate_design(data: pd.DataFrame, formula) -> pd.DataFrame:
 
     spec = _spec(formula, None)
     missing_rows = _missing_rows(data, spec)
+    data = _used_categories(data, spec.columns(data), ~missing_rows)
     try:
         with np.errstate(all="ignore"):   # log(0) and the like are reported below, by term
             mm = model_matrix(spec.rhs, data, na_action="ignore")

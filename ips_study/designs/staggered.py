@@ -113,9 +113,14 @@ def _roles(data, y, outcome, unit, time, treat, group):
                           "group= (first treated period)")
     if treat is None:
         check_columns(data, {"y": y, "unit": unit, "time": time, "group": group})
+        for arg, c in (("time", time), ("group", group)):
+            dt = data[c].dtype
+            if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt):
+                raise DesignError(f"att_gt: {arg}={c!r} must hold integer periods (years or "
+                                  f"month counters; group: the first treated one), got dtype {dt}")
         return data, y, group
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, require_pre=False,
-                     require_controls=False)
+                     require_controls=False, can_drop=False)
     labels = pd.Series(rp.time_labels)
     if not pd.api.types.is_integer_dtype(labels):
         raise DesignError(f"att_gt: time={time!r} must hold integer periods (years or month "

@@ -228,7 +228,7 @@ def synth(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
     outcome, treated = resolve_aliases("synth", y, treat, outcome, treated)
     if inference is not None:
         placebo = check_method("synth", inference) != "none"
-    rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated)
+    rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated, can_drop=False)
     require_balanced(rp, "synth")
     m = outcome_matrix(data, unit=unit, time=time, outcome=outcome, treated=treated)
     if m.Y.shape[0] - m.n_control != 1:
