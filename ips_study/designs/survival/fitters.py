@@ -36,7 +36,7 @@ import pandas as pd
 
 from ...formula import FormulaError, covariate_design, parse
 from ._frame import (as_list, competing_status, complete_rows, design, design_order, is_numeric,
-                     labels)
+                     labels, numeric_column)
 from ._results import CurveResults, SurvivalRegressionResults
 from ._riskset import event_indicator
 from .competing import cumulative_incidence as _aalen_johansen
@@ -159,8 +159,10 @@ def cox(data: pd.DataFrame, *, stop: str, event: str, start: str | None = None,
     ev = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
     X, dropped, all_names = _covariate_design(d, covs, spec)
     fit = CoxPH(ties=ties).fit(
-        X.to_numpy(float), d[stop], ev, start=None if start is None else d[start],
-        strata=labels(d, strata), weights=None if weights is None else d[weights],
+        X.to_numpy(float), numeric_column(d, stop, "stop"), ev,
+        start=None if start is None else numeric_column(d, start, "start"),
+        strata=labels(d, strata),
+        weights=None if weights is None else numeric_column(d, weights, "weights"),
         cluster=None if cluster is None else d[cluster], names=list(X.columns))
     if cluster is not None:
         cov, se_type, units = fit.cov_robust_, "cluster", int(d[cluster].nunique())
@@ -211,9 +213,9 @@ def kaplan_meier(data: pd.DataFrame, *, stop: str, event: str, start: str | None
     d, notes = complete_rows(data, roles, missing=missing)
     ev = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
     grp, by = _groups(d, by)
-    starts = np.full(len(d), -np.inf) if start is None else d[start].to_numpy(float)
-    stops = d[stop].to_numpy(float)
-    w = None if weights is None else d[weights].to_numpy(float)
+    starts = np.full(len(d), -np.inf) if start is None else numeric_column(d, start, "start")
+    stops = numeric_column(d, stop, "stop")
+    w = None if weights is None else numeric_column(d, weights, "weights")
     curves = {}
     for g in sorted(pd.unique(grp), key=str):
         r = grp == g
@@ -249,8 +251,8 @@ def cumulative_incidence(data: pd.DataFrame, *, stop: str, event: str, cause, by
     d, notes = complete_rows(data, roles, missing=missing)
     status = competing_status(d, event, cause, censored)
     grp, by = _groups(d, by)
-    starts = np.full(len(d), -np.inf) if start is None else d[start].to_numpy(float)
-    stops = d[stop].to_numpy(float)
+    starts = np.full(len(d), -np.inf) if start is None else numeric_column(d, start, "start")
+    stops = numeric_column(d, stop, "stop")
     curves = {}
     for g in sorted(pd.unique(grp), key=str):
         r = grp == g
@@ -300,7 +302,7 @@ def fine_gray(data: pd.DataFrame, *, stop: str, event: str, cause, covariates=No
     d, notes = complete_rows(data, roles, missing=missing)
     status = competing_status(d, event, cause, censored)
     X, dropped, all_names = _covariate_design(d, covs, spec)
-    fit = _fine_gray(d[stop].to_numpy(float), status, X.to_numpy(float), cause=1,
+    fit = _fine_gray(numeric_column(d, stop, "stop"), status, X.to_numpy(float), cause=1,
                      names=list(X.columns))
     if se == "crr":
         cov = fit.cov_crr_
@@ -373,6 +375,9 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str | None, tim
              "treat": [treat], "cluster": [cluster], "covariates": covs, "fe": fe}
     d, notes = complete_rows(data, roles, missing=missing)
     y = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
+    if not is_numeric(d[treat]):
+        raise ValueError(f"treat column {treat!r} must be numeric or boolean (e.g. treated x "
+                         f"post as 0/1), got dtype {d[treat].dtype}")
     if spec is not None:
         Z = covariate_design(d, spec)
         d, covs = d.assign(**{c: Z[c] for c in Z.columns}), list(Z.columns)
