@@ -263,3 +263,21 @@ def test_missing_outcome_message_offers_no_option_the_design_lacks(design):
     with pytest.raises(DesignError, match="y='utfall' has 1 missing") as err:
         getattr(ips, design)(df, y="utfall", unit="kommune", time="aar", treat="tiltak")
     assert "missing='drop'" not in str(err.value)
+
+
+def test_att_gt_text_covariate_equals_its_dummy():
+    """(bug) a text covariate failed with "could not convert string to float", quoting a
+    row's value; it now enters as 0/1 dummies (first level the reference), as in did."""
+    df = _panel(seed=7, n_units=12, adopt={0: 2017, 1: 2017, 2: 2019, 3: 2019})
+    rng = np.random.default_rng(2)
+    df["sektor"] = df.kommune.map(dict(zip(df.kommune.unique(),
+                                           rng.choice(["offentlig", "privat", "frivillig"], 12))))
+    dummies = pd.get_dummies(df.sektor, prefix="s", drop_first=True, dtype=float)
+    kw = {"y": "utfall", "unit": "kommune", "time": "aar", "treat": "tiltak"}
+    ref = ips.att_gt(df.join(dummies), covariates=list(dummies.columns), **kw).tidy()
+    for sektor in (df.sektor, df.sektor.astype("string[pyarrow]"), pd.Categorical(df.sektor)):
+        got = ips.att_gt(df.assign(sektor=sektor), covariates=["sektor"], **kw).tidy()
+        np.testing.assert_allclose(got.estimate, ref.estimate, atol=1e-12)
+        np.testing.assert_allclose(got.std_error, ref.std_error, atol=1e-12)
+    with pytest.raises(ValueError, match=r"covariate 'sektor' has 1 missing"):
+        ips.att_gt(df.assign(sektor=df.sektor.where(df.index != 3)), covariates=["sektor"], **kw)
