@@ -196,7 +196,8 @@ def outcome_column(data: pd.DataFrame, formula) -> pd.Series:
     return y
 
 
-def formula_roles(data: pd.DataFrame, formula, *, y=None, covariates=None, outcome: bool = True):
+def formula_roles(data: pd.DataFrame, formula, *, y=None, covariates=None, outcome: bool = True,
+                  missing: str | None = None):
     """Resolve ``formula=`` into ``(data, y, covariates)`` for an estimator's role arguments.
 
     ``data`` comes back as a copy with the design columns (and a transformed outcome) added
@@ -204,10 +205,15 @@ def formula_roles(data: pd.DataFrame, formula, *, y=None, covariates=None, outco
     arguments are returned unchanged. ``outcome=False`` (survival models) forbids a left-hand
     side and returns ``y=None``.
 
+    ``missing="error"`` (the estimator's rule): a missing value in a column the formula
+    reads is an error naming that column and its count (the design columns would only
+    name the derived terms, ``C(g)[T.b]``).
+
     Raises
     ------
     FormulaError
-        ``formula`` given together with ``y=`` or ``covariates=``.
+        ``formula`` given together with ``y=`` or ``covariates=``; with ``missing="error"``
+        a missing value in a column the formula reads.
 
     Examples
     --------
@@ -228,6 +234,14 @@ def formula_roles(data: pd.DataFrame, formula, *, y=None, covariates=None, outco
     if not isinstance(data, pd.DataFrame):
         raise FormulaError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     spec = parse(formula, outcome=outcome)
+    if missing == "error":
+        cols = spec.columns(data)
+        counts = data[cols].isna().sum() if cols else pd.Series(dtype=int)
+        counts = counts[counts > 0]
+        if len(counts):
+            what = ", ".join(f"{c!r}: {int(k)}" for c, k in counts.items())
+            raise FormulaError(f"formula {spec.text!r} reads column(s) with missing values "
+                               f"({what}); drop those rows or pass missing='drop'")
     X = covariate_design(data, spec)
     new = {c: X[c] for c in X.columns}
     if outcome:

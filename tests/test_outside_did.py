@@ -110,6 +110,26 @@ def test_did_missing_outcome_rule():
     assert any("dropped 1 row" in n for n in res.notes)
 
 
+def test_did_formula_missing_values_are_named_by_their_columns():
+    """(bug) the message named a derived term with the wrong count ("covariates[0]=
+    'C(grp)[T.b]' has 2 missing value(s)") instead of the columns the formula reads."""
+    df = _panel()
+    df["grp"] = np.random.default_rng(0).choice(["a", "b", "c"], len(df))
+    df["lonn"] = np.random.default_rng(1).uniform(1, 3, len(df))
+    df.loc[5, "grp"] = None
+    df.loc[9, "lonn"] = np.nan
+    for fit in (_did, lambda d, **kw: ips.event_study(d, unit="kommune", time="aar",
+                                                      treat="tiltak", inference="cluster", **kw)):
+        with pytest.raises(ValueError, match=r"\('grp': 1, 'lonn': 1\).*missing='drop'"):
+            fit(df.drop(columns="utfall").assign(ut=df.utfall), y=None,
+                formula="ut ~ C(grp) + log(lonn)")
+    res = _did(df, y=None, formula="utfall ~ C(grp) + log(lonn)", missing="drop")
+    ref = smf.ols("utfall ~ tiltak + C(grp) + np.log(lonn) + C(kommune) + C(aar)",
+                  df.dropna()).fit()
+    assert res.estimate == pytest.approx(ref.params["tiltak"], abs=1e-10)
+    assert res.n_obs == len(df) - 2
+
+
 def test_did_categorical_covariate_with_unused_first_category_is_not_misreported():
     """(bug) an unused first category was the dropped reference, so every used level got
     a dummy and one was reported as dropped for collinearity."""

@@ -211,7 +211,8 @@ def event_study(data: pd.DataFrame, *, y: str | None = None, unit: str, time: st
         Terms ``event_k`` and ``post_average`` (main term); ``event_time()`` rows include the
         reference bin at zero; ``pretrend_test()``.
     """
-    data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates)
+    data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates,
+                                        missing=missing)
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, cluster=cluster,
                      weights=weights, size=size, covariates=covariates, missing=missing)
     et = _treated_event_times(rp, time, event_time)
