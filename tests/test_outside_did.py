@@ -304,3 +304,11 @@ def test_att_gt_text_covariate_equals_its_dummy():
         np.testing.assert_allclose(got.std_error, ref.std_error, atol=1e-12)
     with pytest.raises(ValueError, match=r"covariate 'sektor' has 1 missing"):
         ips.att_gt(df.assign(sektor=df.sektor.where(df.index != 3)), covariates=["sektor"], **kw)
+
+
+@pytest.mark.parametrize("width", [0, -2, 1.5])
+def test_event_study_bin_width_must_be_a_positive_whole_number(width):
+    """(bug) 0 put every event time in bin 0 and then blamed ref=-1; 1.5 was cut to 1."""
+    with pytest.raises(DesignError, match=r"bin_width must be a positive whole number"):
+        ips.event_study(_panel(), y="utfall", unit="kommune", time="aar", treat="tiltak",
+                        inference="cluster", bin_width=width)
