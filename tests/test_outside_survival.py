@@ -286,3 +286,20 @@ def test_discrete_hazard_text_treatment_is_named():
         ips.discrete_hazard(d.assign(tp=np.where(d.tp == 1, "yes", "no")), event="hend",
                             duration="varighet", time="aar", treat="tp", cluster="kommune")
     assert "'no'" not in str(err.value)
+
+
+def test_curves_come_in_the_order_of_the_groups_values():
+    """(bug) groups were ordered as text: 10 before 9, and a categorical's own order
+    (lav < middels < hoy) was lost; R's survfit orders by value and by factor level."""
+    rng = np.random.default_rng(3)
+    n = 90
+    d = pd.DataFrame({"t": rng.integers(1, 25, n).astype(float), "e": rng.integers(0, 2, n),
+                      "k": rng.choice([9, 10, 2], n),
+                      "niva": pd.Categorical(rng.choice(["lav", "middels", "hoy"], n),
+                                             categories=["lav", "middels", "hoy"])})
+    assert list(ips.kaplan_meier(d, stop="t", event="e", by="k").curves) == [2, 9, 10]
+    km = ips.kaplan_meier(d, stop="t", event="e", by="niva")
+    assert list(km.curves) == ["lav", "middels", "hoy"]
+    assert km.medians().index.tolist() == ["lav", "middels", "hoy"]
+    ci = ips.cumulative_incidence(d, stop="t", event="e", cause=1, by="k")
+    assert list(ci.curves) == [2, 9, 10]

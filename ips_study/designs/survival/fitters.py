@@ -186,6 +186,18 @@ def _groups(d: pd.DataFrame, by):
     return (np.full(len(d), "all", dtype=object) if not by else labels(d, by)), by
 
 
+def _group_order(d: pd.DataFrame, by: list[str], grp: np.ndarray) -> list:
+    """The groups in the order R's ``survfit``/``cuminc`` use: a categorical's categories,
+    numbers by value (9 before 10), other labels as text."""
+    present = pd.unique(grp)
+    if len(by) == 1 and isinstance(d[by[0]].dtype, pd.CategoricalDtype):
+        rank = {c: i for i, c in enumerate(d[by[0]].cat.categories)}
+        return sorted(present, key=lambda g: rank.get(g, len(rank)))
+    if all(isinstance(g, (int, float, np.integer, np.floating)) for g in present):
+        return sorted(present)
+    return sorted(present, key=str)
+
+
 def kaplan_meier(data: pd.DataFrame, *, stop: str, event: str, start: str | None = None,
                  by=None, weights: str | None = None, event_value=None, level: float = 0.95,
                  missing: str = "raise") -> CurveResults:
@@ -217,7 +229,7 @@ def kaplan_meier(data: pd.DataFrame, *, stop: str, event: str, start: str | None
     stops = numeric_column(d, stop, "stop")
     w = None if weights is None else numeric_column(d, weights, "weights")
     curves = {}
-    for g in sorted(pd.unique(grp), key=str):
+    for g in _group_order(d, by, grp):
         r = grp == g
         curves[g] = km_curve(None if start is None else starts[r], stops[r], ev[r], level=level,
                              weights=None if w is None else w[r])
@@ -254,7 +266,7 @@ def cumulative_incidence(data: pd.DataFrame, *, stop: str, event: str, cause, by
     starts = np.full(len(d), -np.inf) if start is None else numeric_column(d, start, "start")
     stops = numeric_column(d, stop, "stop")
     curves = {}
-    for g in sorted(pd.unique(grp), key=str):
+    for g in _group_order(d, by, grp):
         r = grp == g
         if not (status[r] == 1).any():
             notes.append(f"group {g!r} has no event of cause {cause!r}: its curve is 0.")
