@@ -303,3 +303,16 @@ def test_curves_come_in_the_order_of_the_groups_values():
     assert km.medians().index.tolist() == ["lav", "middels", "hoy"]
     ci = ips.cumulative_incidence(d, stop="t", event="e", cause=1, by="k")
     assert list(ci.curves) == [2, 9, 10]
+
+
+def test_several_by_columns_never_merge_different_combinations():
+    """(bug) ("a|b", "c") and ("a", "b|c") were joined into one label "a|b|c", so two
+    groups (or strata, or clusters) became one without a word."""
+    d = pd.DataFrame({"t": [1.0, 2, 3, 4, 5, 6, 7, 8], "e": [1, 1, 0, 1, 1, 0, 1, 1],
+                      "p": ["a|b", "a", "a|b", "a", "a|b", "a", "a|b", "a"],
+                      "q": ["c", "b|c", "c", "b|c", "c", "b|c", "c", "b|c"]})
+    with pytest.raises(ValueError, match=r"columns 'p', 'q'.*one label"):
+        ips.kaplan_meier(d, stop="t", event="e", by=["p", "q"])
+    km = ips.kaplan_meier(d.assign(p=d.p.str.replace("|", "/")), stop="t", event="e",
+                          by=["p", "q"])
+    assert len(km.curves) == 2

@@ -103,7 +103,12 @@ def labels(data: pd.DataFrame, columns: list[str]):
         return None
     if len(columns) == 1:
         return data[columns[0]].to_numpy()
-    return data[columns].astype(str).agg("|".join, axis=1).to_numpy()
+    joined = data[columns].astype(str).agg("|".join, axis=1)
+    if joined.nunique() != len(data[columns].drop_duplicates()):
+        # ("a|b", "c") and ("a", "b|c") would become one group, stratum or cluster
+        raise ValueError(f"columns {', '.join(map(repr, columns))}: their values joined with "
+                         "'|' make one label of different combinations; remove '|' from them")
+    return joined.to_numpy()
 
 
 def competing_status(data: pd.DataFrame, event: str, cause, censored=0) -> np.ndarray:
