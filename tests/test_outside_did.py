@@ -172,6 +172,8 @@ EVENT_TIMES = {
         [pd.Timestamp(f"{t}-01-01") for t in d.aar], index=d.index, dtype=object),
     "pyarrow timestamps": lambda d: pd.to_datetime(d.aar.astype(str) + "-01-01").astype(
         "timestamp[us][pyarrow]"),
+    "pyarrow date32 year ends (bug)": lambda d: pd.Series(pd.array(
+        [dt.date(t, 12, 31) for t in d.aar], dtype="date32[pyarrow]"), index=d.index),
     "monthly Periods": lambda d: d.idx.map(lambda j: pd.Period("2019-01", "M") + j),
     "quarters as text": lambda d: d.idx.map(lambda j: f"Q{j % 4 + 1}-{2019 + j // 4}"),
     "weekly dates": lambda d: d.idx.map(
