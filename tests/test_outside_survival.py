@@ -316,3 +316,12 @@ def test_several_by_columns_never_merge_different_combinations():
     km = ips.kaplan_meier(d.assign(p=d.p.str.replace("|", "/")), stop="t", event="e",
                           by=["p", "q"])
     assert len(km.curves) == 2
+
+
+def test_kaplan_meier_refuses_negative_weights_like_cox():
+    """(bug) a negative case weight was used as it is in the curve and the log-rank test
+    (cox refused it)."""
+    d = pd.DataFrame({"t": [1.0, 2, 3, 4, 5, 6], "e": [1, 0, 1, 1, 0, 1],
+                      "vekt": [1.0, -1, 1, 2, 1, 1]})
+    with pytest.raises(ValueError, match=r"weights='vekt' has 1 negative"):
+        ips.kaplan_meier(d, stop="t", event="e", weights="vekt")

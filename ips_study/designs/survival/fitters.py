@@ -228,6 +228,9 @@ def kaplan_meier(data: pd.DataFrame, *, stop: str, event: str, start: str | None
     starts = np.full(len(d), -np.inf) if start is None else numeric_column(d, start, "start")
     stops = numeric_column(d, stop, "stop")
     w = None if weights is None else numeric_column(d, weights, "weights")
+    if w is not None and (w < 0).any():
+        # a negative case weight would take persons out of the risk set (as cox refuses)
+        raise ValueError(f"weights={weights!r} has {int((w < 0).sum())} negative value(s)")
     curves = {}
     for g in _group_order(d, by, grp):
         r = grp == g
