@@ -10,6 +10,7 @@ compared with an independent computation in the test (statsmodels OLS with dummi
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 
 import numpy as np
@@ -314,3 +315,24 @@ def test_event_study_bin_width_must_be_a_positive_whole_number(width):
     with pytest.raises(DesignError, match=r"bin_width must be a positive whole number"):
         ips.event_study(_panel(), y="utfall", unit="kommune", time="aar", treat="tiltak",
                         inference="cluster", bin_width=width)
+
+
+@pytest.mark.parametrize("arg, column, value", [
+    ("y", "utfall", np.inf), ("covariates[0]", "x", -np.inf), ("weights", "n", np.inf),
+    ("size", "n", np.inf)])
+def test_did_infinite_values_are_named(arg, column, value):
+    """(bug) an infinite outcome gave an estimate of NaN without a word; infinite weights
+    or covariates stopped in a solver ("array must not contain infs or NaNs")."""
+    df = _panel().assign(n=100.0)
+    df.loc[3, column] = value
+    kw = {"covariates": ["x"]} if arg.startswith("cov") else {arg: column} if arg in (
+        "weights", "size") else {}
+    with pytest.raises(DesignError, match=rf"{re.escape(arg)}='{column}' has 1 infinite"):
+        _did(df, **kw)
+
+
+def test_did_negative_size_is_refused():
+    df = _panel().assign(n=100.0)
+    df.loc[3, "n"] = -5.0
+    with pytest.raises(DesignError, match=r"size='n' has 1 negative"):
+        ips.did(df, y="utfall", unit="kommune", time="aar", treat="tiltak", size="n")

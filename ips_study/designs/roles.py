@@ -197,13 +197,24 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     w = None if weights is None else df[weights].to_numpy(float)
     if w is not None and (w < 0).any():
         raise DesignError(f"weights={weights!r} has negative values")
+    yv = df[y].to_numpy(float)
+    sizes = None if size is None else df[size].to_numpy(float)
+    if sizes is not None and (sizes < 0).any():
+        raise DesignError(f"size={size!r} has {int((sizes < 0).sum())} negative value(s)")
     Z = covariate_frame(df, covariates)
-    return RolePanel(df=df, y=df[y].to_numpy(float), unit_codes=u_code,
+    # an infinite value fits to NaN (y) or stops deep in a solver without a name
+    for arg, c, v in (("y", y, yv), ("weights", weights, w), ("size", size, sizes),
+                      *((f"covariates[{i}]", c, Z[c].to_numpy(float))
+                        for i, c in enumerate(Z.columns) if c in covariates)):
+        if v is not None and not np.isfinite(v).all():
+            raise DesignError(f"{arg}={c!r} has {int((~np.isfinite(v)).sum())} infinite "
+                              "value(s)")
+    return RolePanel(df=df, y=yv, unit_codes=u_code,
                      unit_labels=np.asarray(u_labels), time_codes=t_code,
                      time_labels=np.asarray(t_labels), cluster_codes=c_code,
                      cluster_labels=np.asarray(c_labels), treat=d, treated=treated,
                      adoption=adoption, weights=w,
-                     sizes=None if size is None else df[size].to_numpy(float),
+                     sizes=sizes,
                      Z=Z.to_numpy(float), covariate_names=tuple(Z.columns),
                      roles={**roles, "covariates": covariates}, notes=tuple(notes),
                      cell_rows=cell_rows)
