@@ -325,3 +325,32 @@ def test_kaplan_meier_refuses_negative_weights_like_cox():
                       "vekt": [1.0, -1, 1, 2, 1, 1]})
     with pytest.raises(ValueError, match=r"weights='vekt' has 1 negative"):
         ips.kaplan_meier(d, stop="t", event="e", weights="vekt")
+
+
+@pytest.mark.parametrize("fitter", ["cox", "fine_gray", "discrete_hazard"])
+def test_infinite_covariates_are_named(fitter):
+    """(bug) an infinite covariate stopped in a solver with "array must not contain infs or
+    NaNs" (statsmodels: "exog contains inf or nans"), naming no column."""
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"t": rng.integers(1, 20, 40).astype(float), "e": rng.integers(0, 2, 40),
+                      "x": rng.normal(size=40), "s": rng.choice([0, 1, 2], 40),
+                      "c": np.arange(40) % 5, "tr": np.arange(40) % 2})
+    d.loc[3, "x"] = np.inf
+    call = {"cox": lambda: ips.cox(d, stop="t", event="e", covariates=["x"]),
+            "fine_gray": lambda: ips.fine_gray(d, stop="t", event="s", cause=1,
+                                               covariates=["x"]),
+            "discrete_hazard": lambda: ips.discrete_hazard(
+                d, event="e", duration=None, time=None, treat="tr", cluster="c",
+                covariates=["x"])}[fitter]
+    with pytest.raises(ValueError, match=r"covariates: 'x' has 1 infinite"):
+        call()
+
+
+def test_infinite_times_are_named():
+    """(bug) an infinite time was taken as a row at risk for ever (R's coxph refuses it)."""
+    d = pd.DataFrame({"t": [1, 2, 3, np.inf, 5, 6, 7], "e": [1, 0, 1, 0, 1, 1, 0],
+                      "x": [0.1, 0.5, 0.2, 0.9, 0.3, 0.1, 0.4]})
+    with pytest.raises(ValueError, match=r"stop='t' has 1 infinite"):
+        ips.cox(d, stop="t", event="e", covariates=["x"])
+    with pytest.raises(ValueError, match=r"stop='t' has 1 infinite"):
+        ips.kaplan_meier(d, stop="t", event="e")

@@ -94,7 +94,20 @@ def numeric_column(data: pd.DataFrame, column: str, arg: str) -> np.ndarray:
                          f"(data[{column!r}] - data[<entry date>]).dt.days")
     if pd.api.types.is_bool_dtype(col.dtype) or not pd.api.types.is_numeric_dtype(col.dtype):
         raise ValueError(f"{arg}={column!r} must be numeric, got dtype {col.dtype}")
-    return col.to_numpy(float)
+    v = col.to_numpy(float)
+    if np.isinf(v).any():      # R's coxph refuses them too ("NA/NaN/Inf in foreign call")
+        raise ValueError(f"{arg}={column!r} has {int(np.isinf(v).sum())} infinite value(s)")
+    return v
+
+
+def check_finite(X: pd.DataFrame, arg: str) -> None:
+    """Refuse infinite covariate values by column (the solvers would stop with "array must
+    not contain infs or NaNs", naming nothing)."""
+    bad = ~np.isfinite(X.to_numpy(float))
+    if bad.any():
+        cols = [c for c, k in zip(X.columns, bad.any(axis=0)) if k]
+        raise ValueError(f"{arg}: {', '.join(map(repr, cols))} has {int(bad.sum())} infinite "
+                         "value(s)")
 
 
 def labels(data: pd.DataFrame, columns: list[str]):
@@ -195,6 +208,7 @@ def design(data: pd.DataFrame, covariates: list[str]):
     if not parts:
         return pd.DataFrame(index=data.index), []
     X = pd.concat(parts, axis=1)
+    check_finite(X, "covariates")
     out = aliased_columns(X.to_numpy(float))
     dropped = [X.columns[j] for j in out]
     return X.drop(columns=dropped), dropped

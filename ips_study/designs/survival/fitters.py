@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from ...formula import FormulaError, covariate_design, parse
-from ._frame import (as_list, competing_status, complete_rows, design, design_order, is_numeric,
-                     labels, numeric_column)
+from ._frame import (as_list, check_finite, competing_status, complete_rows, design,
+                     design_order, is_numeric, labels, numeric_column)
 from ._results import CurveResults, SurvivalRegressionResults
 from ._riskset import event_indicator
 from .competing import cumulative_incidence as _aalen_johansen
@@ -398,6 +398,8 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str | None, tim
         d, covs = d.assign(**{c: Z[c] for c in Z.columns}), list(Z.columns)
     numeric = [c for c in covs if is_numeric(d[c])]
     categorical_cov = [c for c in covs if c not in numeric]
+    check_finite(d[[treat]].astype(float), "treat")
+    check_finite(d[numeric].astype(float), "covariates")
     frame = pd.DataFrame({"__y": y.astype(int), treat: d[treat].astype(float).to_numpy(),
                           "period": 0 if time is None else d[time].to_numpy(),
                           "__cluster": d[cluster].to_numpy()})
