@@ -204,8 +204,8 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     Z = covariate_frame(df, covariates)
     # an infinite value fits to NaN (y) or stops deep in a solver without a name
     for arg, c, v in (("y", y, yv), ("weights", weights, w), ("size", size, sizes),
-                      *((f"covariates[{i}]", c, Z[c].to_numpy(float))
-                        for i, c in enumerate(Z.columns) if c in covariates)):
+                      *((f"covariates[{covariates.index(c)}]", c, Z[c].to_numpy(float))
+                        for c in Z.columns if c in covariates)):
         if v is not None and not np.isfinite(v).all():
             raise DesignError(f"{arg}={c!r} has {int((~np.isfinite(v)).sum())} infinite "
                               "value(s)")
