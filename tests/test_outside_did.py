@@ -336,3 +336,45 @@ def test_did_negative_size_is_refused():
     df.loc[3, "n"] = -5.0
     with pytest.raises(DesignError, match=r"size='n' has 1 negative"):
         ips.did(df, y="utfall", unit="kommune", time="aar", treat="tiltak", size="n")
+
+
+def _person_panel():
+    rng = np.random.default_rng(9)
+    rows = []
+    for m in range(8):
+        for p in range(6):
+            for t in range(2015, 2021):
+                if rng.uniform() < 0.1:
+                    continue                      # unbalanced: persons miss years
+                d = int(m == 0 and t >= 2018)
+                rows.append({"kommune": f"0{m:03d}", "person": f"{m:02d}{p:04d}", "aar": t,
+                             "utfall": rng.normal() + 0.2 * m + 0.1 * t + d, "tiltak": d})
+    return pd.DataFrame(rows)
+
+
+PERSON_CODINGS = {
+    "shuffled, duplicated index": lambda d: d.sample(frac=1, random_state=1).set_index(
+        pd.Index([1] * len(d))),
+    "large int ids": lambda d: d.assign(person=d.person.astype(int) + 10 ** 14,
+                                        kommune=d.kommune.astype(int)),
+    "pyarrow strings": lambda d: d.assign(person=d.person.astype("string[pyarrow]"),
+                                          kommune=d.kommune.astype("string[pyarrow]")),
+}
+
+
+@pytest.mark.parametrize("inference", ["placebo-t", "placebo", "conley-taber", "ferman-pinto",
+                                       "wild", "cluster"])
+def test_person_level_inference_does_not_depend_on_the_coding(inference):
+    """unit = person, cluster = municipality: every inference method gives the same
+    estimate, standard error, p-value and interval under other id codings and row orders."""
+    df = _person_panel()
+    kw = {"y": "utfall", "unit": "person", "time": "aar", "treat": "tiltak",
+          "cluster": "kommune", "inference": inference, "seed": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = ips.did(df, **kw)
+        want = [base.estimate, base.std_error, base.p_value, *base.conf_int().iloc[0]]
+        for coding in PERSON_CODINGS.values():
+            r = ips.did(coding(df), **kw)
+            got = [r.estimate, r.std_error, r.p_value, *r.conf_int().iloc[0]]
+            np.testing.assert_allclose(got, want, atol=1e-10)
