@@ -378,3 +378,17 @@ def test_person_level_inference_does_not_depend_on_the_coding(inference):
             r = ips.did(coding(df), **kw)
             got = [r.estimate, r.std_error, r.p_value, *r.conf_int().iloc[0]]
             np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+@pytest.mark.parametrize("column", ["fylke", "w"])
+def test_att_gt_missing_cluster_or_weight_is_named(column):
+    """(bug) units with a missing cluster label were pooled into one extra cluster, without
+    a word, and a missing weight made every estimate NaN."""
+    df = _panel(seed=7, n_units=12, adopt={0: 2017, 1: 2017, 2: 2019, 3: 2019})
+    df["w"] = df.kommune.map(dict(zip(df.kommune.unique(), np.arange(1, 13) / 3)))
+    df["fylke"] = df.kommune.map(dict(zip(df.kommune.unique(), list("AABBCCDDEEFF"))))
+    df.loc[df.kommune == "00005", column] = None
+    arg = "cluster" if column == "fylke" else "weights"
+    with pytest.raises(ValueError, match=rf"{arg}='{column}' has 6 missing"):
+        ips.att_gt(df, y="utfall", unit="kommune", time="aar", treat="tiltak", weights="w",
+                   cluster="fylke")

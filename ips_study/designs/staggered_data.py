@@ -41,6 +41,13 @@ def wide_arrays(data: pd.DataFrame, outcome: str, unit: str, time: str, group: s
     if not full.all():
         warnings.warn(f"dropped {int((~full).sum())} units not observed in every period "
                       "(the estimator needs a balanced panel)", stacklevel=3)
+    for arg, c in (("weights", weights), ("cluster", cluster)):
+        n_na = 0 if c is None else int(df[c].isna().sum())
+        if n_na:
+            # a missing cluster label would be one more cluster (code -1) holding all of
+            # them, a missing weight a NaN estimate
+            raise ValueError(f"{arg}={c!r} has {n_na} missing value(s); drop or fill them "
+                             "first")
     y, g = scatter(outcome), scatter(group)
     if covariates:
         # text and categorical covariates as 0/1 dummies (first level the reference, as in
