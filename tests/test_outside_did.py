@@ -392,3 +392,11 @@ def test_att_gt_missing_cluster_or_weight_is_named(column):
     with pytest.raises(ValueError, match=rf"{arg}='{column}' has 6 missing"):
         ips.att_gt(df, y="utfall", unit="kommune", time="aar", treat="tiltak", weights="w",
                    cluster="fylke")
+
+
+def test_att_gt_weights_must_be_constant_within_unit():
+    """(bug) a weight that varied over a unit's periods was read from its first period."""
+    df = _panel(seed=7, n_units=12, adopt={0: 2017, 1: 2017, 2: 2019, 3: 2019})
+    df["w"] = 1.0 + 0.1 * df.idx
+    with pytest.raises(ValueError, match=r"weights='w' must be constant within each unit"):
+        ips.att_gt(df, y="utfall", unit="kommune", time="aar", treat="tiltak", weights="w")

@@ -67,7 +67,14 @@ def wide_arrays(data: pd.DataFrame, outcome: str, unit: str, time: str, group: s
          else np.zeros((int(full.sum()), nt, 0)))
     if np.isnan(x).any():
         raise ValueError("covariates have missing values; drop or impute them first")
-    w = scatter(weights)[:, 0] if weights else np.ones(int(full.sum()))
+    w = np.ones(int(full.sum()))
+    if weights:
+        wmat = scatter(weights)
+        if np.any(wmat != wmat[:, :1]):   # the first period's weight was used silently
+            raise ValueError(f"weights={weights!r} must be constant within each unit")
+        if (wmat[:, 0] < 0).any():
+            raise ValueError(f"weights={weights!r} has negative values")
+        w = wmat[:, 0]
     cl = None
     if cluster:
         df = df.assign(_cluster=pd.factorize(df[cluster])[0])
