@@ -400,3 +400,22 @@ def test_att_gt_weights_must_be_constant_within_unit():
     df["w"] = 1.0 + 0.1 * df.idx
     with pytest.raises(ValueError, match=r"weights='w' must be constant within each unit"):
         ips.att_gt(df, y="utfall", unit="kommune", time="aar", treat="tiltak", weights="w")
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda x: np.where(np.arange(len(x)) % 2, "a", "b"), r"'x' must be numeric, got dtype"),
+    (lambda x: x.where(x.index != 5, np.inf), r"'x' has infinite values"),
+])
+def test_synth_predictors_are_checked_by_name(bad, message):
+    """(bug) a text predictor failed with "dtype 'str' does not support operation 'mean'",
+    an infinite one with "array must not contain infs or NaNs"."""
+    df = _block_panel()
+    df["x"] = np.random.default_rng(0).normal(size=len(df))
+    with pytest.raises(DesignError, match=rf"predictors: {message}"):
+        ips.synth(df.assign(x=bad(df.x)), y="utfall", unit="kommune", time="aar",
+                  treat="tiltak", predictors=["x"], placebo=False, leave_one_out=False)
+    # a missing value is skipped in the pre-period mean (documented)
+    nan = ips.synth(df.assign(x=df.x.where(df.index != 5)), y="utfall", unit="kommune",
+                    time="aar", treat="tiltak", predictors=["x"], placebo=False,
+                    leave_one_out=False)
+    assert np.isfinite(nan.estimate)
