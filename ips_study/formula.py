@@ -126,6 +126,22 @@ def _missing_rows(data: pd.DataFrame, spec: FormulaSpec) -> np.ndarray:
     return data[cols].isna().any(axis=1).to_numpy() if cols else np.zeros(len(data), bool)
 
 
+def _used_categories(data: pd.DataFrame, columns, rows: np.ndarray) -> pd.DataFrame:
+    """``data`` with each categorical column in ``columns`` reduced to the categories that
+    occur in ``rows``, in their order: a declared but unused first category would otherwise
+    be the reference level, so every used level got a dummy (the column arguments of the
+    estimators drop unused levels in the same way, as R's ``droplevels``)."""
+    new = {}
+    for c in columns:
+        col = data[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            present = set(pd.unique(col.cat.codes.to_numpy()[rows]))
+            keep = [k for i, k in enumerate(col.cat.categories) if i in present]
+            if len(keep) < len(col.cat.categories):
+                new[c] = col.cat.set_categories(keep)
+    return data.assign(**new) if new else data
+
+
 def covariate_design(data: pd.DataFrame, formula) -> pd.DataFrame:
     """The right-hand side as float columns labelled by their terms, without the intercept.
 
@@ -145,6 +161,7 @@ def covariate_design(data: pd.DataFrame, formula) -> pd.DataFrame:
 
     spec = _spec(formula, None)
     missing_rows = _missing_rows(data, spec)
+    data = _used_categories(data, spec.columns(data), ~missing_rows)
     try:
         with np.errstate(all="ignore"):   # log(0) and the like are reported below, by term
             mm = model_matrix(spec.rhs, data, na_action="ignore")
@@ -179,7 +196,8 @@ def outcome_column(data: pd.DataFrame, formula) -> pd.Series:
     return y
 
 
-def formula_roles(data: pd.DataFrame, formula, *, y=None, covariates=None, outcome: bool = True):
+def formula_roles(data: pd.DataFrame, formula, *, y=None, covariates=None, outcome: bool = True,
+                  missing: str | None = None):
     """Resolve ``formula=`` into ``(data, y, covariates)`` for an estimator's role arguments.
 
     ``data`` comes back as a copy with the design columns (and a transformed outcome) added
@@ -187,10 +205,15 @@ def formula_roles(data: pd.DataFrame, formula, *, y=None, covariates=None, outco
     arguments are returned unchanged. ``outcome=False`` (survival models) forbids a left-hand
     side and returns ``y=None``.
 
+    ``missing="error"`` (the estimator's rule): a missing value in a column the formula
+    reads is an error naming that column and its count (the design columns would only
+    name the derived terms, ``C(g)[T.b]``).
+
     Raises
     ------
     FormulaError
-        ``formula`` given together with ``y=`` or ``covariates=``.
+        ``formula`` given together with ``y=`` or ``covariates=``; with ``missing="error"``
+        a missing value in a column the formula reads.
 
     Examples
     --------
@@ -211,6 +234,14 @@ def formula_roles(data: pd.DataFrame, formula, *, y=None, covariates=None, outco
     if not isinstance(data, pd.DataFrame):
         raise FormulaError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     spec = parse(formula, outcome=outcome)
+    if missing == "error":
+        cols = spec.columns(data)
+        counts = data[cols].isna().sum() if cols else pd.Series(dtype=int)
+        counts = counts[counts > 0]
+        if len(counts):
+            what = ", ".join(f"{c!r}: {int(k)}" for c, k in counts.items())
+            raise FormulaError(f"formula {spec.text!r} reads column(s) with missing values "
+                               f"({what}); drop those rows or pass missing='drop'")
     X = covariate_design(data, spec)
     new = {c: X[c] for c in X.columns}
     if outcome:

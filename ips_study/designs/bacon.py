@@ -97,7 +97,7 @@ def bacon(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str) -> Ba
     must be balanced. Same results as :func:`bacon_decomposition`.
     """
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, require_pre=False,
-                     require_controls=False)
+                     require_controls=False, can_drop=False)
     require_balanced(rp, "bacon")
     return bacon_decomposition(rp.df, unit=unit, time=time, outcome=y, treated=treat)
 

@@ -120,7 +120,8 @@ def did(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str, treat
     ips_study.designs.roles.DesignError
         one line naming the argument and column for every misuse (see :mod:`.roles`).
     """
-    data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates)
+    data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates,
+                                        missing=missing)
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, cluster=cluster,
                      weights=weights, size=size, covariates=covariates, missing=missing)
     B, timing = did_timing(rp, lazy=True)

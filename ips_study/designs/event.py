@@ -64,6 +64,10 @@ class EventStudyResults(DidResults):
 def event_bins(event_time: np.ndarray, *, bin_width: int = 1,
                window: tuple[int, int] | None = None) -> np.ndarray:
     """Event-time bins: ``floor(event_time / bin_width)`` clipped to ``window``."""
+    if isinstance(bin_width, bool) or not float(bin_width).is_integer() or bin_width < 1:
+        # 0 divided every event time into bin 0 (with a numpy warning), 1.5 was cut to 1
+        raise DesignError(f"bin_width must be a positive whole number of periods, got "
+                          f"{bin_width!r}")
     b = np.floor_divide(np.asarray(event_time, dtype=np.int64), int(bin_width))
     if window is not None:
         lo, hi = window
@@ -211,7 +215,8 @@ def event_study(data: pd.DataFrame, *, y: str | None = None, unit: str, time: st
         Terms ``event_k`` and ``post_average`` (main term); ``event_time()`` rows include the
         reference bin at zero; ``pretrend_test()``.
     """
-    data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates)
+    data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates,
+                                        missing=missing)
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, cluster=cluster,
                      weights=weights, size=size, covariates=covariates, missing=missing)
     et = _treated_event_times(rp, time, event_time)

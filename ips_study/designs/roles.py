@@ -93,6 +93,10 @@ def covariate_frame(df: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame
         if pd.api.types.is_numeric_dtype(col):
             parts.append(col.astype(float).rename(c))
         else:
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                # a declared but unused first category would be dropped as the reference
+                # and leave a dummy for every used level (R's droplevels)
+                col = col.cat.remove_unused_categories()
             parts.append(pd.get_dummies(col, prefix=c, drop_first=True, dtype=float))
     return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
 
@@ -113,9 +117,12 @@ def check_columns(data, roles: dict[str, Any]) -> None:
                                   f"(columns: {_columns_hint(data)})")
 
 
-def drop_missing(data: pd.DataFrame, columns: dict[str, str], missing: str
-                 ) -> tuple[pd.DataFrame, list[str]]:
-    """Refuse (``missing="error"``) or drop rows with NaN in a role column, with a note."""
+def drop_missing(data: pd.DataFrame, columns: dict[str, str], missing: str,
+                 can_drop: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """Refuse (``missing="error"``) or drop rows with NaN in a role column, with a note.
+
+    ``can_drop=False``: the calling design has no ``missing=`` option (it needs every unit
+    in every period), so the message does not suggest one."""
     if missing not in MISSING:
         raise DesignError(f"missing must be one of {MISSING}, got {missing!r}")
     bad = np.zeros(len(data), dtype=bool)
@@ -124,8 +131,10 @@ def drop_missing(data: pd.DataFrame, columns: dict[str, str], missing: str
         na = data[c].isna().to_numpy()
         if na.any():
             if missing == "error":
-                raise DesignError(f"{arg}={c!r} has {int(na.sum())} missing value(s); drop those "
-                                  "rows or pass missing='drop'")
+                hint = ("drop those rows or pass missing='drop'" if can_drop else
+                        "this design needs a complete balanced panel: fill them, or drop the "
+                        "units that have them")
+                raise DesignError(f"{arg}={c!r} has {int(na.sum())} missing value(s); {hint}")
             bad |= na
     if bad.any():
         cols = ", ".join(repr(c) for c in columns.values())
@@ -138,7 +147,7 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
                 cluster: str | None = None, weights: str | None = None,
                 size: str | None = None, covariates: Sequence[str] | None = None,
                 missing: str = "error", require_pre: bool = True,
-                require_controls: bool = True) -> RolePanel:
+                require_controls: bool = True, can_drop: bool = True) -> RolePanel:
     """Validate the role columns and reduce the panel to codes (see the module docstring).
 
     Raises
@@ -147,7 +156,8 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
         missing column, non-numeric outcome, NaN in a role column (unless
         ``missing="drop"``), treatment not 0/1, treatment varying within a cluster-period,
         treatment switching off, a unit treated from its first period, no treated or no
-        control unit, negative weights. ``require_pre=False`` accepts units treated from
+        control unit, negative weights. ``can_drop=False``: the caller has no ``missing=``
+        option, so a missing value's message does not offer one. ``require_pre=False`` accepts units treated from
         their first period and ``require_controls=False`` a panel where every unit is
         eventually treated (timing-only comparisons, e.g. the Goodman-Bacon decomposition).
     """
@@ -167,7 +177,7 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
             raise DesignError(f"{arg}={c!r} is not numeric (dtype {data[c].dtype})")
     named = {a: c for a, c in roles.items() if c is not None}
     named.update({f"covariates[{i}]": c for i, c in enumerate(covariates)})
-    df, notes = drop_missing(data, named, missing)
+    df, notes = drop_missing(data, named, missing, can_drop)
     if not len(df):
         raise DesignError("no rows left in data")
     if not (isinstance(df.index, pd.RangeIndex) and df.index.start == 0
@@ -187,13 +197,24 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     w = None if weights is None else df[weights].to_numpy(float)
     if w is not None and (w < 0).any():
         raise DesignError(f"weights={weights!r} has negative values")
+    yv = df[y].to_numpy(float)
+    sizes = None if size is None else df[size].to_numpy(float)
+    if sizes is not None and (sizes < 0).any():
+        raise DesignError(f"size={size!r} has {int((sizes < 0).sum())} negative value(s)")
     Z = covariate_frame(df, covariates)
-    return RolePanel(df=df, y=df[y].to_numpy(float), unit_codes=u_code,
+    # an infinite value fits to NaN (y) or stops deep in a solver without a name
+    for arg, c, v in (("y", y, yv), ("weights", weights, w), ("size", size, sizes),
+                      *((f"covariates[{covariates.index(c)}]", c, Z[c].to_numpy(float))
+                        for c in Z.columns if c in covariates)):
+        if v is not None and not np.isfinite(v).all():
+            raise DesignError(f"{arg}={c!r} has {int((~np.isfinite(v)).sum())} infinite "
+                              "value(s)")
+    return RolePanel(df=df, y=yv, unit_codes=u_code,
                      unit_labels=np.asarray(u_labels), time_codes=t_code,
                      time_labels=np.asarray(t_labels), cluster_codes=c_code,
                      cluster_labels=np.asarray(c_labels), treat=d, treated=treated,
                      adoption=adoption, weights=w,
-                     sizes=None if size is None else df[size].to_numpy(float),
+                     sizes=sizes,
                      Z=Z.to_numpy(float), covariate_names=tuple(Z.columns),
                      roles={**roles, "covariates": covariates}, notes=tuple(notes),
                      cell_rows=cell_rows)
@@ -229,13 +250,15 @@ def resolve_aliases(design: str, y, treat, outcome=None, treated=None) -> tuple[
 
 
 def _treatment(col: pd.Series, name: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(col.dtype):
+        # numpy, nullable and pyarrow booleans (no missing values are left here)
+        return col.to_numpy(dtype=bool).astype(np.int8)
     v = col.to_numpy()
-    if col.dtype == bool:
-        return v.astype(np.int8)
     if not pd.api.types.is_numeric_dtype(col) or not (
             v.min(initial=0) >= 0 and v.max(initial=0) <= 1  # integers: two reductions
             if pd.api.types.is_integer_dtype(col) else np.isin(v, (0, 1)).all()):
-        raise DesignError(f"treat={name!r} must be a 0/1 (or boolean) column")
+        raise DesignError(f"treat={name!r} must be a 0/1 (or boolean) column, got dtype "
+                          f"{col.dtype} (recode it, e.g. data[{name!r}].eq(<treated value>))")
     return v.astype(np.int8)
 
 

@@ -309,7 +309,7 @@ def sdid(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
     """
     inference = None if inference in (None, "none") else check_method("sdid", inference)
     outcome, treated = resolve_aliases("sdid", y, treat, outcome, treated)
-    rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated)
+    rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated, can_drop=False)
     require_balanced(rp, "sdid")
     seed = resolve_seed(seed)
     m = outcome_matrix(data, unit=unit, time=time, outcome=outcome, treated=treated)

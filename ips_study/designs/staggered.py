@@ -113,16 +113,28 @@ def _roles(data, y, outcome, unit, time, treat, group):
                           "group= (first treated period)")
     if treat is None:
         check_columns(data, {"y": y, "unit": unit, "time": time, "group": group})
+        for arg, c in (("time", time), ("group", group)):
+            dt = data[c].dtype
+            if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt):
+                raise DesignError(f"att_gt: {arg}={c!r} must hold integer periods (years or "
+                                  f"month counters; group: the first treated one), got dtype {dt}")
         return data, y, group
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, require_pre=False,
-                     require_controls=False)
+                     require_controls=False, can_drop=False)
     labels = pd.Series(rp.time_labels)
+    df = rp.df
     if not pd.api.types.is_integer_dtype(labels):
-        raise DesignError(f"att_gt: time={time!r} must hold integer periods (years or month "
-                          "counters)")
+        # integers as text ("2019", as a CSV read with string dtypes gives them) are years
+        num = pd.to_numeric(labels.astype(str).str.strip(), errors="coerce")
+        if not (labels.map(lambda v: isinstance(v, str)).all() and num.notna().all()
+                and (num == num.round()).all()):
+            raise DesignError(f"att_gt: time={time!r} must hold integer periods (years or "
+                              "month counters)")
+        labels = num.astype(np.int64)
+        df = df.assign(**{time: labels.to_numpy()[rp.time]})
     first = np.zeros(len(rp.unit_labels))
-    first[rp.treated] = rp.time_labels[rp.adoption]
-    return rp.df.assign(_adoption_group=first[rp.unit]), y, "_adoption_group"
+    first[rp.treated] = labels.to_numpy()[rp.adoption]
+    return df.assign(_adoption_group=first[rp.unit]), y, "_adoption_group"
 
 
 def att_gt(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,

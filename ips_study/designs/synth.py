@@ -52,7 +52,7 @@ from ips_study.inference import check_method
 from ips_study.inference.placebo_engine import draw_assignments, run_placebo
 from ips_study.results import Results, refitter
 
-from .roles import panel_roles, require_balanced, resolve_aliases
+from .roles import DesignError, panel_roles, require_balanced, resolve_aliases
 
 
 def _fit_one(Y: np.ndarray, treated: int, donors: np.ndarray, t0: int,
@@ -228,7 +228,7 @@ def synth(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
     outcome, treated = resolve_aliases("synth", y, treat, outcome, treated)
     if inference is not None:
         placebo = check_method("synth", inference) != "none"
-    rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated)
+    rp = panel_roles(data, y=outcome, unit=unit, time=time, treat=treated, can_drop=False)
     require_balanced(rp, "synth")
     m = outcome_matrix(data, unit=unit, time=time, outcome=outcome, treated=treated)
     if m.Y.shape[0] - m.n_control != 1:
@@ -316,6 +316,14 @@ def _predictor_matrix(data, m: OutcomeMatrix, unit, time, predictors, outcome_la
         raise ValueError("predictor_periods must be pre-treatment periods")
     pre = data[data[time].isin(window)]
     blocks = []
+    for c in predictors:
+        if c not in data.columns:
+            raise DesignError(f"predictors: column {c!r} is not in the data")
+        col = data[c]
+        if not pd.api.types.is_numeric_dtype(col.dtype):
+            raise DesignError(f"predictors: {c!r} must be numeric, got dtype {col.dtype}")
+        if np.isinf(col.to_numpy(float, na_value=np.nan)).any():
+            raise DesignError(f"predictors: {c!r} has infinite values")
     if predictors:
         means = pre.groupby(unit)[list(predictors)].mean().reindex(m.units)
         if means.isna().any().any():

@@ -5,8 +5,10 @@ event study needs to count periods (event time), so a period missing from the wh
 must show as a gap. What is accepted for the ``time`` column:
 
 * integers (also as text, ``"2019"``): the integer;
-* dates (``datetime64``, or text ``"2019-03-15"``): in their regular step (month starts
-  count months, other dates days divided by the common step);
+* dates (``datetime64``, text ``"2019-03-15"``, or an object column of ``datetime.date`` /
+  ``Timestamp`` values): in their regular step (dates on one day of the month, or all on
+  month ends such as ``2019-12-31``, count months; other dates days divided by the common
+  step);
 * pandas ``Period`` values: their ordinal (one per period of the frequency);
 * an **ordered** pandas ``Categorical``: the position in its categories, so a category no
   row uses is a gap;
@@ -31,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import numpy as np
@@ -137,8 +140,11 @@ def _yearly(labels: list[str], patterns, per_year: int) -> np.ndarray | None:
 
 
 def _date_numbers(ts: pd.DatetimeIndex) -> np.ndarray:
-    """Month starts count months; other dates days divided by their common step."""
-    if (ts.day == 1).all():
+    """Dates on one day of the month (month starts, the 15th) or all on month ends
+    (period-end stamps: 2019-12-31, 2019-03-31) count months; other dates days divided by
+    their common step. Counting days between month ends would make a year 365 or 366
+    "periods" and their common step one day."""
+    if len(ts) and ((ts.day == ts.day[0]).all() and ts.day[0] <= 28 or ts.is_month_end.all()):
         m = np.asarray(ts.year * 12 + ts.month - 1, dtype=np.int64)
     else:
         m = np.asarray((ts - ts.min()).days, dtype=np.int64)
@@ -149,6 +155,14 @@ def _date_numbers(ts: pd.DatetimeIndex) -> np.ndarray:
 
 
 def _text_numbers(labels: pd.Series, name: str) -> np.ndarray:
+    # an object column of date or Period objects (datetime.date from a database driver,
+    # Timestamps put together row by row) is read as what it holds, not as its text
+    if len(labels) and all(isinstance(s, (datetime.date, np.datetime64)) for s in labels):
+        return _date_numbers(pd.DatetimeIndex(pd.to_datetime(list(labels))))
+    if len(labels) and all(isinstance(s, pd.Period) for s in labels):
+        if len({s.freqstr for s in labels}) == 1:
+            return np.array([s.ordinal for s in labels], dtype=np.int64)
+        raise DesignError(f"time={name!r} mixes pandas Periods of different frequencies")
     text = [str(s).strip() for s in labels]
     num = pd.to_numeric(pd.Series(text), errors="coerce")
     if num.notna().all() and np.allclose(num, np.round(num)):

@@ -43,6 +43,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -88,6 +89,7 @@ def _from_long(data: pd.DataFrame, y: str, unit: str, time: str, treat: str) -> 
                          f"{treat!r} marks {len(treated_units)}")
     if data.duplicated([unit, time]).any():
         raise ValueError(f"columns {unit!r}, {time!r}: more than one row per unit and period")
+    _check_sortable(data[time], time)
     wide = data.pivot(index=unit, columns=time, values=y).sort_index(axis=1)
     if wide.isna().any().any():
         raise ValueError(f"panel is unbalanced: {int(wide.isna().sum().sum())} unit-period "
@@ -101,6 +103,34 @@ def _from_long(data: pd.DataFrame, y: str, unit: str, time: str, treat: str) -> 
         raise ValueError(f"treat column {treat!r}: the treated unit must be untreated first "
                          f"and then treated in every later period")
     return _from_wide(wide, tu, wide.columns[first])
+
+
+#: text periods whose sorted order is their time order when all have one length
+_SORTABLE = re.compile(r"^\d{4}([-/]?(\d{2}|[QHS][1-4]))?([-/]\d{2})?$", re.I)
+
+
+def _check_sortable(col: pd.Series, time: str) -> None:
+    """Refuse text periods that sorting would put out of time order ("Q1-2020" sorts
+    before "Q2-2019"): the pre/post split and the moving blocks follow the sorted columns.
+    Numbers, dates, periods and categoricals sort in time order; text must be years,
+    year-months, dates or year-first quarters/halves of one length."""
+    dt = col.dtype
+    if isinstance(dt, pd.CategoricalDtype):
+        if dt.ordered:      # the categories' order is the time order
+            return
+        col = pd.Series(dt.categories)   # the pivot orders unordered ones by their categories
+        dt = col.dtype
+    if (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_datetime64_any_dtype(dt)
+            or isinstance(dt, pd.PeriodDtype)):
+        return
+    values = pd.unique(col)
+    text = [str(v) for v in values]
+    if all(isinstance(v, str) for v in values) and len({len(t) for t in text}) == 1 \
+            and all(_SORTABLE.match(t) for t in text):
+        return
+    raise ValueError(f"time={time!r}: text periods whose sorted order may not be their time "
+                     "order; pass integers, dates, pandas Periods, year-first text "
+                     "(2019, 2019-03, 2019Q1) or an ordered Categorical")
 
 
 def _from_wide(Y, treated, first_post) -> _Panel:

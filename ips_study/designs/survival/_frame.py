@@ -75,13 +75,53 @@ def complete_rows(data: pd.DataFrame, roles: dict[str, list[str]], *, missing: s
     return data.reset_index(drop=True), notes
 
 
+def numeric_column(data: pd.DataFrame, column: str, arg: str) -> np.ndarray:
+    """A time or weight column as floats, refusing what is not a number by its dtype.
+
+    Durations (``timedelta64``) are taken in days. Dates are refused: a model needs time
+    since an origin (entry, index date), and dates read as numbers would be nanoseconds
+    since 1970 with every row at risk from then. Text is refused rather than parsed, so a
+    message never has to quote a row's value.
+
+    >>> numeric_column(pd.DataFrame({"d": pd.to_timedelta([1.5, 3], unit="D")}), "d", "stop")
+    array([1.5, 3. ])
+    """
+    col = data[column]
+    if pd.api.types.is_timedelta64_dtype(col.dtype):
+        return (col / pd.Timedelta(days=1)).to_numpy(float)
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        raise ValueError(f"{arg}={column!r} holds dates: pass the time since an origin, e.g. "
+                         f"(data[{column!r}] - data[<entry date>]).dt.days")
+    if pd.api.types.is_bool_dtype(col.dtype) or not pd.api.types.is_numeric_dtype(col.dtype):
+        raise ValueError(f"{arg}={column!r} must be numeric, got dtype {col.dtype}")
+    v = col.to_numpy(float)
+    if np.isinf(v).any():      # R's coxph refuses them too ("NA/NaN/Inf in foreign call")
+        raise ValueError(f"{arg}={column!r} has {int(np.isinf(v).sum())} infinite value(s)")
+    return v
+
+
+def check_finite(X: pd.DataFrame, arg: str) -> None:
+    """Refuse infinite covariate values by column (the solvers would stop with "array must
+    not contain infs or NaNs", naming nothing)."""
+    bad = ~np.isfinite(X.to_numpy(float))
+    if bad.any():
+        cols = [c for c, k in zip(X.columns, bad.any(axis=0)) if k]
+        raise ValueError(f"{arg}: {', '.join(map(repr, cols))} has {int(bad.sum())} infinite "
+                         "value(s)")
+
+
 def labels(data: pd.DataFrame, columns: list[str]):
     """One label per row from one or more columns (``None`` when no column is given)."""
     if not columns:
         return None
     if len(columns) == 1:
         return data[columns[0]].to_numpy()
-    return data[columns].astype(str).agg("|".join, axis=1).to_numpy()
+    joined = data[columns].astype(str).agg("|".join, axis=1)
+    if joined.nunique() != len(data[columns].drop_duplicates()):
+        # ("a|b", "c") and ("a", "b|c") would become one group, stratum or cluster
+        raise ValueError(f"columns {', '.join(map(repr, columns))}: their values joined with "
+                         "'|' make one label of different combinations; remove '|' from them")
+    return joined.to_numpy()
 
 
 def competing_status(data: pd.DataFrame, event: str, cause, censored=0) -> np.ndarray:
@@ -96,6 +136,13 @@ def competing_status(data: pd.DataFrame, event: str, cause, censored=0) -> np.nd
     s = data[event]
     values = pd.unique(s).tolist()
     causes = sorted((v for v in values if v != censored), key=str)
+    if censored not in set(values) and any(isinstance(v, str) for v in values) \
+            and not isinstance(censored, str):
+        # text codes with the numeric default censored=0: every censored row would become a
+        # competing event
+        raise ValueError(f"column {event!r} holds text codes and none equals censored="
+                         f"{censored!r}: name the code of a censored row, e.g. "
+                         f"censored={causes[0]!r} (codes present: {causes[:10]})")
     if cause not in set(values) or cause == censored:
         raise ValueError(f"cause {cause!r} does not occur in column {event!r} (causes present: "
                          f"{causes[:10]}, censored = {censored!r})")
@@ -108,9 +155,15 @@ def is_numeric(col: pd.Series) -> bool:
 
 
 def levels(col: pd.Series) -> list:
-    """Levels of a text/categorical column: the categories' order, else sorted as text."""
+    """Levels of a text/categorical column: the categories' order, else sorted as text.
+
+    Only the levels that occur in the rows fitted: a category no row has (declared but
+    unused, or emptied by ``missing="drop"``) would be an all-zero column, and as the first
+    category it would make the reference a level without rows (R's ``droplevels``).
+    """
     if isinstance(col.dtype, pd.CategoricalDtype):
-        return list(col.cat.categories)
+        present = set(pd.unique(col.cat.codes))
+        return [c for i, c in enumerate(col.cat.categories) if i in present]
     return sorted(pd.unique(col), key=str)
 
 
@@ -155,6 +208,7 @@ def design(data: pd.DataFrame, covariates: list[str]):
     if not parts:
         return pd.DataFrame(index=data.index), []
     X = pd.concat(parts, axis=1)
+    check_finite(X, "covariates")
     out = aliased_columns(X.to_numpy(float))
     dropped = [X.columns[j] for j in out]
     return X.drop(columns=dropped), dropped

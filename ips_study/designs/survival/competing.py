@@ -178,7 +178,7 @@ def gray_test(start, stop, status, group, *, cause: int = 1, strata=None, rho: f
 
 def _censoring_km(time, status):
     """Kaplan–Meier of the censoring distribution: jump times and G at them."""
-    g = EventGrid(np.zeros(len(time)), time, status == 0)
+    g = EventGrid(None, time, status == 0)   # right-censored: at risk from the start
     n = g.risk_sum(np.ones(g.n))
     c = g.event_sum(np.ones(g.n))
     return g.time, np.cumprod(1 - c / n)
@@ -217,8 +217,11 @@ def finegray_data(time, status, X, *, cause: int = 1) -> dict:
     w = _step(ctime, G, lo) / _step(ctime, G, time[subj], left=True)
     keep = hi > lo
     subj, lo, hi, w = subj[keep], lo[keep], hi[keep], w[keep]
+    # a subject's own row is at risk from before every time (right-censored data: a time
+    # of 0 is allowed, and a (0, 0] interval would have been refused as empty)
+    origin = min(float(time.min()), 0.0) - 1.0 if n else 0.0
     return {
-        "start": np.r_[np.zeros(n), lo], "stop": np.r_[time, hi],
+        "start": np.r_[np.full(n, origin), lo], "stop": np.r_[time, hi],
         "event": np.r_[is_cause, np.zeros(len(subj), bool)].astype(int),
         "weight": np.r_[np.ones(n), w], "X": np.vstack([X, X[subj]]),
         "subject": np.r_[np.arange(n), subj],

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from ...formula import FormulaError, covariate_design, parse
-from ._frame import (as_list, competing_status, complete_rows, design, design_order, is_numeric,
-                     labels)
+from ._frame import (as_list, check_finite, competing_status, complete_rows, design,
+                     design_order, is_numeric, labels, numeric_column)
 from ._results import CurveResults, SurvivalRegressionResults
 from ._riskset import event_indicator
 from .competing import cumulative_incidence as _aalen_johansen
@@ -159,8 +159,10 @@ def cox(data: pd.DataFrame, *, stop: str, event: str, start: str | None = None,
     ev = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
     X, dropped, all_names = _covariate_design(d, covs, spec)
     fit = CoxPH(ties=ties).fit(
-        X.to_numpy(float), d[stop], ev, start=None if start is None else d[start],
-        strata=labels(d, strata), weights=None if weights is None else d[weights],
+        X.to_numpy(float), numeric_column(d, stop, "stop"), ev,
+        start=None if start is None else numeric_column(d, start, "start"),
+        strata=labels(d, strata),
+        weights=None if weights is None else numeric_column(d, weights, "weights"),
         cluster=None if cluster is None else d[cluster], names=list(X.columns))
     if cluster is not None:
         cov, se_type, units = fit.cov_robust_, "cluster", int(d[cluster].nunique())
@@ -182,6 +184,18 @@ def cox(data: pd.DataFrame, *, stop: str, event: str, start: str | None = None,
 def _groups(d: pd.DataFrame, by):
     by = as_list(by)
     return (np.full(len(d), "all", dtype=object) if not by else labels(d, by)), by
+
+
+def _group_order(d: pd.DataFrame, by: list[str], grp: np.ndarray) -> list:
+    """The groups in the order R's ``survfit``/``cuminc`` use: a categorical's categories,
+    numbers by value (9 before 10), other labels as text."""
+    present = pd.unique(grp)
+    if len(by) == 1 and isinstance(d[by[0]].dtype, pd.CategoricalDtype):
+        rank = {c: i for i, c in enumerate(d[by[0]].cat.categories)}
+        return sorted(present, key=lambda g: rank.get(g, len(rank)))
+    if all(isinstance(g, (int, float, np.integer, np.floating)) for g in present):
+        return sorted(present)
+    return sorted(present, key=str)
 
 
 def kaplan_meier(data: pd.DataFrame, *, stop: str, event: str, start: str | None = None,
@@ -211,11 +225,14 @@ def kaplan_meier(data: pd.DataFrame, *, stop: str, event: str, start: str | None
     d, notes = complete_rows(data, roles, missing=missing)
     ev = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
     grp, by = _groups(d, by)
-    starts = np.full(len(d), -np.inf) if start is None else d[start].to_numpy(float)
-    stops = d[stop].to_numpy(float)
-    w = None if weights is None else d[weights].to_numpy(float)
+    starts = np.full(len(d), -np.inf) if start is None else numeric_column(d, start, "start")
+    stops = numeric_column(d, stop, "stop")
+    w = None if weights is None else numeric_column(d, weights, "weights")
+    if w is not None and (w < 0).any():
+        # a negative case weight would take persons out of the risk set (as cox refuses)
+        raise ValueError(f"weights={weights!r} has {int((w < 0).sum())} negative value(s)")
     curves = {}
-    for g in sorted(pd.unique(grp), key=str):
+    for g in _group_order(d, by, grp):
         r = grp == g
         curves[g] = km_curve(None if start is None else starts[r], stops[r], ev[r], level=level,
                              weights=None if w is None else w[r])
@@ -249,10 +266,10 @@ def cumulative_incidence(data: pd.DataFrame, *, stop: str, event: str, cause, by
     d, notes = complete_rows(data, roles, missing=missing)
     status = competing_status(d, event, cause, censored)
     grp, by = _groups(d, by)
-    starts = np.full(len(d), -np.inf) if start is None else d[start].to_numpy(float)
-    stops = d[stop].to_numpy(float)
+    starts = np.full(len(d), -np.inf) if start is None else numeric_column(d, start, "start")
+    stops = numeric_column(d, stop, "stop")
     curves = {}
-    for g in sorted(pd.unique(grp), key=str):
+    for g in _group_order(d, by, grp):
         r = grp == g
         if not (status[r] == 1).any():
             notes.append(f"group {g!r} has no event of cause {cause!r}: its curve is 0.")
@@ -300,7 +317,7 @@ def fine_gray(data: pd.DataFrame, *, stop: str, event: str, cause, covariates=No
     d, notes = complete_rows(data, roles, missing=missing)
     status = competing_status(d, event, cause, censored)
     X, dropped, all_names = _covariate_design(d, covs, spec)
-    fit = _fine_gray(d[stop].to_numpy(float), status, X.to_numpy(float), cause=1,
+    fit = _fine_gray(numeric_column(d, stop, "stop"), status, X.to_numpy(float), cause=1,
                      names=list(X.columns))
     if se == "crr":
         cov = fit.cov_crr_
@@ -373,11 +390,16 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str | None, tim
              "treat": [treat], "cluster": [cluster], "covariates": covs, "fe": fe}
     d, notes = complete_rows(data, roles, missing=missing)
     y = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
+    if not is_numeric(d[treat]):
+        raise ValueError(f"treat column {treat!r} must be numeric or boolean (e.g. treated x "
+                         f"post as 0/1), got dtype {d[treat].dtype}")
     if spec is not None:
         Z = covariate_design(d, spec)
         d, covs = d.assign(**{c: Z[c] for c in Z.columns}), list(Z.columns)
     numeric = [c for c in covs if is_numeric(d[c])]
     categorical_cov = [c for c in covs if c not in numeric]
+    check_finite(d[[treat]].astype(float), "treat")
+    check_finite(d[numeric].astype(float), "covariates")
     frame = pd.DataFrame({"__y": y.astype(int), treat: d[treat].astype(float).to_numpy(),
                           "period": 0 if time is None else d[time].to_numpy(),
                           "__cluster": d[cluster].to_numpy()})
