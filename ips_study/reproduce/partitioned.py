@@ -55,7 +55,7 @@ class PartitionedDelivery:
         self.quarantine_dir = quarantine_dir
         self._parts: list[Path] | None = None
         self._scan: dict[str, Any] | None = None
-        self._order: pd.Index | None = None
+        self._order = None   # pyarrow array of the person ids in file order
 
     # -- the split and one pass -------------------------------------------------------------
     @property
@@ -72,11 +72,6 @@ class PartitionedDelivery:
     def parts_split(self) -> bool:
         """Whether the delivery has been split (by this object)."""
         return self._parts is not None
-
-    def person_ids(self) -> list[str]:
-        """Every person id of the ``persons`` file, in its order (quarantined persons included)."""
-        self._person_rank(pd.Series([], dtype=object))
-        return self._order.tolist()
 
     def partitions(self):
         """Validate and yield each partition's :class:`~ips_study.registers.RegisterSet`."""
@@ -96,8 +91,11 @@ class PartitionedDelivery:
                 f = participant_flow(rs.tables, self.config)
                 flow = f if flow is None else flow.assign(**{c: flow[c] + f[c] for c in _FLOW_COUNTS})
                 for name, table in rs.tables.items():
-                    if name in _GATHERED or "person_id" not in table.columns:
+                    if name in _GATHERED:
                         small.setdefault(name, []).append(table)
+                    elif "person_id" not in table.columns and name not in small:
+                        # every partition holds the same copy: keep the first only
+                        small[name] = [table]
             tables = {n: (parts[0] if "person_id" not in parts[0].columns
                           else self._in_person_order(pd.concat(parts, ignore_index=True)))
                       for n, parts in small.items()}
@@ -122,9 +120,13 @@ class PartitionedDelivery:
 
     def write_panel(self, path: Path, study, *, freq: str, scope: str) -> None:
         """Build the panel partition by partition and write it to ``path`` (Parquet) in the
-        order of the in-memory build."""
+        order of the in-memory build.
+
+        Each partition's rows are sorted by person rank (position in the ``persons`` file)
+        and written to the work area; the files are then merged in windows of persons
+        (:func:`merge_by_rank`), so neither the build nor the merge holds the whole panel.
+        """
         import pyarrow as pa
-        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         from ips_study.panel import write_panel
@@ -135,40 +137,126 @@ class PartitionedDelivery:
         for k, rs in enumerate(self.partitions()):
             f = tmp / f"part-{k:04d}.parquet"
             write_panel(rs, f, study, freq=freq, scope=scope)
-            if f.exists():  # a partition without panel rows writes no file
-                files.append(f)
+            if not f.exists():  # a partition without panel rows writes no file
+                continue
+            table = pq.read_table(f)
+            rank = self.person_rank(table["person_id"])
+            order = np.argsort(rank, kind="stable")
+            table = table.take(pa.array(order)).append_column(RANK, pa.array(rank[order]))
+            pq.write_table(table, f)
+            files.append(f)
         if not files:
             raise ValueError(f"the {freq} panel ({scope}) has no rows in any of the {self.n_parts} partitions")
-        table = pa.concat_tables([pq.read_table(f) for f in files])
-        rank = self._person_rank(table["person_id"].to_pandas().astype(str))
-        table = table.take(pa.array(np.argsort(rank, kind="stable")))
-        for i, field in enumerate(table.schema):
-            # plain values, as the in-memory panel is written (its text columns are not categories)
-            if pa.types.is_dictionary(field.type):
-                table = table.set_column(i, field.name, pc.cast(table.column(i), field.type.value_type))
-        pq.write_table(table.replace_schema_metadata(None), path)
+        merge_by_rank(files, path, n_ranks=len(self._person_order()))
         shutil.rmtree(tmp, ignore_errors=True)
 
     # -- person order -------------------------------------------------------------------------
-    def _person_rank(self, ids: pd.Series) -> np.ndarray:
-        """Each id's position in the ``persons`` file (persons not found last, in their order)."""
+    def _person_order(self):
+        """Every person id of the ``persons`` file once, in file order (an Arrow array: a
+        few bytes a person, where a pandas index of text took about 100 bytes)."""
         if self._order is None:
             import pyarrow as pa
+            import pyarrow.compute as pc
             import pyarrow.parquet as pq
 
             from ips_study.registers.readers import LINE_COLUMN
 
             raw = pa.concat_tables([pq.read_table(p / "persons.parquet", columns=["person_id", LINE_COLUMN])
                                     .replace_schema_metadata(None) for p in self.parts])
-            line = raw[LINE_COLUMN].to_numpy()
-            ids_in_file = raw["person_id"].to_pandas().astype(str).to_numpy()[np.argsort(line, kind="stable")]
-            self._order = pd.Index(ids_in_file).drop_duplicates()
-        rank = self._order.get_indexer(ids)
-        return np.where(rank < 0, len(self._order), rank)
+            ids = pc.cast(raw["person_id"], pa.string()).combine_chunks()
+            order = np.argsort(raw[LINE_COLUMN].to_numpy(), kind="stable")
+            self._order = pc.unique(ids.take(pa.array(order)))  # first occurrence kept
+        return self._order
+
+    def person_ids(self):
+        """Every person id of the ``persons`` file, in its order (quarantined persons
+        included), one at a time."""
+        order = self._person_order()
+        for start in range(0, len(order), 65536):
+            yield from order.slice(start, 65536).to_pylist()
+
+    def person_rank(self, ids) -> np.ndarray:
+        """Each id's position in the ``persons`` file (persons not found last, in their
+        order); ``ids`` an Arrow array or a pandas Series."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if isinstance(ids, pd.Series):
+            ids = pa.array(ids.astype(str).to_numpy(dtype=object), type=pa.string())
+        ids = pc.cast(ids, pa.string())
+        order = self._person_order()
+        rank = pc.fill_null(pc.index_in(ids, value_set=order), len(order))
+        return rank.to_numpy(zero_copy_only=False).astype(np.int64)
 
     def _in_person_order(self, table: pd.DataFrame) -> pd.DataFrame:
-        return table.iloc[np.argsort(self._person_rank(table["person_id"].astype(str)), kind="stable")] \
+        return table.iloc[np.argsort(self.person_rank(table["person_id"]), kind="stable")] \
             .reset_index(drop=True)
+
+
+#: column holding each row's person rank in the partition files being merged
+RANK = "__person_rank"
+
+
+def merge_by_rank(files: list[Path], out: Path, *, n_ranks: int, rows_per_window: int = 262_144) -> None:
+    """Merge Parquet files, each sorted by the :data:`RANK` column, into one file sorted by it.
+
+    A person's rows are in one file, so a stable sort of each window's rows puts them in the
+    order of the in-memory build. Memory: one window of rows (``rows_per_window``, about the
+    whole panel's rows divided by the number of windows) plus one read batch a file; the
+    dictionary columns of the partition files are written as plain values (as the in-memory
+    panel is), and the rank column is dropped.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    sources = [pq.ParquetFile(f) for f in files]
+    total = sum(s.metadata.num_rows for s in sources)
+    schema = _plain_schema(sources[0].schema_arrow)
+    n_windows = max(1, -(-total // rows_per_window))
+    width = max(1, -(-(n_ranks + 1) // n_windows))   # +1: persons not found rank n_ranks
+    batches = [s.iter_batches(batch_size=65_536) for s in sources]
+    held: list[pa.Table | None] = [None] * len(sources)
+    done = [False] * len(sources)
+    writer = pq.ParquetWriter(out, schema)
+    try:
+        for upper in range(width, n_ranks + 1 + width, width):
+            pieces = []
+            for i in range(len(sources)):
+                # read until this file's buffered rows reach past the window (or it ends)
+                while not done[i] and (held[i] is None or held[i].num_rows == 0
+                                       or held[i][RANK][-1].as_py() < upper):
+                    try:
+                        b = pa.Table.from_batches([next(batches[i])])
+                    except StopIteration:
+                        done[i] = True
+                        break
+                    held[i] = b if held[i] is None else pa.concat_tables([held[i], b])
+                if held[i] is None or held[i].num_rows == 0:
+                    continue
+                cut = int(np.searchsorted(held[i][RANK].to_numpy(), upper, side="left"))
+                pieces.append(held[i].slice(0, cut))
+                held[i] = held[i].slice(cut).combine_chunks() if cut < held[i].num_rows else None
+            if not pieces:
+                continue
+            window = pa.concat_tables(pieces)
+            if window.num_rows == 0:
+                continue
+            order = np.argsort(window[RANK].to_numpy(), kind="stable")
+            window = window.take(pa.array(order)).drop_columns([RANK])
+            columns = [pc.cast(window[f.name], f.type) for f in schema]
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+    finally:
+        writer.close()
+
+
+def _plain_schema(schema):
+    """``schema`` without the rank column, dictionaries as their value type, no metadata."""
+    import pyarrow as pa
+
+    fields = [pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+              for f in schema if f.name != RANK]
+    return pa.schema(fields)
 
 
 _FLOW_COUNTS = ("treated", "controls", "total")
