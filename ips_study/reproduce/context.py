@@ -7,7 +7,9 @@ confidential work area, keyed by the run key and verified by hash when loaded.
 With ``partitions`` (``ips-study reproduce --partitions K``) the registers are never read
 whole: panels, the row accounting, the participant flow and the programme tables are built
 one person partition at a time (:mod:`ips_study.reproduce.partitioned`), with outputs
-byte-identical to the in-memory run.
+byte-identical to the in-memory run; the month panel is read only in pieces of whole
+persons (:mod:`ips_study.reproduce.pieces`: survival episodes, cell sums), and one whole
+year panel is in memory at a time.
 """
 
 from __future__ import annotations

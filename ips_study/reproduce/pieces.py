@@ -63,7 +63,7 @@ def iter_person_pieces(path: str | Path, columns: Sequence[str] | None = None, *
         if missing:
             raise ValueError(f"panel {Path(path).name} lacks column(s) {', '.join(missing)}")
     carry = None
-    for batch in source.iter_batches(batch_size=rows, columns=columns):
+    for batch in _batches(source, columns, rows):
         table = pa.Table.from_batches([batch])
         if carry is not None:
             table = pa.concat_tables([carry, table])
@@ -77,6 +77,13 @@ def iter_person_pieces(path: str | Path, columns: Sequence[str] | None = None, *
         carry = table.slice(cut)
     if carry is not None and carry.num_rows:
         yield _to_frame(carry)
+
+
+def _batches(source, columns, rows: int):
+    """Record batches of at most ``rows`` rows, one row group decoded at a time (a batch
+    iterator reads ahead several row groups)."""
+    for j in range(source.num_row_groups):
+        yield from source.read_row_group(j, columns=columns, use_threads=False).to_batches(max_chunksize=rows)
 
 
 def _to_frame(table) -> pd.DataFrame:
