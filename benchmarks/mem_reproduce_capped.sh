@@ -5,6 +5,8 @@
 #
 #   ips-study synth --out WORK/d1500k_pq --persons 1500000 --format parquet   # about 13 min CPU
 #   benchmarks/mem_reproduce_capped.sh WORK/d1500k_pq WORK 64                 # CAP_KB=1048576
+#   CAP_KB=unlimited benchmarks/mem_reproduce_capped.sh WORK/d1500k_pq WORK 64     # no cap
+#   benchmarks/mem_reproduce_capped.sh WORK/d1500k_pq WORK 64 figure_6_survival table_10_survival_models
 #
 # The cap is `ulimit -v` (address space: stricter than a limit on resident memory; Python with
 # numpy, pandas, pyarrow, scipy and matplotlib loaded already maps about 570 MiB). As in
@@ -15,7 +17,7 @@
 # Prints exit status, peak RSS, wall, user and system CPU and the load average; the outputs
 # are in WORK/mem_capped_K/o and the run's work area (panels, partitions) is removed after.
 set -u
-DELIVERY=$1; WORK=$2; K=${3:-64}; CAP_KB=${CAP_KB:-1048576}
+DELIVERY=$1; WORK=$2; K=${3:-64}; CAP_KB=${CAP_KB:-1048576}; shift 3; ONLY=("$@")  # output names
 PY=${PY:-python}
 W=$WORK/mem_capped_$K; rm -rf "$W"; mkdir -p "$W"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -25,7 +27,7 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
          OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
          MPLBACKEND=Agg
   /usr/bin/time -v "$PY" -m ips_study.reproduce --data "$DELIVERY" --out "$W/o" --work "$W/w" \
-    --partitions "$K" --quiet > "$W/log" 2> "$W/time.txt"
+    --partitions "$K" --quiet ${ONLY[@]:+--only "${ONLY[@]}"} > "$W/log" 2> "$W/time.txt"
 )
 echo "K=$K cap_kB=$CAP_KB exit=$(grep 'Exit status' "$W/time.txt" | awk '{print $3}')" \
      "peak_rss_kB=$(grep 'Maximum resident' "$W/time.txt" | awk '{print $6}')" \

@@ -206,7 +206,7 @@ RANK = "__person_rank"
 MERGE_BATCH = 8_192
 
 
-def merge_by_rank(files: list[Path], out: Path, *, n_ranks: int, rows_per_window: int = 262_144) -> None:
+def merge_by_rank(files: list[Path], out: Path, *, n_ranks: int, rows_per_window: int = 65_536) -> None:
     """Merge Parquet files, each sorted by the :data:`RANK` column, into one file sorted by it.
 
     A person's rows are in one file, so a stable sort of each window's rows puts them in the
@@ -216,7 +216,6 @@ def merge_by_rank(files: list[Path], out: Path, *, n_ranks: int, rows_per_window
     panel is), and the rank column is dropped.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     sources = [pq.ParquetFile(f) for f in files]
@@ -226,7 +225,7 @@ def merge_by_rank(files: list[Path], out: Path, *, n_ranks: int, rows_per_window
     width = max(1, -(-(n_ranks + 1) // n_windows))   # +1: persons not found rank n_ranks
     # row groups read one at a time, by hand: a batch iterator reads ahead (it held about
     # 350 MiB over 64 files of a 1.5-million-person delivery)
-    batches = [_row_groups(s) for s in sources]
+    batches = [_row_groups(s, schema) for s in sources]
     held: list[pa.Table | None] = [None] * len(sources)
     done = [False] * len(sources)
     writer = pq.ParquetWriter(out, schema)
@@ -250,21 +249,28 @@ def merge_by_rank(files: list[Path], out: Path, *, n_ranks: int, rows_per_window
                 held[i] = held[i].slice(cut).combine_chunks() if cut < held[i].num_rows else None
             if not pieces:
                 continue
-            window = pa.concat_tables(pieces)
+            window = pa.concat_tables(pieces).combine_chunks()
             if window.num_rows == 0:
                 continue
-            order = np.argsort(window[RANK].to_numpy(), kind="stable")
-            window = window.take(pa.array(order)).drop_columns([RANK])
-            columns = [pc.cast(window[f.name], f.type) for f in schema]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            order = pa.array(np.argsort(window[RANK].to_numpy(), kind="stable"))
+            writer.write_table(pa.Table.from_arrays([window[f.name].take(order) for f in schema],
+                                                    schema=schema))
+            del window, pieces
     finally:
         writer.close()
 
 
-def _row_groups(source):
-    """A Parquet file's row groups, one at a time."""
+def _row_groups(source, schema):
+    """A Parquet file's row groups, one at a time, with the columns of ``schema`` (plain
+    values: a window of dictionary columns from many files asked for 128 MiB in one take)
+    and the rank column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     for j in range(source.num_row_groups):
-        yield source.read_row_group(j, use_threads=False)
+        t = source.read_row_group(j, use_threads=False)
+        yield pa.table([pc.cast(t[f.name], f.type) for f in schema] + [t[RANK]],
+                       names=[*schema.names, RANK])
 
 
 def _plain_schema(schema):
