@@ -131,10 +131,14 @@ class Context:
         population = population or self.config.design
         name = f"panel-{freq}-{scope}-{population}"
         if self.partitions and name not in self._memo:
-            # one whole panel in memory at a time: the next one replaces it
-            for old in [k for k in self._memo if k.startswith("panel-")]:
-                del self._memo[old]
+            self._drop_whole_panels()   # one whole panel in memory at a time
         return self.memo(name, lambda: self._cached_panel(freq, scope, population))
+
+    def _drop_whole_panels(self) -> None:
+        """Forget the whole panels read so far (``partitions``: before reading another panel,
+        whole or in pieces)."""
+        for old in [k for k in self._memo if k.startswith("panel-")]:
+            del self._memo[old]
 
     def _panel_path(self, freq: str, scope: str, population: str) -> Path:
         return self.work / f"panel_{freq}_{scope}_{population}_{self.key[:16]}.parquet"
@@ -181,6 +185,8 @@ class Context:
         if self.partitions:
             from .pieces import cells_to_aggregate, panel_cells
 
+            if f"agg-{freq}-{scope}" not in self._memo:
+                self._drop_whole_panels()
             return self.memo(f"agg-{freq}-{scope}", lambda: cells_to_aggregate(
                 panel_cells(self.panel_file(freq, scope))))
         return self.memo(f"agg-{freq}-{scope}", lambda: aggregate_panel(self.panel(freq, scope)))
@@ -193,6 +199,7 @@ class Context:
             from .pieces import PanelEpisodes
 
             population = population or self.config.design
+            self._drop_whole_panels()
             return self.memo(f"episodes-{freq}-{scope}-{population}",
                              lambda: PanelEpisodes(self.panel_file(freq, scope, population)))
         return self.panel(freq, scope, population)
