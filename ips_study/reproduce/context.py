@@ -211,6 +211,14 @@ class Context:
 
         name = json.dumps([design, outcome, freq, scope, population, inference, options],
                           sort_keys=True, default=str)
-        return self.memo(name, lambda: get_design(design)(
-            self._design_input(design, freq, scope, population), outcome=outcome, config=self.study(population),
-            inference=inference, **options))
+
+        def make():
+            return get_design(design)(
+                self._design_input(design, freq, scope, population), outcome=outcome, config=self.study(population),
+                inference=inference, **options)
+
+        if self.partitions and options.get("level") == "person":
+            # table 5's person-level sensitivity fits are used once each and keep their
+            # person-year role frame (about 150 MB at 1.5 million persons): not kept
+            return make()
+        return self.memo(name, make)
