@@ -73,3 +73,46 @@ def test_partitioned_reproduce_is_byte_identical_on_the_embedded_data(tmp_path, 
     a = hashes(tmp_path / "a")
     assert a == hashes(tmp_path / "b")
     assert {Path(n).stem for n in a} == set(TOUCHING_INPUTS)
+
+
+def test_partitioned_survival_never_reads_the_whole_month_panel(small_synthetic_dir, tmp_path, monkeypatch):
+    """The survival designs get the month panel's episodes piece by piece (issue 20, memory):
+    the whole month panel is never read into memory, and the outputs are those of the
+    in-memory run."""
+    import ips_study.panel as panel_module
+
+    only = ["figure_6_survival", "table_10_survival_models"]
+    assert run(data=small_synthetic_dir, out=tmp_path / "a", work=tmp_path / "wa", quiet=True, only=only) == 0
+    whole = panel_module.read_panel
+
+    def read_panel(path):
+        assert "panel_month" not in Path(path).name, "the whole month panel was read"
+        return whole(path)
+
+    monkeypatch.setattr(panel_module, "read_panel", read_panel)
+    assert run(data=small_synthetic_dir, out=tmp_path / "b", work=tmp_path / "wb", quiet=True, only=only,
+               partitions=3) == 0
+    a = hashes(tmp_path / "a")
+    assert a == hashes(tmp_path / "b") and len(a) == 2 + 3
+    assert list((tmp_path / "wb").glob("panel_month_*.parquet"))
+
+
+def test_partitioned_context_keeps_no_person_level_fit(tmp_path, monkeypatch):
+    """With partitions the person-level DiD fits (used once, by table 5) are not memoised;
+    every other fit is, as in memory."""
+    import ips_study.designs as designs_module
+    from ips_study.config import StudyConfig
+    from ips_study.reproduce.context import Context
+
+    calls = []
+    monkeypatch.setattr(designs_module, "get_design", lambda name: lambda data, **kw: calls.append(kw) or object())
+    for partitions, person_fits in ((2, 2), (None, 1)):
+        calls.clear()
+        ctx = Context(data=tmp_path, out=tmp_path, work=tmp_path, config=StudyConfig(), key="k" * 16,
+                      partitions=partitions)
+        monkeypatch.setattr(ctx, "_design_input", lambda *a: None)
+        for _ in range(2):
+            ctx.fit("did", "workdays", level="person")
+            ctx.fit("did", "workdays", level="municipality")
+        assert [c["level"] for c in calls].count("person") == person_fits
+        assert [c["level"] for c in calls].count("municipality") == 1

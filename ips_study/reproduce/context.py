@@ -7,7 +7,9 @@ confidential work area, keyed by the run key and verified by hash when loaded.
 With ``partitions`` (``ips-study reproduce --partitions K``) the registers are never read
 whole: panels, the row accounting, the participant flow and the programme tables are built
 one person partition at a time (:mod:`ips_study.reproduce.partitioned`), with outputs
-byte-identical to the in-memory run.
+byte-identical to the in-memory run; the month panel is read only in pieces of whole
+persons (:mod:`ips_study.reproduce.pieces`: survival episodes, cell sums), and one whole
+year panel is in memory at a time.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from typing import Any, Callable
 import pandas as pd
 
 from ips_study import progress
+
+
+#: designs fitted on survival episodes (built from a person-month panel)
+EPISODE_DESIGNS = ("km", "cox", "cuminc", "finegray", "dthazard")
 
 
 def _sha(path: Path) -> str:
@@ -98,9 +104,10 @@ class Context:
     def has_table(self, name: str) -> bool:
         return name in self.registers
 
-    def loaded_person_ids(self) -> list[str]:
+    def loaded_person_ids(self):
         """The delivery's person ids if this run has read them (for the output check by value;
-        a run whose outputs were all up to date reads nothing and returns none)."""
+        a run whose outputs were all up to date reads nothing and returns none); with
+        ``partitions`` an iterator, not a list of every id."""
         if "registers" in self._memo and not self.partitions:
             return self._memo["registers"]["persons"]["person_id"].tolist()
         if "delivery" in self._memo and self._memo["delivery"].parts_split:
@@ -122,35 +129,80 @@ class Context:
 
     def panel(self, freq: str = "year", scope: str = "study", population: str | None = None) -> pd.DataFrame:
         population = population or self.config.design
-        return self.memo(f"panel-{freq}-{scope}-{population}",
-                         lambda: self._cached_panel(freq, scope, population))
+        name = f"panel-{freq}-{scope}-{population}"
+        if self.partitions and name not in self._memo:
+            self._drop_whole_panels()   # one whole panel in memory at a time
+        return self.memo(name, lambda: self._cached_panel(freq, scope, population))
+
+    def _drop_whole_panels(self) -> None:
+        """Forget the whole panels read so far (``partitions``: before reading another panel,
+        whole or in pieces)."""
+        for old in [k for k in self._memo if k.startswith("panel-")]:
+            del self._memo[old]
+
+    def _panel_path(self, freq: str, scope: str, population: str) -> Path:
+        return self.work / f"panel_{freq}_{scope}_{population}_{self.key[:16]}.parquet"
+
+    @staticmethod
+    def _verified(path: Path) -> bool:
+        digest = path.with_suffix(".sha256")
+        return path.exists() and digest.exists() and digest.read_text().strip() == _sha(path)
+
+    def panel_file(self, freq: str = "year", scope: str = "study", population: str | None = None) -> Path:
+        """The panel's file in the work area, built partition by partition unless a verified
+        copy is there (``partitions`` only: the in-memory run writes it in :meth:`panel`)."""
+        population = population or self.config.design
+        path = self._panel_path(freq, scope, population)
+        if not self._verified(path):  # missing or corrupted: rebuild
+            tmp = path.with_suffix(".tmp")
+            self.delivery.write_panel(tmp, self.study(population), freq=freq, scope=scope)
+            os.replace(tmp, path)
+            path.with_suffix(".sha256").write_text(_sha(path) + "\n")
+        return path
 
     def _cached_panel(self, freq: str, scope: str, population: str) -> pd.DataFrame:
         from ips_study.panel import build_panel, read_panel
 
-        path = self.work / f"panel_{freq}_{scope}_{population}_{self.key[:16]}.parquet"
-        digest = path.with_suffix(".sha256")
-        if path.exists() and digest.exists() and digest.read_text().strip() == _sha(path):
-            return read_panel(path)
-        # missing or corrupted: rebuild
         if self.partitions:  # partition by partition, in the in-memory build's order
-            tmp = path.with_suffix(".tmp")
-            self.delivery.write_panel(tmp, self.study(population), freq=freq, scope=scope)
-            os.replace(tmp, path)
-            digest.write_text(_sha(path) + "\n")
+            return read_panel(self.panel_file(freq, scope, population))
+        path = self._panel_path(freq, scope, population)
+        if self._verified(path):
             return read_panel(path)
         panel = build_panel(self.registers, self.study(population), freq=freq, scope=scope,
                             progress=progress.enabled())
         tmp = path.with_suffix(".tmp")
         panel.to_parquet(tmp, index=False)
         os.replace(tmp, path)
-        digest.write_text(_sha(path) + "\n")
+        path.with_suffix(".sha256").write_text(_sha(path) + "\n")
         return panel
 
     def aggregate(self, freq: str = "year", scope: str = "study") -> pd.DataFrame:
+        """Municipality x period means (:func:`ips_study.panel.aggregate_panel`); with
+        ``partitions`` added up from the panel file piece by piece
+        (:func:`ips_study.reproduce.pieces.panel_cells`)."""
         from ips_study.panel import aggregate_panel
 
+        if self.partitions:
+            from .pieces import cells_to_aggregate, panel_cells
+
+            if f"agg-{freq}-{scope}" not in self._memo:
+                self._drop_whole_panels()
+            return self.memo(f"agg-{freq}-{scope}", lambda: cells_to_aggregate(
+                panel_cells(self.panel_file(freq, scope))))
         return self.memo(f"agg-{freq}-{scope}", lambda: aggregate_panel(self.panel(freq, scope)))
+
+    def _design_input(self, design: str, freq: str, scope: str, population: str | None):
+        """What a design is fitted on: the panel; with ``partitions`` the survival designs get
+        the month panel's file, whose episodes they build piece by piece
+        (:class:`ips_study.reproduce.pieces.PanelEpisodes`), never the whole month panel."""
+        if self.partitions and design in EPISODE_DESIGNS:
+            from .pieces import PanelEpisodes
+
+            population = population or self.config.design
+            self._drop_whole_panels()
+            return self.memo(f"episodes-{freq}-{scope}-{population}",
+                             lambda: PanelEpisodes(self.panel_file(freq, scope, population)))
+        return self.panel(freq, scope, population)
 
     # -- fitted designs -------------------------------------------------------------------
     def fit(self, design: str, outcome: str, *, freq: str = "year", scope: str = "study",
@@ -159,6 +211,14 @@ class Context:
 
         name = json.dumps([design, outcome, freq, scope, population, inference, options],
                           sort_keys=True, default=str)
-        return self.memo(name, lambda: get_design(design)(
-            self.panel(freq, scope, population), outcome=outcome, config=self.study(population),
-            inference=inference, **options))
+
+        def make():
+            return get_design(design)(
+                self._design_input(design, freq, scope, population), outcome=outcome, config=self.study(population),
+                inference=inference, **options)
+
+        if self.partitions and options.get("level") == "person":
+            # table 5's person-level sensitivity fits are used once each and keep their
+            # person-year role frame (about 150 MB at 1.5 million persons): not kept
+            return make()
+        return self.memo(name, make)

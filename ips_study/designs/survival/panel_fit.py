@@ -56,7 +56,7 @@ def _cause(outcome: str | None) -> int:
 def _prepare(panel, config, options):
     config = config or StudyConfig(design="closed")
     tte_opts = {k: options.pop(k) for k in _TTE_KEYS if k in options}
-    tte = build_tte(panel, config, **tte_opts)
+    tte = panel.episodes(config, **tte_opts) if hasattr(panel, "episodes") else build_tte(panel, config, **tte_opts)
     if tte.empty:
         raise ValueError("no person is at risk: the panel has no usable person-months")
     notes = []
