@@ -73,6 +73,13 @@ PERSONS_PER_RESIDENT = 0.54
 WORK_YEAR_SD = 0.0125
 
 
+#: hazard ratio of entering work assessment allowance at real scale: the generator's 2.0-2.1 %
+#: of 18-29-year-olds on the allowance (2013) raised to about 3.6 %, NAV's published share for
+#: Nordland's 18-29-year-olds (3.5 % in September 2019, 3.7 % in March 2020, after the 2018
+#: tightening; docs/synthetic_data.md, "Real scale")
+AAP_ENTRY_HR = 2.0
+
+
 #: the published-design calibration of the effect beyond participants (docs/synthetic_data.md,
 #: "Real scale"): AAP-to-work hazard ratio at full strength, from half a year after the start,
 #: reached after four years. 1.9 gave a mean truth of 6.22 over 25 seeds; 1.8 scales it to 5.6
@@ -116,13 +123,14 @@ def published_design_effects(null: bool = False, spillover: Spillover | None = N
 
 
 def published_geography(work_year_sd: float | None = None, *, persons: int | None = None,
-                        **sds: float | None) -> GeographySpec:
+                        aap_entry_hr: float | None = None, **sds: float | None) -> GeographySpec:
     """The published design's eleven municipalities at real scale (a :class:`GeographySpec`).
 
     ``work_year_sd`` overrides the chosen shock SD (0 for none); ``persons`` the
     population size the one Bodø programme is spread over (default :func:`real_scale_persons`);
     ``health_level_sd``, ``work_level_sd``, ``health_trend_sd`` override the calibrated
-    municipality draws (:data:`CALIBRATED_SDS`). The streamed truth is the published design's
+    municipality draws (:data:`CALIBRATED_SDS`), ``aap_entry_hr`` the calibrated
+    :data:`AAP_ENTRY_HR`. The streamed truth is the published design's
     (``truth_target="work_assessment"``).
     """
     codes = tuple(POPULATION_2013)
@@ -133,7 +141,8 @@ def published_geography(work_year_sd: float | None = None, *, persons: int | Non
     return GeographySpec(codes=codes, weights=tuple(float(POPULATION_2013[c][1]) for c in codes),
                          work_year_sd=WORK_YEAR_SD if work_year_sd is None else float(work_year_sd),
                          programme_persons=real_scale_persons() if persons is None else int(persons),
-                         truth_target="work_assessment", **chosen)
+                         truth_target="work_assessment",
+                         aap_entry_hr=AAP_ENTRY_HR if aap_entry_hr is None else float(aap_entry_hr), **chosen)
 
 
 def population_truth_from_panels(factual, counterfactual, outcome: str = "workdays") -> tuple[float, dict]:
