@@ -171,13 +171,14 @@ def test_streamed_truth_is_the_published_designs(spill):
 
 
 def test_streaming_writes_the_published_truth(tmp_path):
-    spec = GeographySpec(codes=CODES, programme_persons=1500, truth_target="work_assessment")
+    spec = GeographySpec(codes=CODES, programme_persons=1500, truth_target="work_assessment", aap_entry_hr=1.5)
     out = write_synthetic(tmp_path, persons=1500, seed=4, geography=spec, stream=True, messy=False,
                           effects=Effects(spillover=Spillover(work_hr=2.0)))
     truth = json.loads((out / "truth.json").read_text())
     assert truth["target_rule"] == "work_assessment" and "default_target_group" in truth
     assert truth["effects"]["spillover"]["work_hr"] == 2.0
     assert truth["geography"]["truth_target"] == "work_assessment"
+    assert truth["geography"]["aap_entry_hr"] == 1.5
 
 
 def test_aap_entry_hazard_ratio_raises_the_share_on_the_allowance_and_nothing_else_upstream():
