@@ -25,7 +25,8 @@ def test_published_design_loads_by_name_with_the_published_settings(study):
     assert str(study.ips_start.date()) == "2013-01-01" and str(study.window_end.date()) == "2016-12-31"
     assert len(study.controls) == 10 and "1804" not in study.controls
     assert study.published == {"estimate": 5.6, "conf_low": 2.7, "conf_high": 8.4, "event_time": 3,
-                               "event_estimate": 10.5, "outcome": "workdays"}
+                               "event_estimate": 10.5, "outcome": "workdays",
+                               "model": "person-level OLS, municipality and year effects, CRV1 clustered on persons"}
 
 
 def test_unknown_study_name_is_a_config_error_naming_it():
