@@ -161,7 +161,9 @@ def calibration(rows: list[dict]) -> pd.DataFrame:
 
     ``implied_width`` = 3.92 x RMS(estimate - truth) over the effect and the null draws: the
     width of a 95 % interval that has the estimator's actual spread over draws (the
-    calibration target: the published 5.7 days +-30 %, i.e. 4.0-7.4).
+    calibration target: the published 5.7 days +-30 %, i.e. 4.0-7.4). Beside it the median
+    widths of the municipality-clustered, the person-clustered (published-method) and the
+    placebo-t intervals.
     """
     out = []
     df = _long(rows)
@@ -169,9 +171,13 @@ def calibration(rows: list[dict]) -> pd.DataFrame:
         err = g["estimate"] - g["truth"]
         rms = float(np.sqrt((err ** 2).mean()))
         k = len(g)
-        out.append({**dict(zip(["model", *SD_KEYS], key)), "draws": k, "rms_error": rms, "implied_width": 3.92 * rms,
-                    # delta method: SE of the RMS ~ RMS / sqrt(2k) for normal errors
-                    "implied_width_mc_se": 3.92 * rms / np.sqrt(2 * k),
+        seeds = g["seed"].nunique()
+        out.append({**dict(zip(["model", *SD_KEYS], key)), "draws": k, "seeds": seeds, "rms_error": rms,
+                    "implied_width": 3.92 * rms,
+                    # delta method: SE of the RMS ~ RMS / sqrt(2m) for m independent normal errors;
+                    # the effect and null draws of one seed share most of their error, so m is
+                    # the number of seeds, not of draws
+                    "implied_width_mc_se": 3.92 * rms / np.sqrt(2 * seeds),
                     **{f"median_{m}_width": (g[m].map(lambda d: d["conf_high"] - d["conf_low"]).median()
                                              if m in g and g[m].notna().all() else np.nan)
                        for m in ("cluster", "person-cluster", "placebo-t")},
