@@ -84,8 +84,8 @@ AAP_ENTRY_HR = 2.0
 
 #: the published-design calibration of the effect beyond participants (docs/synthetic_data.md,
 #: "Real scale"): AAP-to-work hazard ratio at full strength, from three months after the start,
-#: reached three years later. With AAP_ENTRY_HR: truth 5.60 and 10.5 in event year 3 (published
-#: 5.6 and 10.5), from the many-draw run at 1.67/36/4 (6.29 and 12.4, 24 seeds) minus the paired
+#: reached three years later. With AAP_ENTRY_HR: truth about 5.45 and 10.0 in event year 3 (published
+#: 5.6 and 10.5), from the many-draw run at 1.67/36/4 (6.14 and 11.8, 100 seeds) minus the paired
 #: difference to this shape (0.69, MC SE 0.08; 1.9 in year 3; 12 seeds); measured directly on Bodø
 #: and one control, 5.39 (MC SE 0.23) and 10.2
 PUBLISHED_SPILLOVER = Spillover(work_hr=1.55, ramp_months=36, lag_months=3)
