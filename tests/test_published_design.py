@@ -25,7 +25,8 @@ def test_published_design_loads_by_name_with_the_published_settings(study):
     assert str(study.ips_start.date()) == "2013-01-01" and str(study.window_end.date()) == "2016-12-31"
     assert len(study.controls) == 10 and "1804" not in study.controls
     assert study.published == {"estimate": 5.6, "conf_low": 2.7, "conf_high": 8.4, "event_time": 3,
-                               "event_estimate": 10.5, "outcome": "workdays"}
+                               "event_estimate": 10.5, "outcome": "workdays",
+                               "model": "person-level OLS, municipality and year effects, CRV1 clustered on persons"}
 
 
 def test_unknown_study_name_is_a_config_error_naming_it():
@@ -95,3 +96,45 @@ def test_reproduce_by_study_name_writes_the_table_beside_the_published_numbers(s
     rc = main(["--data", str(small_synthetic_dir), "--out", str(tmp_path / "plain"),
                "--work", str(tmp_path / "work2"), "--only", "table_16_published_design", "--quiet"])
     assert not (tmp_path / "plain" / "table_16_published_design.csv").exists()
+
+
+def _person_panel(seed=1, effect=5.0):
+    from ips_study.designs.register_panel import example_panel
+
+    p = example_panel(seed=seed, effect=effect, n_controls=10)
+    p["post"] = (p["period"].astype(int) >= 2013).astype("int8")
+    return p
+
+
+def test_conventional_fit_is_the_person_weighted_did_with_person_clustered_errors():
+    import ips_study as ips
+    from ips_study.designs import get_design
+    from ips_study.published import conventional_fit
+
+    p = _person_panel()
+    cfg = StudyConfig()
+    r = conventional_fit(p, cfg)
+    # the same regression as the municipality-level DiD on cell means weighted by persons
+    agg = get_design("did")(p, outcome="workdays", config=cfg, level="municipality")
+    assert r["estimate"] == pytest.approx(agg.estimate, abs=1e-9)
+    # and the package's own TWFE with municipality effects and CRV1 clusters on persons
+    # (nobody moves in this panel, so its absorbing-treatment rule holds)
+    tp = ((p["municipality"] == "1804") & (p["post"] == 1)).astype(int)
+    ref = ips.did(p.assign(tp=tp), y="workdays", unit="municipality", time="period", treat="tp",
+                  cluster="person_id", inference="cluster")
+    assert r["std_error"] == pytest.approx(ref.std_error, rel=1e-9)
+    lo, hi = ref.conf_int().loc[ref.main_term]
+    assert (r["conf_low"], r["conf_high"]) == pytest.approx((lo, hi), rel=1e-6)
+    assert r["n_persons"] == p["person_id"].nunique() and r["inference"] == "person-cluster"
+
+
+def test_conventional_fit_follows_movers_and_names_a_missing_column():
+    from ips_study.published import conventional_fit
+
+    p = _person_panel(seed=2)
+    mover = p["person_id"] == p.loc[p["municipality"] == "1804", "person_id"].iloc[0]
+    p.loc[mover & (p["period"].astype(int) >= 2015), "municipality"] = "1805"
+    r = conventional_fit(p, StudyConfig())          # treated_post switches off when moving out
+    assert np.isfinite(r["std_error"]) and r["std_error"] > 0
+    with pytest.raises(ValueError, match="'post'"):
+        conventional_fit(p.drop(columns="post"), StudyConfig())

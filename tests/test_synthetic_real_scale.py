@@ -171,10 +171,38 @@ def test_streamed_truth_is_the_published_designs(spill):
 
 
 def test_streaming_writes_the_published_truth(tmp_path):
-    spec = GeographySpec(codes=CODES, programme_persons=1500, truth_target="work_assessment")
+    spec = GeographySpec(codes=CODES, programme_persons=1500, truth_target="work_assessment", aap_entry_hr=1.5)
     out = write_synthetic(tmp_path, persons=1500, seed=4, geography=spec, stream=True, messy=False,
                           effects=Effects(spillover=Spillover(work_hr=2.0)))
     truth = json.loads((out / "truth.json").read_text())
     assert truth["target_rule"] == "work_assessment" and "default_target_group" in truth
     assert truth["effects"]["spillover"]["work_hr"] == 2.0
     assert truth["geography"]["truth_target"] == "work_assessment"
+    assert truth["geography"]["aap_entry_hr"] == 1.5
+
+
+def test_aap_entry_hazard_ratio_raises_the_share_on_the_allowance_and_nothing_else_upstream():
+    def aap_months(data):
+        b = data.registers["benefits"]
+        b = b.loc[b["benefit"] == "work_assessment"]
+        end = b["end_date"].fillna(pd.Timestamp("2014-12-31"))
+        return float(((end - b["start_date"]).dt.days / 30.4).sum())
+
+    base = generate(3000, seed=3, end="2014-12", geography=GeographySpec(codes=CODES))
+    more = generate(3000, seed=3, end="2014-12", geography=GeographySpec(codes=CODES, aap_entry_hr=2.0))
+    pd.testing.assert_frame_equal(base.registers["persons"], more.registers["persons"])
+    # a doubled entry hazard gives about 1.6 times the months on the allowance (prevalence
+    # 2.1 % -> 3.4 % at real scale); about 150 persons on it here, so the ratio's SD is ~0.1
+    assert aap_months(more) > 1.3 * aap_months(base)
+    assert simulation_setup(5, "2006-01", "2020-12").ctx.aap_entry_hr == 1.0   # embedded data
+    with pytest.raises(ValueError, match="aap_entry_hr"):
+        GeographySpec(codes=CODES, aap_entry_hr=0.0)
+
+
+def test_real_scale_geography_carries_the_calibrated_aap_entry_hazard():
+    from ips_study.synthetic.real_scale import AAP_ENTRY_HR
+
+    assert published_geography().aap_entry_hr == AAP_ENTRY_HR > 1
+    assert published_geography(aap_entry_hr=1.0).aap_entry_hr == 1.0
+    s = simulation_setup(5, "2008-01", "2016-12", published_geography())
+    assert s.ctx.aap_entry_hr == AAP_ENTRY_HR

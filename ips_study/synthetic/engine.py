@@ -122,7 +122,8 @@ def simulation_setup(seed: int, start: str, end: str,
         health_level=eff.health_level, work_level=eff.work_level, health_trend=eff.health_trend,
         weight=geo["weight"].to_numpy(),
         ips_start_t=ips_t, bodo_index=int(np.nonzero(geo["municipality"].to_numpy() == BODO)[0][0]),
-        work_shock=shocks if geography.work_year_sd > 0 else None, shock_year0=year0)
+        work_shock=shocks if geography.work_year_sd > 0 else None, shock_year0=year0,
+        aap_entry_hr=float(geography.aap_entry_hr))
     return SimulationSetup(cal, geo, ctx, eff.as_frame(list(geo["municipality"])), geography)
 
 

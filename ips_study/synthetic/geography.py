@@ -133,6 +133,10 @@ class GeographySpec:
         Standard deviations of the municipality draws of :func:`draw_municipality_effects`
         (``None``: its defaults 0.15, 0.10 and 0.02, the embedded data's). The published
         design's calibration at real scale sets them (docs/synthetic_data.md, "Real scale").
+    aap_entry_hr : float
+        Hazard ratio of entering work assessment allowance, for everyone (1: the embedded
+        data). The real-scale geography raises it so that the share of young adults on the
+        allowance matches NAV's published share (docs/synthetic_data.md, "Real scale").
     truth_target : str, optional
         ``"work_assessment"``: the streamed ``truth.json`` is the truth of the published
         design's target group (work assessment allowance on 1 January, year panel;
@@ -153,8 +157,11 @@ class GeographySpec:
     work_level_sd: float | None = None
     health_trend_sd: float | None = None
     truth_target: str | None = None
+    aap_entry_hr: float = 1.0
 
     def __post_init__(self) -> None:
+        if not self.aap_entry_hr > 0:
+            raise ValueError("GeographySpec: aap_entry_hr must be positive")
         for name in ("health_level_sd", "work_level_sd", "health_trend_sd"):
             v = getattr(self, name)
             if v is not None and v < 0:

@@ -101,6 +101,8 @@ class MunicipalityContext:
     #: None: no shocks (the embedded data)
     work_shock: np.ndarray | None = None
     shock_year0: int = 0
+    #: hazard ratio of entering work assessment allowance (1: the embedded data)
+    aap_entry_hr: float = 1.0
 
 
 def _calendar_factors(year: int, month: int) -> dict[str, float]:
@@ -254,6 +256,9 @@ def simulate_states(pop: Population, health: HealthPaths, cal: Calendar, ctx: Mu
         mult[:, WORK] = np.exp(work_lp)
         mult[:, SICK] = 0.75 * np.exp(0.5 * health_lp) * female_sick
         mult[:, AAP] = 0.75 * np.exp(health_lp) * f["aap"]
+        if ctx.aap_entry_hr != 1.0:
+            # real-scale calibration to NAV's share on the allowance (docs/synthetic_data.md)
+            mult[:, AAP] *= np.float32(ctx.aap_entry_hr)
         mult[:, DP] = np.exp(health_lp + mh_dp + 0.04 * (age - 30)) * f["dp"]
         mult[:, UNEMP] = np.exp(0.2 * pop.frailty) * f["unemp"]
         mult[:, SA] = np.exp(0.4 * pop.frailty + 0.5 * mh_health)

@@ -153,7 +153,8 @@ def stream_synthetic(out_dir: str | Path, *, n_persons: int, seed: int, format: 
         truth["geography"] = {"codes": list(geography.codes), "work_year_sd": geography.work_year_sd,
                               "programme_persons": geography.programme_persons,
                               **{k: getattr(geography, k) for k in ("health_level_sd", "work_level_sd",
-                                                                     "health_trend_sd", "truth_target")}}
+                                                                     "health_trend_sd", "truth_target",
+                                                                     "aap_entry_hr")}}
     truth["by_municipality"] = {code: by_code(direct, code) for code in sorted(direct) if code != "1804"}
     write_truth(truth, out)
     return out
