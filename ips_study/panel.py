@@ -430,6 +430,13 @@ def build_panel(registers, config: StudyConfig | None = None, *, freq: str | Non
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
+#: keys of a municipality x period cell, and the columns constant within a cell (taken as its
+#: first value); shared by :func:`aggregate_panel` and the piece-by-piece cell sums of
+#: ``ips_study.reproduce.pieces``, so both give the same frame
+CELL_KEYS = ["municipality", "period"]
+CELL_CONSTANTS = ["period_start", "treated", "post", "exposed", "ips_start", "event_time"]
+
+
 def aggregate_panel(panel: pd.DataFrame) -> pd.DataFrame:
     """Municipality x period means of every outcome with the population at risk.
 
@@ -437,15 +444,12 @@ def aggregate_panel(panel: pd.DataFrame) -> pd.DataFrame:
     unweighted person means. Cells are the input to synthetic control and to figures, which
     must pass them through :mod:`ips_study.disclosure`.
     """
-    keys = ["municipality", "period"]
     outcomes = [c for c in OUTCOMES if c in panel.columns]
-    g = panel.groupby(keys, sort=True, observed=True)
+    g = panel.groupby(CELL_KEYS, sort=True, observed=True)
     out = g[outcomes].mean()
     out.insert(0, "n_persons", g.size())
-    first = g[["period_start", "treated", "post", "ips_start", "exposed", "event_time"]].first()
-    out = first.join(out).reset_index()
-    return out[keys + ["period_start", "treated", "post", "exposed", "ips_start", "event_time",
-                       "n_persons"] + outcomes]
+    out = g[CELL_CONSTANTS].first().join(out).reset_index()
+    return out[CELL_KEYS + CELL_CONSTANTS + ["n_persons"] + outcomes]
 
 
 class _ParquetSink:

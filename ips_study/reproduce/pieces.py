@@ -38,10 +38,10 @@ from typing import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-#: the cell keys of :func:`ips_study.panel.aggregate_panel`
-KEYS = ["municipality", "period"]
-#: columns constant within a cell, taken as the cell's first non-missing value
-FIRST = ["period_start", "treated", "post", "exposed", "ips_start", "event_time"]
+from ips_study.panel import CELL_CONSTANTS, CELL_KEYS
+
+#: cell keys and the columns constant within a cell, as :func:`ips_study.panel.aggregate_panel`
+KEYS, FIRST = CELL_KEYS, CELL_CONSTANTS
 #: identifiers read as text, as :func:`ips_study.panel.read_panel` does
 _TEXT = ("person_id", "municipality", "period", "sex", "current_municipality")
 
