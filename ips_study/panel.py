@@ -50,6 +50,27 @@ KEY_COLUMNS = ["person_id", "municipality", "period", "period_start", "treated",
 
 _HEALTH_KINDS = [BENEFITS.index(b) for b in HEALTH_BENEFITS]
 
+#: 0/1 outcomes of a month (shares of months in a year panel)
+INDICATORS = ["disability", "work_assessment", "sickness", "unemployment", "social_assistance",
+              "qualification", "health_benefit", "any_benefit", "employed"]
+_COMMON_DTYPES = {"treated": "int8", "post": "int8", "exposed": "int8", "event_time": "int16",
+                  "age": "int16", "months_observed": "int8", "workdays": "float64",
+                  "benefit_months": "int8", "ltbd": "int8"}
+#: NumPy types of the numeric columns of a month panel (docs/panel.md, "Column types"):
+#: 0/1 outcomes are int8 (arithmetic and differences work; bool would not subtract),
+#: ``event_time`` and ``age`` int16, ``workdays`` float64. Text columns are ``str``
+#: (dictionary-encoded in Parquet).
+MONTH_DTYPES = _COMMON_DTYPES | dict.fromkeys(INDICATORS, "int8")
+#: the same for a year panel: indicator outcomes are shares of the observed months (float64);
+#: ``benefit_months`` counts months (0-12) and ``ltbd`` is 0/1, int8 as in month panels
+YEAR_DTYPES = _COMMON_DTYPES | dict.fromkeys(INDICATORS, "float64")
+
+
+def _check_short(values: np.ndarray, what: str) -> None:
+    """Refuse values an int16 column cannot hold (a store would wrap silently)."""
+    if len(values) and (values.min() < -(1 << 15) or values.max() >= (1 << 15)):
+        raise ValueError(f"{what} is outside the int16 range of the panel's column")
+
 
 def _month_outcomes(pm: PersonMonths) -> dict[str, np.ndarray]:
     """Month grids of every outcome (year panels sum them over months)."""
@@ -152,7 +173,8 @@ def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
                 base_muni: np.ndarray | None, config: StudyConfig, keys: _Keys) -> dict:
     """Month rows of one partition, every column written by the compiled kernel in one pass.
 
-    The outputs are four NumPy blocks (int32 codes, int64, int8 flags, float64 outcomes);
+    The outputs are five NumPy blocks (int32 codes, int64 dates, int16 event time and age,
+    int8 flags and 0/1 outcomes, float64 ``workdays``; column types: :data:`MONTH_DTYPES`);
     each column is a contiguous row of a block, which Arrow wraps without copying.
     """
     from . import panel_kernel as K
@@ -169,8 +191,13 @@ def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
     closed = base_muni is not None
     codes = _output_block(len(K.CODE_ROWS) - (not closed), n, np.int32)
     ints = _output_block(len(K.INT_ROWS), n, np.int64)
+    shorts = _output_block(len(K.SHORT_ROWS), n, np.int16)
     flags = _output_block(len(K.FLAG_ROWS), n, np.int8)
     floats = _output_block(len(K.FLOAT_ROWS), n, np.float64)
+    event_m = grid.month_ids - month_id([config.ips_start])[0]
+    # int16 holds any age and event time in months of the datetime64[ns] range (1677-2262:
+    # at most 585 years, 7,020 months); checked, as the kernel's int16 store would wrap
+    _check_short(event_m, "event_time (months from the study's ips_start)")
     K.fill_month_rows(
         include, observed, pm.muni, base_muni if closed else np.empty(0, np.int32), row_start,
         b.rows, ben_lo, ben_hi, b.values["kind"], sum(1 << k for k in _HEALTH_KINDS),
@@ -179,9 +206,10 @@ def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
         first.astype(np.int64), np.searchsorted(first, np.arange(n_m), side="right") - 1,
         config.ltbd_months, pm.age_offset, keys.sex_codes, starts.view(np.int64),
         (starts >= np.datetime64(config.ips_start)).astype(np.int8),
-        grid.month_ids - month_id([config.ips_start])[0], keys.ips.view(np.int64), keys.treated,
-        codes, ints, flags, floats)
-    col = dict(zip(K.INT_ROWS, ints)) | dict(zip(K.FLAG_ROWS, flags)) | dict(zip(K.FLOAT_ROWS, floats))
+        event_m, keys.ips.view(np.int64), keys.treated,
+        codes, ints, shorts, flags, floats)
+    col = (dict(zip(K.INT_ROWS, ints)) | dict(zip(K.SHORT_ROWS, shorts)) | dict(zip(K.FLAG_ROWS, flags))
+           | dict(zip(K.FLOAT_ROWS, floats)))
     # one month: benefit_months is health_benefit (the same buffer)
     col["benefit_months"] = col["health_benefit"]
     period_dict = np.array([f"{mid // 12 + 1970}-{mid % 12 + 1:02d}" for mid in grid.month_ids], dtype=object)
@@ -199,7 +227,7 @@ def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
         "sex": (codes[3], keys.sex),
         # all ones: a read-only broadcast, materialised by the converters (Arrow: one shared
         # buffer, no new pages per partition)
-        "months_observed": np.broadcast_to(np.int64(1), n),
+        "months_observed": np.broadcast_to(np.int8(1), n),
     }
     if closed:
         data["current_municipality"] = (codes[4], keys.codes)
@@ -255,16 +283,22 @@ def _year_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
         "post": (period_starts >= np.datetime64(config.ips_start)).view(np.int8)[j],
         "ips_start": ips_row,
         "exposed": (ips_row <= period_start).view(np.int8),
-        "event_time": (years - config.ips_start.year).astype(np.int64, copy=False)[j],
-        "age": pm.age_at(p, m).astype(np.int64, copy=False),
+        "event_time": _short(years - config.ips_start.year, "event_time (years from the study's ips_start)")[j],
+        "age": _short(pm.age_at(p, m), "age"),
         "sex": (keys.sex_codes[p], keys.sex),
-        "months_observed": n_obs.astype(np.int64),
+        "months_observed": n_obs.astype(np.int8),
     }
     if base_muni is not None:
         data["current_municipality"] = (np.take(muni_flat, p * n_m + m), keys.codes)
     for k in OUTCOMES:
-        data[k] = cols[k].astype(np.float64, copy=False)
+        # benefit_months (0-12 months) and ltbd (0/1) are exact small integers
+        data[k] = cols[k].astype(YEAR_DTYPES[k], copy=False)
     return data
+
+
+def _short(values: np.ndarray, what: str) -> np.ndarray:
+    _check_short(values, what)
+    return values.astype(np.int16)
 
 
 def _to_frame(data: dict) -> pd.DataFrame:

@@ -50,12 +50,15 @@ def _compiled(fn):
 NAT = np.iinfo(np.int64).min
 #: rows of the output blocks (see :func:`fill_month_rows`)
 CODE_ROWS = ("person_id", "period", "municipality", "sex", "current_municipality")
-INT_ROWS = ("period_start", "ips_start", "event_time", "age")
-FLAG_ROWS = ("treated", "post", "exposed")
+INT_ROWS = ("period_start", "ips_start")
+SHORT_ROWS = ("event_time", "age")
 #: benefit kinds, one bit each in a uint8 (at most 8)
 N_BENEFITS = len(BENEFITS)
-FLOAT_ROWS = ("disability", "work_assessment", "sickness", "unemployment", "social_assistance",
-              "qualification", "health_benefit", "any_benefit", "employed", "workdays", "ltbd")
+#: 0/1 columns: the flags, then the month panel's indicator outcomes (int8, docs/panel.md)
+FLAG_ROWS = ("treated", "post", "exposed",
+             "disability", "work_assessment", "sickness", "unemployment", "social_assistance",
+             "qualification", "health_benefit", "any_benefit", "employed", "ltbd")
+FLOAT_ROWS = ("workdays",)
 
 
 @_compiled
@@ -118,7 +121,7 @@ def fill_month_rows(include, observed, muni, base_muni, row_start,
                     work_rows, work_lo, work_hi, work_s, work_e, work_f,
                     month_day, weekdays, year_first, year_col, ltbd_months,
                     age_offset, sex_code, starts_ns, post_m, event_m, ips_ns, treated_code,
-                    codes, ints, flags, floats):
+                    codes, ints, shorts, flags, floats):
     """Write the rows of one partition into the output blocks.
 
     Parameters (``P`` persons, ``M`` months of the grid, ``n`` = ``row_start[-1]`` rows)
@@ -153,9 +156,10 @@ def fill_month_rows(include, observed, muni, base_muni, row_start,
         Period start (ns), post-period flag, event time of each month.
     ips_ns : int64 (codes,)
         IPS start of each municipality code (ns, ``NAT`` when none).
-    codes, ints, flags, floats : output blocks
-        int32 ``(4 or 5, n)``, int64 ``(4, n)``, int8 ``(3, n)``, float64 ``(11, n)`` in the
-        orders :data:`CODE_ROWS`, :data:`INT_ROWS`, :data:`FLAG_ROWS`, :data:`FLOAT_ROWS`.
+    codes, ints, shorts, flags, floats : output blocks
+        int32 ``(4 or 5, n)``, int64 ``(2, n)``, int16 ``(2, n)``, int8 ``(13, n)``, float64
+        ``(1, n)`` in the orders :data:`CODE_ROWS`, :data:`INT_ROWS`, :data:`SHORT_ROWS`,
+        :data:`FLAG_ROWS`, :data:`FLOAT_ROWS`: 57 bytes a row (open design).
     """
     n_p, n_m = include.shape
     n_y = len(year_first)
@@ -163,7 +167,7 @@ def fill_month_rows(include, observed, muni, base_muni, row_start,
     bits = np.zeros(n_m, np.uint8)      # benefit kinds of each month, one bit a kind
     employed = np.zeros(n_m, np.uint8)
     days = np.zeros(n_m, np.float64)    # FTE-weighted weekdays summed over work spells
-    ltbd = np.zeros(n_y, np.float64)
+    ltbd = np.zeros(n_y, np.int8)
     b = 0
     w = 0
     for p in range(n_p):
@@ -191,7 +195,7 @@ def fill_month_rows(include, observed, muni, base_muni, row_start,
             for m in range(year_first[j], hi):
                 if observed[p, m] and (bits[m] & health_bits) != 0:
                     c += 1
-            ltbd[j] = 1.0 if c >= ltbd_months else 0.0
+            ltbd[j] = 1 if c >= ltbd_months else 0
         r = row_start[p]
         for m in range(n_m):
             if not include[p, m]:
@@ -207,20 +211,20 @@ def fill_month_rows(include, observed, muni, base_muni, row_start,
             ip = ips_ns[mu]
             ints[0, r] = ps
             ints[1, r] = ip
-            ints[2, r] = event_m[m]
-            ints[3, r] = (age_offset[p] + m) // 12
+            shorts[0, r] = event_m[m]
+            shorts[1, r] = (age_offset[p] + m) // 12
             flags[0, r] = mu == treated_code
             flags[1, r] = post_m[m]
             flags[2, r] = ip != NAT and ip <= ps
             bb = bits[m]
             for k in range(N_BENEFITS):
-                floats[k, r] = (bb >> k) & 1
-            floats[6, r] = 1.0 if (bb & health_bits) != 0 else 0.0
-            floats[7, r] = 1.0 if bb != 0 else 0.0
-            floats[8, r] = employed[m]
+                flags[3 + k, r] = (bb >> k) & 1
+            flags[9, r] = 1 if (bb & health_bits) != 0 else 0
+            flags[10, r] = 1 if bb != 0 else 0
+            flags[11, r] = employed[m]
+            flags[12, r] = ltbd[year_col[m]]
             # np.round(x, 10), then the month's weekdays as the cap
-            floats[9, r] = min(np.rint(days[m] * 1e10) / 1e10, weekdays[m])
-            floats[10, r] = ltbd[year_col[m]]
+            floats[0, r] = min(np.rint(days[m] * 1e10) / 1e10, weekdays[m])
             r += 1
     if b != len(ben_rows) or w != len(work_rows):
         raise ValueError("benefit and work spells must be sorted by person row within the partition")
