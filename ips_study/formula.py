@@ -142,6 +142,15 @@ def _used_categories(data: pd.DataFrame, columns, rows: np.ndarray) -> pd.DataFr
     return data.assign(**new) if new else data
 
 
+def _wide_integers(data: pd.DataFrame, columns) -> pd.DataFrame:
+    """``data`` with the formula's narrow integer columns as int64: panels store 0/1 outcomes
+    as int8 and ``age``/``event_time`` as int16 (docs/panel.md, "Column types"), and a term
+    such as ``I(event_time ** 2)`` would otherwise be computed in that type and wrap."""
+    small = {c: np.int64 for c in columns if isinstance(data[c].dtype, np.dtype)
+             and data[c].dtype.kind in "iu" and data[c].dtype.itemsize < 8}
+    return data.astype(small) if small else data
+
+
 def covariate_design(data: pd.DataFrame, formula) -> pd.DataFrame:
     """The right-hand side as float columns labelled by their terms, without the intercept.
 
@@ -161,7 +170,7 @@ def covariate_design(data: pd.DataFrame, formula) -> pd.DataFrame:
 
     spec = _spec(formula, None)
     missing_rows = _missing_rows(data, spec)
-    data = _used_categories(data, spec.columns(data), ~missing_rows)
+    data = _wide_integers(_used_categories(data, spec.columns(data), ~missing_rows), spec.columns(data))
     try:
         with np.errstate(all="ignore"):   # log(0) and the like are reported below, by term
             mm = model_matrix(spec.rhs, data, na_action="ignore")
@@ -190,7 +199,7 @@ def outcome_column(data: pd.DataFrame, formula) -> pd.Series:
     missing_rows = _missing_rows(data, spec)
     if spec.outcome in data.columns:
         return data[spec.outcome]
-    mm = model_matrix(f"{spec.outcome} ~ 1", data, na_action="ignore").lhs
+    mm = model_matrix(f"{spec.outcome} ~ 1", _wide_integers(data, spec.columns(data)), na_action="ignore").lhs
     y = pd.Series(np.asarray(mm, float)[:, 0], index=data.index, name=spec.outcome)
     y[missing_rows] = np.nan
     return y
