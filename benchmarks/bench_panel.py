@@ -112,10 +112,10 @@ def duck_sql(cfg, form: str = "range", ltbd: str = "window") -> str:
     else:
         raise ValueError(form)
     if ltbd == "window":
-        ltbd_expr = f"(count(ben.health OR NULL) OVER (PARTITION BY pm.person_id, pm.yr) >= {cfg.ltbd_months})::DOUBLE AS ltbd"
+        ltbd_expr = f"(count(ben.health OR NULL) OVER (PARTITION BY pm.person_id, pm.yr) >= {cfg.ltbd_months})::TINYINT AS ltbd"
         ltbd_join, ltbd_cte = "", ""
     else:
-        ltbd_expr = "(ly.person_id IS NOT NULL)::DOUBLE AS ltbd"
+        ltbd_expr = "(ly.person_id IS NOT NULL)::TINYINT AS ltbd"
         ltbd_join = " LEFT JOIN ly USING (person_id, yr)"
         ltbd_cte = f""", ly AS (
   SELECT pm.person_id, pm.yr FROM pm JOIN ben USING (person_id, month_id) WHERE ben.health
@@ -153,22 +153,23 @@ WITH res AS (
                     * e.fte / 100.0), 10), any_value(m.weekdays)) AS workdays
   FROM ({em}) e JOIN months m USING (month_id) GROUP BY ALL
 ){ltbd_cte}
-SELECT pm.person_id, pm.municipality, pm.period, pm.ms AS period_start,
+SELECT pm.person_id, pm.municipality, pm.period, pm.ms::TIMESTAMP_NS AS period_start,
   (pm.municipality = '{cfg.treated_municipality}')::TINYINT AS treated,
-  (pm.ms >= DATE '{ips}')::TINYINT AS post, pm.ips_start,
+  (pm.ms >= DATE '{ips}')::TINYINT AS post, pm.ips_start::TIMESTAMP_NS AS ips_start,
   coalesce(pm.ips_start <= pm.ms, false)::TINYINT AS exposed,
-  pm.month_id - mid(DATE '{ips}') AS event_time, pm.age, pm.sex, 1 AS months_observed,
-  coalesce(ben.disability, false)::DOUBLE AS disability,
-  coalesce(ben.work_assessment, false)::DOUBLE AS work_assessment,
-  coalesce(ben.sickness, false)::DOUBLE AS sickness,
-  coalesce(ben.unemployment, false)::DOUBLE AS unemployment,
-  coalesce(ben.social_assistance, false)::DOUBLE AS social_assistance,
-  coalesce(ben.qualification, false)::DOUBLE AS qualification,
-  coalesce(ben.health, false)::DOUBLE AS health_benefit,
-  (ben.person_id IS NOT NULL)::DOUBLE AS any_benefit,
-  (emp.person_id IS NOT NULL)::DOUBLE AS employed,
+  (pm.month_id - mid(DATE '{ips}'))::SMALLINT AS event_time, pm.age::SMALLINT AS age, pm.sex,
+  1::TINYINT AS months_observed,
+  coalesce(ben.disability, false)::TINYINT AS disability,
+  coalesce(ben.work_assessment, false)::TINYINT AS work_assessment,
+  coalesce(ben.sickness, false)::TINYINT AS sickness,
+  coalesce(ben.unemployment, false)::TINYINT AS unemployment,
+  coalesce(ben.social_assistance, false)::TINYINT AS social_assistance,
+  coalesce(ben.qualification, false)::TINYINT AS qualification,
+  coalesce(ben.health, false)::TINYINT AS health_benefit,
+  (ben.person_id IS NOT NULL)::TINYINT AS any_benefit,
+  (emp.person_id IS NOT NULL)::TINYINT AS employed,
   coalesce(emp.workdays, 0)::DOUBLE AS workdays,
-  coalesce(ben.health, false)::DOUBLE AS benefit_months,
+  coalesce(ben.health, false)::TINYINT AS benefit_months,
   {ltbd_expr}
 FROM pm LEFT JOIN ben USING (person_id, month_id) LEFT JOIN emp USING (person_id, month_id){ltbd_join}
 """
@@ -206,7 +207,9 @@ COMPARE_COLS = ["municipality", "period_start", "treated", "post", "ips_start", 
 
 
 def compare(con, ours, duck) -> dict:
-    """Row sets and every column compared by DuckDB (full outer join on person and period)."""
+    """Row sets and every column compared by DuckDB (full outer join on person and period),
+    and the Arrow types of the numeric and date columns (text: ips_study's are dictionary
+    arrays, DuckDB's plain strings)."""
     from ips_study.panel import OUTCOMES
 
     con.register("ours_t", ours)
@@ -224,6 +227,10 @@ def compare(con, ours, duck) -> dict:
     con.unregister("duck_t")
     out = dict(zip(["unmatched", "rows", *cols, "max_abs_diff"], row))
     out["columns_differing"] = [c for c in cols if out[c]]
+    text = {"person_id", "municipality", "period", "sex"}
+    out["types_differing"] = {c: [str(ours.schema.field(c).type), str(duck.schema.field(c).type)]
+                              for c in ours.schema.names if c not in text
+                              and ours.schema.field(c).type != duck.schema.field(c).type}
     return out
 
 
@@ -295,7 +302,8 @@ def side_by_side(data: str, subset: int, *, workers: int = 2, repeats: int = 3,
     def equal(ours, duck) -> float:
         c = compare(con, ours, duck)
         checks[len(checks)] = c
-        same = c["unmatched"] == 0 and not c["columns_differing"] and ours.num_rows == duck.num_rows
+        same = (c["unmatched"] == 0 and not c["columns_differing"] and not c["types_differing"]
+                and ours.num_rows == duck.num_rows)
         return float(c["max_abs_diff"] or 0.0) if same else float("inf")
 
     rec = harness_compare(
@@ -380,7 +388,7 @@ def kernel_rate(data: str, subset: int, repeats: int = 5) -> dict:
             real(*a)
 
     def fresh():   # new output blocks, allocated as the build does
-        return [real(*a[:-4], *(_output_block(*x.shape, x.dtype) for x in a[-4:])) for a in calls]
+        return [real(*a[:-5], *(_output_block(*x.shape, x.dtype) for x in a[-5:])) for a in calls]
 
     out = {"rows": rows, "bytes_per_row": DISTINCT_BYTES_PER_ROW}
     for name, fn in (("touched", touched), ("fresh", fresh)):
@@ -391,12 +399,15 @@ def kernel_rate(data: str, subset: int, repeats: int = 5) -> dict:
     return out
 
 
-#: bytes written per person-month into the 24 output columns (Arrow: int32 dictionary codes
-#: for person, municipality, period and sex; int8 flags; int64/timestamp/float64 otherwise)
-BYTES_PER_ROW = 4 * 4 + 3 * 1 + 8 * 5 + 8 * 12
+#: bytes written per person-month into the 24 output columns (docs/panel.md, "Column types";
+#: Arrow: int32 dictionary codes for person, municipality, period and sex; two timestamps;
+#: int16 event time and age; int8 flags, 0/1 outcomes and ``months_observed``; float64
+#: ``workdays``). Before the compact types (session 8): 4 * 4 + 3 * 1 + 8 * 5 + 8 * 12 = 155.
+BYTES_PER_ROW = 4 * 4 + 2 * 8 + 2 * 2 + (3 + 11 + 1) * 1 + 8
 #: of which distinct buffers, the bytes the kernel writes: ``benefit_months`` of a month panel
 #: shares ``health_benefit``'s buffer and ``months_observed`` is one shared buffer of ones
-DISTINCT_BYTES_PER_ROW = BYTES_PER_ROW - 2 * 8
+#: (before: 139)
+DISTINCT_BYTES_PER_ROW = BYTES_PER_ROW - 2 * 1
 
 
 def main() -> None:
