@@ -75,25 +75,28 @@ def _estimate(path, tmp_path, name, design, outcome, *options):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("freq,design,outcome,options", [
-    ("year", "did", "ltbd", ("level=municipality",)),
-    ("year", "did", "benefit_months", ("level=person",)),
-    ("month", "did", "employed", ("level=municipality",)),
-    ("month", "did", "disability", ("level=person",)),
-    ("year", "event", "health_benefit", ()),
-    ("year", "synth", "ltbd", ()),
+@pytest.mark.parametrize("freq,population,design,outcome,options", [
+    ("year", "open", "did", "ltbd", ("level=municipality",)),
+    ("year", "open", "did", "benefit_months", ("level=person",)),
+    ("month", "open", "did", "employed", ("level=municipality",)),
+    ("month", "open", "did", "disability", ("level=person",)),
+    ("year", "open", "event", "health_benefit", ()),
+    ("year", "open", "synth", "ltbd", ()),
+    ("month", "closed", "cox", "ltbd_onset", ()),
+    ("month", "closed", "km", "ltbd_onset", ()),
 ])
 def test_panels_with_float_outcomes_from_older_versions_give_the_same_estimates(
-        small_synthetic_dir, tmp_path, freq, design, outcome, options):
+        small_synthetic_dir, tmp_path, freq, population, design, outcome, options):
     new = tmp_path / "new.parquet"
     assert main(["panel", str(small_synthetic_dir), "--out", str(new), "--freq", freq, "--quiet",
-                 "--quarantine-dir", str(tmp_path / "q")]) == 0
+                 "--design", population, "--quarantine-dir", str(tmp_path / "q")]) == 0
     schema = pq.read_schema(new)
-    assert str(schema.field(outcome).type) == ("int8" if (freq == "month" or outcome in ("ltbd", "benefit_months"))
-                                               else "double")
+    column = "health_benefit" if outcome == "ltbd_onset" else outcome
+    assert str(schema.field(column).type) == ("int8" if (freq == "month" or outcome in ("ltbd", "benefit_months"))
+                                              else "double")
     old = tmp_path / "old.parquet"
     _old_types(read_panel(new)).to_parquet(old)
-    assert str(pq.read_schema(old).field(outcome).type) == "double"
+    assert str(pq.read_schema(old).field(column).type) == "double"
     a = _estimate(new, tmp_path, "new", design, outcome, *options)
     b = _estimate(old, tmp_path, "old", design, outcome, *options)
     assert a == b
