@@ -156,12 +156,10 @@ def _output_block(k: int, n: int, dtype) -> np.ndarray:
     transparent huge pages, whose faults cost 0.1 s of system time for a 40,000-person
     build when the kernel has huge pages ready but 0.4-1.4 s when it has to find them (measured
     alternating on the shared machine, docs/benchmarks.md, Panels, session 7); 4 KiB pages
-    mapped at once took 0.2 s in both states. The pages are mapped by
-    ``madvise(MADV_POPULATE_WRITE)`` (Linux 5.14 and later) through ctypes, which releases the
-    GIL, so the worker threads map their partitions' pages at the same time and the other
-    thread's Python keeps running (``mmap``'s own ``MAP_POPULATE`` holds the GIL for the whole
-    mapping: session 8). Older Linux: ``MAP_POPULATE``; elsewhere, and for small blocks, a
-    NumPy array.
+    mapped at once (``MAP_POPULATE``, Linux) took 0.2 s in both states. Elsewhere, and for
+    small blocks, a NumPy array. (``mmap`` holds the GIL while it maps the pages; mapping them
+    by ``madvise(MADV_POPULATE_WRITE)`` through ctypes, without the GIL, measured the same at
+    57 bytes a row: session 8, docs/benchmarks.md.)
     """
     import mmap
 
@@ -169,38 +167,8 @@ def _output_block(k: int, n: int, dtype) -> np.ndarray:
     populate = getattr(mmap, "MAP_POPULATE", None)
     if populate is None or nbytes < (1 << 20):
         return np.empty((k, n), dtype)
-    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
-    m = mmap.mmap(-1, nbytes, flags=flags)
-    out = np.frombuffer(m, dtype=dtype).reshape(k, n)
-    if not _populate_write(out.ctypes.data, nbytes):
-        m = mmap.mmap(-1, nbytes, flags=flags | populate)
-        out = np.frombuffer(m, dtype=dtype).reshape(k, n)
-    return out
-
-
-#: ``madvise`` advice that maps writable pages of a range at once (Linux >= 5.14)
-_MADV_POPULATE_WRITE = 23
-_MADVISE: list = []
-
-
-def _populate_write(address: int, nbytes: int) -> bool:
-    """``madvise(address, nbytes, MADV_POPULATE_WRITE)`` without the GIL; False where the
-    kernel or the C library lacks it (then the caller maps with ``MAP_POPULATE``)."""
-    if not _MADVISE:
-        import ctypes
-        import ctypes.util
-
-        try:
-            fn = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).madvise
-            fn.argtypes, fn.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
-        except (OSError, AttributeError):
-            fn = None
-        _MADVISE.append(fn)
-    fn = _MADVISE[0]
-    if fn is None or fn(address, nbytes, _MADV_POPULATE_WRITE) != 0:
-        _MADVISE[0] = None   # EINVAL before Linux 5.14: not asked again
-        return False
-    return True
+    m = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
+    return np.frombuffer(m, dtype=dtype).reshape(k, n)
 
 
 def _month_data(pm: PersonMonths, include: np.ndarray, observed: np.ndarray,
