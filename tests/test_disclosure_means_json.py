@@ -163,7 +163,7 @@ def test_counts_printed_scaled_are_read_at_their_scale(tmp_path):
     # passed nothing else scaled)
     (tmp_path / "wide.csv").write_text("group,persons_1000\na,0.003\nb,2.5\n")
     (tmp_path / "long.csv").write_text("metric,value,unit\nemployed,0.002,1000 persons\n"
-                                       "in work,1.2,1000 persons\n")
+                                       "in work,1.2,1000 persons\ndeaths,0.002,per 1000 persons\n")
     (tmp_path / "rate.csv").write_text("group,n,deaths_per_1000\na,100,20\nb,4000,20\n")
     found = _kinds(tmp_path)
     assert ("wide.csv", "small_count", "column 'persons_1000' rows 1") in found

@@ -279,8 +279,10 @@ def _count_unit(unit: Any) -> bool:
     """Whether a long table's unit counts persons: a count unit (``persons``), or one with
     a stated scale (``1000 persons``, ``personer (tusen)``)."""
     u = canon(unit)
-    return u in COUNT_UNITS or (count_scale(unit) > 1
-                                and bool(set(re.findall(r"[a-zæøå_]+", u.replace("_", " "))) & COUNT_UNITS))
+    words = set(re.findall(r"[a-zæøå]+", u.replace("_", " ")))
+    # "per 1000 persons" is a rate, not a count in thousands
+    return u in COUNT_UNITS or (count_scale(unit) > 1 and bool(words & COUNT_UNITS)
+                                and not words & {"per", "pr", "rate", "rater"})
 
 
 def _total_column(df: pd.DataFrame, name: str) -> list[Violation]:
