@@ -184,3 +184,18 @@ def test_the_rules_do_not_depend_on_float_columns(tmp_path, share_type, count_ty
     assert frame["workdays"].tolist() == [20, 131, dc.SUPPRESSED]  # 60 x 12/262 = 2.7 short
     dc.export_table(frame, tmp_path / "t", formats=("csv", "json"))
     assert _kinds(tmp_path) == []
+
+
+# -- unbounded amounts: the p% rule on the microdata -----------------------------------------
+def test_the_p_percent_rule_finds_a_dominated_wage_cell():
+    d = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 6 + ["c"] * 2,
+                      "wage": [900_000, 30_000, 31_000, 29_000, 30_000, 32_000]  # one dominates
+                      + [30_000] * 6 + [30_000, 30_000]})
+    got = dc.dominated_cells(d, "g", "wage")
+    # a: the rest (152,000 - 32,000 = 120,000) is 13 % of the largest; c: two contributors
+    # learn each other's value exactly
+    assert got.to_dict() == {"a": True, "b": False, "c": True}
+    # exactly at the boundary: T - x1 - x2 = p/100 * x1 is safe
+    e = pd.DataFrame({"g": ["x"] * 3, "wage": [100.0, 50.0, 25.0]})
+    assert not dc.dominated_cells(e, "g", "wage").iloc[0]
+    assert dc.dominated_cells(e, "g", "wage", p=26).iloc[0]

@@ -50,6 +50,38 @@ class Suppressed:
         return out
 
 
+def dominated_cells(data: pd.DataFrame, by: str | Sequence[str], value: str, *,
+                    p: float = 25.0) -> pd.Series:
+    """Cells of a magnitude (a sum or mean of an unbounded amount: wages, incomes) that fail
+    the p% rule, from the microdata; to be run where the microdata are, before export.
+
+    A cell is sensitive when the second-largest contributor, subtracting its own value from
+    the total, learns the largest to within ``p`` percent: ``T - x1 - x2 < p/100 * x1``
+    (absolute values; ESSnet *Handbook on Statistical Disclosure Control*, ch. 4; ``p = 25``
+    pairs with a (2, 80) dominance rule). Bounded quantities such as workdays need no such
+    rule: :func:`suppress_shares` with ``bounds`` implies it (``docs/disclosure.md``, "Means").
+
+    Returns a boolean Series indexed by the cells (``by``): ``True`` for a cell to suppress
+    (mask its mean or total, then protect the table as for any suppressed cell).
+
+    >>> d = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 6,
+    ...                   "wage": [900_000, 30_000, 31_000, 29_000, 30_000, 32_000] + [30_000] * 6})
+    >>> dominated_cells(d, "g", "wage").tolist()
+    [True, False]
+    """
+    if not 0 < p:
+        raise ValueError("dominated_cells: p must be a positive percentage")
+
+    def sensitive(x: pd.Series) -> bool:
+        v = np.sort(np.abs(pd.to_numeric(x, errors="coerce").dropna().to_numpy(dtype=float)))[::-1]
+        if len(v) == 0 or v[0] == 0:
+            return False
+        x2 = v[1] if len(v) > 1 else 0.0
+        return bool(v.sum() - v[0] - x2 < p / 100 * v[0])
+
+    return data.groupby(by, sort=True)[value].agg(sensitive).astype(bool)
+
+
 def round_counts(values: pd.DataFrame | pd.Series, base: int = 5) -> pd.DataFrame | pd.Series:
     """Round counts to the nearest multiple of ``base`` (halves away from zero).
 
