@@ -54,8 +54,8 @@ from .identifiers import (RedactingFilter, assert_no_identifiers, check_results,
                           install_redaction, redact)
 from .rules import (MIN_COUNT, SUPPRESSED, DisclosureError, is_birth_name, is_count_name,
                     is_identifier_name)
-from .tables import (Suppressed, audit_suppression, protect_array, protect_sums, protect_table,
-                     round_counts, suppress_shares, suppress_small)
+from .tables import (Suppressed, audit_suppression, dominated_cells, protect_array, protect_sums,
+                     protect_table, round_counts, suppress_shares, suppress_small)
 
 # report the public path in tracebacks and reprs
 for _obj in (DisclosureError, Suppressed, OutputCheck, Violation, RedactingFilter):
@@ -65,7 +65,7 @@ del _obj
 __all__ = [
     "CHECKED_SUFFIXES", "MIN_COUNT", "SUPPRESSED", "DisclosureError", "OutputCheck",
     "RedactingFilter", "Suppressed", "Violation", "assert_no_identifiers", "audit_suppression",
-    "check_file", "check_outputs", "check_results", "coarsen_bins", "coarsen_survival",
+    "check_file", "check_outputs", "check_results", "coarsen_bins", "coarsen_survival", "dominated_cells",
     "export_table", "format_number",
     "install_redaction", "is_birth_name", "is_count_name", "is_identifier_name", "mask_small",
     "mark_counts", "mark_measures", "protect_array", "searchable_ids", "protect_sums", "protect_table", "redact", "round_counts", "save_figure",

@@ -23,7 +23,7 @@ import pandas as pd
 from . import drawn, roles as _roles
 from .identifiers import assert_no_identifiers
 from .rules import (COUNT_UNITS, FNR11_RE, FNR_RE, MIN_COUNT, N_EQUALS_RE, SUPPRESSED, UNIT_NAMES,
-                    DisclosureError, canon, is_birth_name, is_count_name, is_count_role,
+                    DisclosureError, canon, count_scale, is_birth_name, is_count_name, is_count_role,
                     is_identifier_name, is_small, parse_number, rows_text)
 from .tables import Suppressed
 
@@ -46,6 +46,7 @@ def export_table(
 
     Numbers are written by :func:`format_number` (or ``float_format``, e.g. ``"{:.2f}"``,
     for non-integer floats); missing values as empty cells, suppressed ones as ``:``.
+    ``formats``: ``csv``, ``md``, ``tex`` and ``json`` (a list of records).
 
     A refused table raises :class:`DisclosureError` with one line naming the output
     (``name``, default the file stem) and each offending cell (column and rows), never a value.
@@ -90,6 +91,8 @@ def export_table(
             p.write_text(_to_markdown(fmt) + "\n", encoding="utf-8")
         elif f == "tex":
             p.write_text(fmt.to_latex(index=False), encoding="utf-8")
+        elif f == "json":
+            p.write_text(_to_json(frame, fmt) + "\n", encoding="utf-8")
         else:
             raise ValueError(f"unknown table format {f!r}")
         paths.append(p)
@@ -124,6 +127,24 @@ def format_number(v: Any, float_format: str | None = None) -> Any:
     if float_format is not None:
         return float_format.format(x)
     return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _to_json(frame: pd.DataFrame, fmt: pd.DataFrame) -> str:
+    """The table as a JSON list of records: numbers as the CSV prints them (as JSON numbers),
+    suppressed cells as ``":"``, missing ones as ``null``; check-outputs reads it back as a
+    table (with the same ``.roles`` declaration)."""
+    def cell(v: Any, f: Any) -> Any:
+        if isinstance(f, str) and f == "":
+            return None
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) \
+                and isinstance(f, str) and f not in ("inf", "-inf"):
+            x = float(f)
+            return int(x) if x.is_integer() and "." not in f else x
+        return f.item() if isinstance(f, np.generic) else f
+
+    records = [{str(c): cell(v, f) for c, v, f in zip(frame.columns, vals, fvals)}
+               for vals, fvals in zip(frame.itertuples(index=False), fmt.itertuples(index=False))]
+    return json.dumps(records, indent=1, ensure_ascii=False)
 
 
 def _to_markdown(df: pd.DataFrame) -> str:
@@ -172,13 +193,26 @@ class OutputCheck:
 
 
 def _check_frame(df: pd.DataFrame, min_count: int, name: str,
-                 ids: frozenset[str] = frozenset(), roles: dict | None = None) -> list[Violation]:
+                 ids: frozenset[str] = frozenset(), roles: dict | None = None,
+                 walked: bool = False, names_only: bool = False) -> list[Violation]:
     """Every rule on one table; ``roles`` the declared column roles matched to ``df``
-    (:func:`.roles.match`)."""
+    (:func:`.roles.match`). ``walked``: a table found in a JSON file, whose keys and values
+    :func:`_walk_json` has already checked one by one (names, ids, counts by name or role);
+    the rules that need the whole table (declared counts, totals, long tables, shares and
+    means) run here; ``names_only``: a one-row table (a JSON object), whose undeclared shares
+    are recognised by name only (:func:`.roles.share_findings`)."""
     out: list[Violation] = []
     roles = roles or {}
     for c in df.columns:
         col = str(c)
+        if walked:
+            if roles.get(col, {}).get("role") == "count" and not (is_count_name(col) or is_count_role(col)):
+                rows = [i for i, v in enumerate(df[c].tolist())
+                        if (x := parse_number(v)) is not None and is_small(x * count_scale(col), min_count)]
+                if rows:
+                    out.append(Violation(name, "small_count", f"column {col!r} rows {rows_text(rows)}",
+                                         f"count below the minimum of {min_count}"))
+            continue
         if is_identifier_name(col):
             out.append(Violation(name, "identifier_column", f"column {col!r}",
                                  "column name looks like a person identifier"))
@@ -190,8 +224,11 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
         if strict or (is_count_role(col) and col not in roles):
             # a column counting by its role (antall, deaths, events, total ...) holds whole
             # numbers; a fraction there is some other statistic
+            # a count printed in thousands (persons_1000: 0.003) is 3 persons; 2.5 is 2,500
+            scale = count_scale(col)
             rows = [i for i, v in enumerate(values)
-                    if (x := parse_number(v)) is not None and is_small(x, min_count) and (strict or x == int(x))]
+                    if (x := parse_number(v)) is not None and is_small(x * scale, min_count)
+                    and (strict or scale > 1 or x == int(x))]
             if rows:
                 out.append(Violation(name, "small_count", f"column {col!r} rows {rows_text(rows)}",
                                      f"count below the minimum of {min_count}"))
@@ -207,7 +244,7 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
     out += _long_counts(df, min_count, name)
     out += _totals(df, min_count, name)
     # shares and means: numerator (share x denominator) and denominator (roles.py)
-    findings = _roles.share_findings(df, min_count, roles) + _roles.long_share_findings(df, min_count)
+    findings = _roles.share_findings(df, min_count, roles, names_only) + _roles.long_share_findings(df, min_count)
     out += [Violation(name, kind, loc, detail) for kind, loc, detail in findings]
     return out
 
@@ -231,11 +268,21 @@ def _long_counts(df: pd.DataFrame, min_count: int, name: str) -> list[Violation]
     if unit is None or value is None:
         return []
     rows = [i for i, (u, v) in enumerate(zip(df[unit].tolist(), df[value].tolist()))
-            if canon(u) in COUNT_UNITS and (x := parse_number(v)) is not None and is_small(x, min_count)]
+            if _count_unit(u) and (x := parse_number(v)) is not None and is_small(x * count_scale(u), min_count)]
     if not rows:
         return []
     return [Violation(name, "small_count", f"column {str(value)!r} rows {rows_text(rows)}",
                       f"count (unit column {str(unit)!r}) below the minimum of {min_count}")]
+
+
+def _count_unit(unit: Any) -> bool:
+    """Whether a long table's unit counts persons: a count unit (``persons``), or one with
+    a stated scale (``1000 persons``, ``personer (tusen)``)."""
+    u = canon(unit)
+    words = set(re.findall(r"[a-zæøå]+", u.replace("_", " ")))
+    # "per 1000 persons" is a rate, not a count in thousands
+    return u in COUNT_UNITS or (count_scale(unit) > 1 and bool(words & COUNT_UNITS)
+                                and not words & {"per", "pr", "rate", "rater"})
 
 
 def _total_column(df: pd.DataFrame, name: str) -> list[Violation]:
@@ -293,7 +340,7 @@ def _totals(df: pd.DataFrame, min_count: int, name: str) -> list[Violation]:
                                  "the one suppressed cell equals the total minus the published cells"))
         elif not any(hidden) and all(x is not None for x in nums):
             rest = total - sum(nums)
-            if is_small(rest, min_count):
+            if is_small(rest * count_scale(c), min_count):
                 out.append(Violation(name, "small_count", f"column {str(c)!r} total",
                                      f"total minus its subtotals is below the minimum of {min_count}"))
     return out
@@ -351,13 +398,14 @@ def _walk_json(obj: Any, path: str, min_count: int, name: str, ids: frozenset[st
             if is_birth_name(k):
                 out.append(Violation(name, "birth_date_column", p, "key looks like a date of birth"))
             strict = is_count_name(k)
-            if (strict or is_count_role(k)) and (x := parse_number(v)) is not None and is_small(x, min_count) \
-                    and (strict or x == int(x)):
+            scale = count_scale(k)
+            if (strict or is_count_role(k)) and (x := parse_number(v)) is not None \
+                    and is_small(x * scale, min_count) and (strict or scale > 1 or x == int(x)):
                 out.append(Violation(name, "small_count", p, f"count below the minimum of {min_count}"))
             if is_count_name(k) and isinstance(v, (list, dict)):
                 items = v.values() if isinstance(v, dict) else v
                 small = [e for e in items if (x := parse_number(e)) is not None
-                         and is_small(x, min_count)]
+                         and is_small(x * count_scale(k), min_count)]
                 if small:
                     out.append(Violation(name, "small_count", p,
                                          f"count below the minimum of {min_count}"))
@@ -370,6 +418,77 @@ def _walk_json(obj: Any, path: str, min_count: int, name: str, ids: frozenset[st
         id_re = FNR_RE if isinstance(obj, str) else FNR11_RE
         if id_re.search(str(obj)) or (ids and _known_in(str(obj), ids)):
             out.append(Violation(name, "identifier_value", path, "value looks like a person identifier"))
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_cell(v: Any) -> str:
+    """A JSON value as a CSV reader would see it (the checker's tables are text)."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    return json.dumps(v)
+
+
+def _json_tables(obj: Any, path: str = "", record: bool = False) -> list[tuple[str, pd.DataFrame, bool]]:
+    """The tables inside a JSON document, with their path: a list of records (objects; the
+    keys with scalar values are the columns), ``{"columns": [...], "data": [[...]]}``
+    (pandas ``orient="split"``), an object of equally long lists of scalars (``orient="list"``),
+    and an object of scalars holding a count and something else (one row; ``record``: an
+    object that is already a row of a list of records). Each with whether it is such a
+    one-row object (its shares are then recognised by name only)."""
+    out: list[tuple[str, pd.DataFrame, bool]] = []
+    if isinstance(obj, list):
+        records = bool(obj) and all(isinstance(e, dict) for e in obj)
+        if records:
+            cols = list(dict.fromkeys(k for e in obj for k, v in e.items() if isinstance(v, _SCALARS)))
+            if cols:
+                out.append((path, pd.DataFrame([[_json_cell(e.get(c)) for c in cols] for e in obj],
+                                               columns=[str(c) for c in cols], dtype=str), False))
+        for i, v in enumerate(obj):
+            out += _json_tables(v, f"{path}[{i}]", record=records)
+    elif isinstance(obj, dict):
+        cols, data = obj.get("columns"), obj.get("data")
+        if isinstance(cols, list) and isinstance(data, list) and data \
+                and all(isinstance(r, list) and len(r) == len(cols) for r in data):
+            out.append((path, pd.DataFrame([[_json_cell(v) for v in r] for r in data],
+                                           columns=[str(c) for c in cols], dtype=str), False))
+        lists = {k: v for k, v in obj.items() if isinstance(v, list) and v
+                 and all(isinstance(e, _SCALARS) for e in v)}
+        if len(lists) >= 2 and len({len(v) for v in lists.values()}) == 1 and "data" not in lists:
+            out.append((path, pd.DataFrame({str(k): [_json_cell(e) for e in v] for k, v in lists.items()},
+                                           dtype=str), False))
+        flat = {k: v for k, v in obj.items() if isinstance(v, _SCALARS)}
+        if not record and len(flat) >= 2 and any(is_count_name(k) or is_count_role(k) for k in flat):
+            out.append((path, pd.DataFrame([[_json_cell(v) for v in flat.values()]],
+                                           columns=[str(k) for k in flat], dtype=str), True))
+        for k, v in obj.items():
+            if isinstance(v, (list, dict)):
+                out += _json_tables(v, f"{path}.{k}" if path else str(k))
+    return out
+
+
+def _check_json(doc: Any, name: str, min_count: int, known: frozenset[str],
+                declared: list[dict] | None) -> list[Violation]:
+    """A JSON output: every key and value (:func:`_walk_json`), then every table in it
+    (:func:`_json_tables`) under the rules for whole tables, shares and means included. A
+    ``.roles`` declaration applies to the tables whose columns it names exactly."""
+    out: list[Violation] = []
+    _walk_json(doc, "", min_count, name, known, out)
+    fitted_any = False
+    for where, df, one_row in _json_tables(doc):
+        fitted: dict = {}
+        if declared and [str(c["name"]) for c in declared] == list(df.columns):
+            fitted, _ = _roles.match(declared, list(df.columns))
+            fitted_any = True
+        for v in _check_frame(df, min_count, name, known, roles=fitted, walked=True, names_only=one_row):
+            out.append(Violation(v.file, v.kind, f"{where or '(top)'} {v.location}", v.detail))
+    if declared and not fitted_any:
+        out.append(Violation(name, "roles_mismatch", "file", "its declaration of column roles fits "
+                             "no table in it (judged as undeclared)"))
+    return out
 
 
 def _html_tables(text: str) -> list[pd.DataFrame]:
@@ -550,7 +669,7 @@ def check_file(path: str | Path, min_count: int = MIN_COUNT, *, ids: Iterable[st
                                  encoding="utf-8-sig")
                 out += frame_check(df)
         elif suffix == ".json":
-            _walk_json(json.loads(text), "", min_count, name, known, out)
+            out += _check_json(json.loads(text), name, min_count, known, declared)
         else:
             if suffix in (".html", ".htm"):
                 tables = _html_tables(text)

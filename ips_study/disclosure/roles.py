@@ -13,7 +13,9 @@ plain from its name:
 * ``share``: a share of persons (or a mean of a 0/1 outcome) in ``[0, 1]``, over the
   denominator column(s) ``of`` (several: the largest in the row, the finest unit);
   ``percent`` is the same in ``[0, 100]``;
-* ``mean``: a mean of another quantity over ``of``;
+* ``mean``: a mean of another quantity over ``of``; with ``max``, the largest value one
+  person (one unit of ``of``) can have, the quantity is bounded (workdays: at most the
+  weekdays of a year) and the mean is checked as a share of that bound (below);
 * ``other``: anything else (an estimate, a weight): never read as a share.
 
 The sidecar names the CSV's columns; the Markdown and LaTeX files of the same stem have
@@ -33,7 +35,10 @@ count needs a declaration to be checked exactly.
 
 * ``small_numerator``: ``0 < p*n < min_count - 0.5`` or ``0 < (1-p)*n < min_count - 0.5``
   (the numerator, rounded to whole persons, is below the minimum; the half allows for the
-  share's own rounding);
+  share's own rounding); a mean ``m`` of a quantity bounded by ``max`` is the share ``p =
+  m / max``: its total ``m*n`` must amount to at least ``min_count`` persons at the bound,
+  and so must the shortfall ``(max - m)*n``. That bound is what makes the (n, k) dominance
+  and p% rules hold whatever the microdata (``docs/disclosure.md``, "Means");
 * ``small_denominator``: a share or mean published over a denominator below ``min_count``
   or suppressed.
 
@@ -46,6 +51,7 @@ count needs a declaration to be checked exactly.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -73,6 +79,8 @@ NOT_SHARE_WORDS = frozenset({
 })
 #: Words (or a ``%``) that mark a column as a percentage.
 PERCENT_WORDS = frozenset({"pct", "percent", "percentage", "prosent"})
+#: Names of a long table's value column.
+LONG_VALUES = ("value", "estimate", "verdi")
 #: Units of a long table's value that make it a share, or a percentage.
 SHARE_UNITS = frozenset({"share", "proportion", "prop", "andel", "fraction", "mean_0_1"})
 PERCENT_UNITS = frozenset({"%", "percent", "pct", "prosent", "percentage"})
@@ -83,12 +91,15 @@ def declare(frame: pd.DataFrame, roles: Mapping[str, Any]) -> pd.DataFrame:
     :func:`~ips_study.disclosure.export_table` writes as the sidecar.
 
     ``roles`` maps a column to a role (``"count"``, ``"other"``, ...) or to
-    ``(role, of)`` with the denominator column(s) of a share, percent or mean.
+    ``(role, of)`` with the denominator column(s) of a share, percent or mean, or to
+    ``("mean", of, max)`` for a mean of a quantity no unit can exceed ``max``.
 
     >>> import pandas as pd
     >>> t = declare(pd.DataFrame({"n": [40], "mean_age": [31.5]}), {"mean_age": ("mean", "n")})
     >>> t.attrs[ATTR]["mean_age"]
     {'role': 'mean', 'of': ['n']}
+    >>> declare(t, {"mean_age": ("mean", "n", 67)}).attrs[ATTR]["mean_age"]
+    {'role': 'mean', 'of': ['n'], 'max': 67.0}
     """
     merged = dict(frame.attrs.get(ATTR, {}))
     merged.update(normalise(roles, frame.columns))
@@ -102,8 +113,14 @@ def normalise(roles: Mapping[str, Any], columns: Iterable[Any]) -> dict[str, dic
     cols = {str(c) for c in columns}
     out: dict[str, dict[str, Any]] = {}
     for col, spec in roles.items():
-        role, of = (spec, None) if isinstance(spec, str) else (spec.get("role"), spec.get("of")) \
-            if isinstance(spec, Mapping) else spec
+        bound = None
+        if isinstance(spec, str):
+            role, of = spec, None
+        elif isinstance(spec, Mapping):
+            role, of, bound = spec.get("role"), spec.get("of"), spec.get("max")
+        else:
+            role, of, *rest = spec
+            bound = rest[0] if rest else None
         if role not in ROLES:
             raise ValueError(f"column {col!r}: role must be one of {', '.join(ROLES)}, not {role!r}")
         entry: dict[str, Any] = {"role": role}
@@ -115,10 +132,21 @@ def normalise(roles: Mapping[str, Any], columns: Iterable[Any]) -> dict[str, dic
             if missing:
                 raise ValueError(f"column {col!r}: denominator column(s) {missing} not in the table")
             entry["of"] = [str(d) for d in dens]
+        if bound is not None:
+            if role != "mean" or not _positive(bound):
+                raise ValueError(f"column {col!r}: only a mean takes a bound (max), a positive number")
+            entry["max"] = float(bound)
         if str(col) not in cols:
             raise ValueError(f"column {col!r} has a declared role but is not in the table")
         out[str(col)] = entry
     return out
+
+
+def _positive(x: Any) -> bool:
+    try:
+        return 0 < float(x) < float("inf")
+    except (TypeError, ValueError):
+        return False
 
 
 def sidecar(path: str | Path) -> Path:
@@ -165,12 +193,12 @@ def check_sidecar(text: str) -> list[tuple[str, str, str]]:
         body = json.loads(text)
         cols = body["columns"]
         extra = set(body) - {"ips_study_roles", "columns"}
-        bad = extra or any(set(c) - {"name", "role", "of"} for c in cols)
+        bad = extra or any(set(c) - {"name", "role", "of", "max"} for c in cols)
     except (ValueError, KeyError, TypeError, AttributeError):
         bad = True
     if bad:
-        return [("unreadable", "file", "not a declaration of column roles (only names, roles "
-                 "and denominators may stand in it)")]
+        return [("unreadable", "file", "not a declaration of column roles (only names, roles, "
+                 "denominators and bounds may stand in it)")]
     return []
 
 
@@ -197,6 +225,8 @@ def match(declared: list[dict[str, Any]] | None, columns: Sequence[Any]) -> tupl
             if any(str(d) not in to_file for d in of):
                 return {}, False
             e["of"] = [to_file[str(d)] for d in of]
+        if entry.get("role") == "mean" and _positive(entry.get("max")):
+            e["max"] = float(entry["max"])
         out[col] = e
     return out, True
 
@@ -209,8 +239,14 @@ def _shown(values: Sequence[Any]) -> list[Any]:
     return [v for v in values if str(v).strip() not in ("", SUPPRESSED, "nan", "None")]
 
 
-def _guess(df: pd.DataFrame, declared: dict[str, dict]) -> dict[str, dict]:
-    """Roles of the columns a declaration does not name, by their role (see the module)."""
+#: Words that name a share (used where values alone are too little evidence: one row).
+SHARE_WORDS = frozenset({"share", "andel", "proportion", "prop", "fraction"})
+
+
+def _guess(df: pd.DataFrame, declared: dict[str, dict], names_only: bool = False) -> dict[str, dict]:
+    """Roles of the columns a declaration does not name, by their role (see the module).
+    ``names_only``: a single row (a JSON object), whose values say too little: only columns
+    named as shares or percentages are guessed."""
     counts = [str(c) for c in df.columns if str(c) not in declared
               and (is_count_name(c) or is_count_role(c)) and not is_identifier_name(c)
               and _shown(df[c].tolist())
@@ -222,20 +258,37 @@ def _guess(df: pd.DataFrame, declared: dict[str, dict]) -> dict[str, dict]:
     unit = next((str(c) for c in df.columns if canon(c) in UNIT_NAMES), None)
     for c in df.columns:
         c = str(c)
-        if c in declared or c in counts or c == unit:
-            continue
+        if c in declared or c in counts or c == unit or (unit is not None and canon(c) in LONG_VALUES):
+            continue  # a long table's value: its unit says what it is (long_share_findings)
         shown = _shown(df[c].tolist())
         nums = [parse_number(v) for v in shown]
         if not shown or any(x is None for x in nums):
             continue
         words = _words(c)
-        if "%" in c or words & PERCENT_WORDS:
+        per = _per(c)
+        if per:  # a rate per 1,000 (or 100,000) persons: a share times that
+            if all(0 <= x <= per for x in nums):
+                out[c] = {"role": "share", "of": counts, "per": per}
+        elif "%" in c or words & PERCENT_WORDS:
             if all(0 <= x <= 100 for x in nums):
                 out[c] = {"role": "percent", "of": counts}
         elif not words & NOT_SHARE_WORDS and all(0 <= x <= 1 for x in nums) \
-                and any(0 < x < 1 for x in nums):
+                and any(0 < x < 1 for x in nums) and (not names_only or words & SHARE_WORDS):
             out[c] = {"role": "share", "of": counts}
     return out
+
+
+#: Rates per so many persons (``per_1000``, ``promille``, ``per 100 000``).
+_PER_RE = re.compile(r"(?:per|pr)[\s_]*(1[\s_,.]?0{2,3}(?:[\s_,.]?0{3})*)(?![\d])")
+
+
+def _per(name: Any) -> float:
+    """The base of a rate column (``deaths_per_1000`` -> 1000; ``promille`` -> 1000), or 0."""
+    s = str(name).lower()
+    if "promille" in s or "permille" in s or "‰" in s:
+        return 1000.0
+    m = _PER_RE.search(s)
+    return float(re.sub(r"\D", "", m.group(1))) if m else 0.0
 
 
 def _own_numerator(frame: pd.DataFrame, counts: Sequence[str], i: int, n: float, share: float) -> bool:
@@ -257,12 +310,13 @@ def _own_numerator(frame: pd.DataFrame, counts: Sequence[str], i: int, n: float,
 
 
 def share_findings(df: pd.DataFrame, min_count: int,
-                   declared: dict[str, dict] | None = None) -> list[tuple[str, str, str]]:
+                   declared: dict[str, dict] | None = None,
+                   names_only: bool = False) -> list[tuple[str, str, str]]:
     """``(kind, location, detail)`` for every share or mean column of ``df`` whose numerator
     or denominator is below ``min_count`` (see the module docstring); ``declared`` as from
-    :func:`match`."""
+    :func:`match`; ``names_only`` as for :func:`_guess`."""
     declared = declared or {}
-    roles = {**_guess(df, declared), **declared}
+    roles = {**_guess(df, declared, names_only), **declared}
     frame = df.copy()
     frame.columns = [str(c) for c in df.columns]
     out = []
@@ -286,9 +340,10 @@ def share_findings(df: pd.DataFrame, min_count: int,
             if 0 < n < min_count:
                 small_den.append(i)
                 continue
-            if e["role"] == "mean":
-                continue
-            share = p / 100 if e["role"] == "percent" else p
+            if e["role"] == "mean" and "max" not in e:
+                continue  # an unbounded amount: its denominator only (docs/disclosure.md)
+            share = p / 100 if e["role"] == "percent" else p / e["max"] if e["role"] == "mean" \
+                else p / e.get("per", 1.0)
             if not 0 <= share <= 1:
                 continue
             if c not in declared and _own_numerator(frame, e["of"], i, n, share):
@@ -298,9 +353,11 @@ def share_findings(df: pd.DataFrame, min_count: int,
                 small_num.append(i)
         den = "/".join(repr(d) for d in e["of"])
         if small_num:
+            what = (f"mean ({how}) over its bound {e['max']:g} times its denominator {den}, or the "
+                    "shortfall," if e["role"] == "mean" else
+                    f"{e['role']} ({how}) times its denominator {den}, or the rest,")
             out.append(("small_numerator", f"column {c!r} rows {rows_text(small_num)}",
-                        f"{e['role']} ({how}) times its denominator {den}, or the rest, is fewer "
-                        f"than {min_count} persons"))
+                        f"{what} is fewer than {min_count} persons"))
         if small_den:
             out.append(("small_denominator", f"column {c!r} rows {rows_text(small_den)}",
                         f"{e['role']} ({how}) over a denominator {den} below {min_count} or suppressed"))
@@ -311,7 +368,7 @@ def long_share_findings(df: pd.DataFrame, min_count: int) -> list[tuple[str, str
     """A long table (``metric, value, n, unit``) whose unit says the value is a share or a
     percentage: the same rule over the row's largest count."""
     unit = next((c for c in df.columns if canon(c) in UNIT_NAMES), None)
-    value = next((c for c in df.columns if canon(c) in ("value", "estimate", "verdi") and c != unit), None)
+    value = next((c for c in df.columns if canon(c) in LONG_VALUES and c != unit), None)
     counts = [c for c in df.columns if c not in (unit, value) and (is_count_name(c) or is_count_role(c))]
     if unit is None or value is None or not counts:
         return []

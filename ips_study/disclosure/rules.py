@@ -104,6 +104,24 @@ def is_birth_name(name: Any) -> bool:
     return bool(_BIRTH_RE.search(canon(name)))
 
 
+#: Words that say a count is printed scaled (``persons_1000``, ``antall (tusen)``, a long
+#: table's unit ``1000 persons``): the persons are the printed value times the scale.
+SCALE_WORDS = {"hundreds": 1e2, "hundre": 1e2, "100s": 1e2, "thousand": 1e3, "thousands": 1e3,
+               "tusen": 1e3, "1000": 1e3, "1000s": 1e3, "million": 1e6, "millions": 1e6,
+               "mill": 1e6, "mln": 1e6, "millioner": 1e6}
+
+
+def count_scale(name: Any) -> float:
+    """How many persons one printed unit of a count column (or unit) stands for: 1, or the
+    scale its name states (:data:`SCALE_WORDS`).
+
+    >>> [count_scale(c) for c in ("n", "persons_1000", "antall (tusen)", "n, millions")]
+    [1.0, 1000.0, 1000.0, 1000000.0]
+    """
+    words = re.findall(r"[a-z0-9æøå]+", str(name).lower())
+    return next((SCALE_WORDS[w] for w in words if w in SCALE_WORDS), 1.0)
+
+
 def is_small(v: float, min_count: int) -> bool:
     return bool(np.isfinite(v) and 0 < v < min_count)
 

@@ -50,6 +50,38 @@ class Suppressed:
         return out
 
 
+def dominated_cells(data: pd.DataFrame, by: str | Sequence[str], value: str, *,
+                    p: float = 25.0) -> pd.Series:
+    """Cells of a magnitude (a sum or mean of an unbounded amount: wages, incomes) that fail
+    the p% rule, from the microdata; to be run where the microdata are, before export.
+
+    A cell is sensitive when the second-largest contributor, subtracting its own value from
+    the total, learns the largest to within ``p`` percent: ``T - x1 - x2 < p/100 * x1``
+    (absolute values; ESSnet *Handbook on Statistical Disclosure Control*, ch. 4; ``p = 25``
+    pairs with a (2, 80) dominance rule). Bounded quantities such as workdays need no such
+    rule: :func:`suppress_shares` with ``bounds`` implies it (``docs/disclosure.md``, "Means").
+
+    Returns a boolean Series indexed by the cells (``by``): ``True`` for a cell to suppress
+    (mask its mean or total, then protect the table as for any suppressed cell).
+
+    >>> d = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 6,
+    ...                   "wage": [900_000, 30_000, 31_000, 29_000, 30_000, 32_000] + [30_000] * 6})
+    >>> dominated_cells(d, "g", "wage").tolist()
+    [True, False]
+    """
+    if not 0 < p:
+        raise ValueError("dominated_cells: p must be a positive percentage")
+
+    def sensitive(x: pd.Series) -> bool:
+        v = np.sort(np.abs(pd.to_numeric(x, errors="coerce").dropna().to_numpy(dtype=float)))[::-1]
+        if len(v) == 0 or v[0] == 0:
+            return False
+        x2 = v[1] if len(v) > 1 else 0.0
+        return bool(v.sum() - v[0] - x2 < p / 100 * v[0])
+
+    return data.groupby(by, sort=True)[value].agg(sensitive).astype(bool)
+
+
 def round_counts(values: pd.DataFrame | pd.Series, base: int = 5) -> pd.DataFrame | pd.Series:
     """Round counts to the nearest multiple of ``base`` (halves away from zero).
 
@@ -123,8 +155,10 @@ def suppress_shares(
     min_count: int = MIN_COUNT,
     shares: Sequence[str] | None = None,
     denominators: dict[str, str] | None = None,
+    bounds: dict[str, float] | None = None,
 ) -> Suppressed:
-    """Suppress shares and means of 0/1 outcomes whose numerator is a small count.
+    """Suppress shares and means of 0/1 outcomes whose numerator is a small count, and
+    means of bounded quantities that amount to too few persons at the bound.
 
     A share ``p`` over ``n`` persons (or person-years) publishes ``p * n`` persons with the
     attribute, and ``(1 - p) * n`` without it. Either below ``min_count`` (and above zero)
@@ -144,12 +178,21 @@ def suppress_shares(
     denominators : dict, optional
         ``{share_column: count_column}``; default the largest count in the row (the finest
         unit the share is taken over, e.g. person-years rather than persons).
+    bounds : dict, optional
+        ``{mean_column: max}``: means of a quantity no unit can exceed ``max`` (workdays: the
+        weekdays of a year). The mean ``m`` is treated as the share ``m / max``: suppressed
+        when ``m * n / max`` or ``(max - m) * n / max`` is above zero and below
+        ``min_count``, and declared as a bounded mean for ``check-outputs``. This rule implies
+        the (n, k) dominance and p% rules (``docs/disclosure.md``, "Means").
 
     Examples
     --------
     >>> t = pd.DataFrame({"n_person_years": [152, 400], "disability": [0.0122, 0.2]})
     >>> suppress_shares(t).to_frame()["disability"].tolist()
     [':', 0.2]
+    >>> w = pd.DataFrame({"n_person_years": [4000, 6], "workdays": [131.0, 250.0]})
+    >>> suppress_shares(w, bounds={"workdays": 262}).to_frame()["workdays"].tolist()
+    [131, ':']
     """
     frame = df.copy()
     counts = [c for c in frame.columns if is_count_name(c) and pd.api.types.is_numeric_dtype(frame[c])]
@@ -158,6 +201,11 @@ def suppress_shares(
                   and pd.api.types.infer_dtype(frame[c], skipna=True) != "boolean"
                   and frame[c].dropna().between(0, 1).all() and frame[c].notna().any()]
     denominators = denominators or {}
+    bounds = {c: float(b) for c, b in (bounds or {}).items()}
+    missing = [c for c in bounds if c not in frame.columns]
+    if missing:
+        raise ValueError(f"suppress_shares: bounded mean column(s) {missing} not in the table")
+    shares = [c for c in shares if c not in bounds] + list(bounds)
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     if counts:
         largest = frame[counts].astype(float).max(axis=1)
@@ -168,7 +216,7 @@ def suppress_shares(
             n = largest
         else:
             continue
-        p = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        p = pd.to_numeric(frame[c], errors="coerce").astype(float) / bounds.get(c, 1.0)
         yes, no = p * n, (1 - p) * n
         small = ((yes > 0) & (yes < min_count)) | ((no > 0) & (no < min_count))
         mask[c] = small.fillna(False).to_numpy()
@@ -177,6 +225,9 @@ def suppress_shares(
     roles.update({str(c): {"role": "share", "of": [str(denominators[c])] if c in denominators
                            else [str(k) for k in counts]} for c in shares
                   if c in denominators or counts})
+    for c in bounds:  # a bounded mean: the same rule, declared with its bound
+        if str(c) in roles:
+            roles[str(c)] = {"role": "mean", "of": roles[str(c)]["of"], "max": bounds[c]}
     return Suppressed(frame.mask(mask), mask, mask.copy(), roles)
 
 

@@ -433,11 +433,17 @@ def iter_partitions(parts: list[Path], *, quarantine_dir=None, as_of=None, colum
     failed = {t: tuple(v) for t, v in reading.get("failed", {}).items()}
     fatal = bool(failed or reading.get("missing"))
     reports = []
-    for report, rs in _validated(parts, reading, qdir, as_of, columns, failed):
-        reports.append(report)
-        if not fatal and not report.fatal:
-            yield rs
-        fatal = fatal or report.fatal
+    finished = False
+    try:
+        for report, rs in _validated(parts, reading, qdir, as_of, columns, failed):
+            reports.append(report)
+            if not fatal and not report.fatal:
+                yield rs
+            fatal = fatal or report.fatal
+        finished = True
+    finally:
+        if not finished:  # the consumer stopped early (or a partition failed): see _stopped
+            _stopped(qdir, parts[:len(reports)], reports)
     if not reports:
         return
     combined = combine_reports(reports)
@@ -472,6 +478,20 @@ def iter_partitions(parts: list[Path], *, quarantine_dir=None, as_of=None, colum
     combined.quarantine_dir = str(qdir)
     if combined.errors:
         _registers(combined, {}, Path(parts[0]))  # raises with the combined report
+
+
+def _stopped(qdir: Path, done: list[Path], reports: list[ValidationReport]) -> None:
+    """The quarantine of a read stopped before its last partition (a consumer that breaks out
+    of :func:`iter_partitions`, closes it, or drops it; or an error part way).
+
+    The partitions validated so far are merged into the quarantine folder as a full read
+    merges them (one file per table, rows in line order: the full read's files restricted
+    to the rows of these partitions, byte for byte), and the staging folder is removed, so
+    that no per-partition files with person ids are left behind and no file of an earlier
+    run stands beside them as if it were this delivery's. A partition whose validation was
+    interrupted is left out (its staged files are incomplete)."""
+    skip = {n for r in reports for n, t in r.tables.items() if t.errors}
+    merge_quarantine(qdir, done, skip=skip)
 
 
 def _validated(parts, reading, qdir: Path, as_of, columns, failed) -> Iterator[tuple[ValidationReport, RegisterSet | None]]:

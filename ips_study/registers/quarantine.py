@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import heapq
+import os
 import shutil
 from pathlib import Path
 
@@ -62,11 +63,17 @@ def _merge_csv(files: list[Path], target: Path) -> Path:
             for row in readers[k]:
                 yield int(row[0]), k, [row[i] if i is not None else "" for i in where]
 
-        with open(target, "w", newline="", encoding="utf-8") as out:
-            w = csv.writer(out, lineterminator="\n")
-            w.writerow(names)
-            for _, _, row in heapq.merge(*(rows(k) for k in range(len(readers)))):
-                w.writerow(row)
+        # written aside and renamed: an interrupted merge leaves no half file as the table's
+        part = target.with_name(target.name + ".part")
+        try:
+            with open(part, "w", newline="", encoding="utf-8") as out:
+                w = csv.writer(out, lineterminator="\n")
+                w.writerow(names)
+                for _, _, row in heapq.merge(*(rows(k) for k in range(len(readers)))):
+                    w.writerow(row)
+            os.replace(part, target)
+        finally:
+            part.unlink(missing_ok=True)
     finally:
         for h in handles:
             h.close()

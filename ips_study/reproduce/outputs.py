@@ -249,8 +249,10 @@ def make_descriptives(ctx) -> pd.DataFrame:
     out = g[MAIN_OUTCOMES].mean()
     out.insert(0, "n_persons", g["person_id"].nunique())
     out.insert(1, "n_person_years", g.size())
-    # a share over few person-years publishes its small numerator (0.0122 x 152 = 2 person-years)
-    return disclosure.suppress_shares(out.reset_index(), min_count=ctx.config.min_count).to_frame()
+    # a share over few person-years publishes its small numerator (0.0122 x 152 = 2 person-years);
+    # workdays, capped at a year's weekdays (at most 262), is a bounded mean: checked as a share of 262
+    return disclosure.suppress_shares(out.reset_index(), min_count=ctx.config.min_count,
+                                      bounds={"workdays": 262}).to_frame()
 
 
 # -- difference-in-differences ---------------------------------------------------------------
