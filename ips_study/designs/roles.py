@@ -169,8 +169,11 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     roles = {"y": y, "unit": unit, "time": time, "treat": treat, "cluster": cluster,
              "weights": weights, "size": size}
     check_columns(data, {**roles, "covariates": covariates})
-    if not pd.api.types.is_numeric_dtype(data[y]) or pd.api.types.is_bool_dtype(data[y]):
-        raise DesignError(f"y={y!r} is not numeric (dtype {data[y].dtype}); convert it first")
+    # a boolean outcome (employed: True/False) is a 0/1 outcome; numpy, nullable and pyarrow
+    # booleans and every integer width are read once as float64 below
+    if not (pd.api.types.is_numeric_dtype(data[y]) or pd.api.types.is_bool_dtype(data[y])):
+        raise DesignError(f"y={y!r} is not numeric or boolean (dtype {data[y].dtype}); "
+                          "convert it first")
     for arg in ("weights", "size"):
         c = roles[arg]
         if c is not None and not pd.api.types.is_numeric_dtype(data[c]):
@@ -197,7 +200,7 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     w = None if weights is None else df[weights].to_numpy(float)
     if w is not None and (w < 0).any():
         raise DesignError(f"weights={weights!r} has negative values")
-    yv = df[y].to_numpy(float)
+    yv = df[y].to_numpy(float, na_value=np.nan)
     sizes = None if size is None else df[size].to_numpy(float)
     if sizes is not None and (sizes < 0).any():
         raise DesignError(f"size={size!r} has {int((sizes < 0).sum())} negative value(s)")
