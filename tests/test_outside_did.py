@@ -472,3 +472,9 @@ def test_event_study_all_eventually_treated_names_the_reason_and_att_gt():
     gt = ips.att_gt(df, y="utfall", unit="kommune", time="aar", treat="tiltak",
                     control_group="not_yet_treated")
     assert np.isfinite(gt.aggregate("dynamic").estimate)
+
+
+def test_cluster_note_names_the_callers_cluster_column():
+    """(bug) the note said "clustered by municipality" whatever the cluster column was."""
+    res = _did(_panel().rename(columns={"kommune": "region"}), unit="region")
+    assert any(n.startswith("CRV1 clustered by region (8 clusters") for n in res.notes)

@@ -167,6 +167,7 @@ def fit_twfe(rp: RolePanel, B: np.ndarray, timing: np.ndarray, terms: Sequence[s
                   period_post=period_post, fe=fe, weights=rp.weights, terms=terms, covariates=names,
                   small_sample=small_sample, sizes=rp.sizes, timing=timing,
                   cell_rows=rp.cell_rows)
+    fit.cluster_name = rp.roles["cluster"] or rp.roles["unit"]   # named in the notes
     return fit, notes
 
 
