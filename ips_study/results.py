@@ -5,6 +5,10 @@ The coefficient table returned by :meth:`Results.tidy` is the single source of t
 ``estimate``, ``std_error``, ``conf_int`` and ``p_value`` all read from it, so a number
 can never disagree between the text summary, the JSON export and the plot.
 
+Term, outcome and unit names are kept exactly as given (any script; ``tidy()`` and
+:meth:`Results.to_json` round-trip them); the text :meth:`Results.summary` pads by display
+width (:func:`display_width`), so non-ASCII and decomposed names stay aligned.
+
 Results are read-only. A design that lets the user switch inference after fitting
 (see :mod:`ips_study.designs.did`) returns a *new* results object rather than mutating.
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -63,6 +68,45 @@ def _complete_tidy(tidy: pd.DataFrame, level: float, df_resid: float | None) -> 
     return out[TIDY_COLUMNS + extra]
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a fixed-width font: combining marks take none (a
+    decomposed "å", as macOS file names give, is one column), East Asian wide characters
+    two, everything else (æ, ø, å, ², ×, −) one. ``len`` would misalign such names.
+
+    >>> display_width("a\u030a"), display_width("alder²"), display_width("人口")
+    (1, 6, 4)
+    """
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, align: str = "l") -> str:
+    """``text`` padded with spaces to ``width`` display columns (``align`` "l" or "r")."""
+    fill = " " * max(width - display_width(text), 0)
+    return text + fill if align == "l" else fill + text
+
+
+def _frame_text(frame: pd.DataFrame, fmt: Callable[[float], str]) -> str:
+    """``DataFrame.to_string`` laid out by display width: the index (and its name) left,
+    the columns right, numbers through ``fmt``, missing values as ``NaN``."""
+    def cell(v):
+        if isinstance(v, (float, np.floating)):
+            return "NaN" if math.isnan(v) else fmt(float(v))
+        return str(v)
+
+    index = [str(i) for i in frame.index]
+    cols = [[str(c)] + [cell(v) for v in frame[c].tolist()] for c in frame.columns]
+    w0 = max([display_width(i) for i in index] + [display_width(str(frame.index.name or ""))])
+    widths = [max(display_width(x) for x in col) for col in cols]
+    lines = [" " * w0 + "".join("  " + pad(col[0], w, "r") for col, w in zip(cols, widths))]
+    if frame.index.name is not None:
+        lines.append(pad(str(frame.index.name), w0))
+    for r, name in enumerate(index):
+        lines.append(pad(name, w0) + "".join("  " + pad(col[r + 1], w, "r")
+                                             for col, w in zip(cols, widths)))
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def _jsonable(value: Any) -> Any:
     """Convert numpy/pandas scalars and containers into plain JSON types (NaN -> None)."""
     if isinstance(value, dict):
@@ -101,10 +145,14 @@ class Summary:
     notes: tuple[str, ...] = ()
 
     def as_text(self) -> str:
-        lines = [self.title, "=" * max(len(self.title), 40)]
+        lines = [self.title, "=" * max(display_width(self.title), 40)]
         lines += [f"{k:<22}{v}" for k, v in self.header["value"].items()]
         lines.append("-" * 40)
-        lines.append(self.table.to_string(float_format=lambda x: f"{x:.4g}"))
+        lines.append(self.table.to_string(float_format=lambda x: f"{x:.4g}")
+                     if self.table.index.map(str).str.isascii().all() else
+                     # non-ASCII term names: pandas pads by len(), which misaligns a
+                     # decomposed "å" or a wide character
+                     _frame_text(self.table, lambda x: f"{x:.4g}"))
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 

@@ -419,3 +419,62 @@ def test_synth_predictors_are_checked_by_name(bad, message):
                     time="aar", treat="tiltak", predictors=["x"], placebo=False,
                     leave_one_out=False)
     assert np.isfinite(nan.estimate)
+
+
+def _all_eventually_treated(seed=8, n_units=12, years=range(2010, 2019)):
+    """Staggered adoption in 2013, 2015 and 2017, every unit treated by the end."""
+    adopt = {k: (2013, 2015, 2017)[k % 3] for k in range(n_units)}
+    return _panel(seed=seed, n_units=n_units, years=years, adopt=adopt)
+
+
+def test_did_fits_all_eventually_treated_panel_from_timing():
+    """(bug) refused ("every unit is treated, none is a control") although TWFE is identified
+    from the adoption timing: equals dummy OLS, CRV1 equals statsmodels' raw cluster
+    sandwich, and a note says the not-yet-treated are the controls."""
+    df = _all_eventually_treated()
+    ref = _ols_did(df)
+    res = _did(df, small_sample="none")
+    assert res.estimate == pytest.approx(ref.params["tiltak"], abs=1e-10)
+    raw = smf.ols("utfall ~ tiltak + C(kommune) + C(aar)", df).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(df.kommune)[0],
+                                      "use_correction": False})
+    assert res.std_error == pytest.approx(raw.bse["tiltak"], rel=1e-9)
+    assert any("eventually treated" in n and "not-yet-treated" in n for n in res.notes)
+    wild = _did(df, inference="wild", reps=199)
+    assert wild.estimate == pytest.approx(res.estimate, abs=1e-12)
+
+
+@pytest.mark.parametrize("inference", ["placebo-t", "placebo", "conley-taber", "ferman-pinto"])
+def test_did_all_eventually_treated_refuses_placebo_inference_by_reason(inference):
+    df = _all_eventually_treated()
+    with pytest.raises(DesignError, match=rf"inference='{inference}' moves the treatment onto "
+                                          r"never-treated units.*every 'kommune' unit"):
+        _did(df, inference=inference)
+    # switching after the fit is refused the same way
+    with pytest.raises(DesignError, match="never-treated"):
+        _did(df).with_inference(inference)
+
+
+def test_did_all_treated_at_once_is_not_identified():
+    df = _panel(adopt={k: 2018 for k in range(8)})
+    with pytest.raises(DesignError, match=r"all from the same period.*collinear with the time"):
+        _did(df)
+
+
+def test_event_study_all_eventually_treated_names_the_reason_and_att_gt():
+    df = _all_eventually_treated()
+    with pytest.raises(DesignError, match=r"every 'kommune' unit is eventually treated.*linear "
+                                          r"trend.*att_gt\(\.\.\., control_group="
+                                          r"'not_yet_treated'\)"):
+        ips.event_study(df, y="utfall", unit="kommune", time="aar", treat="tiltak",
+                        inference="cluster")
+    # the pointer works: att_gt with not-yet-treated controls fits the same panel
+    gt = ips.att_gt(df, y="utfall", unit="kommune", time="aar", treat="tiltak",
+                    control_group="not_yet_treated")
+    assert np.isfinite(gt.aggregate("dynamic").estimate)
+
+
+def test_cluster_note_names_the_callers_cluster_column():
+    """(bug) the note said "clustered by municipality" whatever the cluster column was."""
+    res = _did(_panel().rename(columns={"kommune": "region"}), unit="region")
+    assert any(n.startswith("CRV1 clustered by region (8 clusters") for n in res.notes)

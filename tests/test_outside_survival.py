@@ -354,3 +354,70 @@ def test_infinite_times_are_named():
         ips.cox(d, stop="t", event="e", covariates=["x"])
     with pytest.raises(ValueError, match=r"stop='t' has 1 infinite"):
         ips.kaplan_meier(d, stop="t", event="e")
+
+
+def _aliased_in_risk_sets(seed=3, n=300):
+    """``a`` and ``b`` differ only on rows censored before the first event: the design
+    check (whole table) passes, but no risk set at an event time tells them apart."""
+    rng = np.random.default_rng(seed)
+    a = (rng.random(n) < .5).astype(int)
+    early = np.arange(n) < 30
+    t = np.where(early, 0.5, rng.exponential(5, n) + 1.0)
+    return pd.DataFrame({"tid_ø": t, "død": (~early) & (rng.random(n) < .7),
+                         "alder²": rng.normal(size=n), "a": a, "b": np.where(early, 1 - a, a)})
+
+
+def test_cox_names_covariates_collinear_within_risk_sets_in_one_warning():
+    """(bug) the singular information leaked scipy LinAlgWarnings from every Newton step and
+    the huge steps were then reported as a monotone likelihood in 'a' and 'b'."""
+    from scipy.linalg import LinAlgWarning
+    from ips_study.designs.survival.cox import IdentificationWarning
+
+    df = _aliased_in_risk_sets()
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        res = ips.cox(df, stop="tid_ø", event="død", covariates=["alder²", "a", "b"])
+    assert not [w for w in got if issubclass(w.category, LinAlgWarning)]
+    ident = [str(w.message) for w in got if issubclass(w.category, IdentificationWarning)]
+    assert len(ident) == 1 and "'a', 'b'" in ident[0] and "alder²" not in ident[0]
+    # the identified coefficient is the one of the model without the alias (a + b together)
+    ref = ips.cox(df.assign(ab=df.a), stop="tid_ø", event="død", covariates=["alder²", "ab"])
+    assert res.params["alder²"] == pytest.approx(ref.params["alder²"], rel=1e-6)
+    assert res.params["a"] + res.params["b"] == pytest.approx(ref.params["ab"], rel=1e-6)
+
+
+def test_cox_well_conditioned_fit_raises_no_warning():
+    d = _persons()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ips.cox(d, stop="tid", event="hendelse", covariates=["alder", "arm"])
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_cox_cluster_se_against_lifelines_is_a_ties_question(ties):
+    """lifelines 0.30's cluster-robust SE (``cluster_col``) builds each row's score residual
+    from its position in the sorted data ("TODO: doesn't handle ties" in
+    ``_compute_score_within_strata``): tied rows get different risk sets and no Efron
+    weighting, while its coefficients and model variance are Efron's. Without ties the two
+    sandwiches are the same formula and agree to rounding; with ties they differ (here by
+    about 1e-2 relative) and ours is the one that equals R ``coxph(..., cluster=)``
+    (tests/test_survival_cox.py, tests/test_survival_api_r.py)."""
+    rng = np.random.default_rng(11)
+    n = 120
+    d = pd.DataFrame({"alder": rng.normal(50, 10, n).round(),
+                      "ips": (rng.random(n) < .5).astype(float)})
+    t = rng.exponential(20 * np.exp(-0.03 * (d.alder - 50) + 0.5 * d.ips))
+    d["tid"] = np.ceil(t) if ties else t
+    d["hendelse"] = (rng.uniform(size=n) < 0.75).astype(int)
+    d["kl"] = rng.integers(0, 15, n)
+    ours = ips.cox(d, stop="tid", event="hendelse", covariates=["alder", "ips"], cluster="kl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ll = lifelines.CoxPHFitter().fit(d[["tid", "hendelse", "alder", "ips", "kl"]], "tid",
+                                         "hendelse", cluster_col="kl")
+    np.testing.assert_allclose(ours.params.to_numpy(), ll.params_.to_numpy(), atol=1e-7)
+    rel = np.abs(ours.std_errors.to_numpy() / ll.standard_errors_.to_numpy() - 1)
+    if ties:
+        assert d.tid.duplicated().any() and rel.max() > 1e-3
+    else:
+        assert rel.max() < 1e-7

@@ -183,7 +183,7 @@ def test_demeaned_blocks_equal_whole_demeaning():
 
 
 def test_narrow_codes_are_counted_and_mapped_without_widening_errors(monkeypatch):
-    import ips_study.designs.timelabels as tl
+    import ips_study.timelabels as tl
 
     monkeypatch.setattr(tl, "BLOCK", 4)  # several blocks on a small column
     x = np.array([3, 1, 1, 0, 3, 3, 1, 0, 0, 3], dtype=np.int8)

@@ -64,6 +64,33 @@ def _date(value: Any) -> pd.Timestamp:
     return pd.Timestamp(value).normalize()
 
 
+def id_text(col: pd.Series) -> pd.Series:
+    """Identifiers as text, the same however a reader typed them: whole numbers held as
+    floats (an integer column with a gap, read by pandas) lose the ``".0"`` that
+    ``astype(str)`` would give them, so ``12345.0`` matches ``"12345"`` in another table."""
+    if pd.api.types.is_float_dtype(col.dtype):
+        v = col.to_numpy(dtype=float, na_value=np.nan)
+        if np.all(np.isnan(v) | (v == np.round(v))):
+            return col.astype("Int64").astype(str)
+    return col.astype(str)
+
+
+def _check_id_codings(caseload_ids: pd.Series, other: pd.Series, table: str) -> None:
+    """Warn when no caseload person appears in ``table``: ids coded differently (leading
+    zeros lost to an integer column) would otherwise make every comparison silently false."""
+    import warnings
+
+    a, b = set(id_text(caseload_ids)), set(id_text(other))
+    if a and b and not (a & b):
+        hint = ""
+        if pd.api.types.is_numeric_dtype(caseload_ids.dtype) != pd.api.types.is_numeric_dtype(
+                other.dtype):
+            hint = (" (one table has numeric person_id, the other text: leading zeros are lost "
+                    "when ids are read as numbers; read both as text)")
+        warnings.warn(f"no person_id of ips_caseload appears in {table}{hint}: every person "
+                      "counts as not in work", UserWarning, stacklevel=4)
+
+
 def _prepare_caseload(caseload: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in _CASELOAD_COLUMNS if c not in caseload.columns]
     if missing:
@@ -72,7 +99,7 @@ def _prepare_caseload(caseload: pd.DataFrame) -> pd.DataFrame:
     for c in _DATES:
         ep[c] = pd.to_datetime(ep[c])
     for c in ("person_id", "specialist_id", "service"):
-        ep[c] = ep[c].astype(str)
+        ep[c] = id_text(ep[c])
     return ep
 
 
@@ -86,7 +113,7 @@ def _prepare_weeks(weeks: pd.DataFrame | None) -> pd.DataFrame:
     if missing:
         raise KeyError(f"specialist_weeks lacks column(s): {', '.join(missing)}")
     w = weeks.loc[:, cols].copy()
-    w["specialist_id"] = w["specialist_id"].astype(str)
+    w["specialist_id"] = id_text(w["specialist_id"])
     w["week_start"] = pd.to_datetime(w["week_start"])
     for c in cols[2:]:
         w[c] = w[c].astype(float)
@@ -171,7 +198,8 @@ def person_status(caseload: pd.DataFrame, date: Any = "2014-09-30",
         works = ((e["fte"].astype(float) > 0) & (e["monthly_wage"].astype(float) > 0)
                  & (pd.to_datetime(e["start_date"]) <= d)
                  & (pd.to_datetime(e["end_date"]).isna() | (pd.to_datetime(e["end_date"]) >= d)))
-        working = set(e.loc[works, "person_id"].astype(str))
+        _check_id_codings(caseload["person_id"], e["person_id"], "employment")
+        working = set(id_text(e.loc[works, "person_id"]))
         people["in_work"] = (people["status"] == "active") & people["person_id"].isin(working)
     return people
 

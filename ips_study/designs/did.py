@@ -46,7 +46,8 @@ from ..formula import formula_roles
 from .did_results import DEFAULT_INFERENCE, DidResults, build_results, fit_twfe, n_min
 from .register_panel import (  # noqa: F401  (re-exported: the pipeline's names)
     LEVELS, aggregate, aggregation_level, example_panel, period_start, register_roles)
-from .roles import RolePanel, codes, panel_roles  # noqa: F401
+from .roles import (RolePanel, all_eventually_treated, codes, panel_roles,  # noqa: F401
+                    timing_only_notes)
 
 __all__ = ["did", "fit_panel", "fit_event_panel", "DidResults", "DEFAULT_INFERENCE",
            "aggregate", "example_panel", "codes", "did_timing"]
@@ -119,16 +120,28 @@ def did(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str, treat
     ------
     ips_study.designs.roles.DesignError
         one line naming the argument and column for every misuse (see :mod:`.roles`).
+
+    Notes
+    -----
+    A panel where every unit is eventually treated (staggered adoption, no never-treated
+    unit) is fitted when at least two adoption periods differ: the not-yet-treated units are
+    the controls, as in any TWFE with staggered timing, and a note says so. Only
+    ``inference="cluster"`` or ``"wild"`` are then valid (the placebo methods move the
+    treatment onto never-treated units); others are refused naming the reason. With
+    effects that change over time prefer ``ips.att_gt(..., control_group="not_yet_treated")``.
     """
     data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates,
                                         missing=missing)
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, cluster=cluster,
-                     weights=weights, size=size, covariates=covariates, missing=missing)
+                     weights=weights, size=size, covariates=covariates, missing=missing,
+                     require_controls=False)
+    timing_notes = timing_only_notes(rp, "did") if all_eventually_treated(rp) else []
     B, timing = did_timing(rp, lazy=True)
     fit, notes = fit_twfe(rp, B, timing, ["treated_post"], small_sample)
     contrasts = pd.DataFrame({"treated_post": [1.0]}, index=["treated_post"])
     meta = dict(design="did", outcome=y, main_term="treated_post", n_min=n_min(rp),
-                extras=_unit_extras(rp), notes=[*rp.notes, *notes], seed=seed)
+                extras=_unit_extras(rp), notes=[*rp.notes, *timing_notes, *notes], seed=seed,
+                level_name=rp.roles["cluster"] or rp.roles["unit"])
     return build_results(DidResults, fit, contrasts, inference, level, inference_options, meta)
 
 

@@ -23,7 +23,7 @@ from ips_study.inference import check_method, default_method, infer
 from ips_study.disclosure.drawn import mark_measures
 from ips_study.results import Results, _complete_tidy
 
-from .roles import DesignError, RolePanel, cell_sums
+from .roles import DesignError, RolePanel, cell_sums, check_timing_only_inference
 from ips_study.within import Demeaner, TwfeFit
 
 #: inference used when none is named: the studentised placebo (Ferman & Pinto 2019 size
@@ -107,6 +107,8 @@ def build_results(cls, fit: TwfeFit, contrasts: pd.DataFrame, inference: str, le
                   options: dict[str, Any], meta: dict[str, Any]):
     """Run ``inference`` on ``fit`` and wrap it in ``cls`` (a :class:`DidResults`)."""
     inference = check_method(meta["design"], inference)
+    if len(fit.treated_units) == fit.n_units:     # no never-treated unit (timing only)
+        check_timing_only_inference(meta["design"], inference, meta.get("level_name", "unit"))
     check_sizes(fit, inference)
     opts = dict(options)
     if inference == "cluster":
@@ -165,6 +167,7 @@ def fit_twfe(rp: RolePanel, B: np.ndarray, timing: np.ndarray, terms: Sequence[s
                   period_post=period_post, fe=fe, weights=rp.weights, terms=terms, covariates=names,
                   small_sample=small_sample, sizes=rp.sizes, timing=timing,
                   cell_rows=rp.cell_rows)
+    fit.cluster_name = rp.roles["cluster"] or rp.roles["unit"]   # named in the notes
     return fit, notes
 
 

@@ -46,7 +46,7 @@ from ips_study.results import EVENT_TIME_COLUMNS
 from ..formula import formula_roles
 from .did_results import DEFAULT_INFERENCE, DidResults, build_results, fit_twfe, n_min
 from .register_panel import aggregation_level, register_roles
-from .roles import DesignError, RolePanel, panel_roles
+from .roles import DesignError, RolePanel, all_eventually_treated, panel_roles
 from .timelabels import period_codes
 
 
@@ -218,7 +218,18 @@ def event_study(data: pd.DataFrame, *, y: str | None = None, unit: str, time: st
     data, y, covariates = formula_roles(data, formula, y=y, covariates=covariates,
                                         missing=missing)
     rp = panel_roles(data, y=y, unit=unit, time=time, treat=treat, cluster=cluster,
-                     weights=weights, size=size, covariates=covariates, missing=missing)
+                     weights=weights, size=size, covariates=covariates, missing=missing,
+                     require_controls=False)
+    if all_eventually_treated(rp):
+        # event time = time - adoption: with unit and time effects a linear trend in event
+        # time is not identified, so one reference bin is not enough
+        level = cluster or unit
+        raise DesignError(
+            f"event_study: every {level!r} unit is eventually treated, none is a never-treated "
+            "control; with unit and time effects the event-time coefficients are then "
+            "identified only up to a linear trend (two reference periods would be needed). "
+            "Use ips.att_gt(..., control_group='not_yet_treated').aggregate('dynamic') or add "
+            "never-treated units")
     et = _treated_event_times(rp, time, event_time)
     extras = {"n_treated": rp.n_treated,
               "treated_units": [str(v) for v in rp.cluster_labels[rp.treated]]}

@@ -169,8 +169,11 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     roles = {"y": y, "unit": unit, "time": time, "treat": treat, "cluster": cluster,
              "weights": weights, "size": size}
     check_columns(data, {**roles, "covariates": covariates})
-    if not pd.api.types.is_numeric_dtype(data[y]) or pd.api.types.is_bool_dtype(data[y]):
-        raise DesignError(f"y={y!r} is not numeric (dtype {data[y].dtype}); convert it first")
+    # a boolean outcome (employed: True/False) is a 0/1 outcome; numpy, nullable and pyarrow
+    # booleans and every integer width are read once as float64 below
+    if not (pd.api.types.is_numeric_dtype(data[y]) or pd.api.types.is_bool_dtype(data[y])):
+        raise DesignError(f"y={y!r} is not numeric or boolean (dtype {data[y].dtype}); "
+                          "convert it first")
     for arg in ("weights", "size"):
         c = roles[arg]
         if c is not None and not pd.api.types.is_numeric_dtype(data[c]):
@@ -197,7 +200,7 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
     w = None if weights is None else df[weights].to_numpy(float)
     if w is not None and (w < 0).any():
         raise DesignError(f"weights={weights!r} has negative values")
-    yv = df[y].to_numpy(float)
+    yv = df[y].to_numpy(float, na_value=np.nan)
     sizes = None if size is None else df[size].to_numpy(float)
     if sizes is not None and (sizes < 0).any():
         raise DesignError(f"size={size!r} has {int((sizes < 0).sum())} negative value(s)")
@@ -218,6 +221,43 @@ def panel_roles(data: pd.DataFrame, *, y: str, unit: str, time: str, treat: str,
                      Z=Z.to_numpy(float), covariate_names=tuple(Z.columns),
                      roles={**roles, "covariates": covariates}, notes=tuple(notes),
                      cell_rows=cell_rows)
+
+
+#: inference methods that need no never-treated unit (the others move the treatment onto
+#: never-treated units: placebo, placebo-t, Conley-Taber, Ferman-Pinto)
+NO_CONTROLS_INFERENCE = ("cluster", "wild")
+
+
+def all_eventually_treated(rp: RolePanel) -> bool:
+    """Every unit (cluster) is treated by the end of the panel: no never-treated control."""
+    return rp.n_treated == len(rp.cluster_labels)
+
+
+def timing_only_notes(rp: RolePanel, design: str) -> list[str]:
+    """Check a panel whose units are all eventually treated for ``design`` ("did") and
+    return its note: identified from the adoption timing alone (the not-yet-treated are the
+    controls), which needs at least two adoption periods."""
+    level = rp.roles["cluster"] or rp.roles["unit"]
+    if len(np.unique(rp.adoption)) < 2:
+        raise DesignError(
+            f"{design}: every {level!r} unit is treated, all from the same period: the "
+            "treatment is collinear with the time effects and nothing identifies the effect "
+            "(add never-treated units)")
+    return [f"every {level!r} unit is eventually treated: the effect is identified from the "
+            "adoption timing alone (not-yet-treated units are the controls). Two-way fixed "
+            "effects then also compare later with earlier adopters, which is biased when "
+            "effects change over time (ips.bacon shows the weights); ips.att_gt(..., "
+            "control_group='not_yet_treated') avoids those comparisons"]
+
+
+def check_timing_only_inference(design: str, inference: str, level: str) -> None:
+    """Refuse an inference method that needs never-treated units, naming the valid ones."""
+    if inference not in NO_CONTROLS_INFERENCE:
+        raise DesignError(
+            f"{design}: inference={inference!r} moves the treatment onto never-treated units, "
+            f"and every {level!r} unit is eventually treated: pass inference='cluster' or "
+            "'wild' (valid with many clusters), add never-treated units, or use "
+            "ips.att_gt(..., control_group='not_yet_treated')")
 
 
 def require_balanced(rp: RolePanel, design: str) -> None:
@@ -304,7 +344,10 @@ def _adoption(d, cl, n_cl, t, n_t, treat, level, time, require_pre=True,
     if not len(treated):
         raise DesignError(f"treat={treat!r} is never 1: no treated unit")
     if len(treated) == n_cl and require_controls:
-        raise DesignError(f"treat={treat!r}: every {level!r} unit is treated, none is a control")
+        raise DesignError(f"treat={treat!r}: every {level!r} unit is eventually treated, none is "
+                          "a never-treated control; use ips.att_gt(..., control_group="
+                          "'not_yet_treated') (not-yet-treated units as controls) or add "
+                          "never-treated units")
     adoption = np.argmax(grid[treated] == 1, axis=1)
     first = np.argmax(grid[treated] >= 0, axis=1)
     always = adoption == first

@@ -44,6 +44,7 @@ from ips_study.inference.placebo_engine import resolve_seed
 from ips_study.results import Results
 
 from .roles import DesignError, check_columns, panel_roles
+from .timelabels import period_numbers
 
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 
@@ -124,17 +125,38 @@ def _roles(data, y, outcome, unit, time, treat, group):
     labels = pd.Series(rp.time_labels)
     df = rp.df
     if not pd.api.types.is_integer_dtype(labels):
-        # integers as text ("2019", as a CSV read with string dtypes gives them) are years
-        num = pd.to_numeric(labels.astype(str).str.strip(), errors="coerce")
-        if not (labels.map(lambda v: isinstance(v, str)).all() and num.notna().all()
-                and (num == num.round()).all()):
-            raise DesignError(f"att_gt: time={time!r} must hold integer periods (years or "
-                              "month counters)")
-        labels = num.astype(np.int64)
+        labels = pd.Series(_integer_periods(rp.time_labels, df[time], time))
         df = df.assign(**{time: labels.to_numpy()[rp.time]})
     first = np.zeros(len(rp.unit_labels))
     first[rp.treated] = labels.to_numpy()[rp.adoption]
     return df.assign(_adoption_group=first[rp.unit]), y, "_adoption_group"
+
+
+def _integer_periods(labels: np.ndarray, col: pd.Series, time: str) -> np.ndarray:
+    """Integer periods for ATT(g,t) from the labels :func:`ips_study.did` and
+    :func:`ips_study.event_study` accept (integers as text, dates, ``datetime.date``,
+    pandas Periods, year-months, quarters), counted the same way (:mod:`.timelabels`): one
+    step per period. Labels one per calendar year (year-end or New Year dates, annual
+    Periods) become the calendar years, as an integer-year panel gives; others keep their
+    count (text year-months ``year*12 + month - 1``, quarters ``year*4 + quarter - 1``,
+    dates and monthly Periods their months or ordinals)."""
+    numbers = period_numbers(labels, col, time)
+    if numbers is None:
+        raise DesignError(f"att_gt: time={time!r} must hold periods that can be counted "
+                          "(integers, dates, pandas Periods, year-months, quarters); "
+                          "non-integer numbers count no periods")
+    numbers = np.asarray(numbers, dtype=np.int64)
+    try:
+        stamps = pd.DatetimeIndex([v.to_timestamp() if isinstance(v, pd.Period)
+                                   else pd.Timestamp(v) for v in labels])
+    except (TypeError, ValueError):
+        return numbers                          # text quarters, ordered categoricals, ...
+    if isinstance(labels[0], str):
+        return numbers                          # text year-months keep year*12 + month - 1
+    years = np.asarray(stamps.year, dtype=np.int64)
+    if np.array_equal(numbers - numbers[0], years - years[0]):
+        return years
+    return numbers
 
 
 def att_gt(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
@@ -150,9 +172,12 @@ def att_gt(data: pd.DataFrame, *, y: str | None = None, unit: str, time: str,
     data : DataFrame
         One row per unit and period.
     y, unit, time : str
-        Outcome, unit and period columns (roles as :func:`ips_study.did`). Periods must be
-        consecutive integers (years, or month counters). ``outcome`` is the older
-        spelling of ``y``.
+        Outcome, unit and period columns (roles as :func:`ips_study.did`). With ``treat``,
+        ``time`` may hold whatever ``did``/``event_study`` count: integers (also as text),
+        dates, ``datetime.date`` objects, pandas Periods, year-months, quarters; one date or
+        Period per calendar year gives calendar years in ``group``/``time``, others their
+        period count (:func:`_integer_periods`). With ``group``, integer periods in the
+        group column's units. ``outcome`` is the older spelling of ``y``.
     treat : str
         Absorbing 0/1 treatment column; each unit's adoption group is its first period with
         ``treat == 1`` (never treated: group 0).

@@ -52,7 +52,9 @@ def cluster_inference(fit, contrasts: pd.DataFrame, *, level: float = 0.95,
     Vc = L @ V @ L.T
     se = np.sqrt(np.diag(Vc))
     tidy = pd.DataFrame({"estimate": est, "std_error": se}, index=contrasts.index)
-    notes = [f"CRV1 clustered by municipality ({fit.n_units} clusters, "
+    # the column the clusters come from (a foreign panel's "region", "kommune_navn")
+    level = getattr(fit, "cluster_name", None) or "municipality"
+    notes = [f"CRV1 clustered by {level} ({fit.n_units} clusters, "
              f"{small_sample or fit.small_sample} small-sample factor), t({fit.n_units - 1})."]
     if n_treated < FEW_TREATED:
         msg = (f"only {n_treated} treated cluster(s): cluster-robust standard errors are "

@@ -43,7 +43,6 @@ True
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -52,6 +51,7 @@ import pandas as pd
 
 from ips_study.simplex import simplex_least_squares
 from ips_study.inference.honest import bisect_boundary
+from ips_study.timelabels import in_time_order
 
 METHODS = ("did", "sc")
 PERMUTATIONS = ("mb", "iid")
@@ -78,8 +78,8 @@ def _from_long(data: pd.DataFrame, y: str, unit: str, time: str, treat: str) -> 
         n_na = int(data[col].isna().sum())
         if n_na:
             raise ValueError(f"column {col!r} ({role}) has {n_na} missing values")
-    if not pd.api.types.is_numeric_dtype(data[y]):
-        raise ValueError(f"outcome column {y!r} is not numeric")
+    if not (pd.api.types.is_numeric_dtype(data[y]) or pd.api.types.is_bool_dtype(data[y])):
+        raise ValueError(f"outcome column {y!r} is not numeric or boolean")
     d = data[treat]
     if not set(pd.unique(d)) <= {0, 1, True, False}:
         raise ValueError(f"treat column {treat!r} must be 0/1")
@@ -89,8 +89,11 @@ def _from_long(data: pd.DataFrame, y: str, unit: str, time: str, treat: str) -> 
                          f"{treat!r} marks {len(treated_units)}")
     if data.duplicated([unit, time]).any():
         raise ValueError(f"columns {unit!r}, {time!r}: more than one row per unit and period")
-    _check_sortable(data[time], time)
-    wide = data.pivot(index=unit, columns=time, values=y).sort_index(axis=1)
+    # the pre/post split and the moving blocks follow the columns: put them in time order the
+    # way every design reads periods ("Q1-2020" after "Q4-2019", dates, Periods, ordered
+    # categoricals); text in no known format is refused by name
+    yf = data[[unit, time]].assign(_y=data[y].to_numpy(float))   # bool/int8/Float64: float64
+    wide = in_time_order(yf.pivot(index=unit, columns=time, values="_y"), data[time], time)
     if wide.isna().any().any():
         raise ValueError(f"panel is unbalanced: {int(wide.isna().sum().sum())} unit-period "
                          f"cells of {y!r} are missing (conformal inference needs every unit "
@@ -103,34 +106,6 @@ def _from_long(data: pd.DataFrame, y: str, unit: str, time: str, treat: str) -> 
         raise ValueError(f"treat column {treat!r}: the treated unit must be untreated first "
                          f"and then treated in every later period")
     return _from_wide(wide, tu, wide.columns[first])
-
-
-#: text periods whose sorted order is their time order when all have one length
-_SORTABLE = re.compile(r"^\d{4}([-/]?(\d{2}|[QHS][1-4]))?([-/]\d{2})?$", re.I)
-
-
-def _check_sortable(col: pd.Series, time: str) -> None:
-    """Refuse text periods that sorting would put out of time order ("Q1-2020" sorts
-    before "Q2-2019"): the pre/post split and the moving blocks follow the sorted columns.
-    Numbers, dates, periods and categoricals sort in time order; text must be years,
-    year-months, dates or year-first quarters/halves of one length."""
-    dt = col.dtype
-    if isinstance(dt, pd.CategoricalDtype):
-        if dt.ordered:      # the categories' order is the time order
-            return
-        col = pd.Series(dt.categories)   # the pivot orders unordered ones by their categories
-        dt = col.dtype
-    if (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_datetime64_any_dtype(dt)
-            or isinstance(dt, pd.PeriodDtype)):
-        return
-    values = pd.unique(col)
-    text = [str(v) for v in values]
-    if all(isinstance(v, str) for v in values) and len({len(t) for t in text}) == 1 \
-            and all(_SORTABLE.match(t) for t in text):
-        return
-    raise ValueError(f"time={time!r}: text periods whose sorted order may not be their time "
-                     "order; pass integers, dates, pandas Periods, year-first text "
-                     "(2019, 2019-03, 2019Q1) or an ordered Categorical")
 
 
 def _from_wide(Y, treated, first_post) -> _Panel:

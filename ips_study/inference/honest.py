@@ -480,7 +480,8 @@ class HonestResults:
         return ax
 
 
-def honest_did(betahat, sigma, num_pre: int, num_post: int | None = None, *,
+def honest_did(betahat, sigma=None, num_pre: int | None = None,
+               num_post: int | None = None, *,
                restriction: str = "RM", m: Sequence[float] | None = None, l_vec=None,
                alpha: float = 0.05, grid: Sequence[float] | None = None,
                grid_points: int = 1000, refine: bool = True, seed: int = 0,
@@ -489,9 +490,12 @@ def honest_did(betahat, sigma, num_pre: int, num_post: int | None = None, *,
 
     Parameters
     ----------
-    betahat : array (num_pre + num_post,)
+    betahat : array (num_pre + num_post,), or an event-study result
         Event-study coefficients, pre-periods (earliest first) then post-periods, without
-        the reference period.
+        the reference period. An :class:`~ips_study.designs.event.EventStudyResults` (what
+        ``ips.event_study`` returns) is read by :func:`from_event_study`: then ``sigma`` is
+        an optional covariance (its ``vcov=``) and ``num_pre``/``num_post`` come from the
+        event times.
     sigma : array (n, n)
         Their covariance (any inference method's).
     num_pre, num_post : int
@@ -516,6 +520,16 @@ def honest_did(betahat, sigma, num_pre: int, num_post: int | None = None, *,
     -------
     HonestResults
     """
+    opts = dict(restriction=restriction, m=m, l_vec=l_vec, alpha=alpha, grid=grid,
+                grid_points=grid_points, refine=refine, seed=seed, lf_sims=lf_sims)
+    if hasattr(betahat, "event_time") and callable(betahat.event_time):
+        if num_pre is not None or num_post is not None:
+            raise ValueError("honest_did on an event-study result: num_pre/num_post come "
+                             "from its event times; do not pass them")
+        return from_event_study(betahat, vcov=sigma, **opts)
+    if sigma is None or num_pre is None:
+        raise ValueError("honest_did needs sigma= and num_pre= with an array of coefficients "
+                         "(or pass an event-study result)")
     b, S, npre, npost, l = _check(betahat, sigma, num_pre, num_post, l_vec)
     restriction = str(restriction).upper()
     if restriction not in RESTRICTIONS:

@@ -6,6 +6,12 @@ truth), the bottom rows name the outcome, the design, the *inference method* beh
 column's intervals, p-values and stars, and the observations and units. Every model passes
 :func:`ips_study.disclosure.check_results` first.
 
+Names in any script (``arbeidsdager_ø``, ``alder²``, æøå in factor levels) are laid out by
+their display width (:func:`ips_study.results.display_width`: a decomposed "å" is one
+column, a wide character two), and a name typed composed or decomposed is one term, one
+``labels=`` key and one ``keep=``/``drop=`` pattern (Unicode NFC); ``tidy()`` keeps each
+model's own spelling (tests/test_outside_tables.py).
+
 Example
 -------
 >>> import pandas as pd
@@ -34,6 +40,7 @@ Note: Standard errors in parentheses. The inference row names the method behind 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -79,6 +86,12 @@ def _stars(p: float) -> str:
         if np.isfinite(p) and p < threshold:
             out = mark
     return out
+
+
+def _nfc(name) -> str:
+    """One spelling of a name: "å" typed as one character or as "a" plus a combining ring
+    (macOS file names, some CSV exports) is the same term, label key and pattern."""
+    return unicodedata.normalize("NFC", str(name))
 
 
 def _select(terms: list[str], keep: Sequence[str] | None, drop: Sequence[str] | None) -> list[str]:
@@ -161,13 +174,13 @@ def etable(
     tidies = []
     for r in models:
         t = r.tidy()
-        t.index = [canonical_term(i) for i in t.index]
+        t.index = [canonical_term(_nfc(i)) for i in t.index]
         tidies.append(t)
     seen: list[str] = []
     for t in tidies:
         seen += [i for i in t.index if i not in seen]
-    terms = _select(seen, keep, drop)
-    labels = dict(labels or {})
+    terms = _select(seen, keep and [_nfc(k) for k in keep], drop and [_nfc(d) for d in drop])
+    labels = {_nfc(k): v for k, v in (labels or {}).items()}
 
     body: list[list[str]] = []
     for term in terms:

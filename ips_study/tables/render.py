@@ -32,6 +32,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ips_study.results import display_width, pad
+
 #: thousands separator and decimal mark by language (Norwegian: non-breaking space, comma)
 SEPARATORS = {"en": (",", "."), "no": ("\u00a0", ",")}
 MINUS = "\u2212"
@@ -141,10 +143,12 @@ class Table:
     def to_text(self) -> str:
         """Fixed-width plain text (for the console and log files)."""
         grid = self.headers + self.rows
-        widths = [max(len(r[j]) for r in grid) for j in range(len(grid[0]))]
+        # display columns, not code points: a decomposed "å" or a wide character in a
+        # variable name would otherwise shift every cell to its right
+        widths = [max(display_width(r[j]) for r in grid) for j in range(len(grid[0]))]
 
         def line(r):
-            return "  ".join(c.ljust(w) if a == "l" else c.rjust(w)
+            return "  ".join(pad(c, w, "l" if a == "l" else "r")
                              for c, w, a in zip(r, widths, self.alignment)).rstrip()
 
         total = sum(widths) + 2 * (len(widths) - 1)

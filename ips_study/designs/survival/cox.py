@@ -32,6 +32,8 @@ True
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import linalg, stats
@@ -48,6 +50,47 @@ MAX_EFFECT = 30.0
 
 class ConvergenceError(RuntimeError):
     """Newton–Raphson did not converge (e.g. monotone likelihood / separation)."""
+
+
+class IdentificationWarning(UserWarning):
+    """Covariates that the risk sets do not tell apart (``terms`` names them)."""
+
+
+#: reciprocal condition number of the correlation-scaled information below which covariates
+#: count as collinear within the risk sets (exact aliasing gives ~1e-16; an identified but
+#: strongly correlated pair, r = 0.999999, about 5e-7)
+RCOND_ALIASED = 1e-12
+
+
+def aliased_in_risk_sets(I: np.ndarray, names) -> list:
+    """Covariates not separately identified: those loading on the null space of the
+    information matrix ``I`` scaled to unit diagonal (empty when ``I`` is well conditioned).
+
+    The information is the weighted covariance of the covariates within the risk sets at
+    the event times, so two covariates that differ only on rows never at risk at an event
+    time pass the design check but make it singular, whatever the coefficients."""
+    d = np.sqrt(np.abs(np.diag(I)))
+    if not len(d) or not (d > 0).all() or not np.isfinite(I).all():
+        return [names[j] for j in np.flatnonzero(~(d > 0))]
+    vals, vecs = np.linalg.eigh(I / np.outer(d, d))
+    small = vals < RCOND_ALIASED * max(vals[-1], 0)
+    if not small.any():
+        return []
+    load = np.abs(vecs[:, small]).max(axis=1)
+    return [names[j] for j in np.flatnonzero(load > 1e-3)]
+
+
+def _newton_step(I: np.ndarray, U: np.ndarray) -> np.ndarray:
+    """``I^-1 U`` by a symmetric solve; a singular or ill-conditioned ``I`` (scipy would warn
+    ``LinAlgWarning`` and return a step dominated by rounding) takes the minimum-norm
+    least-squares step instead. Well-conditioned systems take the same solve as before."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", linalg.LinAlgWarning)
+        try:
+            return linalg.solve(I, U, assume_a="sym")
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
+            pass
+    return linalg.lstsq(I, U)[0]
 
 
 class MonotoneLikelihoodError(ConvergenceError, ValueError):
@@ -289,10 +332,7 @@ class CoxPH:
         history, flagged = [], []
         it = 0
         for it in range(1, self.max_iter + 1):
-            try:
-                step = linalg.solve(I, U, assume_a="sym")
-            except (linalg.LinAlgError, ValueError):
-                step = linalg.lstsq(I, U)[0]
+            step = _newton_step(I, U)
             # trust region: no step moves a linear predictor by more than MAX_STEP per SD
             # of its covariate. A finite MLE is still reached (in more steps if far away);
             # on a monotone likelihood the information vanishes and a raw Newton step can
@@ -372,7 +412,8 @@ class CoxPH:
         -------
         CoxPH
             ``self`` with ``params_``, ``cov_`` (model-based), ``cov_robust_`` (when
-            ``cluster`` given), ``loglik_``, ``loglik0_``, ``information_``, ``n_iter_``.
+            ``cluster`` given), ``loglik_``, ``loglik0_``, ``information_``, ``n_iter_``,
+            ``aliased_`` (covariates the risk sets cannot tell apart, warned about).
         """
         X = np.asarray(X, dtype=float)
         if X.ndim == 1:
@@ -411,6 +452,17 @@ class CoxPH:
         beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
         ll, U, I, parts = self._terms(beta)
         self.loglik0_ = ll if init is None else self._terms(np.zeros(p))[0]
+        # one warning naming covariates the risk sets cannot tell apart (the design check
+        # above sees only the whole table); the information's null space does not depend
+        # on the coefficients, so the start, before any weight gets extreme, is the place
+        self.aliased_ = aliased_in_risk_sets(I, self.names_)
+        if self.aliased_:
+            warnings.warn(
+                f"covariates {', '.join(map(repr, self.aliased_))} are collinear within the "
+                "risk sets at the event times: not separately identified (coefficients are "
+                "the minimum-norm solution, standard errors not meaningful); drop or merge "
+                "one", IdentificationWarning,
+                stacklevel=2)
         beta, ll, U, I, parts, it = self._newton(beta, ll, U, I, parts)
         self.n_iter_ = it
         self.params_ = beta
