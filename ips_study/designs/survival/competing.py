@@ -286,18 +286,25 @@ def _censoring_term(fit: CoxPH, time, status, cause) -> np.ndarray:
     return psi
 
 
-def _weighted_score_residuals(fit: CoxPH) -> np.ndarray:
-    """``fit.score_residuals() * weights``, built block by block into one (n, p) array (each
-    row's residual does not depend on the block it is computed in, so the values are those
-    of the whole-table call, without its table-sized temporaries)."""
+def _subject_scores(fit: CoxPH, subject: np.ndarray, n_subjects: int) -> np.ndarray:
+    """Weighted score residuals summed by subject, ``(n_subjects, p)``.
+
+    The residuals are built block by block (a row's residual does not depend on the block it
+    is computed in) and added to their subject's sum in row order (``np.add.at`` adds its
+    rows one after the other, as ``np.bincount`` does), so the sums are bit for bit those of
+    ``np.bincount(subject, fit.score_residuals()[:, j] * weights)`` without the table-sized
+    residual arrays.
+    """
     from ._riskset import blocks
 
     n, p = fit._Xin.shape
-    U = np.empty((n, p))
+    eta = np.zeros((p, n_subjects))
     Q = fit._residual_pieces()
     for lo, hi in blocks(n):
-        np.multiply(fit._score_residuals(Q, lo, hi), fit._w[lo:hi, None], out=U[lo:hi])
-    return U
+        U = fit._score_residuals(Q, lo, hi) * fit._w[lo:hi, None]
+        for j in range(p):
+            np.add.at(eta[j], subject[lo:hi], U[:, j])
+    return np.ascontiguousarray(eta.T)   # (n, p) in C order, as np.stack(..., axis=1) gave
 
 
 def fine_gray(time, status, X, *, cause: int = 1, names=None, ties: str = "breslow") -> CoxPH:
@@ -318,9 +325,7 @@ def fine_gray(time, status, X, *, cause: int = 1, names=None, ties: str = "bresl
     fit.subjects_ = ext["subject"]
     fit.cov_crr_ = None
     if ties == "breslow":
-        U = _weighted_score_residuals(fit)
-        eta = np.stack([np.bincount(ext["subject"], U[:, j], minlength=len(time))
-                        for j in range(U.shape[1])], axis=1)
+        eta = _subject_scores(fit, ext["subject"], len(time))
         tot = eta + _censoring_term(fit, time, status, cause)
         fit.cov_crr_ = fit.cov_ @ (tot.T @ tot) @ fit.cov_
     return fit
