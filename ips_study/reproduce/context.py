@@ -29,6 +29,9 @@ from ips_study import progress
 
 #: designs fitted on survival episodes (built from a person-month panel)
 EPISODE_DESIGNS = ("km", "cox", "cuminc", "finegray", "dthazard")
+#: designs each fit of which one output uses (table 10): with ``partitions`` not kept after
+#: it (a Fine–Gray fit holds its extended rows, about 2.5 million at a million persons)
+USED_ONCE = ("finegray", "dthazard")
 
 
 def _sha(path: Path) -> str:
@@ -217,8 +220,9 @@ class Context:
                 self._design_input(design, freq, scope, population), outcome=outcome, config=self.study(population),
                 inference=inference, **options)
 
-        if self.partitions and options.get("level") == "person":
+        if self.partitions and (options.get("level") == "person" or design in USED_ONCE):
             # table 5's person-level sensitivity fits are used once each and keep their
-            # person-year role frame (about 150 MB at 1.5 million persons): not kept
+            # person-year role frame (about 150 MB at 1.5 million persons): not kept; nor
+            # the survival fits only table 10 uses (USED_ONCE)
             return make()
         return self.memo(name, make)

@@ -192,12 +192,25 @@ def _step(tgrid, values, t, *, left=False):
 
 def finegray_data(time, status, X, *, cause: int = 1) -> dict:
     """Extended (counting-process) data for Fine–Gray: rows, weights and subject index."""
+    ext = _extended_rows(time, status, X, cause=cause)
+    ext["event"] = ext["event"].astype(int)
+    return ext
+
+
+def _extended_rows(time, status, X, *, cause: int = 1, chunk: int = 4096) -> dict:
+    """:func:`finegray_data` with a boolean ``event``, written into arrays of the final size.
+
+    The competing subjects' pieces are built ``chunk`` subjects at a time, so the only
+    table-sized arrays are the outputs (the pieces' indices, bounds and weights, and the
+    copied covariate rows, are never all held as temporaries at once); every value is the
+    same elementwise expression as for the whole table.
+    """
     time = np.asarray(time, float)
     status = check_status(status, cause)
     X = np.asarray(X, float)
     if X.ndim == 1:
         X = X[:, None]
-    n = len(time)
+    n, p = X.shape
     ctime, G = _censoring_km(time, status)
     is_cause = status == cause
     tmax = time[is_cause].max()
@@ -206,26 +219,33 @@ def finegray_data(time, status, X, *, cause: int = 1) -> dict:
     comp = np.flatnonzero((status > 0) & ~is_cause & (time < tmax))
     lo_idx = np.searchsorted(jumps, time[comp], side="right")
     n_piece = len(jumps) - lo_idx + 1
-    subj = np.repeat(comp, n_piece)
-    pos = np.arange(len(subj)) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
-    j = np.repeat(lo_idx, n_piece) + pos              # index of the piece's upper jump
     # piece k runs from the (k-1)th to the kth censoring jump, the last one to tmax; the
     # padded grid is never empty (no censoring before tmax: one piece per subject)
     grid = np.r_[jumps, tmax]
-    lo = np.where(pos == 0, time[subj], grid[np.maximum(j - 1, 0)])
-    hi = grid[np.minimum(j, len(jumps))]
-    w = _step(ctime, G, lo) / _step(ctime, G, time[subj], left=True)
-    keep = hi > lo
-    subj, lo, hi, w = subj[keep], lo[keep], hi[keep], w[keep]
+    size = n + int(n_piece.sum())          # an upper bound: empty pieces are left out below
+    out = {"start": np.empty(size), "stop": np.empty(size), "event": np.zeros(size, bool),
+           "weight": np.empty(size), "X": np.empty((size, p)), "subject": np.empty(size, np.int64)}
     # a subject's own row is at risk from before every time (right-censored data: a time
     # of 0 is allowed, and a (0, 0] interval would have been refused as empty)
-    origin = min(float(time.min()), 0.0) - 1.0 if n else 0.0
-    return {
-        "start": np.r_[np.full(n, origin), lo], "stop": np.r_[time, hi],
-        "event": np.r_[is_cause, np.zeros(len(subj), bool)].astype(int),
-        "weight": np.r_[np.ones(n), w], "X": np.vstack([X, X[subj]]),
-        "subject": np.r_[np.arange(n), subj],
-    }
+    out["start"][:n] = min(float(time.min()), 0.0) - 1.0 if n else 0.0
+    out["stop"][:n], out["event"][:n], out["weight"][:n] = time, is_cause, 1.0
+    out["X"][:n], out["subject"][:n] = X, np.arange(n)
+    at = n
+    for c0 in range(0, len(comp), chunk):
+        cs, lo_c, np_c = comp[c0:c0 + chunk], lo_idx[c0:c0 + chunk], n_piece[c0:c0 + chunk]
+        subj = np.repeat(cs, np_c)
+        pos = np.arange(len(subj)) - np.repeat(np.cumsum(np_c) - np_c, np_c)
+        j = np.repeat(lo_c, np_c) + pos              # index of the piece's upper jump
+        lo = np.where(pos == 0, time[subj], grid[np.maximum(j - 1, 0)])
+        hi = grid[np.minimum(j, len(jumps))]
+        w = _step(ctime, G, lo) / _step(ctime, G, time[subj], left=True)
+        keep = hi > lo
+        k = int(keep.sum())
+        out["start"][at:at + k], out["stop"][at:at + k] = lo[keep], hi[keep]
+        out["weight"][at:at + k], out["subject"][at:at + k] = w[keep], subj[keep]
+        np.take(X, subj[keep], axis=0, out=out["X"][at:at + k])
+        at += k
+    return {key: v[:at] for key, v in out.items()}
 
 
 def _censoring_term(fit: CoxPH, time, status, cause) -> np.ndarray:
@@ -266,6 +286,27 @@ def _censoring_term(fit: CoxPH, time, status, cause) -> np.ndarray:
     return psi
 
 
+def _subject_scores(fit: CoxPH, subject: np.ndarray, n_subjects: int) -> np.ndarray:
+    """Weighted score residuals summed by subject, ``(n_subjects, p)``.
+
+    The residuals are built block by block (a row's residual does not depend on the block it
+    is computed in) and added to their subject's sum in row order (``np.add.at`` adds its
+    rows one after the other, as ``np.bincount`` does), so the sums are bit for bit those of
+    ``np.bincount(subject, fit.score_residuals()[:, j] * weights)`` without the table-sized
+    residual arrays.
+    """
+    from ._riskset import blocks
+
+    n, p = fit._Xin.shape
+    eta = np.zeros((p, n_subjects))
+    Q = fit._residual_pieces()
+    for lo, hi in blocks(n):
+        U = fit._score_residuals(Q, lo, hi) * fit._w[lo:hi, None]
+        for j in range(p):
+            np.add.at(eta[j], subject[lo:hi], U[:, j])
+    return np.ascontiguousarray(eta.T)   # (n, p) in C order, as np.stack(..., axis=1) gave
+
+
 def fine_gray(time, status, X, *, cause: int = 1, names=None, ties: str = "breslow") -> CoxPH:
     """Fine–Gray subdistribution hazards model via weighted Cox on extended data.
 
@@ -277,16 +318,14 @@ def fine_gray(time, status, X, *, cause: int = 1, names=None, ties: str = "bresl
     """
     time = np.asarray(time, float)
     status = np.asarray(status)
-    ext = finegray_data(time, status, X, cause=cause)
+    ext = _extended_rows(time, status, X, cause=cause)
     fit = CoxPH(ties=ties).fit(ext["X"], ext["stop"], ext["event"], start=ext["start"],
                                weights=ext["weight"], cluster=ext["subject"], names=names)
     fit.n_extended_ = len(ext["stop"])
     fit.subjects_ = ext["subject"]
     fit.cov_crr_ = None
     if ties == "breslow":
-        U = fit.score_residuals() * fit._w[:, None]
-        eta = np.stack([np.bincount(ext["subject"], U[:, j], minlength=len(time))
-                        for j in range(U.shape[1])], axis=1)
+        eta = _subject_scores(fit, ext["subject"], len(time))
         tot = eta + _censoring_term(fit, time, status, cause)
         fit.cov_crr_ = fit.cov_ @ (tot.T @ tot) @ fit.cov_
     return fit

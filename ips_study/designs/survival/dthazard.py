@@ -61,6 +61,58 @@ def person_months(tte: pd.DataFrame, *, cause: int = 1) -> pd.DataFrame:
     return out
 
 
+#: episode columns :func:`month_cells` reads besides the covariates and the cluster
+_CELL_EPISODE_COLUMNS = ("start", "stop", "event", "entry", "origin_month", "treated")
+
+
+def month_cells(tte: pd.DataFrame, *, cause: int = 1, covariates=(), cluster: str = "cluster",
+                chunk: int = 16_384) -> pd.DataFrame:
+    """Person-months at risk counted into cells, without the person-month rows.
+
+    The same person-months as :func:`person_months`, expanded ``chunk`` episodes at a time
+    and counted by ``treated``, ``calendar_month``, ``duration``, ``cluster`` and the
+    ``covariates``: ``y`` the events of ``cause`` and ``n`` the person-months of each cell.
+    Every regressor of the register design's discrete-time hazard GLM is a function of these
+    keys, and its cluster (the index municipality) is one of them, so the GLM on the cells
+    (:func:`hazard_glm` with ``trials="n"``) is the GLM on the person-months: the same cells
+    of binomial counts, hence the same estimates, clustered and model-based covariances. The
+    person-month frame (every episode column, about eight rows per episode) is never built.
+
+    Examples
+    --------
+    >>> tte = pd.DataFrame({"start": [0, 0], "stop": [3, 2], "event": [1, 0], "entry": [0, 0],
+    ...                     "origin_month": [2013 * 12] * 2, "treated": [1, 1], "cluster": ["a", "a"]})
+    >>> c = month_cells(tte)
+    >>> c[["calendar_month", "y", "n"]].values.tolist()[-1], int(c["n"].sum())
+    ([24158, 1, 1], 5)
+    """
+    keys = list(dict.fromkeys(["treated", "calendar_month", "duration", cluster, *covariates]))
+    start, stop = tte["start"].to_numpy(np.int64), tte["stop"].to_numpy(np.int64)
+    event = tte["event"].to_numpy()
+    entry, origin = tte["entry"].to_numpy(np.int64), tte["origin_month"].to_numpy(np.int64)
+    parts = []
+    for lo in range(0, len(tte), chunk):
+        sl = slice(lo, lo + chunk)
+        length = stop[sl] - start[sl]
+        rep = np.repeat(np.arange(len(length)), length)
+        pos = np.arange(len(rep)) - np.repeat(np.cumsum(length) - length, length)
+        k = start[sl][rep] + pos
+        rows = {"treated": tte["treated"].to_numpy()[sl][rep],
+                "calendar_month": origin[sl][rep] + k, "duration": k - entry[sl][rep]}
+        for c in keys[3:]:
+            rows[c] = tte[c].iloc[sl].to_numpy()[rep] if not isinstance(tte[c].dtype, pd.CategoricalDtype) \
+                else tte[c].iloc[sl].take(rep).to_numpy()
+        rows["y"] = ((pos == length[rep] - 1) & (event[sl][rep] == cause)).astype(np.int64)
+        parts.append(pd.DataFrame(rows).groupby(keys, observed=True, sort=False)["y"]
+                     .agg(y="sum", n="size").reset_index())
+    if not parts:
+        return pd.DataFrame({**{c: tte[c].iloc[:0] for c in keys if c in tte},
+                             "calendar_month": np.array([], np.int64), "duration": np.array([], np.int64),
+                             "y": np.array([], np.int64), "n": np.array([], np.int64)})[keys + ["y", "n"]]
+    cells = pd.concat(parts, ignore_index=True)
+    return cells.groupby(keys, observed=True, sort=True)[["y", "n"]].sum().reset_index()
+
+
 def _cluster_cov(model, params, groups, n_obs: int) -> np.ndarray:
     """CR1 sandwich as statsmodels' GLM ``cov_type="cluster"``: G/(G-1) (N-1)/(N-K)."""
     scores = model.score_obs(params)
@@ -74,13 +126,16 @@ def _cluster_cov(model, params, groups, n_obs: int) -> np.ndarray:
 
 
 def hazard_glm(d: pd.DataFrame, *, y: str, treat: str, categorical=(), numeric=(),
-               cluster: str, link: str = "cloglog", drop_aliased: bool = False) -> dict:
+               cluster: str, link: str = "cloglog", drop_aliased: bool = False,
+               trials: str | None = None) -> dict:
     """Binomial GLM of ``y`` on ``treat``, dummies of ``categorical`` and ``numeric`` columns.
 
     Rows are collapsed to cells of identical regressors and cluster (binomial counts): the
     likelihood and the cluster sums of scores are unchanged, so the estimates and the CR1
     sandwich (clustered by ``cluster``, ``N`` = rows of ``d``) equal those of the row-level
     GLM. Dummies are named ``column_level`` (first level as text is the reference).
+    ``trials``: the rows of ``d`` are cells already (:func:`month_cells`), ``y`` their events
+    and this column their person-months; ``N`` is then its sum.
     ``drop_aliased`` takes out regressors that are linear combinations of earlier ones
     (reported under ``"aliased"``) instead of leaving them to the pseudo-inverse.
 
@@ -96,7 +151,13 @@ def hazard_glm(d: pd.DataFrame, *, y: str, treat: str, categorical=(), numeric=(
         raise ValueError(f"link must be one of {LINKS}")
     categorical, numeric = list(categorical), list(numeric)
     keys = list(dict.fromkeys([treat] + categorical + numeric + [cluster]))
-    cells = d.groupby(keys, observed=True)[y].agg(["sum", "count"]).reset_index()
+    if trials is None:
+        cells = d.groupby(keys, observed=True)[y].agg(["sum", "count"]).reset_index()
+        n_obs = len(d)
+    else:   # cells of cells: the counts add up to the same cells
+        cells = d.groupby(keys, observed=True)[[y, trials]].sum().reset_index() \
+            .rename(columns={y: "sum", trials: "count"})
+        n_obs = int(d[trials].sum())
     X = pd.get_dummies(cells[categorical].astype(str), drop_first=True, dtype=float) \
         if categorical else pd.DataFrame(index=cells.index)
     for c in reversed(numeric):
@@ -116,8 +177,8 @@ def hazard_glm(d: pd.DataFrame, *, y: str, treat: str, categorical=(), numeric=(
     fam_link = sm.families.links.CLogLog() if link == "cloglog" else sm.families.links.Logit()
     model = sm.GLM(endog, X, family=sm.families.Binomial(link=fam_link))
     res = model.fit(maxiter=100, tol=1e-10)
-    cov = _cluster_cov(model, res.params.to_numpy(), cells[cluster], len(d))
+    cov = _cluster_cov(model, res.params.to_numpy(), cells[cluster], n_obs)
     return {"params": res.params, "cov": pd.DataFrame(cov, index=X.columns, columns=X.columns),
-            "names": list(X.columns), "n_cells": len(cells), "n_obs": int(len(d)),
+            "names": list(X.columns), "n_cells": len(cells), "n_obs": n_obs,
             "n_events": int(d[y].sum()), "n_clusters": int(cells[cluster].nunique()),
             "model_se": res.bse, "model_cov": res.cov_params(), "aliased": aliased}

@@ -382,14 +382,32 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str | None, tim
     >>> r.params.index.tolist()
     ['tr', 'x']
     """
+    return _discrete_hazard(data, event=event, duration=duration, time=time, treat=treat,
+                            cluster=cluster, covariates=covariates, fe=fe, link=link,
+                            duration_breaks=duration_breaks, event_value=event_value,
+                            missing=missing, level=level, formula=formula, se=se)
+
+
+def _discrete_hazard(data, *, event, duration, time, treat, cluster, covariates, fe, link,
+                     duration_breaks, event_value, missing, level, formula, se,
+                     trials: str | None = None) -> SurvivalRegressionResults:
+    """:func:`discrete_hazard`; with ``trials`` the rows of ``data`` are cells of that many
+    person-periods with ``event`` events each (:func:`.dthazard.month_cells`), fitted as the
+    person-periods they count (the GLM collapses rows to such cells anyway)."""
     if se not in ("cluster", "model"):
         raise ValueError(f"se must be 'cluster' or 'model', got {se!r}")
     spec = _formula_spec(formula, covariates)
     covs, fe = (as_list(covariates) if spec is None else spec.columns(data)), as_list(fe)
     roles = {"event": [event], "duration": as_list(duration), "time": as_list(time),
-             "treat": [treat], "cluster": [cluster], "covariates": covs, "fe": fe}
+             "treat": [treat], "cluster": [cluster], "covariates": covs, "fe": fe,
+             "trials": as_list(trials)}
     d, notes = complete_rows(data, roles, missing=missing)
-    y = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
+    if trials is None:
+        y = event_indicator(d[event], name=f"event column {event!r}", event_value=event_value)
+    else:
+        y = d[event].to_numpy(np.int64)
+        if ((y < 0) | (y > d[trials].to_numpy())).any():
+            raise ValueError(f"event counts in {event!r} must lie between 0 and {trials!r}")
     if not is_numeric(d[treat]):
         raise ValueError(f"treat column {treat!r} must be numeric or boolean (e.g. treated x "
                          f"post as 0/1), got dtype {d[treat].dtype}")
@@ -403,6 +421,8 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str | None, tim
     frame = pd.DataFrame({"__y": y.astype(int), treat: d[treat].astype(float).to_numpy(),
                           "period": 0 if time is None else d[time].to_numpy(),
                           "__cluster": d[cluster].to_numpy()})
+    if trials is not None:
+        frame["__n"] = d[trials].to_numpy(np.int64)
     if duration is not None:
         dur = d[duration]
         if duration_breaks is not None:
@@ -413,7 +433,8 @@ def discrete_hazard(data: pd.DataFrame, *, event: str, duration: str | None, tim
     categorical = (["period"] * (time is not None) + ["duration"] * (duration is not None)
                    + [*fe, *categorical_cov])
     out = hazard_glm(frame, y="__y", treat=treat, categorical=categorical, numeric=numeric,
-                     cluster="__cluster", link=link, drop_aliased=True)
+                     cluster="__cluster", link=link, drop_aliased=True,
+                     trials=None if trials is None else "__n")
     prefixes = tuple(f"{c}_" for c in ["period", "duration", *fe])
     # covariate dummies named as in cox: name[level]
     rename = {f"{c}_{lev}": f"{c}[{lev}]" for c in categorical_cov

@@ -32,10 +32,10 @@ from ...results import Results
 from .competing import gray_test
 from .cox import CoxPH
 from ._results import SurvivalRegressionResults
-from .dthazard import person_months
+from .dthazard import month_cells, person_months
 from .fitters import cox as _cox_frame
 from .fitters import cumulative_incidence as _cuminc_frame
-from .fitters import discrete_hazard
+from .fitters import _discrete_hazard
 from .fitters import fine_gray as _fine_gray_frame
 from .fitters import kaplan_meier
 from .km import at_times, logrank_test, median_survival, plot_curves, risk_table
@@ -492,7 +492,7 @@ def fit_finegray_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
 def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "cloglog",
                  period: str = "year", duration_breaks=(0, 6, 12, 24, 36, 60),
                  covariates=("age_band", "female"), cluster: str = "cluster",
-                 se: str = "cluster") -> SurvivalRegressionResults:
+                 se: str = "cluster", trials: str | None = None) -> SurvivalRegressionResults:
     """The register design's discrete-time hazard DiD: :func:`~.fitters.discrete_hazard` on
     person-months (see :mod:`.dthazard`).
 
@@ -509,6 +509,10 @@ def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "c
     term : str
         The DiD regressor (``"treated_post"`` or ``"exposed"``).
     se : {"cluster", "model"}
+    trials : str, optional
+        ``pm`` holds cells of person-months (:func:`.dthazard.month_cells`: ``y`` the events,
+        this column the person-months) instead of one row per person-month; the fit is the
+        same.
 
     Returns
     -------
@@ -523,11 +527,14 @@ def fit_dthazard(pm: pd.DataFrame, *, term: str = "treated_post", link: str = "c
                       "duration": pm["duration"].to_numpy()})
     for c in covariates:
         d[c] = pm[c].to_numpy()
+    if trials is not None:
+        d["__n"] = pm[trials].to_numpy()
     staggered = (pm["calendar_month"] - pm["duration"]).nunique() > 1
-    return discrete_hazard(d, event="y", duration="duration" if staggered else None,
-                           duration_breaks=duration_breaks, time="period", treat=term,
-                           cluster="municipality", fe="municipality",
-                           covariates=list(covariates), link=link, se=se)
+    return _discrete_hazard(d, event="y", duration="duration" if staggered else None,
+                            duration_breaks=duration_breaks, time="period", treat=term,
+                            cluster="municipality", covariates=list(covariates), fe="municipality",
+                            link=link, event_value=None, missing="raise", level=0.95, formula=None,
+                            se=se, trials=None if trials is None else "__n")
 
 
 def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=None,
@@ -548,19 +555,20 @@ def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
     if options:
         raise TypeError(f"unknown option(s) for dthazard: {', '.join(options)}")
     inference = inference or ("placebo" if term == "treated_post" else "cluster")
-    pm = person_months(tte, cause=cause)
+    pm, trials = _months(tte, cause, term, covariates)
     ips = config.ips_start.year * 12 + config.ips_start.month - 1
     pm["treated_post"] = (pm["treated"].to_numpy() * (pm["calendar_month"].to_numpy() >= ips)).astype(int)
     inference = check_method("discrete_hazard", inference)
     fit = fit_dthazard(pm, term=term, link=link, period=period, covariates=covariates,
-                       se="model" if inference == "model" else "cluster")
+                       se="model" if inference == "model" else "cluster", trials=trials)
     tidy = fit.tidy()[["estimate", "std_error"]]
     tidy["exp_estimate"] = np.exp(tidy["estimate"])
     n_clusters = fit.extras["n_clusters"]
     ci_fn, extra_pl = None, {}
     if inference == "placebo":
         tidy, ci_fn, extra_pl = _dthazard_placebo(pm, tidy, config, ips, term=term, link=link,
-                                                  period=period, covariates=covariates, notes=notes)
+                                                  period=period, covariates=covariates, notes=notes,
+                                                  trials=trials)
     if inference == "cluster" and n_clusters < MIN_CLUSTERS:
         notes.append(f"Only {n_clusters} municipality clusters: clustered SEs are "
                      "unreliable with few clusters.")
@@ -574,7 +582,19 @@ def fit_dthazard_panel(panel, *, outcome="ltbd_onset", config=None, inference=No
                    conf_int_fn=ci_fn, notes=tuple(notes))
 
 
-def _dthazard_placebo(pm, tidy, config, ips, *, term, link, period, covariates, notes):
+def _months(tte: pd.DataFrame, cause: int, term: str, covariates):
+    """The person-months the GLM is fitted on: counted into cells (:func:`.dthazard.month_cells`;
+    the column of person-months returned beside them) when every regressor is a function of
+    the cell keys, else one row per person-month (``None``)."""
+    keys = ["treated", "cluster", *covariates]
+    if term in ("treated_post", "treated") and all(c in tte for c in keys) \
+            and not tte[keys].isna().to_numpy().any():
+        return month_cells(tte, cause=cause, covariates=covariates), "n"
+    # a missing key (the GLM's error counts rows) or another term: person-month rows
+    return person_months(tte, cause=cause), None
+
+
+def _dthazard_placebo(pm, tidy, config, ips, *, term, link, period, covariates, notes, trials=None):
     """Placebo-in-space rows for the dthazard ``treated_post`` term (see :mod:`.placebo`)."""
     from ...inference.placebo_engine import draw_assignments, run_placebo
     from .placebo import placebo_table
@@ -595,7 +615,7 @@ def _dthazard_placebo(pm, tidy, config, ips, *, term, link, period, covariates, 
             return np.nan          # not identified
         try:
             f = fit_dthazard(ctrl.assign(treated=t, treated_post=(t * post).astype(int)), term=term,
-                             link=link, period=period, covariates=covariates)
+                             link=link, period=period, covariates=covariates, trials=trials)
             b = float(f.params[term])
         except (ValueError, np.linalg.LinAlgError):
             return np.nan
