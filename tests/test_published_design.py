@@ -90,7 +90,21 @@ def test_reproduce_by_study_name_writes_the_table_beside_the_published_numbers(s
     assert sorted(pub["estimate"]) == [5.6, 10.5]
     run = tab[(tab["source"] == "this run") & (tab["quantity"] == "att")]
     from ips_study.reproduce.outputs import INFERENCES
-    assert sorted(run["inference"]) == sorted(INFERENCES)
+    assert sorted(run["inference"]) == sorted([*INFERENCES, "person-cluster"])
+    # the published method's row: conventional_fit on the same panel (person rows, SEs by person)
+    from ips_study.panel import build_panel
+    from ips_study.published import conventional_fit
+    from ips_study.registers import read_registers
+
+    study = StudyConfig.load("published_design")
+    ref = conventional_fit(build_panel(read_registers(small_synthetic_dir), study, freq="year"), study)
+    row = run.set_index("inference").loc["person-cluster"]
+    # the CSV prints three significant digits (disclosure.format_number)
+    assert row["estimate"] == pytest.approx(ref["estimate"], rel=5e-3)
+    assert (row["conf_low"], row["conf_high"]) == pytest.approx((ref["conf_low"], ref["conf_high"]), rel=5e-3)
+    assert row["n_units"] == ref["n_persons"]
+    # its estimate is the default's (the same regression on person rows); only the interval differs
+    assert row["estimate"] == run.set_index("inference").loc["placebo-t", "estimate"]
     assert (out / "table_16_published_design.md").read_text(encoding="utf-8").count("published") >= 2
     # a study without a [published] table does not get the output
     rc = main(["--data", str(small_synthetic_dir), "--out", str(tmp_path / "plain"),
