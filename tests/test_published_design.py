@@ -152,3 +152,15 @@ def test_conventional_fit_follows_movers_and_names_a_missing_column():
     assert np.isfinite(r["std_error"]) and r["std_error"] > 0
     with pytest.raises(ValueError, match="'post'"):
         conventional_fit(p.drop(columns="post"), StudyConfig())
+
+
+def test_cli_reproduce_takes_the_study_by_name(monkeypatch, tmp_path):
+    # `ips-study reproduce --study published_design` hands the name to the pipeline, which
+    # loads the shipped study (the pipeline itself is run by the test above)
+    import ips_study.reproduce.pipeline as pipeline
+    from ips_study.cli import main
+
+    seen = {}
+    monkeypatch.setattr(pipeline, "run", lambda **kw: seen.update(kw) or 0)
+    assert main(["reproduce", "--study", "published_design", "--out", str(tmp_path), "--quiet"]) == 0
+    assert StudyConfig.load(seen["study"]).published["estimate"] == 5.6
