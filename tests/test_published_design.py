@@ -164,3 +164,21 @@ def test_cli_reproduce_takes_the_study_by_name(monkeypatch, tmp_path):
     monkeypatch.setattr(pipeline, "run", lambda **kw: seen.update(kw) or 0)
     assert main(["reproduce", "--study", "published_design", "--out", str(tmp_path), "--quiet"]) == 0
     assert StudyConfig.load(seen["study"]).published["estimate"] == 5.6
+
+
+def test_readme_and_notebook_02_state_the_embedded_defaults_true_effect():
+    # the honesty paragraph ("what the small embedded default can and cannot show") quotes the
+    # embedded truth; it must be the one synthetic_data/truth.json holds
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    truth = json.loads((root / "synthetic_data" / "truth.json").read_text(encoding="utf-8"))
+    stated = f"+{truth['att_population']['workdays']:.1f} days per person-year"
+    nb = json.loads((root / "notebooks" / "02_difference_in_differences.ipynb").read_text(encoding="utf-8"))
+    notebook = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    for name, text in (("README.md", (root / "README.md").read_text(encoding="utf-8")), ("notebook 02", notebook)):
+        text = re.sub(r"\s+", " ", text)
+        assert stated in text, f"{name} does not state the embedded truth {stated}"
+        assert "minimum detectable effect" in text and "17 days" in text, name
