@@ -57,10 +57,16 @@ def test_one_programme_over_the_whole_population():
 
 
 def test_real_scale_sizes_follow_the_cited_populations():
+    from ips_study.synthetic.real_scale import AGE_18_40_2013, PERSONS_PER_RESIDENT
+
     spec = published_geography()
     geo = spec.table().set_index("municipality")
-    total = sum(p for _, p in POPULATION_2013.values())
-    assert geo.loc["1804", "weight"] == pytest.approx(49_203 / total)
+    # weights: SSB's residents aged 18-40 on 1.1.2013 (table 07459), Bodø 15,738 of 97,935
+    assert set(AGE_18_40_2013) == set(POPULATION_2013)
+    assert geo.loc["1804", "weight"] == pytest.approx(15_738 / 97_935)
+    # every count by age is a plausible part of its cited total (shares 0.27-0.32)
+    assert all(0.25 < AGE_18_40_2013[c] / POPULATION_2013[c][1] < 0.35 for c in POPULATION_2013)
+    assert real_scale_persons() == round(97_935 / PERSONS_PER_RESIDENT, -3) == 181_000
     assert spec.programme_persons == real_scale_persons()
     assert len(spec.codes) == 11 and spec.work_year_sd > 0
 
