@@ -11,7 +11,7 @@ programme for the whole population and the **published-design calibration**:
   (:class:`~ips_study.synthetic.spillover.Spillover`), so that the published design's true
   effect is about +5.6 workdays per person-year (the participants alone give +0.3);
 * :data:`AAP_ENTRY_HR`: the share of young adults on work assessment allowance raised to
-  NAV's published share, so that Bodø's target group has its real size (about 540 a year);
+  NAV's published share, so that Bodø's target group has its real size (about 570 a year);
 * :data:`CALIBRATED_SDS` (a quarter of the embedded data's municipality draws) and
   :data:`WORK_YEAR_SD`, the municipality-year shocks calibrated so that the estimator's spread
   over generator seeds implies a 95 % interval near the published 5.7 days;
