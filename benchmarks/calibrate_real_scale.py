@@ -21,7 +21,7 @@ workdays lower than with all eleven municipalities.
     python benchmarks/calibrate_real_scale.py shape --hr 1.67 --ramp 36 --lag 4 --seeds 16 \\
         --out benchmarks/results/spillover_shape.jsonl
     python benchmarks/calibrate_real_scale.py summary benchmarks/results/spillover_shape.jsonl --paired 1.55,36,3
-    python benchmarks/calibrate_real_scale.py divergence --seed 20130101 --shapes "1.55,36,3;1.67,36,4"
+    python benchmarks/calibrate_real_scale.py divergence --seed 20130101 --shapes "1.55,36,3;1.67,36,4" --session7-geography
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def shape(hr: float, ramp: int, lag: int, seeds: int, out: str, aap_hr: float | 
                                  "seed": 9000 + s, "truth": t, "by_event": by}) + "\n")
 
 
-def divergence(seed: int, shapes: tuple[tuple[float, int, int], ...]) -> pd.DataFrame:
+def divergence(seed: int, shapes: tuple[tuple[float, int, int], ...], *, session7: bool = False) -> pd.DataFrame:
     """Where two spill-over shapes' factual worlds first part, per person (streamed real scale).
 
     Steps the real-scale population of the default window (2006-2020, the streamed
@@ -107,6 +107,8 @@ def divergence(seed: int, shapes: tuple[tuple[float, int, int], ...]) -> pd.Data
     assessment allowance or not, in Bodø's published-design target group that year (on the
     allowance in January or December before) or not, and whether one of the two worlds enters
     work then. The published truth of an event year moves only with a "target, work" row.
+    ``session7``: session 7's geography (every municipality's 18-40 share 0.30 of its total,
+    184,000 persons), where the identical years were seen.
     """
     from ips_study.synthetic.effects import Effects
     from ips_study.synthetic.engine import _chunk_sizes, _rng, simulation_setup
@@ -116,8 +118,13 @@ def divergence(seed: int, shapes: tuple[tuple[float, int, int], ...]) -> pd.Data
     from ips_study.synthetic.spillover import Spillover
     from ips_study.synthetic.states import AAP, WORK, simulate_states
 
-    n_all = real_scale_persons()
-    setup = simulation_setup(seed, "2006-01", "2020-12", published_geography(persons=n_all))
+    from ips_study.synthetic.real_scale import POPULATION_2013
+
+    n_all = 184_000 if session7 else real_scale_persons()
+    geo = published_geography(persons=n_all)
+    if session7:
+        geo = dataclasses.replace(geo, weights=tuple(float(POPULATION_2013[c][1]) for c in geo.codes))
+    setup = simulation_setup(seed, "2006-01", "2020-12", geo)
     cal, ctx = setup.cal, setup.ctx
     rows = []
     for c, n in enumerate(_chunk_sizes(n_all)):
@@ -190,6 +197,7 @@ def main(argv=None) -> int:
     d = sub.add_parser("divergence")
     d.add_argument("--seed", type=int, default=20130101)
     d.add_argument("--shapes", default="1.55,36,3;1.67,36,4", help="two shapes HR,RAMP,LAG;HR,RAMP,LAG")
+    d.add_argument("--session7-geography", action="store_true", help="the 0.30 age share of session 7")
     m = sub.add_parser("summary")
     m.add_argument("path")
     m.add_argument("--paired", default=None, help="HR,RAMP,LAG of a reference shape: paired differences to it")
@@ -199,7 +207,7 @@ def main(argv=None) -> int:
         print("\n".join(prevalence(a.aap_hr, a.persons, a.seed)))
     elif a.cmd == "divergence":
         shapes = tuple(tuple(t(v) for t, v in zip((float, int, int), sh.split(","))) for sh in a.shapes.split(";"))
-        print(divergence(a.seed, shapes).to_string(index=False))
+        print(divergence(a.seed, shapes, session7=a.session7_geography).to_string(index=False))
     elif a.cmd == "shape":
         shape(a.hr, a.ramp, a.lag, a.seeds, a.out, a.aap_hr, full_programme=not a.fifth_programme)
     else:
