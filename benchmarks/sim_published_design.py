@@ -2,7 +2,7 @@
 
 Each replication draws a generator seed and simulates Bodø and its ten controls at real scale
 (:func:`ips_study.synthetic.real_scale.published_geography`, the 2008-2016 window plus two
-burn-in years: about 155,000 persons, in memory) with the published-design effects
+burn-in years: about 153,000 persons, in memory) with the published-design effects
 (:func:`~ips_study.synthetic.real_scale.published_design_effects`: the participant effects
 plus the office-practice spill-over). One seed gives two draws:
 

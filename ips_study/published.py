@@ -120,15 +120,19 @@ def conventional_fit(panel: pd.DataFrame, config, *, outcome: str = "workdays", 
             "n_obs": int(len(d)), "inference": "person-cluster"}
 
 
-def published_table(did, event, published: dict, *, n_units: int | None = None) -> pd.DataFrame:
+def published_table(did, event, published: dict, *, n_units: int | None = None,
+                    conventional: dict | None = None) -> pd.DataFrame:
     """This run's DiD and event-time estimates beside the published ones.
 
     ``did`` is the fitted DiD (its main term) or a list of it under several inference methods
     (one row each, the first is the run's default), ``event`` the fitted event study,
-    ``published`` the study file's ``[published]`` table. One row per (quantity, source,
-    inference); ``source`` is ``published`` or ``this run``. With ten controls the
-    single-treated-unit methods (placebo, Conley-Taber, Ferman-Pinto) cannot bound a 95 %
-    interval (the smallest attainable p-value is 1/11): their rows show it rather than hide it.
+    ``published`` the study file's ``[published]`` table, ``conventional`` the published-method
+    fit (:func:`conventional_fit`: person-level OLS, SEs clustered on persons; its row has
+    ``inference`` ``person-cluster`` and ``n_units`` = persons, the clusters its interval rests
+    on). One row per (quantity, source, inference); ``source`` is ``published`` or ``this run``.
+    With ten controls the single-treated-unit methods (placebo, Conley-Taber, Ferman-Pinto)
+    cannot bound a 95 % interval (the smallest attainable p-value is 1/11): their rows show it
+    rather than hide it.
 
     >>> from types import SimpleNamespace
     >>> tab = published_table(None, None, {"estimate": 5.6, "conf_low": 2.7, "conf_high": 8.4})
@@ -144,6 +148,10 @@ def published_table(did, event, published: dict, *, n_units: int | None = None) 
         rows.append({"quantity": "att", "source": "this run", "inference": fit.inference,
                      "estimate": fit.estimate, "conf_low": lo, "conf_high": hi,
                      "std_error": fit.std_error, "p_value": fit.p_value, "n_units": n_units or fit.n_units})
+    if conventional is not None:
+        rows.append({"quantity": "att", "source": "this run", "inference": conventional["inference"],
+                     **{c: conventional[c] for c in ("estimate", "conf_low", "conf_high", "std_error", "p_value")},
+                     "n_units": conventional["n_persons"]})
     if k is not None:
         rows.append({"quantity": f"event_time_{k}", "source": "published",
                      "estimate": published.get("event_estimate")})

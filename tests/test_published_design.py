@@ -90,7 +90,21 @@ def test_reproduce_by_study_name_writes_the_table_beside_the_published_numbers(s
     assert sorted(pub["estimate"]) == [5.6, 10.5]
     run = tab[(tab["source"] == "this run") & (tab["quantity"] == "att")]
     from ips_study.reproduce.outputs import INFERENCES
-    assert sorted(run["inference"]) == sorted(INFERENCES)
+    assert sorted(run["inference"]) == sorted([*INFERENCES, "person-cluster"])
+    # the published method's row: conventional_fit on the same panel (person rows, SEs by person)
+    from ips_study.panel import build_panel
+    from ips_study.published import conventional_fit
+    from ips_study.registers import read_registers
+
+    study = StudyConfig.load("published_design")
+    ref = conventional_fit(build_panel(read_registers(small_synthetic_dir), study, freq="year"), study)
+    row = run.set_index("inference").loc["person-cluster"]
+    # the CSV prints three significant digits (disclosure.format_number)
+    assert row["estimate"] == pytest.approx(ref["estimate"], rel=5e-3)
+    assert (row["conf_low"], row["conf_high"]) == pytest.approx((ref["conf_low"], ref["conf_high"]), rel=5e-3)
+    assert row["n_units"] == ref["n_persons"]
+    # its estimate is the default's (the same regression on person rows); only the interval differs
+    assert row["estimate"] == run.set_index("inference").loc["placebo-t", "estimate"]
     assert (out / "table_16_published_design.md").read_text(encoding="utf-8").count("published") >= 2
     # a study without a [published] table does not get the output
     rc = main(["--data", str(small_synthetic_dir), "--out", str(tmp_path / "plain"),
@@ -138,3 +152,33 @@ def test_conventional_fit_follows_movers_and_names_a_missing_column():
     assert np.isfinite(r["std_error"]) and r["std_error"] > 0
     with pytest.raises(ValueError, match="'post'"):
         conventional_fit(p.drop(columns="post"), StudyConfig())
+
+
+def test_cli_reproduce_takes_the_study_by_name(monkeypatch, tmp_path):
+    # `ips-study reproduce --study published_design` hands the name to the pipeline, which
+    # loads the shipped study (the pipeline itself is run by the test above)
+    import ips_study.reproduce.pipeline as pipeline
+    from ips_study.cli import main
+
+    seen = {}
+    monkeypatch.setattr(pipeline, "run", lambda **kw: seen.update(kw) or 0)
+    assert main(["reproduce", "--study", "published_design", "--out", str(tmp_path), "--quiet"]) == 0
+    assert StudyConfig.load(seen["study"]).published["estimate"] == 5.6
+
+
+def test_readme_and_notebook_02_state_the_embedded_defaults_true_effect():
+    # the honesty paragraph ("what the small embedded default can and cannot show") quotes the
+    # embedded truth; it must be the one synthetic_data/truth.json holds
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    truth = json.loads((root / "synthetic_data" / "truth.json").read_text(encoding="utf-8"))
+    stated = f"+{truth['att_population']['workdays']:.1f} days per person-year"
+    nb = json.loads((root / "notebooks" / "02_difference_in_differences.ipynb").read_text(encoding="utf-8"))
+    notebook = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    for name, text in (("README.md", (root / "README.md").read_text(encoding="utf-8")), ("notebook 02", notebook)):
+        text = re.sub(r"\s+", " ", text)
+        assert stated in text, f"{name} does not state the embedded truth {stated}"
+        assert "minimum detectable effect" in text and "17 days" in text, name

@@ -164,6 +164,7 @@ INFERENCES: dict[str, tuple[str, str]] = {
     "ferman-pinto": ("Ferman–Pinto", "Ferman–Pinto"),
     "conley-taber": ("Conley–Taber", "Conley–Taber"),
     "cluster": ("Clustered by municipality", "Klynget på kommune"),
+    "person-cluster": ("Clustered by person (published method)", "Klynget på person (publisert metode)"),
     "cluster (analytic)": ("Clustered, analytic power", "Klynget, analytisk styrke"),
     "wild": ("Wild cluster bootstrap", "Vill klyngebootstrap"),
     "robust": ("Person-robust", "Robust på person"),

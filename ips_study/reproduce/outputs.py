@@ -709,16 +709,19 @@ def make_published_design(ctx) -> pd.DataFrame:
     Written for a study file with a ``[published]`` table (``--study published_design``):
     the main DiD (MAIN_LEVEL) of the published outcome under every inference method (the
     default first; with ten controls only the cluster and wild intervals are bounded at 95 %),
-    and the event-study coefficient at the published event year, next to the published values.
+    the published method's interval (``person-cluster``: the same regression on person rows,
+    SEs clustered on persons, :func:`ips_study.published.conventional_fit`), and the
+    event-study coefficient at the published event year, next to the published values.
     """
-    from ips_study.published import published_table
+    from ips_study.published import conventional_fit, published_table
 
     pub = ctx.config.published
     outcome = pub.get("outcome", "workdays")
     base = ctx.fit("did", outcome, level=MAIN_LEVEL)
     dids = [base] + [base.with_inference(inf) for inf in INFERENCES if inf != base.inference]
+    conventional = conventional_fit(ctx.panel(), ctx.config, outcome=outcome)
     event = ctx.fit("event", outcome, level=MAIN_LEVEL) if "event_time" in pub else None
-    return published_table(dids, event, pub).assign(outcome=outcome)
+    return published_table(dids, event, pub, conventional=conventional).assign(outcome=outcome)
 
 
 OUTPUTS: list[Output] = [

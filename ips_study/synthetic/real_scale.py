@@ -11,7 +11,7 @@ programme for the whole population and the **published-design calibration**:
   (:class:`~ips_study.synthetic.spillover.Spillover`), so that the published design's true
   effect is about +5.6 workdays per person-year (the participants alone give +0.3);
 * :data:`AAP_ENTRY_HR`: the share of young adults on work assessment allowance raised to
-  NAV's published share, so that Bodø's target group has its real size (about 540 a year);
+  NAV's published share, so that Bodø's target group has its real size (about 570 a year);
 * :data:`CALIBRATED_SDS` (a quarter of the embedded data's municipality draws) and
   :data:`WORK_YEAR_SD`, the municipality-year shocks calibrated so that the estimator's spread
   over generator seeds implies a 95 % interval near the published 5.7 days;
@@ -27,11 +27,15 @@ Sources and approximations (docs/synthetic_data.md says the same):
   commit def8009; README "Sources: ssb.no/statbank/table/07459"). Ålesund (1504) and
   Steinkjer (1702) merged with neighbours in 2020, so their figures are for the larger
   2020 municipality (they overstate the 2013 unit). These are *totals*, not counts by age.
-* :data:`AGE_18_40_SHARE` is an **approximation** (0.30), not a cited figure: SSB's counts
-  by single year of age per municipality (table 07459 with the age dimension) were not
-  available here. SSB's 2003/2005 tables by age group put Bodø near 0.33 and two controls
-  near 0.30 (docs/synthetic_data.md). Every municipality gets the same share, so the relative sizes rest on the
-  cited totals and only the overall scale on the approximation.
+* :data:`AGE_18_40_2013`: residents aged 18-40 (completed years) on 1 January 2013 per
+  municipality, SSB StatBank table 07459 (population by single year of age), on 2020
+  boundaries as compiled by the Norwegian Institute of Public Health's R package csdata
+  (github.com/niphr/csdata, ``data-raw/data-temp/nor_population_by_age_municip_b2020.rds``,
+  commit 9e5a009; fetched from ``data.ssb.no/api/v0/en/table/07459`` by its
+  ``data-raw/01_nor_pop_original.R``). Its 2013 totals equal :data:`POPULATION_2013` to the
+  person. They set the municipalities' weights and the overall scale (session 8; before,
+  every municipality had the same approximate share 0.30; the cited share is 0.296 over the
+  eleven, Bodø 0.320).
 * :data:`PERSONS_PER_RESIDENT` (0.54) is measured on the generator itself: the share of
   simulated persons who are resident and aged 18-40 on 2013-01-01 (everyone else is
   simulated because they are 18-40 in a study municipality at *some* time in the window).
@@ -65,7 +69,12 @@ POPULATION_2013: dict[str, tuple[str, int]] = {
     "2012": ("Alta", 19_646),
     "1719": ("Levanger", 19_078),
 }
-#: APPROXIMATION (not a cited figure): share of the population aged 18-40
+#: code -> residents aged 18-40 on 1 January 2013; SSB table 07459 via niphr/csdata (module doc)
+AGE_18_40_2013: dict[str, int] = {
+    "1804": 15_738, "1504": 19_070, "0501": 7_759, "0502": 8_530, "0403": 8_181, "1505": 7_110,
+    "1903": 7_111, "1702": 6_465, "1714": 6_247, "2012": 6_256, "1719": 5_468,
+}
+#: the approximation used until session 8 (every municipality the same share; not a cited figure)
 AGE_18_40_SHARE = 0.30
 #: measured on the generator: resident 18-40 persons on 2013-01-01 per simulated person
 PERSONS_PER_RESIDENT = 0.54
@@ -84,11 +93,11 @@ AAP_ENTRY_HR = 2.0
 
 #: the published-design calibration of the effect beyond participants (docs/synthetic_data.md,
 #: "Real scale"): AAP-to-work hazard ratio at full strength, from three months after the start,
-#: reached three years later. With AAP_ENTRY_HR: truth about 5.45 and 10.0 in event year 3 (published
-#: 5.6 and 10.5), from the many-draw run at 1.67/36/4 (6.14 and 11.8, 100 seeds) minus the paired
-#: difference to this shape (0.69, MC SE 0.08; 1.9 in year 3; 12 seeds); measured directly on Bodø
-#: and one control, 5.39 (MC SE 0.23) and 10.2
-PUBLISHED_SPILLOVER = Spillover(work_hr=1.55, ramp_months=36, lag_months=3)
+#: reached three years later. With AAP_ENTRY_HR: truth about 5.6-5.7 and 10.5 in event year 3
+#: (published 5.6 and 10.5): on Bodø and one control 5.61 (MC SE 0.20) and 10.55 (0.46), 16
+#: seeds; the many-draw run at 1.67/36/4 (6.14 and 11.8, all eleven municipalities, 100 seeds)
+#: minus the paired difference to this shape (0.45, MC SE 0.07; 1.3 in year 3) gives 5.69 and 10.5
+PUBLISHED_SPILLOVER = Spillover(work_hr=1.58, ramp_months=36, lag_months=3)
 #: the calibrated municipality draws of the real-scale geography (docs/synthetic_data.md)
 #: level and trend SDs at a quarter of the embedded data's (0.15, 0.10, 0.02)
 CALIBRATED_SDS = {"health_level_sd": 0.0375, "work_level_sd": 0.025, "health_trend_sd": 0.005}
@@ -110,7 +119,7 @@ def real_scale_persons(codes: tuple[str, ...] | None = None, *, start: str = "20
     resident population (:data:`PERSONS_PER_RESIDENT` is measured on the default window).
     """
     codes = tuple(POPULATION_2013) if codes is None else codes
-    residents = sum(POPULATION_2013[c][1] for c in codes) * AGE_18_40_SHARE
+    residents = sum(AGE_18_40_2013[c] for c in codes)
     per = PERSONS_PER_RESIDENT * _cohort_span("2006-01", "2020-12") / _cohort_span(start, end)
     return int(round(residents / per, -3))
 
@@ -143,7 +152,8 @@ def published_geography(work_year_sd: float | None = None, *, persons: int | Non
     if unknown:
         raise TypeError(f"published_geography: unknown argument(s) {', '.join(sorted(unknown))}")
     chosen = {k: (v if sds.get(k) is None else float(sds[k])) for k, v in CALIBRATED_SDS.items()}
-    return GeographySpec(codes=codes, weights=tuple(float(POPULATION_2013[c][1]) for c in codes),
+    # weights: the 18-40 residents (the simulated persons are 18-40 at some time in the window)
+    return GeographySpec(codes=codes, weights=tuple(float(AGE_18_40_2013[c]) for c in codes),
                          work_year_sd=WORK_YEAR_SD if work_year_sd is None else float(work_year_sd),
                          programme_persons=real_scale_persons() if persons is None else int(persons),
                          truth_target="work_assessment",

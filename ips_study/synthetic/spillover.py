@@ -6,7 +6,7 @@ measures the effect on *everyone* aged 18-40 on work assessment allowance (arbei
 penger, AAP) in Bodø, +5.6 workdays per person-year over four years, and +10.5 in the fourth
 year (data contract, section 1). Participants alone cannot carry that: at real scale the
 generator's participant effect gives that group +0.3 (about 100 participants, about 300 young
-AAP recipients on 1 January of each year; about 540 once the share on AAP is calibrated to
+AAP recipients on 1 January of each year; about 570 once the share on AAP is calibrated to
 NAV's, ``real_scale.AAP_ENTRY_HR``). A :class:`Spillover` is the
 option for that calibration (``published_design_effects`` in
 :mod:`ips_study.synthetic.real_scale`).
