@@ -135,8 +135,7 @@ def _used_categories(data: pd.DataFrame, columns, rows: np.ndarray) -> pd.DataFr
     for c in columns:
         col = data[c]
         if isinstance(col.dtype, pd.CategoricalDtype):
-            present = set(pd.unique(col.cat.codes.to_numpy()[rows]))
-            keep = [k for i, k in enumerate(col.cat.categories) if i in present]
+            keep = col[rows].cat.remove_unused_categories().cat.categories
             if len(keep) < len(col.cat.categories):
                 new[c] = col.cat.set_categories(keep)
     return data.assign(**new) if new else data

@@ -41,32 +41,26 @@ def wide_arrays(data: pd.DataFrame, outcome: str, unit: str, time: str, group: s
     if not full.all():
         warnings.warn(f"dropped {int((~full).sum())} units not observed in every period "
                       "(the estimator needs a balanced panel)", stacklevel=3)
-    for arg, c in (("weights", weights), ("cluster", cluster)):
+    # a missing cluster label would be one more cluster (code -1) holding all of them, a
+    # missing weight a NaN estimate, a missing text covariate the reference level's dummy
+    named = [(f"weights={weights!r}", weights), (f"cluster={cluster!r}", cluster),
+             *((f"covariate {c!r}", c) for c in covariates or ())]
+    for what, c in named:
         n_na = 0 if c is None else int(df[c].isna().sum())
         if n_na:
-            # a missing cluster label would be one more cluster (code -1) holding all of
-            # them, a missing weight a NaN estimate
-            raise ValueError(f"{arg}={c!r} has {n_na} missing value(s); drop or fill them "
-                             "first")
+            raise ValueError(f"{what} has {n_na} missing value(s); drop or fill them first")
     y, g = scatter(outcome), scatter(group)
     if covariates:
         # text and categorical covariates as 0/1 dummies (first level the reference, as in
-        # did's covariates=); a missing value is named first, since a dummy would read it
-        # as the reference level
-        for c in covariates:
-            n_na = int(df[c].isna().sum())
-            if n_na:
-                raise ValueError(f"covariate {c!r} has {n_na} missing value(s); drop or "
-                                 "impute them first")
+        # did's covariates=)
         Z = covariate_frame(df, covariates)
         df = df.assign(**{f"__x{i}": Z[c] for i, c in enumerate(Z.columns)})
         covariates = [f"__x{i}" for i in range(Z.shape[1])]
     if np.any((g != g[:, :1]) & ~(np.isnan(g) & np.isnan(g[:, :1]))):
         raise ValueError(f"{group!r} must be constant within each unit")
+    # no NaN in x: missing covariates were refused above and only complete units are kept
     x = (np.stack([scatter(c) for c in covariates], axis=2) if covariates
          else np.zeros((int(full.sum()), nt, 0)))
-    if np.isnan(x).any():
-        raise ValueError("covariates have missing values; drop or impute them first")
     w = np.ones(int(full.sum()))
     if weights:
         wmat = scatter(weights)

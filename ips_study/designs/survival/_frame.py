@@ -162,8 +162,7 @@ def levels(col: pd.Series) -> list:
     category it would make the reference a level without rows (R's ``droplevels``).
     """
     if isinstance(col.dtype, pd.CategoricalDtype):
-        present = set(pd.unique(col.cat.codes))
-        return [c for i, c in enumerate(col.cat.categories) if i in present]
+        return list(col.cat.remove_unused_categories().cat.categories)
     return sorted(pd.unique(col), key=str)
 
 

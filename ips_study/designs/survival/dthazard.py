@@ -41,6 +41,15 @@ import statsmodels.api as sm
 LINKS = ("logit", "cloglog")
 
 
+def _months_at_risk(start: np.ndarray, stop: np.ndarray):
+    """Each episode's months at risk ``start .. stop - 1``: the episode's row index, the
+    analysis month ``k`` and whether it is the episode's last month, one entry per month."""
+    length = stop - start
+    rep = np.repeat(np.arange(len(length)), length)
+    pos = np.arange(len(rep)) - np.repeat(np.cumsum(length) - length, length)
+    return rep, start[rep] + pos, pos == length[rep] - 1
+
+
 def person_months(tte: pd.DataFrame, *, cause: int = 1) -> pd.DataFrame:
     """Expand episodes into person-months at risk with ``y`` = event of ``cause`` that month.
 
@@ -48,21 +57,13 @@ def person_months(tte: pd.DataFrame, *, cause: int = 1) -> pd.DataFrame:
     episode's ``origin_month``) and ``duration`` (months since entry). A month ending in the
     competing event is at risk with ``y = 0`` (cause-specific hazard).
     """
-    length = (tte["stop"] - tte["start"]).to_numpy()
-    rep = np.repeat(np.arange(len(tte)), length)
-    pos = np.arange(len(rep)) - np.repeat(np.cumsum(length) - length, length)
-    k = tte["start"].to_numpy()[rep] + pos
-    last = pos == length[rep] - 1
+    rep, k, last = _months_at_risk(tte["start"].to_numpy(), tte["stop"].to_numpy())
     out = tte.iloc[rep].reset_index(drop=True)
     out["k"] = k
     out["y"] = (last & (tte["event"].to_numpy()[rep] == cause)).astype(np.int8)
     out["calendar_month"] = out["origin_month"].to_numpy() + k
     out["duration"] = k - out["entry"].to_numpy()
     return out
-
-
-#: episode columns :func:`month_cells` reads besides the covariates and the cluster
-_CELL_EPISODE_COLUMNS = ("start", "stop", "event", "entry", "origin_month", "treated")
 
 
 def month_cells(tte: pd.DataFrame, *, cause: int = 1, covariates=(), cluster: str = "cluster",
@@ -93,16 +94,13 @@ def month_cells(tte: pd.DataFrame, *, cause: int = 1, covariates=(), cluster: st
     parts = []
     for lo in range(0, len(tte), chunk):
         sl = slice(lo, lo + chunk)
-        length = stop[sl] - start[sl]
-        rep = np.repeat(np.arange(len(length)), length)
-        pos = np.arange(len(rep)) - np.repeat(np.cumsum(length) - length, length)
-        k = start[sl][rep] + pos
+        rep, k, last = _months_at_risk(start[sl], stop[sl])
         rows = {"treated": tte["treated"].to_numpy()[sl][rep],
                 "calendar_month": origin[sl][rep] + k, "duration": k - entry[sl][rep]}
         for c in keys[3:]:
             rows[c] = tte[c].iloc[sl].to_numpy()[rep] if not isinstance(tte[c].dtype, pd.CategoricalDtype) \
                 else tte[c].iloc[sl].take(rep).to_numpy()
-        rows["y"] = ((pos == length[rep] - 1) & (event[sl][rep] == cause)).astype(np.int64)
+        rows["y"] = (last & (event[sl][rep] == cause)).astype(np.int64)
         parts.append(pd.DataFrame(rows).groupby(keys, observed=True, sort=False)["y"]
                      .agg(y="sum", n="size").reset_index())
     if not parts:
