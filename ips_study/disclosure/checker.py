@@ -208,7 +208,7 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
         if walked:
             if roles.get(col, {}).get("role") == "count" and not (is_count_name(col) or is_count_role(col)):
                 rows = [i for i, v in enumerate(df[c].tolist())
-                        if (x := parse_number(v)) is not None and is_small(x * count_scale(col), min_count)]
+                        if _small_count(v, count_scale(col), min_count)]
                 if rows:
                     out.append(Violation(name, "small_count", f"column {col!r} rows {rows_text(rows)}",
                                          f"count below the minimum of {min_count}"))
@@ -227,8 +227,7 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
             # a count printed in thousands (persons_1000: 0.003) is 3 persons; 2.5 is 2,500
             scale = count_scale(col)
             rows = [i for i, v in enumerate(values)
-                    if (x := parse_number(v)) is not None and is_small(x * scale, min_count)
-                    and (strict or scale > 1 or x == int(x))]
+                    if _small_count(v, scale, min_count, whole=not (strict or scale > 1))]
             if rows:
                 out.append(Violation(name, "small_count", f"column {col!r} rows {rows_text(rows)}",
                                      f"count below the minimum of {min_count}"))
@@ -247,6 +246,14 @@ def _check_frame(df: pd.DataFrame, min_count: int, name: str,
     findings = _roles.share_findings(df, min_count, roles, names_only) + _roles.long_share_findings(df, min_count)
     out += [Violation(name, kind, loc, detail) for kind, loc, detail in findings]
     return out
+
+
+def _small_count(v: Any, scale: float, min_count: int, *, whole: bool = False) -> bool:
+    """Whether a printed cell is a count of persons above zero and below the minimum: its
+    number times ``scale`` (:func:`.rules.count_scale`). ``whole``: only a whole number
+    counts (a column counting by its role, unscaled, may hold other statistics too)."""
+    x = parse_number(v)
+    return x is not None and is_small(x * scale, min_count) and (not whole or x == int(x))
 
 
 def _amounts(values: list) -> bool:
@@ -268,7 +275,7 @@ def _long_counts(df: pd.DataFrame, min_count: int, name: str) -> list[Violation]
     if unit is None or value is None:
         return []
     rows = [i for i, (u, v) in enumerate(zip(df[unit].tolist(), df[value].tolist()))
-            if _count_unit(u) and (x := parse_number(v)) is not None and is_small(x * count_scale(u), min_count)]
+            if _count_unit(u) and _small_count(v, count_scale(u), min_count)]
     if not rows:
         return []
     return [Violation(name, "small_count", f"column {str(value)!r} rows {rows_text(rows)}",
@@ -399,13 +406,12 @@ def _walk_json(obj: Any, path: str, min_count: int, name: str, ids: frozenset[st
                 out.append(Violation(name, "birth_date_column", p, "key looks like a date of birth"))
             strict = is_count_name(k)
             scale = count_scale(k)
-            if (strict or is_count_role(k)) and (x := parse_number(v)) is not None \
-                    and is_small(x * scale, min_count) and (strict or scale > 1 or x == int(x)):
+            if (strict or is_count_role(k)) \
+                    and _small_count(v, scale, min_count, whole=not (strict or scale > 1)):
                 out.append(Violation(name, "small_count", p, f"count below the minimum of {min_count}"))
             if is_count_name(k) and isinstance(v, (list, dict)):
                 items = v.values() if isinstance(v, dict) else v
-                small = [e for e in items if (x := parse_number(e)) is not None
-                         and is_small(x * count_scale(k), min_count)]
+                small = [e for e in items if _small_count(e, count_scale(k), min_count)]
                 if small:
                     out.append(Violation(name, "small_count", p,
                                          f"count below the minimum of {min_count}"))
