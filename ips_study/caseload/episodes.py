@@ -198,7 +198,8 @@ def person_status(caseload: pd.DataFrame, date: Any = "2014-09-30",
         works = ((e["fte"].astype(float) > 0) & (e["monthly_wage"].astype(float) > 0)
                  & (pd.to_datetime(e["start_date"]) <= d)
                  & (pd.to_datetime(e["end_date"]).isna() | (pd.to_datetime(e["end_date"]) >= d)))
-        _check_id_codings(caseload["person_id"], e["person_id"], "employment")
+        # each distinct id once: an employment register has many spells per person
+        _check_id_codings(caseload["person_id"], e["person_id"].drop_duplicates(), "employment")
         working = set(id_text(e.loc[works, "person_id"]))
         people["in_work"] = (people["status"] == "active") & people["person_id"].isin(working)
     return people
